@@ -1,0 +1,58 @@
+//! Support for the code `#[derive(Instructor)]` writes. Not a public API.
+
+pub use serde_json::{json, Map, Value};
+pub use std::borrow::Cow;
+pub use std::option::Option::{self, None, Some};
+pub use std::string::String;
+pub use std::sync::OnceLock;
+
+use crate::{Instructor, JsonPath, PathSegment, ValidationErrors};
+
+/// Adds the errors of a garde report on a `T` found at `base`, with paths translated to the
+/// serde names the model sees.
+pub fn garde_errors<T: Instructor>(
+    report: garde::Report,
+    base: &JsonPath,
+    errors: &mut ValidationErrors,
+) {
+    for (path, error) in report.into_inner() {
+        let segments: Vec<PathSegment<'_>> = path
+            .__iter()
+            .rev()
+            .map(|(kind, c)| match kind {
+                garde::error::Kind::Key => PathSegment::Key(c.as_str()),
+                garde::error::Kind::Index => PathSegment::Index(c.as_str()),
+                garde::error::Kind::None => PathSegment::Unnamed,
+            })
+            .collect();
+        let mut out = base.clone();
+        T::json_path(&segments, &mut out);
+        errors.add(out.as_str(), error.message());
+    }
+}
+
+/// The partial value of the field found under one of `names` in a partial object.
+pub fn take_field<F: Instructor>(
+    map: &mut Map<String, Value>,
+    names: &[&str],
+) -> Option<F::Partial> {
+    names
+        .iter()
+        .find_map(|n| map.remove(*n))
+        .and_then(F::partial_from_value)
+}
+
+/// The partial value of a field whose schema comes from `schema_with`: the raw JSON.
+pub fn take_raw(map: &mut Map<String, Value>, names: &[&str]) -> Option<Value> {
+    names.iter().find_map(|n| map.remove(*n))
+}
+
+/// An `#[instructor(example = ..)]` value as JSON.
+pub fn example<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The partial form of a value that is only shown once complete (enums, tuple structs).
+pub fn whole<T: serde::de::DeserializeOwned>(value: Value) -> Option<T> {
+    serde_json::from_value(value).ok()
+}

@@ -1,0 +1,429 @@
+//! The [`Instructor`] trait: what a type must tell the SDK to be extracted.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::schema::{cached_root_schema, SchemaGenerator};
+use crate::validation::{JsonPath, ValidationErrors};
+
+/// A type that can be extracted from a model's answer: it knows its JSON Schema, how to
+/// validate itself, and its partial form for streaming.
+///
+/// Derive it with `#[derive(Instructor)]`; the implementations for `String`, integers,
+/// `Vec<T>`, `Option<T>`, maps and the other standard types come with this crate.
+///
+/// ```
+/// use instructor_core::Instructor;
+///
+/// let schema = <Vec<u8> as Instructor>::json_schema();
+/// assert_eq!(schema["items"]["maximum"], 255);
+/// ```
+pub trait Instructor: Sized {
+    /// The partial companion used while streaming: every field optional, nested types partial
+    /// too. Leaf types (numbers, strings, enums) are their own partial form.
+    type Partial;
+
+    /// The context garde rules receive (`#[garde(context(C))]`); `()` for most types.
+    type Context;
+
+    /// The name of the type in `$defs` and in tool names (`UserDetails`, `Page_for_User`).
+    fn schema_name() -> Cow<'static, str>;
+
+    /// The type's description (its doc comment), if it has one.
+    fn description() -> Option<&'static str> {
+        None
+    }
+
+    /// The schema of this type inside a larger one, registering definitions in `gen`.
+    /// Named types return a `$ref`.
+    fn schema(gen: &mut SchemaGenerator) -> Value;
+
+    /// The complete root schema (draft 2020-12), built once per process and reused.
+    fn json_schema() -> &'static Value {
+        cached_root_schema::<Self>()
+    }
+
+    /// Runs every rule (garde rules, `#[instructor(validate = ..)]` validators, those of
+    /// nested values), collecting all failures with their JSON paths.
+    fn validate(&self) -> Result<(), ValidationErrors>
+    where
+        Self::Context: Default,
+    {
+        self.validate_with(&Default::default())
+    }
+
+    /// [`validate`](Instructor::validate) with an explicit garde context.
+    fn validate_with(&self, ctx: &Self::Context) -> Result<(), ValidationErrors> {
+        let _ = ctx;
+        let mut errors = ValidationErrors::new();
+        self.validate_at(&mut JsonPath::root(), &mut errors, false);
+        errors.into_result()
+    }
+
+    /// Builds the partial form from a (possibly incomplete) JSON value; `None` when nothing
+    /// usable is there yet.
+    fn partial_from_value(value: Value) -> Option<Self::Partial>;
+
+    /// Validates `self` as a value found at `path` inside a larger one.
+    ///
+    /// `run_garde` is false when the enclosing type's garde rules already covered this
+    /// value (`#[garde(dive)]`), so errors are not reported twice. Called by derived code.
+    #[doc(hidden)]
+    fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+        let _ = (path, errors, run_garde);
+    }
+
+    /// Turns a garde path (Rust field names) into the JSON path the model sees (serde
+    /// names), appending to `out`. Called by derived code.
+    #[doc(hidden)]
+    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        push_verbatim(rest, out);
+    }
+}
+
+/// One component of a garde error path.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathSegment<'a> {
+    /// A struct field or map key.
+    Key(&'a str),
+    /// A list index.
+    Index(&'a str),
+    /// A component without a key (the inside of an `Option`, a newtype).
+    Unnamed,
+}
+
+/// Appends the remaining segments unchanged.
+#[doc(hidden)]
+pub fn push_verbatim(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+    for seg in rest {
+        match seg {
+            PathSegment::Key(k) => {
+                out.push_key(k);
+            }
+            PathSegment::Index(i) => {
+                out.push_index_str(i);
+            }
+            PathSegment::Unnamed => {}
+        }
+    }
+}
+
+macro_rules! leaf {
+    ($($ty:ty => $name:literal, $schema:expr;)*) => {$(
+        impl Instructor for $ty {
+            type Partial = Self;
+            type Context = ();
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+            fn schema(_: &mut SchemaGenerator) -> Value {
+                $schema
+            }
+            fn partial_from_value(value: Value) -> Option<Self> {
+                serde_json::from_value(value).ok()
+            }
+        }
+    )*};
+}
+
+use serde_json::json;
+
+leaf! {
+    String => "string", json!({ "type": "string" });
+    char => "char", json!({ "type": "string", "minLength": 1, "maxLength": 1 });
+    bool => "boolean", json!({ "type": "boolean" });
+    f32 => "float", json!({ "type": "number" });
+    f64 => "double", json!({ "type": "number" });
+    u8 => "uint8", json!({ "type": "integer", "minimum": 0, "maximum": u8::MAX });
+    u16 => "uint16", json!({ "type": "integer", "minimum": 0, "maximum": u16::MAX });
+    u32 => "uint32", json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX });
+    u64 => "uint64", json!({ "type": "integer", "minimum": 0 });
+    u128 => "uint128", json!({ "type": "integer", "minimum": 0 });
+    usize => "uint", json!({ "type": "integer", "minimum": 0 });
+    i8 => "int8", json!({ "type": "integer", "minimum": i8::MIN, "maximum": i8::MAX });
+    i16 => "int16", json!({ "type": "integer", "minimum": i16::MIN, "maximum": i16::MAX });
+    i32 => "int32", json!({ "type": "integer", "minimum": i32::MIN, "maximum": i32::MAX });
+    i64 => "int64", json!({ "type": "integer" });
+    i128 => "int128", json!({ "type": "integer" });
+    isize => "int", json!({ "type": "integer" });
+    () => "null", json!({ "type": "null" });
+    Value => "any", json!(true);
+}
+
+macro_rules! nonzero {
+    ($($ty:ident => $inner:ty;)*) => {$(
+        impl Instructor for std::num::$ty {
+            type Partial = Self;
+            type Context = ();
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($ty))
+            }
+            fn schema(gen: &mut SchemaGenerator) -> Value {
+                let mut s = <$inner>::schema(gen);
+                let min = if <$inner>::MIN == 0 { 1 } else { <$inner>::MIN as i128 };
+                if min == 1 {
+                    crate::schema::keywords::range(&mut s, Some(json!(1)), None);
+                } else {
+                    s = json!({ "allOf": [s, { "not": { "const": 0 } }] });
+                }
+                s
+            }
+            fn partial_from_value(value: Value) -> Option<Self> {
+                serde_json::from_value(value).ok()
+            }
+        }
+    )*};
+}
+
+nonzero! {
+    NonZeroU8 => u8; NonZeroU16 => u16; NonZeroU32 => u32; NonZeroU64 => u64; NonZeroUsize => usize;
+    NonZeroI8 => i8; NonZeroI16 => i16; NonZeroI32 => i32; NonZeroI64 => i64; NonZeroIsize => isize;
+}
+
+impl<T: Instructor> Instructor for Option<T> {
+    type Partial = Option<T::Partial>;
+    type Context = T::Context;
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("Nullable_{}", T::schema_name()))
+    }
+    fn schema(gen: &mut SchemaGenerator) -> Value {
+        crate::schema::keywords::nullable(T::schema(gen))
+    }
+    fn partial_from_value(value: Value) -> Option<Self::Partial> {
+        match value {
+            Value::Null => Some(None),
+            v => T::partial_from_value(v).map(Some),
+        }
+    }
+    fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+        if let Some(v) = self {
+            v.validate_at(path, errors, run_garde);
+        }
+    }
+    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        match rest.split_first() {
+            Some((PathSegment::Unnamed, tail)) => T::json_path(tail, out),
+            _ => T::json_path(rest, out),
+        }
+    }
+}
+
+impl<T: Instructor> Instructor for Box<T> {
+    type Partial = Box<T::Partial>;
+    type Context = T::Context;
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn description() -> Option<&'static str> {
+        T::description()
+    }
+    fn schema(gen: &mut SchemaGenerator) -> Value {
+        T::schema(gen)
+    }
+    fn partial_from_value(value: Value) -> Option<Self::Partial> {
+        T::partial_from_value(value).map(Box::new)
+    }
+    fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+        (**self).validate_at(path, errors, run_garde);
+    }
+    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        T::json_path(rest, out);
+    }
+}
+
+/// Elements of a list in a partial value: the ones that can be read so far.
+fn partial_elements<T: Instructor>(value: Value) -> Option<Vec<T::Partial>> {
+    match value {
+        Value::Array(items) => Some(items.into_iter().filter_map(T::partial_from_value).collect()),
+        _ => None,
+    }
+}
+
+fn validate_elements<'a, T: Instructor + 'a>(
+    items: impl Iterator<Item = &'a T>,
+    path: &mut JsonPath,
+    errors: &mut ValidationErrors,
+    run_garde: bool,
+) {
+    for (i, item) in items.enumerate() {
+        let len = path.push_index(i);
+        item.validate_at(path, errors, run_garde);
+        path.truncate(len);
+    }
+}
+
+fn element_path<T: Instructor>(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+    match rest.split_first() {
+        Some((PathSegment::Index(i), tail)) => {
+            out.push_index_str(i);
+            T::json_path(tail, out);
+        }
+        _ => push_verbatim(rest, out),
+    }
+}
+
+macro_rules! list {
+    ($($ty:ident $(: $bound:path)* => $unique:literal;)*) => {$(
+        impl<T: Instructor $(+ $bound)*> Instructor for $ty<T> {
+            type Partial = Vec<T::Partial>;
+            type Context = T::Context;
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Owned(format!("Array_of_{}", T::schema_name()))
+            }
+            fn schema(gen: &mut SchemaGenerator) -> Value {
+                let items = T::schema(gen);
+                if $unique {
+                    json!({ "type": "array", "items": items, "uniqueItems": true })
+                } else {
+                    json!({ "type": "array", "items": items })
+                }
+            }
+            fn partial_from_value(value: Value) -> Option<Self::Partial> {
+                partial_elements::<T>(value)
+            }
+            fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+                validate_elements(self.iter(), path, errors, run_garde);
+            }
+            fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+                element_path::<T>(rest, out);
+            }
+        }
+    )*};
+}
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+list! {
+    Vec => false;
+    VecDeque => false;
+    BTreeSet: Ord => true;
+    HashSet: std::hash::Hash: Eq => true;
+}
+
+impl<T: Instructor, const N: usize> Instructor for [T; N] {
+    type Partial = Vec<T::Partial>;
+    type Context = T::Context;
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("Array_of_{}_{N}", T::schema_name()))
+    }
+    fn schema(gen: &mut SchemaGenerator) -> Value {
+        json!({ "type": "array", "items": T::schema(gen), "minItems": N, "maxItems": N })
+    }
+    fn partial_from_value(value: Value) -> Option<Self::Partial> {
+        partial_elements::<T>(value)
+    }
+    fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+        validate_elements(self.iter(), path, errors, run_garde);
+    }
+    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        element_path::<T>(rest, out);
+    }
+}
+
+macro_rules! map {
+    ($($ty:ident;)*) => {$(
+        impl<V: Instructor> Instructor for $ty<String, V> {
+            type Partial = $ty<String, V::Partial>;
+            type Context = V::Context;
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Owned(format!("Map_of_{}", V::schema_name()))
+            }
+            fn schema(gen: &mut SchemaGenerator) -> Value {
+                json!({ "type": "object", "additionalProperties": V::schema(gen) })
+            }
+            fn partial_from_value(value: Value) -> Option<Self::Partial> {
+                match value {
+                    Value::Object(map) => Some(
+                        map.into_iter()
+                            .filter_map(|(k, v)| Some((k, V::partial_from_value(v)?)))
+                            .collect(),
+                    ),
+                    _ => None,
+                }
+            }
+            fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+                for (key, value) in self {
+                    let len = path.push_key(key);
+                    value.validate_at(path, errors, run_garde);
+                    path.truncate(len);
+                }
+            }
+            fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+                match rest.split_first() {
+                    Some((PathSegment::Key(k), tail)) => {
+                        out.push_key(k);
+                        V::json_path(tail, out);
+                    }
+                    _ => push_verbatim(rest, out),
+                }
+            }
+        }
+    )*};
+}
+
+map! {
+    BTreeMap;
+    HashMap;
+}
+
+macro_rules! tuple {
+    ($($n:literal => ($($T:ident $i:tt),+);)*) => {$(
+        impl<$($T: Instructor),+> Instructor for ($($T,)+) {
+            type Partial = ($(Option<$T::Partial>,)+);
+            type Context = ();
+            fn schema_name() -> Cow<'static, str> {
+                let names: Vec<String> = vec![$($T::schema_name().into_owned()),+];
+                Cow::Owned(format!("Tuple_of_{}", names.join("_and_")))
+            }
+            fn schema(gen: &mut SchemaGenerator) -> Value {
+                json!({
+                    "type": "array",
+                    "prefixItems": [$($T::schema(gen)),+],
+                    "items": false,
+                    "minItems": $n,
+                    "maxItems": $n,
+                })
+            }
+            fn partial_from_value(value: Value) -> Option<Self::Partial> {
+                let Value::Array(items) = value else { return None };
+                let mut items = items.into_iter();
+                Some(($(items.next().and_then($T::partial_from_value),)+))
+            }
+            fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+                $(
+                    let len = path.push_index($i);
+                    self.$i.validate_at(path, errors, run_garde);
+                    path.truncate(len);
+                )+
+            }
+        }
+    )*};
+}
+
+tuple! {
+    1 => (A 0);
+    2 => (A 0, B 1);
+    3 => (A 0, B 1, C 2);
+    4 => (A 0, B 1, C 2, D 3);
+}
+
+#[cfg(feature = "chrono")]
+leaf! {
+    chrono::DateTime<chrono::Utc> => "DateTime", json!({ "type": "string", "format": "date-time" });
+    chrono::DateTime<chrono::FixedOffset> => "DateTime", json!({ "type": "string", "format": "date-time" });
+    chrono::NaiveDateTime => "NaiveDateTime", json!({ "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$" });
+    chrono::NaiveDate => "Date", json!({ "type": "string", "format": "date" });
+    chrono::NaiveTime => "Time", json!({ "type": "string", "pattern": r"^\d{2}:\d{2}:\d{2}(\.\d+)?$" });
+}
+
+#[cfg(feature = "uuid")]
+leaf! {
+    uuid::Uuid => "Uuid", json!({ "type": "string", "format": "uuid" });
+}
+
+#[cfg(feature = "url")]
+leaf! {
+    url::Url => "Url", json!({ "type": "string", "format": "uri" });
+}

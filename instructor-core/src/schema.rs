@@ -1,0 +1,442 @@
+//! JSON Schema (draft 2020-12) generation.
+//!
+//! Each [`Instructor`] type writes its own schema through [`Instructor::schema`]; named
+//! types (everything `#[derive(Instructor)]` produces) go under `$defs` once and are
+//! referenced with `$ref`, which is what makes recursive types possible. The root schema of
+//! a type is built once per process and cached: see [`Instructor::json_schema`].
+
+use std::any::type_name;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+use serde_json::{json, Map, Value};
+
+use crate::Instructor;
+
+/// The `$schema` URI of every root schema.
+pub const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// Collects the `$defs` of one root schema while the types write their schemas.
+#[derive(Debug, Default)]
+pub struct SchemaGenerator {
+    defs: Map<String, Value>,
+    /// `type_name` -> (def name, how many `$ref`s point at it)
+    names: HashMap<&'static str, (String, usize)>,
+}
+
+impl SchemaGenerator {
+    /// An empty generator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The schema of `T` as it appears inside another schema: a `$ref` for named types,
+    /// the schema itself for the others.
+    pub fn subschema_for<T: Instructor + ?Sized>(&mut self) -> Value {
+        T::schema(self)
+    }
+
+    /// The `$ref` to the definition of `T` named `name`, writing the definition with `body`
+    /// the first time (recursive references made while `body` runs see the `$ref` already).
+    pub fn named<T: ?Sized>(
+        &mut self,
+        name: impl FnOnce() -> String,
+        body: impl FnOnce(&mut Self) -> Value,
+    ) -> Value {
+        let key = type_name::<T>();
+        if let Some((name, refs)) = self.names.get_mut(key) {
+            *refs += 1;
+            return reference(name);
+        }
+        let base = name();
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.defs.contains_key(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        self.names.insert(key, (name.clone(), 1));
+        // Reserve the name before the body runs, so recursion finds it.
+        self.defs.insert(name.clone(), Value::Bool(true));
+        let schema = body(self);
+        self.defs.insert(name.clone(), schema);
+        reference(&name)
+    }
+
+    /// Follows a `$ref` made by this generator to its definition; any other schema is
+    /// returned as it is.
+    pub fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        match ref_name(schema) {
+            Some(name) if schema.as_object().is_some_and(|o| o.len() == 1) => {
+                self.defs.get(name).unwrap_or(schema)
+            }
+            _ => schema,
+        }
+    }
+
+    /// The definitions written so far.
+    pub fn definitions(&self) -> &Map<String, Value> {
+        &self.defs
+    }
+
+    /// The complete root schema of `T`: `T`'s own schema inlined at the top with `$schema`
+    /// and, when other types are referenced, `$defs`. A recursive root stays in `$defs` too.
+    pub fn root_schema_for<T: Instructor + ?Sized>() -> Value {
+        let mut gen = Self::new();
+        let top = gen.subschema_for::<T>();
+        let mut root = match ref_name(&top).map(str::to_owned) {
+            Some(name) if top.as_object().is_some_and(|o| o.len() == 1) => {
+                let referenced_elsewhere = gen.names.values().any(|(n, refs)| *n == name && *refs > 1);
+                if referenced_elsewhere {
+                    gen.defs.get(&name).cloned().unwrap_or(top)
+                } else {
+                    gen.defs.remove(&name).unwrap_or(top)
+                }
+            }
+            _ => top,
+        };
+        let mut out = Map::new();
+        out.insert("$schema".into(), Value::String(DRAFT_2020_12.into()));
+        match &mut root {
+            Value::Object(map) => out.append(map),
+            Value::Bool(true) => {}
+            other => {
+                out.insert("allOf".into(), json!([other.take()]));
+            }
+        }
+        if !gen.defs.is_empty() {
+            out.insert("$defs".into(), Value::Object(gen.defs));
+        }
+        Value::Object(out)
+    }
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/$defs/{name}") })
+}
+
+fn ref_name(schema: &Value) -> Option<&str> {
+    schema.get("$ref")?.as_str()?.strip_prefix("#/$defs/")
+}
+
+/// The cached root schema of `T`, built on first use. Used by [`Instructor::json_schema`]'s
+/// default; the derive gives non-generic types a `static` of their own instead.
+pub fn cached_root_schema<T: Instructor + ?Sized>() -> &'static Value {
+    static CACHE: OnceLock<RwLock<HashMap<&'static str, &'static Value>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = type_name::<T>();
+    if let Some(v) = cache.read().unwrap_or_else(|e| e.into_inner()).get(key) {
+        return v;
+    }
+    let built = SchemaGenerator::root_schema_for::<T>();
+    let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
+    w.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
+}
+
+/// Builders the derive uses to turn rules into keywords. Each one is sound: it never makes
+/// the schema reject a value that the Rust-side rule accepts.
+pub mod keywords {
+    use super::*;
+
+    /// Adds `null` to what `schema` accepts (`Option<T>`).
+    pub fn nullable(schema: Value) -> Value {
+        if let Value::Object(mut map) = schema {
+            let simple = !map.contains_key("enum") && !map.contains_key("const");
+            match map.get_mut("type") {
+                Some(Value::String(t)) if simple => {
+                    let t = std::mem::take(t);
+                    if t != "null" {
+                        map.insert("type".into(), json!([t, "null"]));
+                    } else {
+                        map.insert("type".into(), json!("null"));
+                    }
+                    return Value::Object(map);
+                }
+                Some(Value::Array(types)) if simple => {
+                    if !types.iter().any(|t| t == "null") {
+                        types.push(json!("null"));
+                    }
+                    return Value::Object(map);
+                }
+                _ => {}
+            }
+            return json!({ "anyOf": [Value::Object(map), { "type": "null" }] });
+        }
+        match schema {
+            Value::Bool(true) => Value::Bool(true),
+            other => json!({ "anyOf": [other, { "type": "null" }] }),
+        }
+    }
+
+    /// The object that keywords about the value itself go into: the non-null branch of a
+    /// nullable `anyOf`, else the schema itself.
+    fn target(schema: &mut Value) -> Option<&mut Map<String, Value>> {
+        if let Value::Bool(true) = schema {
+            *schema = Value::Object(Map::new());
+        }
+        let map = schema.as_object_mut()?;
+        let nullable_any_of = map.len() == 1
+            && map
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.len() == 2 && a[1] == json!({ "type": "null" }));
+        if nullable_any_of {
+            return map.get_mut("anyOf")?.get_mut(0)?.as_object_mut();
+        }
+        Some(map)
+    }
+
+    fn type_of(map: &Map<String, Value>) -> Option<&str> {
+        match map.get("type")? {
+            Value::String(t) => Some(t),
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+            _ => None,
+        }
+    }
+
+    fn tighten(map: &mut Map<String, Value>, key: &str, value: Value, keep_larger: bool) {
+        let replace = match (map.get(key).and_then(Value::as_f64), value.as_f64()) {
+            (Some(old), Some(new)) => (new > old) == keep_larger,
+            _ => true,
+        };
+        if replace {
+            map.insert(key.into(), value);
+        }
+    }
+
+    /// Bounds on a length: `minLength`/`maxLength` for strings, `minItems`/`maxItems` for
+    /// arrays, `minProperties`/`maxProperties` for objects. A bound is only written where
+    /// the count it constrains is known; the caller turns byte counts into sound character
+    /// bounds first.
+    pub fn length(schema: &mut Value, min: Option<u64>, max: Option<u64>) {
+        let Some(map) = target(schema) else { return };
+        let (lo, hi) = match type_of(map) {
+            Some("string") => ("minLength", "maxLength"),
+            Some("array") => ("minItems", "maxItems"),
+            Some("object") => ("minProperties", "maxProperties"),
+            _ => return,
+        };
+        if let Some(min) = min {
+            tighten(map, lo, json!(min), true);
+        }
+        if let Some(max) = max {
+            tighten(map, hi, json!(max), false);
+        }
+    }
+
+    /// `minimum`/`maximum`, kept at the tighter of the type's own bound and the rule's.
+    pub fn range(schema: &mut Value, min: Option<Value>, max: Option<Value>) {
+        let Some(map) = target(schema) else { return };
+        if let Some(min) = min {
+            tighten(map, "minimum", min, true);
+        }
+        if let Some(max) = max {
+            tighten(map, "maximum", max, false);
+        }
+    }
+
+    /// Adds a `pattern`; a second one goes into `allOf`, since a schema holds one.
+    pub fn pattern(schema: &mut Value, pattern: &str) {
+        let Some(map) = target(schema) else { return };
+        if !map.contains_key("pattern") {
+            map.insert("pattern".into(), json!(pattern));
+            return;
+        }
+        let all_of = map.entry("allOf").or_insert_with(|| json!([]));
+        if let Value::Array(list) = all_of {
+            list.push(json!({ "pattern": pattern }));
+        }
+    }
+
+    /// Sets `format` (`email`, `uri`, `ipv4`, ...).
+    pub fn format(schema: &mut Value, format: &str) {
+        if let Some(map) = target(schema) {
+            map.insert("format".into(), json!(format));
+        }
+    }
+
+    /// Any IP address: `anyOf` the `ipv4` and `ipv6` formats.
+    pub fn ip(schema: &mut Value) {
+        if let Some(map) = target(schema) {
+            map.insert(
+                "anyOf".into(),
+                json!([{ "format": "ipv4" }, { "format": "ipv6" }]),
+            );
+        }
+    }
+
+    /// Applies `rules` to the element schema (`items`, or `additionalProperties` of a map).
+    pub fn inner(schema: &mut Value, rules: impl FnOnce(&mut Value)) {
+        let Some(map) = target(schema) else { return };
+        let key = match type_of(map) {
+            Some("array") => "items",
+            Some("object") => "additionalProperties",
+            _ => return,
+        };
+        if let Some(items) = map.get_mut(key) {
+            rules(items);
+        }
+    }
+
+    /// Appends a sentence to `description`.
+    pub fn describe(schema: &mut Value, text: &str) {
+        if let Some(map) = target(schema) {
+            match map.get_mut("description") {
+                Some(Value::String(d)) if !d.is_empty() => {
+                    d.push_str(if d.ends_with('.') { " " } else { ". " });
+                    d.push_str(text);
+                }
+                _ => {
+                    map.insert("description".into(), json!(text));
+                }
+            }
+        }
+    }
+
+    /// Sets a keyword on the schema's outermost object (`description`, `examples`, `title`,
+    /// `default`), where it describes the field whatever its type.
+    pub fn annotate(schema: &mut Value, key: &str, value: Value) {
+        if let Value::Bool(true) = schema {
+            *schema = Value::Object(Map::new());
+        }
+        if let Some(map) = schema.as_object_mut() {
+            map.insert(key.into(), value);
+        }
+    }
+
+    /// Escapes `text` for use inside an ECMA-262 regular expression.
+    pub fn escape_regex(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if "\\^$.|?*+()[]{}/-".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+/// An object schema under construction: `properties`, `required`, and what `#[serde(flatten)]`
+/// merges into it.
+#[derive(Debug, Default)]
+pub struct ObjectSchema {
+    properties: Map<String, Value>,
+    required: Vec<String>,
+    all_of: Vec<Value>,
+    additional: Option<Value>,
+}
+
+impl ObjectSchema {
+    /// No properties yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a property; `required` when the model must write it.
+    pub fn property(&mut self, name: &str, schema: Value, required: bool) {
+        self.properties.insert(name.into(), schema);
+        if required && !self.required.iter().any(|r| r == name) {
+            self.required.push(name.into());
+        }
+    }
+
+    /// Merges a flattened field's schema: its properties join these (required only when
+    /// `required`); a map's value schema becomes `additionalProperties`; anything else is
+    /// kept whole under `allOf`.
+    pub fn flatten(&mut self, gen: &SchemaGenerator, schema: &Value, required: bool) {
+        let body = gen.resolve(schema);
+        let Some(map) = body.as_object() else {
+            return self.all_of.push(body.clone());
+        };
+        let combinator = ["oneOf", "anyOf", "allOf"].iter().any(|k| map.contains_key(*k));
+        if let (Some(Value::Object(props)), false) = (map.get("properties"), combinator) {
+            let req: Vec<&str> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for (name, s) in props {
+                self.property(name, s.clone(), required && req.contains(&name.as_str()));
+            }
+        } else if let (Some(extra @ Value::Object(_)), false) =
+            (map.get("additionalProperties"), combinator)
+        {
+            self.additional = Some(extra.clone());
+        } else {
+            self.all_of.push(body.clone());
+        }
+    }
+
+    /// The finished schema. `deny_unknown_fields` gives `additionalProperties: false`.
+    pub fn build(self, deny_unknown_fields: bool) -> Value {
+        let mut map = Map::new();
+        map.insert("type".into(), json!("object"));
+        map.insert("properties".into(), Value::Object(self.properties));
+        if !self.required.is_empty() {
+            map.insert("required".into(), json!(self.required));
+        }
+        if let Some(extra) = self.additional {
+            map.insert("additionalProperties".into(), extra);
+        } else if deny_unknown_fields {
+            map.insert("additionalProperties".into(), json!(false));
+        }
+        if !self.all_of.is_empty() {
+            map.insert("allOf".into(), Value::Array(self.all_of));
+        }
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keywords::*;
+    use super::*;
+
+    #[test]
+    fn nullable_forms() {
+        assert_eq!(nullable(json!({"type": "string"})), json!({"type": ["string", "null"]}));
+        assert_eq!(
+            nullable(json!({"$ref": "#/$defs/A"})),
+            json!({"anyOf": [{"$ref": "#/$defs/A"}, {"type": "null"}]})
+        );
+        assert_eq!(
+            nullable(json!({"type": "string", "enum": ["a"]})),
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null"}]})
+        );
+        assert_eq!(nullable(json!(true)), json!(true));
+    }
+
+    #[test]
+    fn length_goes_to_the_keyword_of_the_type() {
+        let mut s = json!({"type": "string"});
+        length(&mut s, Some(1), Some(5));
+        assert_eq!(s, json!({"type": "string", "minLength": 1, "maxLength": 5}));
+        let mut a = nullable(json!({"type": "array", "items": {}}));
+        length(&mut a, Some(2), None);
+        assert_eq!(a["minItems"], json!(2));
+        let mut n = json!({"type": "integer"});
+        length(&mut n, Some(2), None);
+        assert_eq!(n, json!({"type": "integer"}));
+    }
+
+    #[test]
+    fn range_keeps_the_tighter_bound() {
+        let mut s = json!({"type": "integer", "minimum": 0, "maximum": 255});
+        range(&mut s, Some(json!(-5)), Some(json!(150)));
+        assert_eq!(s, json!({"type": "integer", "minimum": 0, "maximum": 150}));
+    }
+
+    #[test]
+    fn second_pattern_goes_to_all_of() {
+        let mut s = json!({"type": "string"});
+        pattern(&mut s, "^a");
+        pattern(&mut s, "b$");
+        assert_eq!(s, json!({"type": "string", "pattern": "^a", "allOf": [{"pattern": "b$"}]}));
+    }
+
+    #[test]
+    fn escape() {
+        assert_eq!(escape_regex("a.b(c)"), r"a\.b\(c\)");
+    }
+}
