@@ -1,5 +1,6 @@
 //! Support for the code `#[derive(Instructor)]` writes. Not a public API.
 
+pub use serde::de::DeserializeOwned;
 pub use serde_json::{json, Map, Value};
 pub use std::borrow::Cow;
 pub use std::option::Option::{self, None, Some};
@@ -11,6 +12,7 @@ use crate::{Instructor, JsonPath, PathSegment, ValidationErrors};
 /// Adds the errors of a garde report on a `T` found at `base`, with paths translated to the
 /// serde names the model sees.
 pub fn garde_errors<T: Instructor>(
+    value: &T,
     report: garde::Report,
     base: &JsonPath,
     errors: &mut ValidationErrors,
@@ -26,7 +28,7 @@ pub fn garde_errors<T: Instructor>(
             })
             .collect();
         let mut out = base.clone();
-        T::json_path(&segments, &mut out);
+        value.json_path(&segments, &mut out);
         errors.add(out.as_str(), error.message());
     }
 }

@@ -77,7 +77,7 @@ pub trait Instructor: Sized {
     /// Turns a garde path (Rust field names) into the JSON path the model sees (serde
     /// names), appending to `out`. Called by derived code.
     #[doc(hidden)]
-    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+    fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
         push_verbatim(rest, out);
     }
 }
@@ -202,10 +202,14 @@ impl<T: Instructor> Instructor for Option<T> {
             v.validate_at(path, errors, run_garde);
         }
     }
-    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
-        match rest.split_first() {
-            Some((PathSegment::Unnamed, tail)) => T::json_path(tail, out),
-            _ => T::json_path(rest, out),
+    fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        let rest = match rest.split_first() {
+            Some((PathSegment::Unnamed, tail)) => tail,
+            _ => rest,
+        };
+        match self {
+            Some(v) => v.json_path(rest, out),
+            None => push_verbatim(rest, out),
         }
     }
 }
@@ -228,8 +232,8 @@ impl<T: Instructor> Instructor for Box<T> {
     fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
         (**self).validate_at(path, errors, run_garde);
     }
-    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
-        T::json_path(rest, out);
+    fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        (**self).json_path(rest, out);
     }
 }
 
@@ -254,11 +258,18 @@ fn validate_elements<'a, T: Instructor + 'a>(
     }
 }
 
-fn element_path<T: Instructor>(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+fn element_path<'a, T: Instructor + 'a>(
+    mut items: impl Iterator<Item = &'a T>,
+    rest: &[PathSegment<'_>],
+    out: &mut JsonPath,
+) {
     match rest.split_first() {
         Some((PathSegment::Index(i), tail)) => {
             out.push_index_str(i);
-            T::json_path(tail, out);
+            match i.parse().ok().and_then(|i| items.nth(i)) {
+                Some(item) => item.json_path(tail, out),
+                None => push_verbatim(tail, out),
+            }
         }
         _ => push_verbatim(rest, out),
     }
@@ -286,8 +297,8 @@ macro_rules! list {
             fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
                 validate_elements(self.iter(), path, errors, run_garde);
             }
-            fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
-                element_path::<T>(rest, out);
+            fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
+                element_path(self.iter(), rest, out);
             }
         }
     )*};
@@ -317,8 +328,8 @@ impl<T: Instructor, const N: usize> Instructor for [T; N] {
     fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
         validate_elements(self.iter(), path, errors, run_garde);
     }
-    fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
-        element_path::<T>(rest, out);
+    fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
+        element_path(self.iter(), rest, out);
     }
 }
 
@@ -350,11 +361,14 @@ macro_rules! map {
                     path.truncate(len);
                 }
             }
-            fn json_path(rest: &[PathSegment<'_>], out: &mut JsonPath) {
+            fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
                 match rest.split_first() {
                     Some((PathSegment::Key(k), tail)) => {
                         out.push_key(k);
-                        V::json_path(tail, out);
+                        match self.get(*k) {
+                            Some(v) => v.json_path(tail, out),
+                            None => push_verbatim(tail, out),
+                        }
                     }
                     _ => push_verbatim(rest, out),
                 }

@@ -224,6 +224,61 @@ pub mod keywords {
         }
     }
 
+    /// How garde counts the length of a string (`length(bytes | chars | graphemes | utf16, ..)`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum LengthMode {
+        /// UTF-8 bytes: garde's default (`simple`) and `bytes`.
+        Bytes,
+        /// Unicode scalar values: what JSON Schema's `minLength`/`maxLength` count.
+        Chars,
+        /// Extended grapheme clusters.
+        Graphemes,
+        /// UTF-16 code units.
+        Utf16,
+    }
+
+    /// A garde `length` rule as keywords. For arrays and objects the bounds are exact. For
+    /// strings JSON Schema counts characters, so a bound in another unit is only written
+    /// where it is implied (`max` bytes ≥ characters, so `maxLength` holds; `min` bytes does
+    /// not bound characters unless the string is ASCII or the bound is 0 or 1); the rest is
+    /// said in `description` and left to validation.
+    pub fn length_rule(
+        schema: &mut Value,
+        mode: LengthMode,
+        min: Option<u64>,
+        max: Option<u64>,
+        ascii: bool,
+    ) {
+        let is_string = target(schema).is_some_and(|m| type_of(m) == Some("string"));
+        if !is_string || mode == LengthMode::Chars {
+            return length(schema, min, max);
+        }
+        let unit = match mode {
+            LengthMode::Bytes => "bytes of UTF-8",
+            LengthMode::Graphemes => "graphemes",
+            _ => "UTF-16 code units",
+        };
+        let exact = |n: u64| ascii || n <= 1;
+        let min_chars = match (mode, min) {
+            (_, None) => None,
+            (LengthMode::Graphemes, Some(n)) => Some(n),
+            (_, Some(n)) if exact(n) => Some(n),
+            (_, Some(n)) => {
+                describe(schema, &format!("At least {n} {unit}."));
+                None
+            }
+        };
+        let max_chars = match (mode, max) {
+            (_, None) => None,
+            (LengthMode::Graphemes, Some(n)) => {
+                describe(schema, &format!("At most {n} {unit}."));
+                None
+            }
+            (_, Some(n)) => Some(n),
+        };
+        length(schema, min_chars, max_chars);
+    }
+
     /// `minimum`/`maximum`, kept at the tighter of the type's own bound and the rule's.
     pub fn range(schema: &mut Value, min: Option<Value>, max: Option<Value>) {
         let Some(map) = target(schema) else { return };
@@ -418,6 +473,31 @@ mod tests {
         let mut n = json!({"type": "integer"});
         length(&mut n, Some(2), None);
         assert_eq!(n, json!({"type": "integer"}));
+    }
+
+    #[test]
+    fn byte_lengths_become_sound_character_bounds() {
+        let mut s = json!({"type": "string"});
+        length_rule(&mut s, LengthMode::Bytes, Some(3), Some(10), false);
+        assert_eq!(
+            s,
+            json!({"type": "string", "maxLength": 10, "description": "At least 3 bytes of UTF-8."})
+        );
+        let mut s = json!({"type": "string"});
+        length_rule(&mut s, LengthMode::Bytes, Some(3), Some(10), true);
+        assert_eq!(s, json!({"type": "string", "minLength": 3, "maxLength": 10}));
+        let mut s = json!({"type": "string"});
+        length_rule(&mut s, LengthMode::Bytes, Some(1), None, false);
+        assert_eq!(s, json!({"type": "string", "minLength": 1}));
+        let mut s = json!({"type": "string"});
+        length_rule(&mut s, LengthMode::Graphemes, Some(2), Some(4), false);
+        assert_eq!(
+            s,
+            json!({"type": "string", "minLength": 2, "description": "At most 4 graphemes."})
+        );
+        let mut a = json!({"type": "array"});
+        length_rule(&mut a, LengthMode::Bytes, Some(3), Some(4), false);
+        assert_eq!(a, json!({"type": "array", "minItems": 3, "maxItems": 4}));
     }
 
     #[test]

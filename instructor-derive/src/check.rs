@@ -1,0 +1,146 @@
+//! Semantic checks: what the derive can tell is wrong before any code is generated. Each
+//! error points at the offending token and says the fix.
+
+use syn::spanned::Spanned;
+
+use crate::model::*;
+use crate::syntax::{shape, Ctxt, Shape};
+
+pub fn check(cx: &mut Ctxt, c: &Container) {
+    if let Some(span) = c.serde.converted {
+        cx.error(
+            span,
+            "`#[serde(from = ..)]`/`try_from` reads another type from the wire, which this \
+             derive cannot see: derive `Instructor` on that type and implement `Instructor` for \
+             this one by hand",
+        );
+    }
+    match &c.data {
+        Data::Struct(fields) => check_fields(cx, fields),
+        Data::Enum(variants) => {
+            for v in variants {
+                check_fields(cx, &v.fields);
+                let internal = c.serde.tag.is_some() && c.serde.content.is_none() && !c.serde.untagged;
+                if internal && v.fields.style == Style::Tuple && !v.skip {
+                    cx.error(
+                        v.ident.span(),
+                        "an internally tagged enum (`#[serde(tag = ..)]`) cannot hold a tuple \
+                         variant: use named fields, or add `content = \"..\"` for adjacent tagging",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_fields(cx: &mut Ctxt, fields: &Fields) {
+    for f in &fields.fields {
+        if f.skip {
+            continue;
+        }
+        let sh = shape(&f.ty);
+        if let Some(span) = f.custom_de {
+            if f.schema_with.is_none() {
+                cx.error(
+                    span,
+                    format!(
+                        "field `{}` is read with `#[serde(with/deserialize_with)]`, so its wire \
+                         shape is not its type's: add `#[instructor(schema_with = path::to::fn)]` \
+                         with a `fn(&mut SchemaGenerator) -> serde_json::Value` that describes it",
+                        f.rust
+                    ),
+                );
+            }
+        }
+        if let Some(span) = f.flatten {
+            if matches!(
+                sh,
+                Shape::Number | Shape::Bool | Shape::Char | Shape::String | Shape::Collection
+            ) {
+                cx.error(
+                    span,
+                    format!(
+                        "`#[serde(flatten)]` on field `{}` needs a struct or map type: a `{}` \
+                         has no fields to merge into the parent object",
+                        f.rust,
+                        quote::ToTokens::to_token_stream(&f.ty)
+                    ),
+                );
+            }
+        }
+        check_rules(cx, f, &f.rules, sh);
+    }
+}
+
+fn check_rules(cx: &mut Ctxt, f: &Field, rules: &[Rule], sh: Shape) {
+    let ty = quote::ToTokens::to_token_stream(&f.ty).to_string().replace(' ', "");
+    for rule in rules {
+        match &rule.kind {
+            RuleKind::Length(_) if matches!(sh, Shape::Number | Shape::Bool | Shape::Char) => {
+                cx.error(
+                    rule.span,
+                    format!(
+                        "`length` does not apply to field `{}` of type `{ty}`: it counts the \
+                         characters of a string or the items of a collection; use \
+                         `range(min = .., max = ..)` to bound a number",
+                        f.rust
+                    ),
+                );
+            }
+            RuleKind::Range(_) if matches!(sh, Shape::String | Shape::Collection | Shape::Bool) => {
+                cx.error(
+                    rule.span,
+                    format!(
+                        "`range` does not apply to field `{}` of type `{ty}`: it bounds a number; \
+                         use `length(min = .., max = ..)` to bound a string or a collection",
+                        f.rust
+                    ),
+                );
+            }
+            RuleKind::Pattern(_)
+            | RuleKind::Contains(_)
+            | RuleKind::Prefix(_)
+            | RuleKind::Suffix(_)
+            | RuleKind::Format(_)
+            | RuleKind::Ip
+            | RuleKind::Ascii
+            | RuleKind::Alphanumeric
+                if matches!(sh, Shape::Number | Shape::Bool) =>
+            {
+                cx.error(
+                    rule.span,
+                    format!(
+                        "this rule checks text, but field `{}` is a `{ty}`: apply it to a \
+                         string field",
+                        f.rust
+                    ),
+                );
+            }
+            RuleKind::Inner(inner) => {
+                // Rules inside `inner(..)` apply to the elements; their type is unknown here
+                // unless the field is spelled `Vec<T>`/`Option<T>`.
+                let elem = element_shape(&f.ty);
+                check_rules(cx, f, inner, elem);
+            }
+            _ => {}
+        }
+    }
+    let _ = f.ty.span();
+}
+
+fn element_shape(ty: &syn::Type) -> Shape {
+    let ty = crate::syntax::option_inner(ty).unwrap_or(ty);
+    if let syn::Type::Array(a) = ty {
+        return shape(&a.elem);
+    }
+    if let syn::Type::Path(p) = ty {
+        if let Some(last) = p.path.segments.last() {
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                if let Some(syn::GenericArgument::Type(t)) = args.args.last() {
+                    return shape(t);
+                }
+            }
+        }
+    }
+    Shape::Unknown
+}

@@ -1,0 +1,683 @@
+//! syn -> model: reads the type, its doc comments, and its `serde`, `garde` and
+//! `instructor` attributes. Every error is collected in [`Ctxt`] and reported at once.
+
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, Ident, LitStr, Token, Type};
+
+use crate::case::RenameRule;
+use crate::model::*;
+
+/// Collects errors so that all of them are reported at once (serde_derive's `Ctxt`).
+#[derive(Default)]
+pub struct Ctxt {
+    errors: Vec<syn::Error>,
+}
+
+impl Ctxt {
+    pub fn error(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new(span, message));
+    }
+
+    pub fn syn(&mut self, e: syn::Error) {
+        self.errors.push(e);
+    }
+
+    pub fn check(self) -> Result<(), syn::Error> {
+        let mut errors = self.errors.into_iter();
+        let Some(mut first) = errors.next() else {
+            return Ok(());
+        };
+        for e in errors {
+            first.combine(e);
+        }
+        Err(first)
+    }
+}
+
+pub fn doc(attrs: &[Attribute]) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_owned());
+            }
+        }
+    }
+    // Paragraphs stay separate; lines inside a paragraph are joined with spaces.
+    let mut out = String::new();
+    let mut blank = false;
+    for line in lines {
+        if line.trim().is_empty() {
+            blank = true;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank { "\n\n" } else { " " });
+        }
+        blank = false;
+        out.push_str(line.trim());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Skips the value of a `key = value` or `key(...)` item we do not read.
+fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<TokenStream>()?;
+    }
+    Ok(())
+}
+
+fn lit_str(meta: &syn::meta::ParseNestedMeta) -> syn::Result<LitStr> {
+    meta.value()?.parse()
+}
+
+/// `rename = "x"` or `rename(deserialize = "x", serialize = "y")`: the name serde reads.
+fn deserialize_name(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<LitStr>> {
+    if meta.input.peek(Token![=]) {
+        return Ok(Some(lit_str(meta)?));
+    }
+    let mut out = None;
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("deserialize") {
+            out = Some(lit_str(&inner)?);
+        } else {
+            skip_value(&inner)?;
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn rename_rule(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<RenameRule>> {
+    match deserialize_name(meta)? {
+        Some(lit) => RenameRule::from_lit(&lit).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
+    let mut serde = SerdeContainer::default();
+    let mut instr = InstrContainer::default();
+    let mut garde = GardeContainer::default();
+    for attr in &input.attrs {
+        if attr.path().is_ident("serde") {
+            let r = attr.parse_nested_meta(|meta| {
+                let p = &meta.path;
+                if p.is_ident("rename") {
+                    serde.rename = deserialize_name(&meta)?.map(|l| l.value());
+                } else if p.is_ident("rename_all") {
+                    serde.rename_all = rename_rule(&meta)?;
+                } else if p.is_ident("rename_all_fields") {
+                    serde.rename_all_fields = rename_rule(&meta)?;
+                } else if p.is_ident("deny_unknown_fields") {
+                    serde.deny_unknown_fields = true;
+                } else if p.is_ident("default") {
+                    skip_value(&meta)?;
+                    serde.default = true;
+                } else if p.is_ident("transparent") {
+                    serde.transparent = true;
+                } else if p.is_ident("tag") {
+                    serde.tag = Some(lit_str(&meta)?.value());
+                } else if p.is_ident("content") {
+                    serde.content = Some(lit_str(&meta)?.value());
+                } else if p.is_ident("untagged") {
+                    serde.untagged = true;
+                } else if p.is_ident("from") || p.is_ident("try_from") {
+                    serde.converted = Some(p.span());
+                    skip_value(&meta)?;
+                } else {
+                    skip_value(&meta)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        } else if attr.path().is_ident("instructor") {
+            let r = attr.parse_nested_meta(|meta| {
+                let p = &meta.path;
+                if p.is_ident("validate") {
+                    instr.validate.push(meta.value()?.parse::<syn::Path>()?);
+                } else if p.is_ident("crate") {
+                    let value = meta.value()?;
+                    instr.krate = Some(if value.peek(LitStr) {
+                        value.parse::<LitStr>()?.parse()?
+                    } else {
+                        value.parse()?
+                    });
+                } else if p.is_ident("description") {
+                    instr.description = Some(lit_str(&meta)?.value());
+                } else if p.is_ident("rename") {
+                    instr.name = Some(lit_str(&meta)?.value());
+                } else {
+                    let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                    skip_value(&meta)?;
+                    return Err(meta.error(format!(
+                        "unknown instructor attribute `{key}` on a type: expected \
+                         `validate = path::to::fn`, `description = \"...\"`, `rename = \"Name\"` \
+                         or `crate = \"path\"`"
+                    )));
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        } else if attr.path().is_ident("garde") {
+            garde.used = true;
+            let r = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("context") {
+                    garde.context = true;
+                }
+                skip_value(&meta)
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        }
+    }
+
+    let data = match &input.data {
+        syn::Data::Struct(s) => Data::Struct(fields(cx, &s.fields, &mut garde, serde.rename_all)),
+        syn::Data::Enum(e) => Data::Enum(
+            e.variants
+                .iter()
+                .map(|v| variant(cx, v, &serde, &mut garde))
+                .collect(),
+        ),
+        syn::Data::Union(u) => {
+            cx.error(
+                u.union_token.span(),
+                "`#[derive(Instructor)]` does not support unions: a model writes JSON, which has \
+                 no union of overlapping fields; use an enum",
+            );
+            Data::Struct(Fields {
+                style: Style::Unit,
+                fields: Vec::new(),
+            })
+        }
+    };
+
+    if let Some(lt) = input.generics.lifetimes().next() {
+        cx.error(
+            lt.span(),
+            "`#[derive(Instructor)]` needs an owned type: an extracted value outlives the reply \
+             it was read from; use `String` instead of `&str`",
+        );
+    }
+
+    Container {
+        ident: input.ident.clone(),
+        vis: input.vis.clone(),
+        generics: input.generics.clone(),
+        doc: instr.description.clone().or_else(|| doc(&input.attrs)),
+        serde,
+        instr,
+        garde,
+        data,
+    }
+}
+
+fn variant(
+    cx: &mut Ctxt,
+    v: &syn::Variant,
+    container: &SerdeContainer,
+    garde: &mut GardeContainer,
+) -> Variant {
+    let mut rename = None;
+    let mut rename_all = container.rename_all_fields;
+    let mut skip = false;
+    let mut other = false;
+    let mut description = None;
+    for attr in &v.attrs {
+        if attr.path().is_ident("serde") {
+            let r = attr.parse_nested_meta(|meta| {
+                let p = &meta.path;
+                if p.is_ident("rename") {
+                    rename = deserialize_name(&meta)?.map(|l| l.value());
+                } else if p.is_ident("rename_all") {
+                    rename_all = rename_rule(&meta)?.or(rename_all);
+                } else if p.is_ident("skip") || p.is_ident("skip_deserializing") {
+                    skip = true;
+                } else if p.is_ident("other") {
+                    other = true;
+                } else {
+                    skip_value(&meta)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        } else if attr.path().is_ident("instructor") {
+            let r = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("description") {
+                    description = Some(lit_str(&meta)?.value());
+                    Ok(())
+                } else {
+                    skip_value(&meta)?;
+                    Err(meta.error(
+                        "unknown instructor attribute on a variant: expected `description = \"...\"`",
+                    ))
+                }
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        } else if attr.path().is_ident("garde") {
+            garde.used = true;
+        }
+    }
+    let rust = v.ident.to_string();
+    let wire = rename.unwrap_or_else(|| match container.rename_all {
+        Some(rule) => rule.variant(&rust),
+        None => rust.clone(),
+    });
+    Variant {
+        ident: v.ident.clone(),
+        wire,
+        doc: description.or_else(|| doc(&v.attrs)),
+        skip: skip || other,
+        fields: fields(cx, &v.fields, garde, rename_all),
+    }
+}
+
+fn fields(
+    cx: &mut Ctxt,
+    fields: &syn::Fields,
+    garde: &mut GardeContainer,
+    rename_all: Option<RenameRule>,
+) -> Fields {
+    let style = match fields {
+        syn::Fields::Named(_) => Style::Named,
+        syn::Fields::Unnamed(u) if u.unnamed.len() == 1 => Style::Newtype,
+        syn::Fields::Unnamed(_) => Style::Tuple,
+        syn::Fields::Unit => Style::Unit,
+    };
+    let fields = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| field(cx, i, f, garde, rename_all))
+        .collect();
+    Fields { style, fields }
+}
+
+fn field(
+    cx: &mut Ctxt,
+    index: usize,
+    f: &syn::Field,
+    garde: &mut GardeContainer,
+    rename_all: Option<RenameRule>,
+) -> Field {
+    let rust = f
+        .ident
+        .as_ref()
+        .map(|i| i.unraw().to_string())
+        .unwrap_or_else(|| index.to_string());
+    let member = match &f.ident {
+        Some(i) => syn::Member::Named(i.clone()),
+        None => syn::Member::Unnamed(syn::Index {
+            index: index as u32,
+            span: f.ty.span(),
+        }),
+    };
+    let mut out = Field {
+        member,
+        wire: rust.clone(),
+        rust,
+        aliases: Vec::new(),
+        vis: f.vis.clone(),
+        ty: f.ty.clone(),
+        doc: doc(&f.attrs),
+        skip: false,
+        default: false,
+        flatten: None,
+        custom_de: None,
+        rules: Vec::new(),
+        garde_alias: None,
+        schema_with: None,
+        examples: Vec::new(),
+    };
+    let mut rename = None;
+    for attr in &f.attrs {
+        if attr.path().is_ident("serde") {
+            let r = attr.parse_nested_meta(|meta| {
+                let p = &meta.path;
+                if p.is_ident("rename") {
+                    rename = deserialize_name(&meta)?.map(|l| l.value());
+                } else if p.is_ident("alias") {
+                    out.aliases.push(lit_str(&meta)?.value());
+                } else if p.is_ident("default") {
+                    skip_value(&meta)?;
+                    out.default = true;
+                } else if p.is_ident("skip") || p.is_ident("skip_deserializing") {
+                    out.skip = true;
+                } else if p.is_ident("flatten") {
+                    out.flatten = Some(p.span());
+                } else if p.is_ident("with") || p.is_ident("deserialize_with") {
+                    out.custom_de = Some(p.span());
+                    skip_value(&meta)?;
+                } else {
+                    skip_value(&meta)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        } else if attr.path().is_ident("instructor") {
+            let r = attr.parse_nested_meta(|meta| {
+                let p = &meta.path;
+                if p.is_ident("description") {
+                    out.doc = Some(lit_str(&meta)?.value());
+                } else if p.is_ident("example") {
+                    out.examples.push(meta.value()?.parse::<Expr>()?);
+                } else if p.is_ident("schema_with") {
+                    let value = meta.value()?;
+                    out.schema_with = Some(if value.peek(LitStr) {
+                        value.parse::<LitStr>()?.parse()?
+                    } else {
+                        value.parse()?
+                    });
+                } else {
+                    let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                    skip_value(&meta)?;
+                    return Err(meta.error(format!(
+                        "unknown instructor attribute `{key}` on a field: expected \
+                         `description = \"...\"`, `example = <value>` or `schema_with = path::to::fn`"
+                    )));
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn(e);
+            }
+        } else if attr.path().is_ident("garde") {
+            garde.used = true;
+            match attr.parse_args_with(Punctuated::<RawRule, Token![,]>::parse_terminated) {
+                Ok(raw) => {
+                    for r in raw {
+                        if r.name == "rename" {
+                            if let Some(Ok(l)) = r.content.map(syn::parse2::<LitStr>) {
+                                out.garde_alias = Some(l.value());
+                            }
+                        } else {
+                            out.rules.push(rule(cx, r));
+                        }
+                    }
+                }
+                // garde reports its own syntax errors; the schema just gets no keyword.
+                Err(_) => {}
+            }
+        }
+    }
+    if let Some(name) = rename {
+        out.wire = name;
+    } else if let (Some(rule), Some(_)) = (rename_all, &f.ident) {
+        out.wire = rule.field(&out.rust);
+    }
+    out
+}
+
+/// One item of `#[garde(...)]`: `name`, `name(...)` or `name = value`.
+struct RawRule {
+    name: String,
+    span: Span,
+    content: Option<TokenStream>,
+}
+
+impl Parse for RawRule {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let ident = Ident::parse_any(input)?;
+        let mut content = None;
+        if input.peek(syn::token::Paren) {
+            let c;
+            syn::parenthesized!(c in input);
+            content = Some(c.parse::<TokenStream>()?);
+        } else if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            content = Some(input.parse::<Expr>()?.into_token_stream_owned());
+        }
+        Ok(Self {
+            name: ident.to_string(),
+            span: ident.span(),
+            content,
+        })
+    }
+}
+
+trait IntoTokensOwned {
+    fn into_token_stream_owned(self) -> TokenStream;
+}
+
+impl IntoTokensOwned for Expr {
+    fn into_token_stream_owned(self) -> TokenStream {
+        quote::ToTokens::into_token_stream(self)
+    }
+}
+
+fn rule(cx: &mut Ctxt, raw: RawRule) -> Rule {
+    let span = raw.span;
+    let kind = match raw.name.as_str() {
+        "length" => raw
+            .content
+            .and_then(|c| syn::parse2::<LengthArgs>(c).ok())
+            .map(RuleKind::Length)
+            .unwrap_or(RuleKind::Other),
+        "range" => raw
+            .content
+            .and_then(|c| syn::parse2::<RangeArgs>(c).ok())
+            .map(RuleKind::Range)
+            .unwrap_or(RuleKind::Other),
+        "pattern" => match raw.content.map(syn::parse2::<LitStr>) {
+            Some(Ok(lit)) => match crate::regex::to_ecma(&lit.value()) {
+                Ok(p) => RuleKind::Pattern(p),
+                Err(message) => {
+                    cx.error(lit.span(), message);
+                    RuleKind::Other
+                }
+            },
+            _ => RuleKind::Other,
+        },
+        "contains" | "prefix" | "suffix" => match raw.content.map(syn::parse2::<LitStr>) {
+            Some(Ok(lit)) => {
+                let v = lit.value();
+                match raw.name.as_str() {
+                    "contains" => RuleKind::Contains(v),
+                    "prefix" => RuleKind::Prefix(v),
+                    _ => RuleKind::Suffix(v),
+                }
+            }
+            _ => RuleKind::Other,
+        },
+        "email" => RuleKind::Format("email"),
+        "url" => RuleKind::Format("uri"),
+        "ip" => RuleKind::Ip,
+        "ipv4" => RuleKind::Format("ipv4"),
+        "ipv6" => RuleKind::Format("ipv6"),
+        "ascii" => RuleKind::Ascii,
+        "alphanumeric" => RuleKind::Alphanumeric,
+        "required" => RuleKind::Required,
+        "inner" => match raw
+            .content
+            .map(|c| syn::parse2::<InnerRules>(c).map(|r| r.0))
+        {
+            Some(Ok(rules)) => RuleKind::Inner(rules.into_iter().map(|r| rule(cx, r)).collect()),
+            _ => RuleKind::Other,
+        },
+        _ => RuleKind::Other,
+    };
+    Rule { span, kind }
+}
+
+struct InnerRules(Vec<RawRule>);
+
+impl Parse for InnerRules {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(Self(
+            Punctuated::<RawRule, Token![,]>::parse_terminated(input)?
+                .into_iter()
+                .collect(),
+        ))
+    }
+}
+
+impl Parse for LengthArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut out = LengthArgs {
+            mode: LengthMode::Simple,
+            min: None,
+            max: None,
+        };
+        let items = Punctuated::<(Ident, Option<Expr>), Token![,]>::parse_terminated_with(
+            input,
+            |input| {
+                let ident = Ident::parse_any(input)?;
+                let value = if input.peek(Token![=]) {
+                    input.parse::<Token![=]>()?;
+                    Some(input.parse::<Expr>()?)
+                } else {
+                    None
+                };
+                Ok((ident, value))
+            },
+        )?;
+        for (ident, value) in items {
+            let bound = value.as_ref().and_then(Bound::from_expr);
+            match (ident.to_string().as_str(), value) {
+                ("simple", None) | ("bytes", None) => out.mode = LengthMode::Bytes,
+                ("chars", None) => out.mode = LengthMode::Chars,
+                ("graphemes", None) => out.mode = LengthMode::Graphemes,
+                ("utf16", None) => out.mode = LengthMode::Utf16,
+                ("min", Some(_)) => out.min = bound,
+                ("max", Some(_)) => out.max = bound,
+                ("equal", Some(_)) => {
+                    out.min = bound.clone();
+                    out.max = bound;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Parse for RangeArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut out = RangeArgs {
+            min: None,
+            max: None,
+        };
+        for nv in Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated(input)? {
+            let bound = Bound::from_expr(&nv.value);
+            if nv.path.is_ident("min") {
+                out.min = bound;
+            } else if nv.path.is_ident("max") {
+                out.max = bound;
+            } else if nv.path.is_ident("equal") {
+                out.min = bound.clone();
+                out.max = bound;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Bound {
+    /// A bound the schema can carry: a literal, a negated literal or a constant. Anything
+    /// that reads `self` or the context is left to validation (a wrong constant is worse than
+    /// none).
+    fn from_expr(e: &Expr) -> Option<Bound> {
+        match e {
+            Expr::Lit(_) => Some(Bound(quote::ToTokens::to_token_stream(e))),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
+                matches!(&*u.expr, Expr::Lit(_)).then(|| Bound(quote::ToTokens::to_token_stream(e)))
+            }
+            Expr::Path(p) => {
+                let first = p.path.segments.first()?.ident.to_string();
+                let is_const = p.path.segments.last()?.ident.to_string().chars().all(|c| {
+                    c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'
+                });
+                (is_const && first != "ctx" && first != "self")
+                    .then(|| Bound(quote::ToTokens::to_token_stream(e)))
+            }
+            Expr::Group(g) => Bound::from_expr(&g.expr),
+            Expr::Paren(p) => Bound::from_expr(&p.expr),
+            _ => None,
+        }
+    }
+}
+
+/// The field's type with one `Option<..>` layer removed, when it has one.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+/// What the derive can tell of a type from its spelling alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Number,
+    Bool,
+    Char,
+    String,
+    Collection,
+    Unknown,
+}
+
+pub fn shape(ty: &Type) -> Shape {
+    let ty = option_inner(ty).unwrap_or(ty);
+    match ty {
+        Type::Array(_) | Type::Slice(_) => return Shape::Collection,
+        Type::Tuple(t) if !t.elems.is_empty() => return Shape::Collection,
+        Type::Reference(r) => return shape(&r.elem),
+        Type::Paren(p) => return shape(&p.elem),
+        Type::Group(g) => return shape(&g.elem),
+        _ => {}
+    }
+    let Type::Path(p) = ty else {
+        return Shape::Unknown;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Shape::Unknown;
+    };
+    match last.ident.to_string().as_str() {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+        | "i128" | "isize" | "f32" | "f64" => Shape::Number,
+        "bool" => Shape::Bool,
+        "char" => Shape::Char,
+        "String" | "str" => Shape::String,
+        "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => Shape::Collection,
+        _ => Shape::Unknown,
+    }
+}
