@@ -19,6 +19,12 @@ use crate::validation::{JsonPath, ValidationErrors};
 /// let schema = <Vec<u8> as Instructor>::json_schema();
 /// assert_eq!(schema["items"]["maximum"], 255);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be described to a model: it does not implement `Instructor`",
+    label = "this type has no JSON Schema",
+    note = "add `#[derive(instructor::Instructor)]` to `{Self}`, or, for a foreign type, \
+            `#[instructor(schema_with = path::to::fn)]` to the field"
+)]
 pub trait Instructor: Sized {
     /// The partial companion used while streaming: every field optional, nested types partial
     /// too. Leaf types (numbers, strings, enums) are their own partial form.

@@ -321,7 +321,46 @@ pub mod keywords {
     }
 
     /// Applies `rules` to the element schema (`items`, or `additionalProperties` of a map).
+    /// As in garde, `inner` on an `Option<T>` applies to the `T` inside.
     pub fn inner(schema: &mut Value, rules: impl FnOnce(&mut Value)) {
+        if let Value::Object(map) = schema {
+            // `["T", "null"]`: apply to the `T` alone, then let `null` back in.
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                if let Some(i) = types.iter().position(|t| t == "null") {
+                    let null_type = types.remove(i);
+                    if types.len() == 1 {
+                        let only = types.remove(0);
+                        map.insert("type".into(), only);
+                    }
+                    rules(schema);
+                    if let Some(map) = schema.as_object_mut() {
+                        match map.remove("type") {
+                            Some(Value::Array(mut ts)) => {
+                                ts.push(null_type);
+                                map.insert("type".into(), Value::Array(ts));
+                            }
+                            Some(t) => {
+                                map.insert("type".into(), json!([t, null_type]));
+                            }
+                            None => {}
+                        }
+                    }
+                    return;
+                }
+            }
+            // `anyOf: [T, null]`: apply to the `T` branch.
+            let nullable_any_of = map.len() == 1
+                && map
+                    .get("anyOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.len() == 2 && a[1] == json!({ "type": "null" }));
+            if nullable_any_of {
+                if let Some(t) = map.get_mut("anyOf").and_then(|a| a.get_mut(0)) {
+                    rules(t);
+                }
+                return;
+            }
+        }
         let Some(map) = target(schema) else { return };
         let key = match type_of(map) {
             Some("array") => "items",

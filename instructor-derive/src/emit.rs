@@ -380,7 +380,7 @@ fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenSt
             let n = items.len();
             quote!(#p::json!({
                 "type": "array",
-                "prefixItems": [#(#items),*],
+                "prefixItems": [#((#items)),*],
                 "items": false,
                 "minItems": #n,
                 "maxItems": #n,
@@ -450,7 +450,7 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
                 let body = described(fields_schema(cx, &v.fields, None), v);
                 branches.push(quote!(#p::json!({
                     "type": "object",
-                    "properties": { #wire: #body },
+                    "properties": { #wire: (#body) },
                     "required": [#wire],
                     "additionalProperties": false,
                 })));
@@ -477,7 +477,7 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
                         "type": "object",
                         "properties": {
                             #tag: { "type": "string", "const": #wire },
-                            #content: #inner,
+                            #content: (#inner),
                         },
                         "required": [#tag, #content],
                     }))
@@ -496,7 +496,7 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
     if branches.is_empty() {
         return quote!(#p::json!({ "not": {} }));
     }
-    quote!(#p::json!({ #combinator: [#(#branches),*] }))
+    quote!(#p::json!({ #combinator: [#((#branches)),*] }))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -864,9 +864,11 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
             );
         }
     });
-    let debug_bounds = wire.iter().map(|f| {
-        let t = ptype(f);
-        quote!(::core::option::Option<#t>: ::core::fmt::Debug,)
+    // Bounds on the parameters' partials, not on the fields (a recursive type's field bound
+    // would never resolve).
+    let debug_bounds = c.generics.type_params().map(|t| {
+        let t = &t.ident;
+        quote!(<#t as #krate::Instructor>::Partial: ::core::fmt::Debug,)
     });
     let wc_preds = wc.map(|w| {
         let preds = &w.predicates;
