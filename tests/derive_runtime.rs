@@ -49,11 +49,23 @@ enum Status {
 
 fn order() -> Order {
     Order {
-        customer: Customer { name: "Ada".into(), email: "ada@example.com".into() },
+        customer: Customer {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+        },
         line_items: vec![
-            Line { product_name: "tea".into(), quantity: 2 },
-            Line { product_name: "cup".into(), quantity: 1 },
-            Line { product_name: "pot".into(), quantity: 1 },
+            Line {
+                product_name: "tea".into(),
+                quantity: 2,
+            },
+            Line {
+                product_name: "cup".into(),
+                quantity: 1,
+            },
+            Line {
+                product_name: "pot".into(),
+                quantity: 1,
+            },
         ],
         status: Status::Pending,
         note: None,
@@ -77,12 +89,26 @@ fn garde_paths_use_the_serde_names_the_model_sees() {
     o.line_items[1].product_name.clear();
     let e = Instructor::validate(&o).unwrap_err();
     let p = paths(&e);
-    assert!(p.iter().any(|(path, m)| *path == "customer.mail" && m.contains("email")), "{p:?}");
-    assert!(p.contains(&("lineItems[2].quantity", "lower than 1")), "{p:?}");
-    assert!(p.iter().any(|(path, _)| *path == "lineItems[1].productName"), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|(path, m)| *path == "customer.mail" && m.contains("email")),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&("lineItems[2].quantity", "lower than 1")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|(path, _)| *path == "lineItems[1].productName"),
+        "{p:?}"
+    );
     assert_eq!(e.len(), 3, "each error once: {p:?}");
     // The form sent back to the model.
-    assert!(e.to_string().lines().any(|l| l == "lineItems[2].quantity: lower than 1"));
+    assert!(e
+        .to_string()
+        .lines()
+        .any(|l| l == "lineItems[2].quantity: lower than 1"));
 }
 
 #[test]
@@ -126,14 +152,23 @@ enum External {
 #[test]
 fn garde_and_custom_validators_run_through_types_without_garde() {
     let e = Event::Work {
-        shifts: vec![Shift { start: 9, end: 17 }, Shift { start: 20, end: 30 }, Shift { start: 5, end: 5 }],
+        shifts: vec![
+            Shift { start: 9, end: 17 },
+            Shift { start: 20, end: 30 },
+            Shift { start: 5, end: 5 },
+        ],
     };
     let errors = Instructor::validate(&e).unwrap_err();
     assert_eq!(
         paths(&errors),
-        vec![("shifts[1].end", "greater than 24"), ("shifts[2]", "end must be after start")]
+        vec![
+            ("shifts[1].end", "greater than 24"),
+            ("shifts[2]", "end must be after start")
+        ]
     );
-    let x = External::Work { shifts: vec![Shift { start: 30, end: 31 }] };
+    let x = External::Work {
+        shifts: vec![Shift { start: 30, end: 31 }],
+    };
     let errors = Instructor::validate(&x).unwrap_err();
     let mut got: Vec<&str> = paths(&errors).into_iter().map(|(p, _)| p).collect();
     got.sort();
@@ -183,7 +218,10 @@ fn schema_is_built_once_and_cached() {
     assert_eq!(g1, g2, "generic instantiations are cached per type");
     let other: *const serde_json::Value = <Wrapper<String>>::json_schema();
     assert_ne!(g1, other);
-    assert_eq!(<Wrapper<String>>::json_schema()["properties"]["value"]["type"], "string");
+    assert_eq!(
+        <Wrapper<String>>::json_schema()["properties"]["value"]["type"],
+        "string"
+    );
 }
 
 #[test]

@@ -50,8 +50,14 @@ where
         assert!(rust_accepts::<T>(json), "Rust rejects {json}");
     }
     for json in invalid_json {
-        assert!(!v.is_valid(json), "schema accepts invalid {json}\n{schema:#}");
-        assert!(!rust_accepts::<T>(json), "Rust accepts {json}, the test is wrong");
+        assert!(
+            !v.is_valid(json),
+            "schema accepts invalid {json}\n{schema:#}"
+        );
+        assert!(
+            !rust_accepts::<T>(json),
+            "Rust accepts {json}, the test is wrong"
+        );
     }
 }
 
@@ -80,11 +86,24 @@ struct Scalars {
 fn scalars() {
     let s = Scalars::json_schema();
     let p = &s["properties"];
-    assert_eq!(p["u8_"], json!({"type": "integer", "minimum": 0, "maximum": 255}));
-    assert_eq!(p["i8_"], json!({"type": "integer", "minimum": -128, "maximum": 127}));
-    assert_eq!(p["i64_"], json!({"type": "integer"}), "no fake bound on i64");
+    assert_eq!(
+        p["u8_"],
+        json!({"type": "integer", "minimum": 0, "maximum": 255})
+    );
+    assert_eq!(
+        p["i8_"],
+        json!({"type": "integer", "minimum": -128, "maximum": 127})
+    );
+    assert_eq!(
+        p["i64_"],
+        json!({"type": "integer"}),
+        "no fake bound on i64"
+    );
     assert_eq!(p["u64_"], json!({"type": "integer", "minimum": 0}));
-    assert_eq!(p["c"], json!({"type": "string", "minLength": 1, "maxLength": 1}));
+    assert_eq!(
+        p["c"],
+        json!({"type": "string", "minLength": 1, "maxLength": 1})
+    );
     assert_eq!(p["f64_"], json!({"type": "number"}));
     let max = Scalars {
         s: "é".into(),
@@ -141,6 +160,7 @@ struct Optionals {
     #[serde(default = "seven")]
     seven: u32,
     #[serde(skip)]
+    #[allow(dead_code)]
     skipped: u64,
     #[serde(skip_deserializing)]
     not_read: bool,
@@ -161,7 +181,10 @@ fn optionals() {
             json!({"required": "a", "still_read": "b"}),
             json!({"required": "a", "still_read": "b", "maybe": null, "defaulted": ["x"], "seven": 8}),
         ],
-        &[json!({"still_read": "b"}), json!({"required": "a", "still_read": "b", "maybe": "1"})],
+        &[
+            json!({"still_read": "b"}),
+            json!({"required": "a", "still_read": "b", "maybe": "1"}),
+        ],
     );
 }
 
@@ -174,7 +197,10 @@ struct AllDefault {
 
 impl Default for AllDefault {
     fn default() -> Self {
-        Self { a: 1, b: "b".into() }
+        Self {
+            a: 1,
+            b: "b".into(),
+        }
     }
 }
 
@@ -262,14 +288,20 @@ fn recursive_types() {
     conforms(
         &[Node {
             name: "root".into(),
-            children: vec![Node { name: "leaf".into(), children: vec![] }],
+            children: vec![Node {
+                name: "leaf".into(),
+                children: vec![],
+            }],
         }],
         &[],
         &[json!({"name": "r", "children": [{"name": 1, "children": []}]})],
     );
     conforms::<LinkedList>(
         &[],
-        &[json!({"value": 1, "next": {"value": 2, "next": null}}), json!({"value": 1})],
+        &[
+            json!({"value": 1, "next": {"value": 2, "next": null}}),
+            json!({"value": 1}),
+        ],
         &[json!({"value": 1, "next": {"next": null}})],
     );
 }
@@ -292,9 +324,15 @@ fn generic_struct() {
     assert_eq!(s["title"], "Page_for_User");
     assert_eq!(s["properties"]["items"]["items"]["$ref"], "#/$defs/User");
     // Two instantiations get two schemas.
-    assert_eq!(<Page<u8>>::json_schema()["properties"]["items"]["items"]["maximum"], 255);
+    assert_eq!(
+        <Page<u8>>::json_schema()["properties"]["items"]["items"]["maximum"],
+        255
+    );
     conforms(
-        &[Page { items: vec![User { name: "a".into() }], next: None }],
+        &[Page {
+            items: vec![User { name: "a".into() }],
+            next: None,
+        }],
         &[],
         &[json!({"items": [{"name": 1}]})],
     );
@@ -316,7 +354,10 @@ fn unit_enum() {
     let s = Status::json_schema();
     assert_eq!(s["type"], "string");
     assert_eq!(s["enum"], json!(["pending", "in_transit", "delivered"]));
-    assert!(s["description"].as_str().unwrap().contains("`pending`: Not yet shipped."));
+    assert!(s["description"]
+        .as_str()
+        .unwrap()
+        .contains("`pending`: Not yet shipped."));
     conforms(
         &[Status::Pending, Status::InTransit],
         &[],
@@ -424,7 +465,11 @@ enum Untagged {
 fn untagged() {
     assert!(Untagged::json_schema()["anyOf"].is_array());
     conforms(
-        &[Untagged::Number(-3), Untagged::Text("t".into()), Untagged::Object { id: 4 }],
+        &[
+            Untagged::Number(-3),
+            Untagged::Text("t".into()),
+            Untagged::Object { id: 4 },
+        ],
         &[],
         &[json!(true), json!({"id": -1}), json!([1])],
     );
@@ -520,8 +565,14 @@ fn flatten() {
     assert_eq!(s["additionalProperties"]["maximum"], 255);
     conforms::<Flattened>(
         &[],
-        &[json!({"name": "n", "city": "c"}), json!({"name": "n", "city": "c", "zip": "z", "k": 3})],
-        &[json!({"name": "n"}), json!({"name": "n", "city": "c", "k": 300})],
+        &[
+            json!({"name": "n", "city": "c"}),
+            json!({"name": "n", "city": "c", "zip": "z", "k": 3}),
+        ],
+        &[
+            json!({"name": "n"}),
+            json!({"name": "n", "city": "c", "k": 300}),
+        ],
     );
 }
 
@@ -677,7 +728,10 @@ fn byte_lengths_are_never_stricter_than_garde() {
     // "éé" is 4 bytes but 2 characters: garde accepts it, so the schema must too.
     assert!(s["properties"]["s"].get("minLength").is_none());
     assert_eq!(s["properties"]["s"]["maxLength"], 6);
-    assert!(s["properties"]["s"]["description"].as_str().unwrap().contains("3 bytes"));
+    assert!(s["properties"]["s"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("3 bytes"));
     conforms::<Bytes>(&[], &[json!({"s": "éé"})], &[json!({"s": "abcdefg"})]);
 }
 
@@ -695,8 +749,16 @@ fn bounds_that_are_expressions_are_left_to_validation() {
     }
     let s = Bounds::json_schema();
     assert_eq!(s["properties"]["constant"]["maximum"], 10);
-    assert_eq!(s["properties"]["below_limit"]["maximum"], u32::MAX, "only the type's bound");
-    let v = Bounds { constant: 1, limit: 3, below_limit: 4 };
+    assert_eq!(
+        s["properties"]["below_limit"]["maximum"],
+        u32::MAX,
+        "only the type's bound"
+    );
+    let v = Bounds {
+        constant: 1,
+        limit: 3,
+        below_limit: 4,
+    };
     let e = Instructor::validate(&v).unwrap_err();
     assert_eq!(e.iter().next().unwrap().path(), "below_limit");
 }
@@ -707,7 +769,10 @@ fn end_after_start(r: &DateRange) -> Result<(), String> {
     if r.end >= r.start {
         Ok(())
     } else {
-        Err(format!("end ({}) must not be before start ({})", r.end, r.start))
+        Err(format!(
+            "end ({}) must not be before start ({})",
+            r.end, r.start
+        ))
     }
 }
 
@@ -726,7 +791,10 @@ struct Trip {
 #[test]
 fn custom_validators_reach_nested_values() {
     let t = Trip {
-        ranges: vec![DateRange { start: 1, end: 2 }, DateRange { start: 5, end: 3 }],
+        ranges: vec![
+            DateRange { start: 1, end: 2 },
+            DateRange { start: 5, end: 3 },
+        ],
     };
     let e = Instructor::validate(&t).unwrap_err();
     assert_eq!(e.len(), 1);
@@ -743,7 +811,9 @@ fn money_schema(_: &mut instructor::SchemaGenerator) -> Value {
 
 fn money_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
     let s = String::deserialize(d)?;
-    let (a, b) = s.split_once('.').ok_or_else(|| serde::de::Error::custom("no dot"))?;
+    let (a, b) = s
+        .split_once('.')
+        .ok_or_else(|| serde::de::Error::custom("no dot"))?;
     let cents = a.parse::<i64>().map_err(serde::de::Error::custom)? * 100
         + b.parse::<i64>().map_err(serde::de::Error::custom)?;
     Ok(Money(cents))
@@ -790,7 +860,10 @@ fn chrono_types() {
     conforms::<When>(
         &[],
         &[json!({"at": "2024-01-02T03:04:05Z", "day": "2024-01-02"})],
-        &[json!({"at": "yesterday", "day": "2024-01-02"}), json!({"at": "2024-01-02T03:04:05Z", "day": "2024-13-02"})],
+        &[
+            json!({"at": "yesterday", "day": "2024-01-02"}),
+            json!({"at": "2024-01-02T03:04:05Z", "day": "2024-13-02"}),
+        ],
     );
 }
 
@@ -816,7 +889,11 @@ fn url_type() {
         href: url::Url,
     }
     assert_eq!(Link::json_schema()["properties"]["href"]["format"], "uri");
-    conforms::<Link>(&[], &[json!({"href": "https://example.com"})], &[json!({"href": "not a url"})]);
+    conforms::<Link>(
+        &[],
+        &[json!({"href": "https://example.com"})],
+        &[json!({"href": "not a url"})],
+    );
 }
 
 // --- 9. property: the schema agrees with validation on generated values ------------------

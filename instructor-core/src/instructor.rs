@@ -246,7 +246,12 @@ impl<T: Instructor> Instructor for Box<T> {
 /// Elements of a list in a partial value: the ones that can be read so far.
 fn partial_elements<T: Instructor>(value: Value) -> Option<Vec<T::Partial>> {
     match value {
-        Value::Array(items) => Some(items.into_iter().filter_map(T::partial_from_value).collect()),
+        Value::Array(items) => Some(
+            items
+                .into_iter()
+                .filter_map(T::partial_from_value)
+                .collect(),
+        ),
         _ => None,
     }
 }

@@ -32,7 +32,7 @@ impl SchemaGenerator {
 
     /// The schema of `T` as it appears inside another schema: a `$ref` for named types,
     /// the schema itself for the others.
-    pub fn subschema_for<T: Instructor + ?Sized>(&mut self) -> Value {
+    pub fn subschema_for<T: Instructor>(&mut self) -> Value {
         T::schema(self)
     }
 
@@ -81,12 +81,13 @@ impl SchemaGenerator {
 
     /// The complete root schema of `T`: `T`'s own schema inlined at the top with `$schema`
     /// and, when other types are referenced, `$defs`. A recursive root stays in `$defs` too.
-    pub fn root_schema_for<T: Instructor + ?Sized>() -> Value {
+    pub fn root_schema_for<T: Instructor>() -> Value {
         let mut gen = Self::new();
         let top = gen.subschema_for::<T>();
         let mut root = match ref_name(&top).map(str::to_owned) {
             Some(name) if top.as_object().is_some_and(|o| o.len() == 1) => {
-                let referenced_elsewhere = gen.names.values().any(|(n, refs)| *n == name && *refs > 1);
+                let referenced_elsewhere =
+                    gen.names.values().any(|(n, refs)| *n == name && *refs > 1);
                 if referenced_elsewhere {
                     gen.defs.get(&name).cloned().unwrap_or(top)
                 } else {
@@ -121,7 +122,7 @@ fn ref_name(schema: &Value) -> Option<&str> {
 
 /// The cached root schema of `T`, built on first use. Used by [`Instructor::json_schema`]'s
 /// default; the derive gives non-generic types a `static` of their own instead.
-pub fn cached_root_schema<T: Instructor + ?Sized>() -> &'static Value {
+pub fn cached_root_schema<T: Instructor>() -> &'static Value {
     static CACHE: OnceLock<RwLock<HashMap<&'static str, &'static Value>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = type_name::<T>();
@@ -443,7 +444,9 @@ impl ObjectSchema {
         let Some(map) = body.as_object() else {
             return self.all_of.push(body.clone());
         };
-        let combinator = ["oneOf", "anyOf", "allOf"].iter().any(|k| map.contains_key(*k));
+        let combinator = ["oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|k| map.contains_key(*k));
         if let (Some(Value::Object(props)), false) = (map.get("properties"), combinator) {
             let req: Vec<&str> = map
                 .get("required")
@@ -489,7 +492,10 @@ mod tests {
 
     #[test]
     fn nullable_forms() {
-        assert_eq!(nullable(json!({"type": "string"})), json!({"type": ["string", "null"]}));
+        assert_eq!(
+            nullable(json!({"type": "string"})),
+            json!({"type": ["string", "null"]})
+        );
         assert_eq!(
             nullable(json!({"$ref": "#/$defs/A"})),
             json!({"anyOf": [{"$ref": "#/$defs/A"}, {"type": "null"}]})
@@ -524,7 +530,10 @@ mod tests {
         );
         let mut s = json!({"type": "string"});
         length_rule(&mut s, LengthMode::Bytes, Some(3), Some(10), true);
-        assert_eq!(s, json!({"type": "string", "minLength": 3, "maxLength": 10}));
+        assert_eq!(
+            s,
+            json!({"type": "string", "minLength": 3, "maxLength": 10})
+        );
         let mut s = json!({"type": "string"});
         length_rule(&mut s, LengthMode::Bytes, Some(1), None, false);
         assert_eq!(s, json!({"type": "string", "minLength": 1}));
@@ -551,7 +560,10 @@ mod tests {
         let mut s = json!({"type": "string"});
         pattern(&mut s, "^a");
         pattern(&mut s, "b$");
-        assert_eq!(s, json!({"type": "string", "pattern": "^a", "allOf": [{"pattern": "b$"}]}));
+        assert_eq!(
+            s,
+            json!({"type": "string", "pattern": "^a", "allOf": [{"pattern": "b$"}]})
+        );
     }
 
     #[test]

@@ -29,10 +29,10 @@ impl RenameRule {
                 return Err(syn::Error::new(
                     lit.span(),
                     format!(
-                        "unknown rename rule `{other}`: expected one of \"lowercase\", \"UPPERCASE\", \
+                    "unknown rename rule `{other}`: expected one of \"lowercase\", \"UPPERCASE\", \
                          \"PascalCase\", \"camelCase\", \"snake_case\", \"SCREAMING_SNAKE_CASE\", \
                          \"kebab-case\", \"SCREAMING-KEBAB-CASE\""
-                    ),
+                ),
                 ))
             }
         })

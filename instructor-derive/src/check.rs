@@ -20,7 +20,8 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
         Data::Enum(variants) => {
             for v in variants {
                 check_fields(cx, &v.fields);
-                let internal = c.serde.tag.is_some() && c.serde.content.is_none() && !c.serde.untagged;
+                let internal =
+                    c.serde.tag.is_some() && c.serde.content.is_none() && !c.serde.untagged;
                 if internal && v.fields.style == Style::Tuple && !v.skip {
                     cx.error(
                         v.ident.span(),
@@ -73,7 +74,9 @@ fn check_fields(cx: &mut Ctxt, fields: &Fields) {
 }
 
 fn check_rules(cx: &mut Ctxt, f: &Field, rules: &[Rule], sh: Shape) {
-    let ty = quote::ToTokens::to_token_stream(&f.ty).to_string().replace(' ', "");
+    let ty = quote::ToTokens::to_token_stream(&f.ty)
+        .to_string()
+        .replace(' ', "");
     for rule in rules {
         match &rule.kind {
             RuleKind::Length(_) if matches!(sh, Shape::Number | Shape::Bool | Shape::Char) => {

@@ -525,9 +525,9 @@ fn validate_fns(cx: &Cx) -> TokenStream {
             }
         }
     });
-    let custom = c.instr.validate.iter().map(|f| {
-        quote_spanned!(f.span()=> #krate::ValidatorOutput::report(#f(self), __path, __errors);)
-    });
+    let custom = c.instr.validate.iter().map(
+        |f| quote_spanned!(f.span()=> #krate::ValidatorOutput::report(#f(self), __path, __errors);),
+    );
     let child_garde = !c.garde.used;
     let children = match &c.data {
         Data::Struct(fields) => {
@@ -785,9 +785,7 @@ fn path_arm(
 fn partial_needs_deserialize(c: &Container) -> bool {
     match &c.data {
         Data::Enum(_) => true,
-        Data::Struct(f) => {
-            !c.serde.transparent && matches!(f.style, Style::Tuple | Style::Unit)
-        }
+        Data::Struct(f) => !c.serde.transparent && matches!(f.style, Style::Tuple | Style::Unit),
     }
 }
 
@@ -796,7 +794,8 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     let c = cx.c;
     let krate = &cx.krate;
     let p = cx.p();
-    let sig = quote!(fn partial_from_value(value: #p::Value) -> ::core::option::Option<Self::Partial>);
+    let sig =
+        quote!(fn partial_from_value(value: #p::Value) -> ::core::option::Option<Self::Partial>);
     if partial_needs_deserialize(c) {
         return (quote!(Self), quote!(#sig { #p::whole(value) }), quote!());
     }
@@ -846,24 +845,32 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     let members: Vec<&syn::Member> = wire.iter().map(|f| &f.member).collect();
     let names: Vec<String> = wire.iter().map(|f| f.rust.clone()).collect();
     let tmp: Vec<Ident> = (0..wire.len()).map(binding).collect();
-    let takes = wire.iter().zip(&tmp).filter(|(f, _)| f.flatten.is_none()).map(|(f, t)| {
-        let mut keys = vec![f.wire.clone()];
-        keys.extend(f.aliases.iter().cloned());
-        if f.schema_with.is_some() {
-            quote!(let #t = #p::take_raw(&mut __map, &[#(#keys),*]);)
-        } else {
+    let takes = wire
+        .iter()
+        .zip(&tmp)
+        .filter(|(f, _)| f.flatten.is_none())
+        .map(|(f, t)| {
+            let mut keys = vec![f.wire.clone()];
+            keys.extend(f.aliases.iter().cloned());
+            if f.schema_with.is_some() {
+                quote!(let #t = #p::take_raw(&mut __map, &[#(#keys),*]);)
+            } else {
+                let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
+                quote!(let #t = #p::take_field::<#ty>(&mut __map, &[#(#keys),*]);)
+            }
+        });
+    let flattens = wire
+        .iter()
+        .zip(&tmp)
+        .filter(|(f, _)| f.flatten.is_some())
+        .map(|(f, t)| {
             let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-            quote!(let #t = #p::take_field::<#ty>(&mut __map, &[#(#keys),*]);)
-        }
-    });
-    let flattens = wire.iter().zip(&tmp).filter(|(f, _)| f.flatten.is_some()).map(|(f, t)| {
-        let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-        quote! {
-            let #t = <#ty as #krate::Instructor>::partial_from_value(
-                #p::Value::Object(__map.clone()),
-            );
-        }
-    });
+            quote! {
+                let #t = <#ty as #krate::Instructor>::partial_from_value(
+                    #p::Value::Object(__map.clone()),
+                );
+            }
+        });
     // Bounds on the parameters' partials, not on the fields (a recursive type's field bound
     // would never resolve).
     let debug_bounds = c.generics.type_params().map(|t| {

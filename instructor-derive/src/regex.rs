@@ -86,24 +86,22 @@ pub fn to_ecma(pattern: &str) -> Result<String, String> {
                         .into(),
                 );
             }
-            '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
-                match chars.get(i + 2) {
-                    Some('P') if chars.get(i + 3) == Some(&'<') => {
-                        out.push_str("(?<");
-                        i += 4;
-                        continue;
-                    }
-                    Some(':') | Some('<') | Some('=') | Some('!') => out.push('('),
-                    _ => {
-                        return Err(
-                            "inline flags like `(?i)` are not ECMA-262 and a JSON Schema \
+            '(' if !in_class && chars.get(i + 1) == Some(&'?') => match chars.get(i + 2) {
+                Some('P') if chars.get(i + 3) == Some(&'<') => {
+                    out.push_str("(?<");
+                    i += 4;
+                    continue;
+                }
+                Some(':') | Some('<') | Some('=') | Some('!') => out.push('('),
+                _ => {
+                    return Err(
+                        "inline flags like `(?i)` are not ECMA-262 and a JSON Schema \
                              `pattern` cannot carry flags: spell the cases out (`[Aa]` for \
                              `(?i)a`), or drop the flag"
-                                .into(),
-                        )
-                    }
+                            .into(),
+                    )
                 }
-            }
+            },
             _ => out.push(c),
         }
         i += 1;
@@ -117,7 +115,14 @@ mod tests {
 
     #[test]
     fn common_subset_passes_through() {
-        for p in [r"^[a-z]+$", r"^\d{3}-\d{4}$", r"a|b", r"(?:ab)+", r"^\p{L}+$", r"[\]]"] {
+        for p in [
+            r"^[a-z]+$",
+            r"^\d{3}-\d{4}$",
+            r"a|b",
+            r"(?:ab)+",
+            r"^\p{L}+$",
+            r"[\]]",
+        ] {
             assert_eq!(to_ecma(p).unwrap(), p);
         }
     }
@@ -132,7 +137,14 @@ mod tests {
 
     #[test]
     fn rejected() {
-        for p in [r"(?i)abc", r"(?i:a)b", r"[[:alpha:]]", r"[a-z&&[^aeiou]]", r"\Qa.b\E", r"x\"] {
+        for p in [
+            r"(?i)abc",
+            r"(?i:a)b",
+            r"[[:alpha:]]",
+            r"[a-z&&[^aeiou]]",
+            r"\Qa.b\E",
+            r"x\",
+        ] {
             assert!(to_ecma(p).is_err(), "{p}");
         }
     }

@@ -411,20 +411,19 @@ fn field(
             }
         } else if attr.path().is_ident("garde") {
             garde.used = true;
-            match attr.parse_args_with(Punctuated::<RawRule, Token![,]>::parse_terminated) {
-                Ok(raw) => {
-                    for r in raw {
-                        if r.name == "rename" {
-                            if let Some(Ok(l)) = r.content.map(syn::parse2::<LitStr>) {
-                                out.garde_alias = Some(l.value());
-                            }
-                        } else {
-                            out.rules.push(rule(cx, r));
+            // garde reports its own syntax errors; on one, the schema just gets no keyword.
+            if let Ok(raw) =
+                attr.parse_args_with(Punctuated::<RawRule, Token![,]>::parse_terminated)
+            {
+                for r in raw {
+                    if r.name == "rename" {
+                        if let Some(Ok(l)) = r.content.map(syn::parse2::<LitStr>) {
+                            out.garde_alias = Some(l.value());
                         }
+                    } else {
+                        out.rules.push(rule(cx, r));
                     }
                 }
-                // garde reports its own syntax errors; the schema just gets no keyword.
-                Err(_) => {}
             }
         }
     }
@@ -612,9 +611,14 @@ impl Bound {
             }
             Expr::Path(p) => {
                 let first = p.path.segments.first()?.ident.to_string();
-                let is_const = p.path.segments.last()?.ident.to_string().chars().all(|c| {
-                    c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'
-                });
+                let is_const = p
+                    .path
+                    .segments
+                    .last()?
+                    .ident
+                    .to_string()
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
                 (is_const && first != "ctx" && first != "self")
                     .then(|| Bound(quote::ToTokens::to_token_stream(e)))
             }
@@ -672,8 +676,8 @@ pub fn shape(ty: &Type) -> Shape {
         return Shape::Unknown;
     };
     match last.ident.to_string().as_str() {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
-        | "i128" | "isize" | "f32" | "f64" => Shape::Number,
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
+        | "isize" | "f32" | "f64" => Shape::Number,
         "bool" => Shape::Bool,
         "char" => Shape::Char,
         "String" | "str" => Shape::String,
