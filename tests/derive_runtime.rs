@@ -112,6 +112,18 @@ fn garde_paths_use_the_serde_names_the_model_sees() {
 }
 
 #[test]
+fn a_list_at_the_top_runs_the_rules_of_its_elements() {
+    let mut bad = order();
+    bad.line_items[0].quantity = 0;
+    let e = Instructor::validate(&vec![order(), bad]).unwrap_err();
+    assert_eq!(
+        paths(&e),
+        vec![("[1].lineItems[0].quantity", "lower than 1")]
+    );
+    assert!(Instructor::validate(&Some(order())).is_ok());
+}
+
+#[test]
 fn collection_rules_report_at_the_collection() {
     let mut o = order();
     o.line_items.clear();

@@ -60,10 +60,14 @@ pub trait Instructor: Sized {
     }
 
     /// [`validate`](Instructor::validate) with an explicit garde context.
+    ///
+    /// The context reaches the garde rules of `Self`; values nested in containers
+    /// (`Vec<T>`, `Option<T>`, ...) are validated with their own default context, and garde
+    /// rules of nested types whose context has no default are skipped there.
     fn validate_with(&self, ctx: &Self::Context) -> Result<(), ValidationErrors> {
         let _ = ctx;
         let mut errors = ValidationErrors::new();
-        self.validate_at(&mut JsonPath::root(), &mut errors, false);
+        self.validate_at(&mut JsonPath::root(), &mut errors, true);
         errors.into_result()
     }
 

@@ -888,7 +888,7 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     );
     let item = quote! {
         #[doc = #doc]
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         #vis struct #pname #ig #wc {
             #(#decls)*
         }
