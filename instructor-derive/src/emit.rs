@@ -92,7 +92,6 @@ pub fn expand(c: &Container) -> TokenStream {
     };
     let p = cx.p();
     let g = bounded_generics(c, &krate);
-    let (ig, tg, wc) = g.split_for_impl();
     let ident = &c.ident;
     let name = schema_name_expr(c, &krate);
 
@@ -124,34 +123,16 @@ pub fn expand(c: &Container) -> TokenStream {
     let json_path = json_path_fn(&cx);
     let (partial_ty, partial_fn, partial_item) = partial(&cx);
 
-    let mut where_extra = quote!();
-    if partial_needs_deserialize(c) {
-        let params = c.generics.params.iter().map(|param| match param {
-            syn::GenericParam::Type(t) => {
-                let i = &t.ident;
-                quote!(#i)
-            }
-            syn::GenericParam::Lifetime(l) => {
-                let l = &l.lifetime;
-                quote!(#l)
-            }
-            syn::GenericParam::Const(k) => {
-                let i = &k.ident;
-                quote!(#i)
-            }
-        });
-        if c.generics.params.iter().next().is_some() {
-            where_extra = quote!(#ident<#(#params),*>: #krate::__private::DeserializeOwned,);
-        }
+    // Types shown whole in partials are read with serde.
+    let mut g_impl = g.clone();
+    if partial_needs_deserialize(c) && c.generics.params.iter().next().is_some() {
+        let (_, self_tg, _) = c.generics.split_for_impl();
+        g_impl
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(#ident #self_tg: #krate::__private::DeserializeOwned));
     }
-    let wc = match (wc, where_extra.is_empty()) {
-        (Some(wc), false) => {
-            let preds = &wc.predicates;
-            quote!(where #preds, #where_extra)
-        }
-        (None, false) => quote!(where #where_extra),
-        (wc, true) => quote!(#wc),
-    };
+    let (ig, tg, wc) = g_impl.split_for_impl();
 
     quote! {
         #partial_item
@@ -185,7 +166,7 @@ fn schema_fn(cx: &Cx) -> TokenStream {
     if let (Data::Struct(fields), true) = (&c.data, c.serde.transparent) {
         let body = transparent_schema(cx, fields);
         return quote! {
-            fn schema(gen: &mut #krate::SchemaGenerator) -> #p::Value {
+            fn schema(__gen: &mut #krate::SchemaGenerator) -> #p::Value {
                 #body
             }
         };
@@ -200,10 +181,10 @@ fn schema_fn(cx: &Cx) -> TokenStream {
         None => quote!(),
     };
     quote! {
-        fn schema(gen: &mut #krate::SchemaGenerator) -> #p::Value {
-            gen.named::<Self>(
+        fn schema(__gen: &mut #krate::SchemaGenerator) -> #p::Value {
+            __gen.named::<Self>(
                 || #title.into_owned(),
-                |gen| {
+                |__gen| {
                     let mut __s = #body;
                     #kw::annotate(&mut __s, "title", #p::json!(#title));
                     #description
@@ -231,13 +212,13 @@ fn field_schema(cx: &Cx, f: &Field) -> TokenStream {
     let kw = cx.kw();
     let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
     let source = match (&f.schema_with, option_inner(&f.ty)) {
-        (Some(path), _) => quote_spanned!(path.span()=> #path(gen)),
+        (Some(path), _) => quote_spanned!(path.span()=> #path(__gen)),
         (None, Some(inner)) if required_rule => {
-            quote_spanned!(inner.span()=> <#inner as #krate::Instructor>::schema(gen))
+            quote_spanned!(inner.span()=> <#inner as #krate::Instructor>::schema(__gen))
         }
         (None, _) => {
             let ty = &f.ty;
-            quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::schema(gen))
+            quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::schema(__gen))
         }
     };
     let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
@@ -341,10 +322,11 @@ fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenSt
                 if f.flatten.is_some() {
                     let ty = option_inner(&f.ty).unwrap_or(&f.ty);
                     let ty_span = ty.span();
-                    let schema = quote_spanned!(ty_span=> <#ty as #krate::Instructor>::schema(gen));
+                    let schema =
+                        quote_spanned!(ty_span=> <#ty as #krate::Instructor>::schema(__gen));
                     quote! {{
                         let __s = #schema;
-                        __obj.flatten(gen, &__s, #required);
+                        __obj.flatten(__gen, &__s, #required);
                     }}
                 } else {
                     let wire = &f.wire;
@@ -368,7 +350,7 @@ fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenSt
                     let mut __obj = #krate::schema::ObjectSchema::new();
                     __obj.property(#tag, #p::json!({ "type": "string", "const": #name }), true);
                     let __s = #schema;
-                    __obj.flatten(gen, &__s, true);
+                    __obj.flatten(__gen, &__s, true);
                     __obj.build(false)
                 }}
             }
@@ -873,14 +855,16 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
         });
     // Bounds on the parameters' partials, not on the fields (a recursive type's field bound
     // would never resolve).
-    let debug_bounds = c.generics.type_params().map(|t| {
+    let mut debug_g = g.clone();
+    for t in c.generics.type_params() {
         let t = &t.ident;
-        quote!(<#t as #krate::Instructor>::Partial: ::core::fmt::Debug,)
-    });
-    let wc_preds = wc.map(|w| {
-        let preds = &w.predicates;
-        quote!(#preds,)
-    });
+        debug_g
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(<#t as #krate::Instructor>::Partial: ::core::fmt::Debug));
+    }
+    let debug_wc = debug_g.split_for_impl().2;
+
     let pname_str = pname.to_string();
     let doc = format!(
         "The partial form of [`{ident}`] while a model is still writing it: every field \
@@ -899,7 +883,7 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
             }
         }
 
-        impl #ig ::core::fmt::Debug for #pname #tg where #wc_preds #(#debug_bounds)* {
+        impl #ig ::core::fmt::Debug for #pname #tg #debug_wc {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.debug_struct(#pname_str)
                     #(.field(#names, &self.#members))*

@@ -1,0 +1,66 @@
+//! Shapes of type definitions the derive must accept: generic enums, where clauses, raw
+//! identifiers, a `crate` path override, visibility of the partial companion.
+
+use instructor::Instructor;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize, Instructor)]
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+#[derive(Debug, Deserialize, Instructor)]
+struct Bounded<T>
+where
+    T: Clone,
+{
+    r#type: T,
+    r#gen: u8,
+}
+
+mod inner {
+    /// Visible outside the module, with its partial companion.
+    #[derive(Debug, serde::Deserialize, instructor::Instructor)]
+    pub struct Public {
+        pub name: String,
+    }
+}
+
+mod renamed_crate {
+    pub use instructor as sdk;
+}
+
+#[derive(Debug, Deserialize, Instructor)]
+#[instructor(crate = "renamed_crate::sdk", rename = "Renamed")]
+struct ViaCrate {
+    x: u8,
+}
+
+#[test]
+fn generic_enum_and_where_clause() {
+    let s = <Either<u8, String>>::json_schema();
+    assert_eq!(s["title"], "Either_for_uint8_and_string");
+    assert_eq!(s["oneOf"][0]["properties"]["Left"]["maximum"], 255);
+    let p = <Either<u8, String>>::partial_from_value(json!({"Right": "r"})).unwrap();
+    assert!(matches!(p, Either::Right(ref r) if r == "r"));
+
+    let b = <Bounded<String>>::json_schema();
+    assert_eq!(b["required"], json!(["type", "gen"]));
+    let p = <Bounded<String>>::partial_from_value(json!({"type": "t"})).unwrap();
+    assert_eq!(p.r#type.as_deref(), Some("t"));
+}
+
+#[test]
+fn partial_companion_is_as_visible_as_its_type() {
+    let p: inner::PublicPartial = inner::Public::partial_from_value(json!({"name": "n"})).unwrap();
+    assert_eq!(p.name.as_deref(), Some("n"));
+    let _ = inner::PublicPartial::default();
+}
+
+#[test]
+fn crate_path_and_rename() {
+    assert_eq!(ViaCrate::schema_name(), "Renamed");
+    assert_eq!(ViaCrate::json_schema()["title"], "Renamed");
+}
