@@ -1,0 +1,707 @@
+//! The client: where requests go, with which key, and how transport failures are retried.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+use crate::error::{scrub, Error};
+use crate::mode::Mode;
+use crate::retry::{parse_retry_after, retryable_status, RetryPolicy};
+use crate::wire::{parse_api_error, ChatCompletion};
+
+/// Anyscale Endpoints' OpenAI-compatible API.
+pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
+/// OpenAI's API.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// The default limit on a response body: 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// A client for an OpenAI-compatible chat-completions endpoint.
+///
+/// Cheap to clone (one `Arc`), `Send + Sync`: share one across tasks. The API key is never
+/// printed: `Debug` shows `[REDACTED]`, it is not recorded in tracing spans, and error
+/// bodies that echo it are scrubbed.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), instructor_core::Error> {
+/// let client = instructor_core::Client::anyscale(std::env::var("ANYSCALE_API_KEY").unwrap());
+/// let client = instructor_core::Client::from_env()?; // INSTRUCTOR_BASE_URL, INSTRUCTOR_API_KEY, ...
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    endpoint: String,
+    api_key: Option<String>,
+    auth: Option<HeaderValue>,
+    default_model: Option<String>,
+    pub(crate) default_mode: Mode,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    headers: HeaderMap,
+    max_response_bytes: usize,
+    pub(crate) hooks: Hooks,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &i.base_url)
+            .field("api_key", &i.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("default_model", &i.default_model)
+            .field("default_mode", &i.default_mode)
+            .field("timeout", &i.timeout)
+            .field("retry", &i.retry)
+            .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
+            .field("max_response_bytes", &i.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for Anyscale Endpoints, in [`Mode::JsonSchema`].
+    ///
+    /// # Panics
+    /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
+    pub fn anyscale(api_key: impl Into<String>) -> Self {
+        Self::builder()
+            .base_url(ANYSCALE_BASE_URL)
+            .api_key(api_key)
+            .default_mode(Mode::JsonSchema)
+            .build()
+            .expect("a fixed https endpoint is a valid configuration")
+    }
+
+    /// A client for OpenAI, in [`Mode::Tools`] (which every OpenAI chat model supports;
+    /// choose [`Mode::JsonSchemaStrict`] for structured outputs on recent models).
+    ///
+    /// # Panics
+    /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
+    pub fn openai(api_key: impl Into<String>) -> Self {
+        Self::builder()
+            .base_url(OPENAI_BASE_URL)
+            .api_key(api_key)
+            .default_mode(Mode::Tools)
+            .build()
+            .expect("a fixed https endpoint is a valid configuration")
+    }
+
+    /// A client for any OpenAI-compatible server (vLLM, llama.cpp, Ollama, Together, ...),
+    /// in [`Mode::JsonSchema`]. `base_url` is the part before `/chat/completions`
+    /// (`http://127.0.0.1:8080/v1`). An empty key sends no `Authorization` header.
+    ///
+    /// Fails on an invalid URL, or a key sent over plain `http://` to a host that is not
+    /// loopback (use the [builder](Self::builder) and
+    /// [`allow_insecure_http`](ClientBuilder::allow_insecure_http) to allow that).
+    pub fn openai_compatible(
+        base_url: impl Into<String>,
+        api_key: impl Into<String>,
+    ) -> Result<Self, Error> {
+        Self::builder().base_url(base_url).api_key(api_key).build()
+    }
+
+    /// A client configured from the environment:
+    ///
+    /// - base URL: `INSTRUCTOR_BASE_URL`, else `OPENAI_BASE_URL`, else Anyscale when the key
+    ///   came from `ANYSCALE_API_KEY`, else OpenAI;
+    /// - key: `INSTRUCTOR_API_KEY`, else `ANYSCALE_API_KEY`, else `OPENAI_API_KEY`; may be
+    ///   absent only for a loopback base URL (a local server);
+    /// - default model: `INSTRUCTOR_MODEL`, if set;
+    /// - default mode: `INSTRUCTOR_MODE` (`json_schema`, `json_schema_strict`, `tools`,
+    ///   `json`, `md_json`), else [`Mode::Tools`] for OpenAI and [`Mode::JsonSchema`]
+    ///   otherwise.
+    ///
+    /// The error names the variables to set.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let key = ["INSTRUCTOR_API_KEY", "ANYSCALE_API_KEY", "OPENAI_API_KEY"]
+            .into_iter()
+            .find_map(|name| get(name).map(|v| (name, v)));
+        let base = get("INSTRUCTOR_BASE_URL").or_else(|| get("OPENAI_BASE_URL"));
+        let base =
+            match (base, &key) {
+                (Some(b), _) => b,
+                (None, Some(("ANYSCALE_API_KEY", _))) => ANYSCALE_BASE_URL.to_owned(),
+                (None, Some(_)) => OPENAI_BASE_URL.to_owned(),
+                (None, None) => return Err(Error::Config(
+                    "no API key: set INSTRUCTOR_API_KEY (or ANYSCALE_API_KEY / OPENAI_API_KEY), \
+                     or INSTRUCTOR_BASE_URL to a local server"
+                        .into(),
+                )),
+            };
+        let mode = match get("INSTRUCTOR_MODE") {
+            Some(m) => m
+                .parse::<Mode>()
+                .map_err(|e| Error::Config(format!("INSTRUCTOR_MODE: {e}")))?,
+            None if base.trim_end_matches('/') == OPENAI_BASE_URL => Mode::Tools,
+            None => Mode::JsonSchema,
+        };
+        let mut b = Self::builder().base_url(base.clone()).default_mode(mode);
+        match key {
+            Some((_, k)) => b = b.api_key(k),
+            None if !is_loopback_url(&base) => {
+                return Err(Error::Config(format!(
+                    "no API key for {base}: set INSTRUCTOR_API_KEY (or ANYSCALE_API_KEY / OPENAI_API_KEY)"
+                )))
+            }
+            None => {}
+        }
+        if let Some(model) = get("INSTRUCTOR_MODEL") {
+            b = b.default_model(model);
+        }
+        b.build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL (without `/chat/completions`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The model used when a request names none.
+    pub fn default_model(&self) -> Option<&str> {
+        self.inner.default_model.as_deref()
+    }
+
+    /// The mode used when a request names none.
+    pub fn default_mode(&self) -> Mode {
+        self.inner.default_mode
+    }
+
+    /// The transport retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        self.inner.api_key.as_deref()
+    }
+
+    /// Posts one chat-completions request, with transport retries. Returns the parsed
+    /// completion and the raw body.
+    pub(crate) async fn post_chat(
+        &self,
+        body: &[u8],
+        attempt: u32,
+        model: &str,
+    ) -> Result<(ChatCompletion, String), Error> {
+        let inner = &*self.inner;
+        let policy = &inner.retry;
+        let started = Instant::now();
+        let mut retry = 0u32;
+        loop {
+            let try_started = Instant::now();
+            if let Some(hook) = &inner.hooks.on_request {
+                hook(&RequestEvent {
+                    attempt,
+                    transport_try: retry,
+                    model,
+                    url: &inner.endpoint,
+                    body,
+                });
+            }
+            let mut req = inner
+                .http
+                .post(&inner.endpoint)
+                .headers(inner.headers.clone())
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+            if let Some(auth) = &inner.auth {
+                req = req.header(AUTHORIZATION, auth.clone());
+            }
+            if let Some(t) = inner.timeout {
+                req = req.timeout(t);
+            }
+            // A success returns; a failure gives (error, server-requested delay, retryable).
+            let (error, server_delay, retryable): (Error, Option<Duration>, bool) = match req
+                .send()
+                .await
+            {
+                Err(e) => (transport_error(e), None, true),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match read_limited(resp, inner.max_response_bytes).await {
+                        Err(e) => (e, None, true),
+                        Ok(bytes) => {
+                            // Scrubbed once: hooks, errors and `Completion::raw` never see the key.
+                            let text =
+                                scrub(String::from_utf8_lossy(&bytes).into_owned(), self.api_key());
+                            if let Some(hook) = &inner.hooks.on_response {
+                                hook(&ResponseEvent {
+                                    attempt,
+                                    transport_try: retry,
+                                    status,
+                                    body: &text,
+                                    elapsed: try_started.elapsed(),
+                                });
+                            }
+                            if (200..300).contains(&status) {
+                                match serde_json::from_str::<ChatCompletion>(&text) {
+                                    Ok(c) => return Ok((c, text)),
+                                    Err(e) => {
+                                        return Err(Error::Decode {
+                                            message: e.to_string(),
+                                            body: text,
+                                        })
+                                    }
+                                }
+                            }
+                            let should_retry = match header_str(&headers, "x-should-retry") {
+                                Some("true") => true,
+                                Some("false") => false,
+                                _ => retryable_status(status),
+                            };
+                            let delay = parse_retry_after(
+                                header_str(&headers, "retry-after-ms"),
+                                header_str(&headers, "retry-after"),
+                                SystemTime::now(),
+                            );
+                            (self.api_error(status, text), delay, should_retry)
+                        }
+                    }
+                }
+            };
+            let retryable = retryable
+                && !matches!(error, Error::ResponseTooLarge { .. } | Error::Decode { .. });
+            if !retryable || retry >= policy.max_retries {
+                return Err(error);
+            }
+            let delay = match server_delay {
+                Some(d) if d > policy.max_retry_after => return Err(error),
+                Some(d) => d,
+                None => policy.backoff(retry, fastrand::f64()),
+            };
+            if started.elapsed() + delay > policy.max_elapsed {
+                return Err(error);
+            }
+            tracing::debug!(
+                retry = retry + 1,
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "retrying the request"
+            );
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+
+    fn api_error(&self, status: u16, body: String) -> Error {
+        let (message, kind, code) = parse_api_error(&body);
+        let message = message.unwrap_or_else(|| {
+            let t = body.trim();
+            if t.is_empty() {
+                "(empty body)".to_owned()
+            } else {
+                t.chars().take(500).collect()
+            }
+        });
+        Error::Api {
+            status,
+            message,
+            kind,
+            code,
+            body,
+        }
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(e)
+    } else {
+        Error::Transport(e)
+    }
+}
+
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Error::ResponseTooLarge { limit });
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+        if buf.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Whether `url`'s host is loopback (`localhost`, `127.0.0.0/8`, `::1`).
+pub(crate) fn is_loopback_url(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(is_loopback_host))
+        .unwrap_or(false)
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = h.parse::<IpAddr>() {
+        return ip.is_loopback();
+    }
+    let h = h.to_ascii_lowercase();
+    h == "localhost" || h.ends_with(".localhost")
+}
+
+/// Sent to [`ClientBuilder::on_request`] before each HTTP request.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RequestEvent<'a> {
+    /// The extraction attempt (1 for the first request, 2 for the first re-ask, ...).
+    pub attempt: u32,
+    /// The transport try within the attempt (0, then 1 for the first transport retry).
+    pub transport_try: u32,
+    /// The model asked for.
+    pub model: &'a str,
+    /// The URL posted to.
+    pub url: &'a str,
+    /// The JSON body (headers, and so the key, are not shown).
+    pub body: &'a [u8],
+}
+
+/// Sent to [`ClientBuilder::on_response`] after each HTTP response is read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ResponseEvent<'a> {
+    /// The extraction attempt.
+    pub attempt: u32,
+    /// The transport try within the attempt.
+    pub transport_try: u32,
+    /// The HTTP status.
+    pub status: u16,
+    /// The body as text.
+    pub body: &'a str,
+    /// Time from sending the request to the end of the body.
+    pub elapsed: Duration,
+}
+
+type RequestHook = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
+type ResponseHook = Arc<dyn Fn(&ResponseEvent<'_>) + Send + Sync>;
+type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
+
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    on_request: Option<RequestHook>,
+    on_response: Option<ResponseHook>,
+    pub(crate) on_error: Option<ErrorHook>,
+}
+
+/// Builds a [`Client`]. `base_url` is required; everything else has a default.
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    api_key: Option<String>,
+    default_model: Option<String>,
+    default_mode: Option<Mode>,
+    timeout: Option<Option<Duration>>,
+    connect_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    headers: Vec<(String, String)>,
+    http: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    max_response_bytes: Option<usize>,
+    hooks: Hooks,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("default_model", &self.default_model)
+            .field("default_mode", &self.default_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The endpoint, up to and without `/chat/completions` (`https://api.openai.com/v1`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API key, sent as `Authorization: Bearer <key>`. An empty key sends no header.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        let key = key.into();
+        self.api_key = (!key.trim().is_empty()).then_some(key);
+        self
+    }
+
+    /// The model used when a request does not call `.model()`.
+    pub fn default_model(mut self, model: impl Into<String>) -> Self {
+        self.default_model = Some(model.into());
+        self
+    }
+
+    /// The mode used when a request does not call `.mode()` (default [`Mode::JsonSchema`]).
+    pub fn default_mode(mut self, mode: Mode) -> Self {
+        self.default_mode = Some(mode);
+        self
+    }
+
+    /// The time limit of one HTTP request, from sending to the end of the body (default
+    /// 10 minutes; `None` for no limit). Applies to caller-supplied clients too.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = Some(timeout.into());
+        self
+    }
+
+    /// The time limit for establishing a connection (default 10 s). Ignored with
+    /// [`http_client`](Self::http_client): configure that client instead.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The transport retry policy (default [`RetryPolicy::default`]: 2 retries).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Disables transport retries.
+    pub fn no_transport_retries(self) -> Self {
+        self.retry_policy(RetryPolicy::none())
+    }
+
+    /// A header sent with every request (`OpenAI-Organization`, `HTTP-Referer`, ...).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Uses this `reqwest::Client` (its proxy, TLS and pool settings) instead of building
+    /// one.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Allows sending the key over plain `http://` to a host that is not loopback. Off by
+    /// default: such a configuration is refused by [`build`](Self::build).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The largest response body accepted (default 32 MiB); a larger one is
+    /// [`Error::ResponseTooLarge`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Called before every HTTP request (re-asks and transport retries included).
+    pub fn on_request(mut self, f: impl Fn(&RequestEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.on_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Called after every HTTP response body is read, whatever its status.
+    pub fn on_response(mut self, f: impl Fn(&ResponseEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.on_response = Some(Arc::new(f));
+        self
+    }
+
+    /// Called once with the error of every extraction that fails.
+    pub fn on_error(mut self, f: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.hooks.on_error = Some(Arc::new(f));
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let base = self
+            .base_url
+            .ok_or_else(|| Error::Config("no base URL: call ClientBuilder::base_url".into()))?;
+        let base = base.trim().trim_end_matches('/').to_owned();
+        let url = reqwest::Url::parse(&base)
+            .map_err(|e| Error::Config(format!("invalid base URL `{base}`: {e}")))?;
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                let loopback = url.host_str().is_some_and(is_loopback_host);
+                if self.api_key.is_some() && !loopback && !self.allow_insecure_http {
+                    return Err(Error::Config(format!(
+                        "refusing to send the API key over plain http to `{}`: use https, or \
+                         ClientBuilder::allow_insecure_http(true)",
+                        url.host_str().unwrap_or("")
+                    )));
+                }
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "invalid base URL `{base}`: scheme `{other}` is not http or https"
+                )))
+            }
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid header name `{name}`")))?;
+            let mut v = HeaderValue::from_str(value)
+                .map_err(|_| Error::Config(format!("invalid value for header `{name}`")))?;
+            if n == AUTHORIZATION || name.to_ascii_lowercase().contains("key") {
+                v.set_sensitive(true);
+            }
+            headers.append(n, v);
+        }
+        let auth = match &self.api_key {
+            Some(key) => {
+                let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                    Error::Config("the API key contains characters not allowed in a header".into())
+                })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        let http = match self.http {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                .user_agent(concat!("instructor-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                endpoint: format!("{base}/chat/completions"),
+                base_url: base,
+                api_key: self.api_key,
+                auth,
+                default_model: self.default_model,
+                default_mode: self.default_mode.unwrap_or_default(),
+                timeout: self.timeout.unwrap_or(Some(Duration::from_secs(600))),
+                retry: self.retry.unwrap_or_default(),
+                headers,
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                hooks: self.hooks,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "api.localhost",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "example.com",
+            "10.0.0.1",
+            "192.168.1.1",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn insecure_http_is_refused_unless_allowed() {
+        let e = Client::openai_compatible("http://example.com/v1", "sk-secret").unwrap_err();
+        assert!(e.to_string().contains("plain http"), "{e}");
+        assert!(!e.to_string().contains("sk-secret"));
+        assert!(Client::openai_compatible("http://127.0.0.1:9/v1", "sk-secret").is_ok());
+        assert!(Client::openai_compatible("http://example.com/v1", "").is_ok());
+        assert!(Client::builder()
+            .base_url("http://example.com/v1")
+            .api_key("k-123")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok());
+        assert!(Client::openai_compatible("ftp://x/v1", "").is_err());
+    }
+
+    #[test]
+    fn from_env_rules() {
+        let c = Client::from_lookup(env(&[("ANYSCALE_API_KEY", "esecret_1")])).unwrap();
+        assert_eq!(c.base_url(), ANYSCALE_BASE_URL);
+        assert_eq!(c.default_mode(), Mode::JsonSchema);
+        let c = Client::from_lookup(env(&[
+            ("OPENAI_API_KEY", "sk-1"),
+            ("INSTRUCTOR_MODEL", "m"),
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url(), OPENAI_BASE_URL);
+        assert_eq!(c.default_mode(), Mode::Tools);
+        assert_eq!(c.default_model(), Some("m"));
+        let c = Client::from_lookup(env(&[
+            ("INSTRUCTOR_BASE_URL", "http://127.0.0.1:8080/v1/"),
+            ("INSTRUCTOR_MODE", "md_json"),
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080/v1");
+        assert_eq!(c.default_mode(), Mode::MdJson);
+        let e = Client::from_lookup(env(&[])).unwrap_err().to_string();
+        assert!(e.contains("INSTRUCTOR_API_KEY"), "{e}");
+        let e = Client::from_lookup(env(&[("INSTRUCTOR_BASE_URL", "https://x.example/v1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("INSTRUCTOR_API_KEY") && e.contains("x.example"),
+            "{e}"
+        );
+        let e = Client::from_lookup(env(&[("OPENAI_API_KEY", "k"), ("INSTRUCTOR_MODE", "xml")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("INSTRUCTOR_MODE"), "{e}");
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let c = Client::anyscale("esecret_abcdef");
+        let d = format!("{c:?}");
+        assert!(!d.contains("esecret_abcdef"), "{d}");
+        assert!(d.contains("[REDACTED]"));
+        let b = Client::builder().api_key("esecret_abcdef");
+        assert!(!format!("{b:?}").contains("esecret_abcdef"));
+    }
+}

@@ -1,0 +1,201 @@
+//! The errors of an extraction.
+
+use std::fmt;
+
+use crate::validation::ValidationErrors;
+use crate::wire::Usage;
+
+/// Why an extraction failed.
+///
+/// No variant ever holds the API key: error bodies returned by the provider are scrubbed of
+/// it before they are stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client or the request is misconfigured (no model, a missing environment
+    /// variable, an API key over plain `http://`, a type the mode cannot send, ...).
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// The provider answered with an error status that is not retried (400, 401, 403,
+    /// 404, 422, ...), or a retryable one after the transport retries ran out.
+    #[error("the provider answered HTTP {status}: {message}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The provider's message (`error.message`), or the start of the body.
+        message: String,
+        /// The provider's error type (`error.type`), if any.
+        kind: Option<String>,
+        /// The provider's error code (`error.code`), if any.
+        code: Option<String>,
+        /// The whole response body.
+        body: String,
+    },
+
+    /// The request could not be sent or the response not received (connection refused,
+    /// reset, DNS, TLS), after the transport retries ran out.
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+
+    /// The request timed out (see [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
+    #[error("the request timed out")]
+    Timeout(#[source] reqwest::Error),
+
+    /// The response body was larger than the limit
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+    #[error("the response is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
+    /// The provider answered 2xx with a body that is not a chat completion.
+    #[error("the response is not a chat completion: {message}")]
+    Decode {
+        /// What serde said.
+        message: String,
+        /// The body.
+        body: String,
+    },
+
+    /// The response had no choices.
+    #[error("the response has no choices")]
+    EmptyChoices {
+        /// Tokens used by all attempts so far.
+        usage: Usage,
+    },
+
+    /// The model stopped at the token limit (`finish_reason: "length"`): the answer is cut
+    /// off. Not re-asked; raise `max_tokens`.
+    #[error("the answer was cut off at the token limit (finish_reason: length) after {} characters", text.chars().count())]
+    Truncated {
+        /// The text (or tool-call arguments) written before the cut.
+        text: String,
+        /// Tokens used by all attempts.
+        usage: Usage,
+    },
+
+    /// The model refused to answer (`message.refusal`).
+    #[error("the model refused: {refusal}")]
+    Refusal {
+        /// The model's explanation.
+        refusal: String,
+        /// Tokens used by all attempts.
+        usage: Usage,
+    },
+
+    /// The provider's content filter stopped the answer (`finish_reason: "content_filter"`).
+    #[error("the answer was stopped by the provider's content filter")]
+    ContentFilter {
+        /// What was written before the filter stopped it.
+        text: String,
+        /// Tokens used by all attempts.
+        usage: Usage,
+    },
+
+    /// No attempt produced a valid answer: every reply failed to parse or validate.
+    /// With the default `max_retries(0)` this is the error of the single attempt.
+    #[error(
+        "no valid answer after {attempts} attempt(s); last attempt: {}",
+        LastErrors(errors_per_attempt)
+    )]
+    RetriesExhausted {
+        /// How many requests were made (1 + re-asks).
+        attempts: u32,
+        /// What was wrong with each reply, in order.
+        errors_per_attempt: Vec<AttemptError>,
+        /// The last reply's JSON text (content or tool-call arguments), if there was one.
+        last_reply: Option<String>,
+        /// Tokens used by all attempts.
+        usage: Usage,
+    },
+}
+
+struct LastErrors<'a>(&'a [AttemptError]);
+
+impl fmt::Display for LastErrors<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.last() {
+            Some(e) => write!(f, "{e}"),
+            None => f.write_str("none"),
+        }
+    }
+}
+
+impl Error {
+    /// The token usage of every attempt made before the error, when it is known.
+    pub fn usage(&self) -> Option<Usage> {
+        match self {
+            Error::EmptyChoices { usage }
+            | Error::Truncated { usage, .. }
+            | Error::Refusal { usage, .. }
+            | Error::ContentFilter { usage, .. }
+            | Error::RetriesExhausted { usage, .. } => Some(*usage),
+            _ => None,
+        }
+    }
+
+    /// The validation or parse errors of the last attempt, for
+    /// [`Error::RetriesExhausted`].
+    pub fn validation_errors(&self) -> Option<&ValidationErrors> {
+        match self {
+            Error::RetriesExhausted {
+                errors_per_attempt, ..
+            } => errors_per_attempt.last().and_then(AttemptError::errors),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying the same request later may succeed (timeouts, transport errors,
+    /// 408/409/429/5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Timeout(_) => true,
+            Error::Api { status, .. } => crate::retry::retryable_status(*status),
+            _ => false,
+        }
+    }
+}
+
+/// What was wrong with one reply. Each of these is re-asked while re-asks remain.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttemptError {
+    /// The reply is not JSON of the type's shape (serde's error, with its JSON path).
+    #[error("the answer does not parse: {0}")]
+    Parse(ValidationErrors),
+    /// The reply parsed but broke validation rules (each with its JSON path).
+    #[error("the answer is invalid: {0}")]
+    Validation(ValidationErrors),
+    /// In [`Mode::Tools`](crate::Mode::Tools): the model answered without calling the tool.
+    #[error("the model did not call the tool `{tool}`")]
+    NoToolCall {
+        /// The tool that was required.
+        tool: String,
+        /// What the model wrote instead, if anything.
+        content: Option<String>,
+    },
+    /// The reply's content was empty or `null`.
+    #[error("the answer is empty")]
+    EmptyContent,
+}
+
+impl AttemptError {
+    /// The path-carrying errors, for [`Parse`](Self::Parse) and
+    /// [`Validation`](Self::Validation).
+    pub fn errors(&self) -> Option<&ValidationErrors> {
+        match self {
+            AttemptError::Parse(e) | AttemptError::Validation(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Replaces every occurrence of `secret` in `text` (a provider may echo the key back).
+pub(crate) fn scrub(text: String, secret: Option<&str>) -> String {
+    match secret {
+        Some(s) if s.len() >= 4 && text.contains(s) => text.replace(s, "[REDACTED]"),
+        _ => text,
+    }
+}

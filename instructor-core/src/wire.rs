@@ -1,0 +1,348 @@
+//! The chat-completions wire format: typed request and response bodies.
+//!
+//! Only what the SDK reads or writes is modelled; unknown fields in responses are ignored,
+//! and `null` is accepted wherever a provider may write it instead of leaving a field out.
+
+use std::ops::{Add, AddAssign};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// OpenAI's newer name for system instructions on reasoning models.
+    Developer,
+    /// The person asking.
+    User,
+    /// The model.
+    Assistant,
+    /// The result of a tool call.
+    Tool,
+}
+
+/// One message of a conversation, as sent to the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who wrote it.
+    pub role: Role,
+    /// The text; absent on an assistant message that only calls tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// An optional participant name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Tool calls made by an assistant message.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
+    pub tool_calls: Vec<ToolCall>,
+    /// On a `tool` message: the id of the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl Message {
+    fn text(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: Some(content.into()),
+            name: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// A system message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::text(Role::System, content)
+    }
+
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::text(Role::User, content)
+    }
+
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::text(Role::Assistant, content)
+    }
+
+    /// An assistant message that makes tool calls and says nothing else.
+    pub fn assistant_tool_calls(calls: Vec<ToolCall>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: None,
+            name: None,
+            tool_calls: calls,
+            tool_call_id: None,
+        }
+    }
+
+    /// The answer to the tool call `tool_call_id`.
+    pub fn tool(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            role: Role::Tool,
+            content: Some(content.into()),
+            name: None,
+            tool_calls: Vec::new(),
+            tool_call_id: Some(tool_call_id.into()),
+        }
+    }
+}
+
+/// A tool (function) call made by the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The call's id, echoed by the `tool` message that answers it.
+    #[serde(default, deserialize_with = "null_default")]
+    pub id: String,
+    /// Always `"function"` today.
+    #[serde(
+        rename = "type",
+        default = "function_kind",
+        deserialize_with = "null_function_kind"
+    )]
+    pub kind: String,
+    /// Which function, with which arguments.
+    pub function: FunctionCall,
+}
+
+fn function_kind() -> String {
+    "function".to_owned()
+}
+
+fn null_function_kind<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_else(function_kind))
+}
+
+/// The function a tool call names and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionCall {
+    /// The function's name.
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    /// The arguments, as the JSON text the model wrote.
+    #[serde(default, deserialize_with = "null_default")]
+    pub arguments: String,
+}
+
+/// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
+/// do not copy the schema.
+#[derive(Debug, Serialize)]
+pub(crate) struct ChatRequest<'a> {
+    pub model: &'a str,
+    pub messages: &'a [Message],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+/// A chat-completions response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChatCompletion {
+    /// The provider's id for the response.
+    #[serde(default, deserialize_with = "null_default")]
+    pub id: String,
+    /// The model that answered (may differ from the one asked for).
+    #[serde(default, deserialize_with = "null_default")]
+    pub model: String,
+    /// Unix time of creation.
+    #[serde(default)]
+    pub created: Option<u64>,
+    /// The answers; the SDK reads the first.
+    #[serde(default, deserialize_with = "null_default")]
+    pub choices: Vec<Choice>,
+    /// Tokens used by this request.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// The backend configuration fingerprint, when the provider sends it.
+    #[serde(default)]
+    pub system_fingerprint: Option<String>,
+}
+
+/// One answer in a [`ChatCompletion`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Choice {
+    /// Position among the choices.
+    #[serde(default, deserialize_with = "null_default")]
+    pub index: u32,
+    /// The message the model wrote.
+    #[serde(default, deserialize_with = "null_default")]
+    pub message: ResponseMessage,
+    /// Why generation stopped: `stop`, `length`, `tool_calls`, `content_filter`, ...
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// The message in a [`Choice`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ResponseMessage {
+    /// Normally `assistant`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The text, if any.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Set when the model refused to answer (OpenAI structured outputs).
+    #[serde(default)]
+    pub refusal: Option<String>,
+    /// Tool calls, if any.
+    #[serde(default, deserialize_with = "null_default")]
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// Token counts. Adding two gives the total of both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens in the prompt (OTel: `gen_ai.usage.input_tokens`).
+    #[serde(default, deserialize_with = "null_default")]
+    pub prompt_tokens: u64,
+    /// Tokens in the answer (OTel: `gen_ai.usage.output_tokens`).
+    #[serde(default, deserialize_with = "null_default")]
+    pub completion_tokens: u64,
+    /// Their sum, as reported.
+    #[serde(default, deserialize_with = "null_default")]
+    pub total_tokens: u64,
+}
+
+impl Add for Usage {
+    type Output = Usage;
+    fn add(mut self, rhs: Usage) -> Usage {
+        self += rhs;
+        self
+    }
+}
+
+impl AddAssign for Usage {
+    fn add_assign(&mut self, rhs: Usage) {
+        self.prompt_tokens += rhs.prompt_tokens;
+        self.completion_tokens += rhs.completion_tokens;
+        self.total_tokens += rhs.total_tokens;
+    }
+}
+
+/// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare
+/// `{"error": "text"}`, `{"message": ..}` or FastAPI's `{"detail": ..}`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ApiErrorBody {
+    #[serde(default)]
+    pub error: Option<ApiErrorField>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub detail: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ApiErrorField {
+    Text(String),
+    Detail {
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default, rename = "type")]
+        kind: Option<String>,
+        #[serde(default)]
+        code: Option<Value>,
+    },
+}
+
+/// What an error body says: `(message, type, code)`.
+pub(crate) fn parse_api_error(body: &str) -> (Option<String>, Option<String>, Option<String>) {
+    let Ok(parsed) = serde_json::from_str::<ApiErrorBody>(body) else {
+        return (None, None, None);
+    };
+    match parsed.error {
+        Some(ApiErrorField::Text(t)) => (Some(t), None, None),
+        Some(ApiErrorField::Detail {
+            message,
+            kind,
+            code,
+        }) => {
+            let code = code.and_then(|c| match c {
+                Value::String(s) => Some(s),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            });
+            (message.or(parsed.message), kind, code)
+        }
+        None => {
+            let detail = parsed.detail.map(|d| match d {
+                Value::String(s) => s,
+                other => other.to_string(),
+            });
+            (parsed.message.or(detail), None, None)
+        }
+    }
+}
+
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_with_nulls_parses() {
+        let body = r#"{"id":null,"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":null,"total_tokens":3}}"#;
+        let c: ChatCompletion = serde_json::from_str(body).unwrap();
+        assert_eq!(c.choices.len(), 1);
+        assert!(c.choices[0].message.tool_calls.is_empty());
+        assert_eq!(c.usage.unwrap().prompt_tokens, 3);
+    }
+
+    #[test]
+    fn error_bodies() {
+        let (m, k, c) = parse_api_error(
+            r#"{"error":{"message":"bad model","type":"invalid_request_error","code":"model_not_found"}}"#,
+        );
+        assert_eq!(m.as_deref(), Some("bad model"));
+        assert_eq!(k.as_deref(), Some("invalid_request_error"));
+        assert_eq!(c.as_deref(), Some("model_not_found"));
+        assert_eq!(
+            parse_api_error(r#"{"error":"nope"}"#).0.as_deref(),
+            Some("nope")
+        );
+        assert_eq!(
+            parse_api_error(r#"{"detail":"missing"}"#).0.as_deref(),
+            Some("missing")
+        );
+        assert_eq!(parse_api_error("<html>").0, None);
+    }
+
+    #[test]
+    fn usage_adds() {
+        let a = Usage {
+            prompt_tokens: 1,
+            completion_tokens: 2,
+            total_tokens: 3,
+        };
+        assert_eq!((a + a).total_tokens, 6);
+    }
+}

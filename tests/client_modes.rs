@@ -1,0 +1,306 @@
+//! Each mode sends exactly the documented body and reads the answer from the right place.
+
+mod client_support;
+
+use client_support::*;
+use instructor::{Error, Mode};
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SYSTEM: &str = "You are a world class extractor";
+const USER: &str = r#"Extract the following entities: "Jason is 20""#;
+
+async fn serve(reply: Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn jason() -> UserDetails {
+    UserDetails {
+        name: "Jason".into(),
+        age: 20,
+        nickname: None,
+    }
+}
+
+const JASON: &str = r#"{"name": "Jason", "age": 20}"#;
+
+#[tokio::test]
+async fn json_schema_mode_body() {
+    let server = serve(content_reply(JASON, usage(10, 5))).await;
+    let user = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::JsonSchema)
+        .system(SYSTEM)
+        .user(USER)
+        .temperature(0.0)
+        .max_tokens(256)
+        .seed(7)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "test-model",
+            "messages": [
+                { "role": "system", "content": SYSTEM },
+                { "role": "user", "content": USER }
+            ],
+            "temperature": 0.0,
+            "max_tokens": 256,
+            "seed": 7,
+            "response_format": { "type": "json_object", "schema": user_schema() }
+        })]
+    );
+}
+
+#[tokio::test]
+async fn json_schema_strict_mode_body() {
+    let server = serve(content_reply(
+        r#"{"name": "Jason", "age": 20, "nickname": null}"#,
+        usage(10, 5),
+    ))
+    .await;
+    let user = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::JsonSchemaStrict)
+        .model("gpt-4o-mini")
+        .user(USER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "gpt-4o-mini",
+            "messages": [{ "role": "user", "content": USER }],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "UserDetails",
+                    "strict": true,
+                    "schema": {
+                        "title": "UserDetails",
+                        "description": "A person mentioned in the text.",
+                        "type": "object",
+                        "properties": {
+                            "name": { "type": "string", "description": "minLength: 1." },
+                            "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+                            "nickname": { "type": ["string", "null"] }
+                        },
+                        "required": ["name", "age", "nickname"],
+                        "additionalProperties": false
+                    }
+                }
+            }
+        })]
+    );
+}
+
+#[tokio::test]
+async fn strict_mode_refusal_is_an_error() {
+    let server = serve(json!({
+        "id": "x",
+        "model": "gpt-4o-mini",
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": null, "refusal": "I can't help with that." },
+            "finish_reason": "stop"
+        }],
+        "usage": usage(9, 3)
+    }))
+    .await;
+    let err = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::JsonSchemaStrict)
+        .user(USER)
+        .max_retries(3)
+        .await
+        .unwrap_err();
+    match err {
+        Error::Refusal { refusal, usage } => {
+            assert_eq!(refusal, "I can't help with that.");
+            assert_eq!(usage.total_tokens, 12);
+        }
+        other => panic!("expected Refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn tools_mode_body_and_answer() {
+    let server = serve(tool_reply("UserDetails", JASON, usage(20, 8))).await;
+    let (user, completion) = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .system(SYSTEM)
+        .user(USER)
+        .send_with_completion()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(completion.usage.total_tokens, 28);
+    assert_eq!(completion.attempts.len(), 1);
+    assert_eq!(
+        completion.response().choices[0].finish_reason.as_deref(),
+        Some("tool_calls")
+    );
+    assert!(completion.raw().contains("call_abc"));
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "test-model",
+            "messages": [
+                { "role": "system", "content": SYSTEM },
+                { "role": "user", "content": USER }
+            ],
+            "tools": [{
+                "type": "function",
+                "function": {
+                    "name": "UserDetails",
+                    "description": "A person mentioned in the text.",
+                    "parameters": user_schema()
+                }
+            }],
+            "tool_choice": { "type": "function", "function": { "name": "UserDetails" } }
+        })]
+    );
+}
+
+fn schema_prompt() -> String {
+    format!(
+        "Answer with a JSON object that matches this JSON Schema:\n\n{}\n\nReturn the data itself as a JSON object, not the schema.",
+        user_schema()
+    )
+}
+
+#[tokio::test]
+async fn json_mode_puts_the_schema_in_the_system_message() {
+    let server = serve(content_reply(JASON, usage(1, 1))).await;
+    let user = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::Json)
+        .system(SYSTEM)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "test-model",
+            "messages": [
+                { "role": "system", "content": format!("{SYSTEM}\n\n{}", schema_prompt()) },
+                { "role": "user", "content": USER }
+            ],
+            "response_format": { "type": "json_object" }
+        })]
+    );
+}
+
+#[tokio::test]
+async fn md_json_mode_reads_a_fenced_block() {
+    let reply = "Sure! Here it is:\n```json\n{\"name\": \"Jason\", \"age\": 20}\n```\nAnything else? {\"not\": \"this\"}";
+    let server = serve(content_reply(reply, usage(1, 1))).await;
+    let user = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::MdJson)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "test-model",
+            "messages": [
+                {
+                    "role": "system",
+                    "content": format!("{} Put it in a ```json code block.", schema_prompt())
+                },
+                { "role": "user", "content": USER }
+            ]
+        })]
+    );
+}
+
+#[tokio::test]
+async fn md_json_mode_reads_the_first_balanced_object() {
+    let reply = r#"The user is {"name": "Jason {the} \"great\"", "age": 20} as requested."#;
+    let server = serve(content_reply(reply, usage(1, 1))).await;
+    let user = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::MdJson)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user.name, "Jason {the} \"great\"");
+}
+
+#[tokio::test]
+async fn client_default_mode_and_model_apply() {
+    let server = serve(content_reply(JASON, usage(1, 1))).await;
+    let client = instructor::Client::builder()
+        .base_url(base(&server))
+        .api_key(KEY)
+        .default_model("from-client")
+        .default_mode(Mode::Json)
+        .build()
+        .unwrap();
+    client.extract::<UserDetails>().user(USER).await.unwrap();
+    let body = &bodies(&server).await[0];
+    assert_eq!(body["model"], "from-client");
+    assert_eq!(body["response_format"], json!({ "type": "json_object" }));
+}
+
+#[tokio::test]
+async fn tools_mode_refuses_a_non_object_root() {
+    let server = MockServer::start().await;
+    let err = client(&server)
+        .extract::<Vec<String>>()
+        .mode(Mode::Tools)
+        .user("list")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("object")),
+        "{err:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn non_object_roots_work_in_json_schema_mode() {
+    let server = serve(content_reply(r#"["a", "b"]"#, usage(1, 1))).await;
+    let v: Vec<String> = client(&server)
+        .extract::<Vec<String>>()
+        .user("list")
+        .await
+        .unwrap();
+    assert_eq!(v, vec!["a", "b"]);
+}
+
+#[tokio::test]
+async fn missing_model_is_a_config_error() {
+    let server = MockServer::start().await;
+    let client = instructor::Client::openai_compatible(base(&server), KEY).unwrap();
+    let err = client
+        .extract::<UserDetails>()
+        .user(USER)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains(".model(")),
+        "{err}"
+    );
+}
