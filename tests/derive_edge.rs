@@ -64,3 +64,70 @@ fn crate_path_and_rename() {
     assert_eq!(ViaCrate::schema_name(), "Renamed");
     assert_eq!(ViaCrate::json_schema()["title"], "Renamed");
 }
+
+#[derive(Deserialize, Instructor)]
+enum NoDebug {
+    A,
+}
+
+#[derive(Deserialize, Instructor)]
+struct HasNoDebugField {
+    kind: NoDebug,
+    n: u8,
+}
+
+#[test]
+fn partial_debug_does_not_need_debug_on_whole_types() {
+    let p = HasNoDebugField::partial_from_value(json!({"kind": "A", "n": 1})).unwrap();
+    let text = format!("{p:?}");
+    assert!(text.contains("n: Some(1)"), "{text}");
+    assert!(text.contains("NoDebug"), "{text}");
+}
+
+#[derive(Debug, Deserialize, Instructor)]
+enum WithFallback {
+    Tagged {
+        x: u8,
+    },
+    #[serde(untagged)]
+    Bare(String),
+}
+
+#[test]
+fn untagged_variant_is_read_by_its_shape() {
+    let s = WithFallback::json_schema();
+    assert_eq!(s["anyOf"][1], json!({"type": "string"}));
+    let v: WithFallback = serde_json::from_value(json!("hi")).unwrap();
+    assert!(matches!(v, WithFallback::Bare(_)));
+}
+
+/// Kinds of things.
+#[derive(Debug, Deserialize, Instructor)]
+enum Kind {
+    /// The first.
+    First,
+    Second,
+}
+
+#[derive(Debug, Deserialize, Instructor, garde::Validate)]
+struct Documented {
+    /// The code.
+    #[garde(length(min = 3, max = 10), prefix("sku-"))]
+    code: String,
+    #[garde(skip)]
+    kind: Kind,
+}
+
+#[test]
+fn docs_and_rule_notes_both_reach_the_description() {
+    let s = Documented::json_schema();
+    assert_eq!(
+        s["properties"]["code"]["description"],
+        "The code. At least 3 bytes of UTF-8."
+    );
+    assert_eq!(s["properties"]["code"]["pattern"], "^sku-");
+    assert_eq!(
+        s["$defs"]["Kind"]["description"],
+        "Kinds of things.\n\n`First`: The first."
+    );
+}

@@ -58,3 +58,48 @@ pub fn example<T: serde::Serialize>(value: T) -> Value {
 pub fn whole<T: serde::de::DeserializeOwned>(value: Value) -> Option<T> {
     serde_json::from_value(value).ok()
 }
+
+/// A partial companion's field, printed with its `Debug` when it has one and as its type name
+/// otherwise (autoref specialization: `DebugViaTrait` is found first when it applies).
+pub struct DebugField<'a, T>(pub &'a T);
+
+/// What `debug_field` returns: the field's `Debug`, or its type's name.
+pub enum FieldDebug<'a> {
+    /// The field's own `Debug`.
+    Debug(&'a dyn std::fmt::Debug),
+    /// The type has no `Debug`.
+    Opaque(&'static str),
+}
+
+impl std::fmt::Debug for FieldDebug<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldDebug::Debug(d) => d.fmt(f),
+            FieldDebug::Opaque(name) => write!(f, "<{name}>"),
+        }
+    }
+}
+
+/// Picked when the field is `Debug`.
+pub trait DebugViaTrait {
+    /// The field's `Debug`.
+    fn debug_field(&self) -> FieldDebug<'_>;
+}
+
+impl<T: std::fmt::Debug> DebugViaTrait for DebugField<'_, T> {
+    fn debug_field(&self) -> FieldDebug<'_> {
+        FieldDebug::Debug(self.0)
+    }
+}
+
+/// Picked otherwise.
+pub trait DebugViaName {
+    /// The field's type name.
+    fn debug_field(&self) -> FieldDebug<'_>;
+}
+
+impl<T> DebugViaName for &DebugField<'_, T> {
+    fn debug_field(&self) -> FieldDebug<'_> {
+        FieldDebug::Opaque(std::any::type_name::<T>())
+    }
+}

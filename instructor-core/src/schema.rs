@@ -91,7 +91,7 @@ impl SchemaGenerator {
                 if referenced_elsewhere {
                     gen.defs.get(&name).cloned().unwrap_or(top)
                 } else {
-                    gen.defs.remove(&name).unwrap_or(top)
+                    gen.defs.shift_remove(&name).unwrap_or(top)
                 }
             }
             _ => top,
@@ -403,7 +403,8 @@ pub mod keywords {
     pub fn escape_regex(text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         for c in text.chars() {
-            if "\\^$.|?*+()[]{}/-".contains(c) {
+            // ECMA-262's syntax characters: with the `u` flag, escaping any other is an error.
+            if "\\^$.|?*+()[]{}".contains(c) {
                 out.push('\\');
             }
             out.push(c);
@@ -569,5 +570,6 @@ mod tests {
     #[test]
     fn escape() {
         assert_eq!(escape_regex("a.b(c)"), r"a\.b\(c\)");
+        assert_eq!(escape_regex("sku-1/2"), "sku-1/2");
     }
 }

@@ -22,7 +22,29 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
                 check_fields(cx, &v.fields);
                 let internal =
                     c.serde.tag.is_some() && c.serde.content.is_none() && !c.serde.untagged;
-                if internal && v.fields.style == Style::Tuple && !v.skip {
+                if internal && !v.untagged && v.fields.style == Style::Newtype && !v.skip {
+                    if let Some(f) = v.fields.wire().next() {
+                        if f.flatten.is_none()
+                            && matches!(
+                                shape(&f.ty),
+                                Shape::Number
+                                    | Shape::Bool
+                                    | Shape::Char
+                                    | Shape::String
+                                    | Shape::Collection
+                            )
+                        {
+                            cx.error(
+                                f.ty.span(),
+                                "an internally tagged enum (`#[serde(tag = ..)]`) can only hold a \
+                                 struct or a map in a newtype variant, since the tag is written \
+                                 among its fields: use named fields, or add `content = \"..\"` \
+                                 for adjacent tagging",
+                            );
+                        }
+                    }
+                }
+                if internal && !v.untagged && v.fields.style == Style::Tuple && !v.skip {
                     cx.error(
                         v.ident.span(),
                         "an internally tagged enum (`#[serde(tag = ..)]`) cannot hold a tuple \
@@ -83,8 +105,8 @@ fn check_rules(cx: &mut Ctxt, f: &Field, rules: &[Rule], sh: Shape) {
                 cx.error(
                     rule.span,
                     format!(
-                        "`length` does not apply to field `{}` of type `{ty}`: it counts the \
-                         characters of a string or the items of a collection; use \
+                        "`length` does not apply to field `{}` of type `{ty}`: it bounds the \
+                         length of a string or the number of items of a collection; use \
                          `range(min = .., max = ..)` to bound a number",
                         f.rust
                     ),

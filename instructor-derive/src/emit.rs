@@ -176,10 +176,13 @@ fn schema_fn(cx: &Cx) -> TokenStream {
         Data::Enum(variants) => enum_schema(cx, variants),
     };
     let title = quote!(<Self as #krate::Instructor>::schema_name());
-    let description = match &c.doc {
-        Some(d) => quote!(#kw::annotate(&mut __s, "description", #p::json!(#d));),
-        None => quote!(),
-    };
+    let doc = [c.doc.clone(), unit_variant_docs(c)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let description =
+        (!doc.is_empty()).then(|| quote!(#kw::annotate(&mut __s, "description", #p::json!(#doc));));
     quote! {
         fn schema(__gen: &mut #krate::SchemaGenerator) -> #p::Value {
             __gen.named::<Self>(
@@ -233,13 +236,14 @@ fn field_schema(cx: &Cx, f: &Field) -> TokenStream {
         let e = &f.examples;
         Some(quote!(#kw::annotate(__t, "examples", #p::json!([#(#p::example(#e)),*]));))
     };
+    // Descriptions first: rules append their notes to them.
     quote! {{
         let mut __s: #p::Value = #source;
         {
             let __t: &mut #p::Value = &mut __s;
-            #rules
             #doc
             #examples
+            #rules
         }
         __s
     }}
@@ -379,12 +383,42 @@ fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenSt
     }
 }
 
+fn is_string_enum(c: &Container) -> bool {
+    match &c.data {
+        Data::Enum(variants) => {
+            matches!((&c.serde.tag, c.serde.untagged), (None, false))
+                && variants
+                    .iter()
+                    .filter(|v| !v.skip)
+                    .all(|v| v.fields.style == Style::Unit && !v.untagged)
+        }
+        Data::Struct(_) => false,
+    }
+}
+
+/// "`pending`: Not yet shipped." lines for an enum of strings, whose values cannot carry
+/// descriptions of their own.
+fn unit_variant_docs(c: &Container) -> Option<String> {
+    let Data::Enum(variants) = &c.data else {
+        return None;
+    };
+    if !is_string_enum(c) {
+        return None;
+    }
+    let docs: Vec<String> = variants
+        .iter()
+        .filter(|v| !v.skip)
+        .filter_map(|v| v.doc.as_ref().map(|d| format!("`{}`: {}", v.wire, d)))
+        .collect();
+    (!docs.is_empty()).then(|| docs.join("\n"))
+}
+
 fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
     let c = cx.c;
     let p = cx.p();
     let kw = cx.kw();
-    let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip).collect();
-    let all_unit = live.iter().all(|v| v.fields.style == Style::Unit);
+    let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip && !v.untagged).collect();
+    let untagged: Vec<&Variant> = variants.iter().filter(|v| !v.skip && v.untagged).collect();
     let tagging = (&c.serde.tag, &c.serde.content, c.serde.untagged);
 
     let described = |body: TokenStream, v: &Variant| match &v.doc {
@@ -396,23 +430,11 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
         None => body,
     };
 
-    // A string enum: externally tagged (or adjacent, which serde also reads from a plain
-    // string? no: adjacent needs the tag object) unit variants.
-    if all_unit && matches!(tagging, (None, None, false)) {
+    // Externally tagged unit variants only: an enum of strings (their docs go into the
+    // type's description, see `unit_variant_docs`).
+    if is_string_enum(c) {
         let names = live.iter().map(|v| &v.wire);
-        let docs: Vec<String> = live
-            .iter()
-            .filter_map(|v| v.doc.as_ref().map(|d| format!("`{}`: {}", v.wire, d)))
-            .collect();
-        let doc = (!docs.is_empty()).then(|| {
-            let text = docs.join("\n");
-            quote!(#kw::describe(&mut __e, #text);)
-        });
-        return quote! {{
-            let mut __e = #p::json!({ "type": "string", "enum": [#(#names),*] });
-            #doc
-            __e
-        }};
+        return quote!(#p::json!({ "type": "string", "enum": [#(#names),*] }));
     }
 
     let mut branches = Vec::new();
@@ -474,7 +496,15 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
             }
         }
     }
-    let combinator = if c.serde.untagged { "anyOf" } else { "oneOf" };
+    // Variants marked `#[serde(untagged)]` are tried by shape after the tagged ones.
+    for v in &untagged {
+        branches.push(described(fields_schema(cx, &v.fields, None), v));
+    }
+    let combinator = if c.serde.untagged || !untagged.is_empty() {
+        "anyOf"
+    } else {
+        "oneOf"
+    };
     if branches.is_empty() {
         return quote!(#p::json!({ "not": {} }));
     }
@@ -610,6 +640,9 @@ fn variant_pattern(v: &Variant) -> TokenStream {
 /// content key (adjacent), or nowhere (internal, untagged).
 fn variant_prefix(cx: &Cx, v: &Variant, path: &Ident) -> TokenStream {
     let c = cx.c;
+    if v.untagged {
+        return quote!();
+    }
     match (&c.serde.tag, &c.serde.content, c.serde.untagged) {
         (None, _, false) => {
             let w = &v.wire;
@@ -739,7 +772,9 @@ fn path_arm(
     let krate = &cx.krate;
     let ty = &f.ty;
     if transparent {
-        return Some(quote!(<#ty as #krate::Instructor>::json_path(#value, rest, out);));
+        return Some(
+            quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::json_path(#value, rest, out);),
+        );
     }
     let mut names = vec![f.rust.clone()];
     names.extend(f.garde_alias.clone());
@@ -751,10 +786,12 @@ fn path_arm(
     } else {
         quote!(out.push_index(#index);)
     };
+    let call =
+        quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::json_path(#value, tail, out));
     Some(quote! {
         #(#names)|* => {
             #push
-            <#ty as #krate::Instructor>::json_path(#value, tail, out)
+            #call
         }
     })
 }
@@ -838,7 +875,7 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
                 quote!(let #t = #p::take_raw(&mut __map, &[#(#keys),*]);)
             } else {
                 let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-                quote!(let #t = #p::take_field::<#ty>(&mut __map, &[#(#keys),*]);)
+                quote_spanned!(ty.span()=> let #t = #p::take_field::<#ty>(&mut __map, &[#(#keys),*]);)
             }
         });
     let flattens = wire
@@ -885,8 +922,11 @@ fn partial(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
 
         impl #ig ::core::fmt::Debug for #pname #tg #debug_wc {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                // Fields whose type has no `Debug` print their type name instead.
+                #[allow(unused_imports)]
+                use #p::{DebugViaName as _, DebugViaTrait as _};
                 f.debug_struct(#pname_str)
-                    #(.field(#names, &self.#members))*
+                    #(.field(#names, &(&#p::DebugField(&self.#members)).debug_field()))*
                     .finish()
             }
         }

@@ -79,6 +79,8 @@ pub struct Variant {
     pub doc: Option<String>,
     /// `skip`, `skip_deserializing` or `other`: not offered to the model.
     pub skip: bool,
+    /// `#[serde(untagged)]` on the variant: read by its shape alone, after the tagged ones.
+    pub untagged: bool,
     pub fields: Fields,
 }
 

@@ -27,6 +27,12 @@ pub fn to_ecma(pattern: &str) -> Result<String, String> {
                         i += 3;
                         continue;
                     }
+                    'x' if chars.get(i + 2) == Some(&'{') => {
+                        // `\x{HHHH}` -> `\u{HHHH}`
+                        out.push_str("\\u");
+                        i += 2;
+                        continue;
+                    }
                     'Q' | 'E' | 'h' | 'H' => {
                         return Err(format!(
                             "`\\{next}` has no ECMA-262 equivalent, so it cannot be sent to the \
@@ -133,6 +139,7 @@ mod tests {
         assert_eq!(to_ecma(r"(?P<year>\d{4})").unwrap(), r"(?<year>\d{4})");
         assert_eq!(to_ecma(r"\pL+").unwrap(), r"\p{L}+");
         assert_eq!(to_ecma(r"[]a]").unwrap(), r"[\]a]");
+        assert_eq!(to_ecma(r"\x{e9}\x41").unwrap(), r"\u{e9}\x41");
     }
 
     #[test]

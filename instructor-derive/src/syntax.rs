@@ -168,12 +168,16 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                     instr.name = Some(lit_str(&meta)?.value());
                 } else {
                     let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                    let span = p.span();
                     skip_value(&meta)?;
-                    return Err(meta.error(format!(
-                        "unknown instructor attribute `{key}` on a type: expected \
-                         `validate = path::to::fn`, `description = \"...\"`, `rename = \"Name\"` \
-                         or `crate = \"path\"`"
-                    )));
+                    return Err(syn::Error::new(
+                        span,
+                        format!(
+                            "unknown instructor attribute `{key}` on a type: expected \
+                             `validate = path::to::fn`, `description = \"...\"`, \
+                             `rename = \"Name\"` or `crate = \"path\"`"
+                        ),
+                    ));
                 }
                 Ok(())
             });
@@ -245,6 +249,7 @@ fn variant(
     let mut rename_all = container.rename_all_fields;
     let mut skip = false;
     let mut other = false;
+    let mut untagged = false;
     let mut description = None;
     for attr in &v.attrs {
         if attr.path().is_ident("serde") {
@@ -258,6 +263,8 @@ fn variant(
                     skip = true;
                 } else if p.is_ident("other") {
                     other = true;
+                } else if p.is_ident("untagged") {
+                    untagged = true;
                 } else {
                     skip_value(&meta)?;
                 }
@@ -272,9 +279,19 @@ fn variant(
                     description = Some(lit_str(&meta)?.value());
                     Ok(())
                 } else {
+                    let key = meta
+                        .path
+                        .get_ident()
+                        .map(|i| i.to_string())
+                        .unwrap_or_default();
+                    let span = meta.path.span();
                     skip_value(&meta)?;
-                    Err(meta.error(
-                        "unknown instructor attribute on a variant: expected `description = \"...\"`",
+                    Err(syn::Error::new(
+                        span,
+                        format!(
+                            "unknown instructor attribute `{key}` on a variant: expected \
+                             `description = \"...\"`"
+                        ),
                     ))
                 }
             });
@@ -295,6 +312,7 @@ fn variant(
         wire,
         doc: description.or_else(|| doc(&v.attrs)),
         skip: skip || other,
+        untagged,
         fields: fields(cx, &v.fields, garde, rename_all),
     }
 }
@@ -398,11 +416,16 @@ fn field(
                     });
                 } else {
                     let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                    let span = p.span();
                     skip_value(&meta)?;
-                    return Err(meta.error(format!(
-                        "unknown instructor attribute `{key}` on a field: expected \
-                         `description = \"...\"`, `example = <value>` or `schema_with = path::to::fn`"
-                    )));
+                    return Err(syn::Error::new(
+                        span,
+                        format!(
+                            "unknown instructor attribute `{key}` on a field: expected \
+                             `description = \"...\"`, `example = <value>` or \
+                             `schema_with = path::to::fn`"
+                        ),
+                    ));
                 }
                 Ok(())
             });
