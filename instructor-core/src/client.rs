@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 
 use crate::error::{scrub, Error};
 use crate::mode::Mode;
@@ -201,6 +201,44 @@ impl Client {
         attempt: u32,
         model: &str,
     ) -> Result<(ChatCompletion, String), Error> {
+        match self.post(body, attempt, model, false).await? {
+            Posted::Full(completion, raw) => Ok((completion, raw)),
+            Posted::Stream(_) => unreachable!("only a streaming post returns a stream"),
+        }
+    }
+
+    /// Posts a streaming request, with the same transport retries until a success status
+    /// arrives; returns the response whose body is the event stream. Nothing is retried once
+    /// the stream has started.
+    pub(crate) async fn post_chat_stream(
+        &self,
+        body: &[u8],
+        attempt: u32,
+        model: &str,
+    ) -> Result<reqwest::Response, Error> {
+        match self.post(body, attempt, model, true).await? {
+            Posted::Stream(resp) => Ok(resp),
+            Posted::Full(..) => unreachable!("a streaming post returns the stream"),
+        }
+    }
+
+    /// The request timeout; for a stream, the longest wait for its next chunk.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    /// The limit on the bytes of one response, streamed or not.
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
+
+    async fn post(
+        &self,
+        body: &[u8],
+        attempt: u32,
+        model: &str,
+        stream: bool,
+    ) -> Result<Posted, Error> {
         let inner = &*self.inner;
         let policy = &inner.retry;
         let started = Instant::now();
@@ -225,7 +263,11 @@ impl Client {
             if let Some(auth) = &inner.auth {
                 req = req.header(AUTHORIZATION, auth.clone());
             }
-            if let Some(t) = inner.timeout {
+            if stream {
+                req = req.header(ACCEPT, "text/event-stream");
+            } else if let Some(t) = inner.timeout {
+                // A stream may rightly last longer than one request: its reads are bounded
+                // by the connection, and its size by `max_response_bytes`.
                 req = req.timeout(t);
             }
             // A success returns; a failure gives (error, server-requested delay, retryable).
@@ -234,6 +276,9 @@ impl Client {
                 .await
             {
                 Err(e) => (transport_error(e), None, true),
+                Ok(resp) if stream && resp.status().is_success() => {
+                    return Ok(Posted::Stream(resp));
+                }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
@@ -254,7 +299,7 @@ impl Client {
                             }
                             if (200..300).contains(&status) {
                                 match serde_json::from_str::<ChatCompletion>(&text) {
-                                    Ok(c) => return Ok((c, text)),
+                                    Ok(c) => return Ok(Posted::Full(c, text)),
                                     Err(e) => {
                                         return Err(Error::Decode {
                                             message: e.to_string(),
@@ -322,15 +367,21 @@ impl Client {
     }
 }
 
+/// What a post returns: a read and parsed body, or a stream still to be read.
+enum Posted {
+    Full(ChatCompletion, String),
+    Stream(reqwest::Response),
+}
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn transport_error(e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        Error::Timeout(e)
+        Error::Timeout(Arc::new(e))
     } else {
-        Error::Transport(e)
+        Error::Transport(Arc::new(e))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The errors of an extraction.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::validation::ValidationErrors;
 use crate::wire::Usage;
@@ -9,7 +10,7 @@ use crate::wire::Usage;
 ///
 /// No variant ever holds the API key: error bodies returned by the provider are scrubbed of
 /// it before they are stored.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The client or the request is misconfigured (no model, a missing environment
@@ -36,11 +37,11 @@ pub enum Error {
     /// The request could not be sent or the response not received (connection refused,
     /// reset, DNS, TLS), after the transport retries ran out.
     #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] Arc<reqwest::Error>),
 
     /// The request timed out (see [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
     #[error("the request timed out")]
-    Timeout(#[source] reqwest::Error),
+    Timeout(#[source] Arc<reqwest::Error>),
 
     /// The response body was larger than the limit
     /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
@@ -94,6 +95,30 @@ pub enum Error {
         usage: Usage,
     },
 
+    /// A streamed answer broke off: the connection closed or failed mid-stream, the server
+    /// sent an `error` event, or the stream ended before the answer was complete. `text` is
+    /// what had arrived. Not retried (a new request would start over): send again if the
+    /// cause was transient.
+    #[error("the stream failed: {message}")]
+    Stream {
+        /// What went wrong.
+        message: String,
+        /// The answer text received before the failure.
+        text: String,
+        /// Tokens reported before the failure (often none: usage comes last).
+        usage: Usage,
+    },
+
+    /// One element of a [`stream_iter`](crate::Extract::stream_iter) answer did not parse or
+    /// validate. The other elements still flow; this one is reported with its position.
+    #[error("item {index} of the answer is not valid: {error}")]
+    InvalidItem {
+        /// The element's position in the `items` array, from 0.
+        index: usize,
+        /// Why it was rejected.
+        error: AttemptError,
+    },
+
     /// No attempt produced a valid answer: every reply failed to parse or validate.
     /// With the default `max_retries(0)` this is the error of the single attempt.
     #[error(
@@ -131,6 +156,7 @@ impl Error {
             | Error::Truncated { usage, .. }
             | Error::Refusal { usage, .. }
             | Error::ContentFilter { usage, .. }
+            | Error::Stream { usage, .. }
             | Error::RetriesExhausted { usage, .. } => Some(*usage),
             _ => None,
         }

@@ -63,17 +63,17 @@ type Validator<T> =
 /// [`max_retries(n)`](Self::max_retries) to allow `n` re-asks.
 #[must_use = "an extraction does nothing until it is sent or awaited"]
 pub struct Extract<T, C = DefaultContext> {
-    client: Client,
-    model: Option<String>,
-    messages: Vec<Message>,
-    temperature: Option<f64>,
-    max_tokens: Option<u32>,
-    seed: Option<u64>,
-    mode: Option<Mode>,
-    max_retries: u32,
-    context: C,
-    validators: Vec<Validator<T>>,
-    _marker: PhantomData<fn() -> T>,
+    pub(crate) client: Client,
+    pub(crate) model: Option<String>,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) temperature: Option<f64>,
+    pub(crate) max_tokens: Option<u32>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) mode: Option<Mode>,
+    pub(crate) max_retries: u32,
+    pub(crate) context: C,
+    pub(crate) validators: Vec<Validator<T>>,
+    pub(crate) _marker: PhantomData<fn() -> T>,
 }
 
 impl<T, C> std::fmt::Debug for Extract<T, C> {
@@ -214,7 +214,7 @@ impl<T: Instructor, C> Extract<T, C> {
 
     /// The messages the first request sends: the caller's, with the schema prompt merged
     /// into the system message for [`Mode::Json`] and [`Mode::MdJson`].
-    fn prepared_messages(&self, spec: &ModeSpec) -> Vec<Message> {
+    pub(crate) fn prepared_messages(&self, spec: &ModeSpec) -> Vec<Message> {
         let mut messages = self.messages.clone();
         if let Some(prompt) = &spec.system_prompt {
             match messages.first_mut() {
@@ -234,7 +234,7 @@ impl<T: Instructor, C> Extract<T, C> {
 
     /// The request body for `messages`. Shared by every way of sending (a streaming
     /// variant sets `stream`).
-    fn request_body(
+    pub(crate) fn request_body(
         &self,
         model: &str,
         spec: &ModeSpec,
@@ -251,13 +251,22 @@ impl<T: Instructor, C> Extract<T, C> {
             tools: spec.tools.as_ref(),
             tool_choice: spec.tool_choice.as_ref(),
             stream: stream.then_some(true),
+            stream_options: stream.then(include_usage),
         };
         serde_json::to_vec(&request).expect("a chat request always serializes")
     }
 
     fn resolve_model_and_spec(&self) -> Result<(String, Mode, &'static ModeSpec), Error> {
+        self.resolve_for::<T>()
+    }
+
+    /// The model and the mode pieces for sending a `U` (`T` itself, or the list wrapper of
+    /// a streamed list).
+    pub(crate) fn resolve_for<U: Instructor>(
+        &self,
+    ) -> Result<(String, Mode, &'static ModeSpec), Error> {
         let mode = self.mode.unwrap_or(self.client.inner.default_mode);
-        let spec = spec_for::<T>(mode);
+        let spec = spec_for::<U>(mode);
         if let Some(why) = &spec.unsupported {
             return Err(Error::Config(why.clone()));
         }
@@ -443,7 +452,11 @@ where
 
     /// Parses and validates one answer. `Err` ends the extraction (a validator aborted);
     /// `Ok(Err)` is re-asked.
-    async fn check(&self, text: &str, spec: &ModeSpec) -> Result<Result<T, AttemptError>, Error> {
+    pub(crate) async fn check(
+        &self,
+        text: &str,
+        spec: &ModeSpec,
+    ) -> Result<Result<T, AttemptError>, Error> {
         let parsed = if spec.mode == Mode::JsonSchemaStrict {
             parse_strict::<T>(text, spec.schema)
         } else {
@@ -477,7 +490,7 @@ where
 
 /// What the model replied, and the JSON text to parse (or why there is none). `Err` for
 /// answers that end the extraction.
-fn read_reply(
+pub(crate) fn read_reply(
     completion: &ChatCompletion,
     spec: &ModeSpec,
     usage: Usage,
@@ -551,6 +564,12 @@ fn read_reply(
         Ok(text.clone())
     };
     Ok((Reply::Text(Some(text)), json))
+}
+
+/// `stream_options` asking for the usage chunk at the end of a stream.
+fn include_usage() -> &'static serde_json::Value {
+    static V: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    V.get_or_init(|| serde_json::json!({ "include_usage": true }))
 }
 
 /// The result of a successful extraction besides the value: every attempt and the total

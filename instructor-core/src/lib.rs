@@ -19,6 +19,7 @@ pub mod mode;
 mod parse;
 mod reask;
 pub mod retry;
+mod stream;
 mod validators;
 pub mod wire;
 
@@ -40,10 +41,15 @@ pub use crate::extract::{
 pub use crate::mode::{strict_schema, Mode};
 pub use crate::parse::extract_json;
 pub use crate::retry::RetryPolicy;
+pub use crate::stream::{ItemStream, PartialStream};
+
 pub use crate::validators::{
     llm_validator, IntoValidatorFailure, LlmValidator, ValidatorFailure, Verdict,
 };
 pub use crate::wire::{ChatCompletion, Message, Role, ToolCall, Usage};
+/// `Stream` and its `next()`, re-exported from `futures-util` so that reading a
+/// [`PartialStream`] or an [`ItemStream`] needs no other crate.
+pub use futures_util::{Stream, StreamExt};
 
 /// The HTTP client crate the SDK uses, for [`ClientBuilder::http_client`].
 pub use reqwest;

@@ -152,6 +152,8 @@ pub(crate) struct ChatRequest<'a> {
     pub tool_choice: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<&'a Value>,
 }
 
 /// A chat-completions response.
