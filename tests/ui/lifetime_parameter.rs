@@ -1,0 +1,6 @@
+#[derive(serde::Deserialize, instructor::Instructor)]
+struct User<'a> {
+    name: &'a str,
+}
+
+fn main() {}
