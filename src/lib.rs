@@ -27,6 +27,33 @@
 //! assert_eq!(errors.len(), 2);
 //! ```
 
+//!
+//! Extraction: a [`Client`] sends the schema to any OpenAI-compatible chat-completions
+//! endpoint in the [`Mode`] the server wants, parses and validates the reply, and re-asks
+//! with the errors up to [`max_retries`](Extract::max_retries):
+//!
+//! ```no_run
+//! # use instructor::Instructor;
+//! # #[derive(Debug, serde::Deserialize, Instructor)]
+//! # struct UserDetails { name: String, age: u8 }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = instructor::Client::anyscale(std::env::var("ANYSCALE_API_KEY")?);
+//! let user: UserDetails = client
+//!     .extract::<UserDetails>()
+//!     .model("mistralai/Mixtral-8x7B-Instruct-v0.1")
+//!     .system("You are a world class extractor")
+//!     .user(r#"Extract the following entities: "Jason is 20""#)
+//!     .max_retries(2)
+//!     .send()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Streaming: [`Extract::stream_partial`] yields the partial companion as the model writes,
+//! [`Extract::stream_iter`] the elements of a list one by one.
+//!
+//! The guide is in the repository's `docs/` folder.
+
 #![warn(missing_docs)]
 
 pub use instructor_core::*;
