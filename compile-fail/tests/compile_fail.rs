@@ -1,7 +1,7 @@
 //! Misuse of `#[derive(Instructor)]` is a compile error that points at the offending token
 //! and says the fix. One case per file in `tests/ui/`, with its `.stderr` snapshot.
 //!
-//! Regenerate the snapshots with `TRYBUILD=overwrite cargo test --test compile_fail`, then
+//! Regenerate the snapshots with `TRYBUILD=overwrite cargo test -p instructor-compile-fail`, then
 //! read every changed `.stderr`.
 
 #[test]

@@ -1,0 +1,1 @@
+//! See `tests/compile_fail.rs`.
