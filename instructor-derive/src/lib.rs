@@ -2,7 +2,7 @@
 //! written at compile time. Use it through the `instructor` crate.
 //!
 //! The derive reads like garde_derive's: `syntax` turns syn into the `model` (collecting
-//! every error in a `Ctxt`), `check` rejects what cannot be described, [`emit`]
+//! every error in a `Ctxt`), `check` rejects what cannot be described, `emit`
 //! writes the tokens. On error the compile errors come with a stub impl, so one mistake does
 //! not cascade into unrelated trait errors.
 
