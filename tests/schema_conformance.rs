@@ -563,6 +563,10 @@ fn flatten() {
     assert_eq!(s["required"], json!(["name", "city"]));
     assert!(s["properties"]["city"].is_object());
     assert_eq!(s["additionalProperties"]["maximum"], 255);
+    assert!(
+        s.get("$defs").is_none(),
+        "the flattened struct is inlined, not referenced: {s:#}"
+    );
     conforms::<Flattened>(
         &[],
         &[

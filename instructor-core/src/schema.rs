@@ -74,6 +74,16 @@ impl SchemaGenerator {
         }
     }
 
+    /// Takes back one `$ref` made by [`named`](Self::named): its definition is dropped from
+    /// the root schema when nothing else points at it (a flattened struct, copied inline).
+    pub fn release(&mut self, schema: &Value) {
+        if let Some(name) = ref_name(schema) {
+            if let Some((_, refs)) = self.names.values_mut().find(|(n, _)| n == name) {
+                *refs = refs.saturating_sub(1);
+            }
+        }
+    }
+
     /// The definitions written so far.
     pub fn definitions(&self) -> &Map<String, Value> {
         &self.defs
@@ -96,6 +106,11 @@ impl SchemaGenerator {
             }
             _ => top,
         };
+        for (name, refs) in gen.names.values() {
+            if *refs == 0 {
+                gen.defs.shift_remove(name);
+            }
+        }
         let mut out = Map::new();
         out.insert("$schema".into(), Value::String(DRAFT_2020_12.into()));
         match &mut root {
@@ -440,7 +455,8 @@ impl ObjectSchema {
     /// Merges a flattened field's schema: its properties join these (required only when
     /// `required`); a map's value schema becomes `additionalProperties`; anything else is
     /// kept whole under `allOf`.
-    pub fn flatten(&mut self, gen: &SchemaGenerator, schema: &Value, required: bool) {
+    pub fn flatten(&mut self, gen: &mut SchemaGenerator, schema: &Value, required: bool) {
+        gen.release(schema);
         let body = gen.resolve(schema);
         let Some(map) = body.as_object() else {
             return self.all_of.push(body.clone());
