@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::Error;
+use crate::error::{scrub, Error};
 use crate::extract::{read_reply, Attempt, Completion, Extract, ValidationContext};
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::partial_json::{ItemsAt, PartialJson};
@@ -260,16 +260,35 @@ impl FenceFilter {
                 let fence = text.find("```");
                 let brace = text.find('{');
                 match (fence, brace) {
-                    (Some(f), b) if b.is_none_or(|b| f < b) => match text[f + 3..].find('\n') {
-                        Some(nl) => {
-                            self.state = FenceState::Inside;
-                            Cow::Owned(self.inside(&text[f + 3 + nl + 1..]))
+                    (Some(f), b) if b.is_none_or(|b| f < b) => {
+                        let rest = &text[f + 3..];
+                        match (rest.find('\n'), rest.find('{')) {
+                            // ```{"a": 1}``` on one line.
+                            (None, Some(b)) => {
+                                self.state = FenceState::Inside;
+                                Cow::Owned(self.inside(&rest[b..]))
+                            }
+                            (Some(nl), Some(b)) if b < nl => {
+                                self.state = FenceState::Inside;
+                                Cow::Owned(self.inside(&rest[b..]))
+                            }
+                            // The fence line ends: the JSON starts on the next one.
+                            (Some(nl), _) => {
+                                self.state = FenceState::Inside;
+                                Cow::Owned(self.inside(&rest[nl + 1..]))
+                            }
+                            // A fence line is a language tag at most: a long one is no fence,
+                            // and the held text stays small.
+                            (None, None) if rest.len() > 64 => {
+                                self.state = FenceState::Done;
+                                Cow::Borrowed("")
+                            }
+                            (None, None) => {
+                                self.held = text;
+                                Cow::Borrowed("")
+                            }
                         }
-                        None => {
-                            self.held = text;
-                            Cow::Borrowed("")
-                        }
-                    },
+                    }
                     (_, Some(b)) => {
                         self.state = FenceState::Inside;
                         Cow::Owned(self.inside(&text[b..]))
@@ -306,6 +325,8 @@ impl FenceFilter {
 
 /// What one streamed answer has delivered so far.
 struct Session {
+    /// The API key, kept out of everything that leaves the session.
+    secret: Option<String>,
     decoder: SseDecoder,
     parser: PartialJson,
     parser_failed: bool,
@@ -325,17 +346,20 @@ struct Session {
     error: Option<String>,
     raw: String,
     changed: bool,
+    /// The last snapshot shown.
+    shown: Option<Value>,
     events: Vec<SseEvent>,
 }
 
 impl Session {
-    fn new(mode: Mode, limit: usize, items: bool) -> Self {
+    fn new(mode: Mode, limit: usize, items: bool, secret: Option<&str>) -> Self {
         let parser = if items {
             PartialJson::new().with_items_at(ItemsAt::key("items"))
         } else {
             PartialJson::new()
         };
         Self {
+            secret: secret.map(str::to_owned),
             decoder: SseDecoder::new(limit),
             parser,
             parser_failed: false,
@@ -355,17 +379,25 @@ impl Session {
             error: None,
             raw: String::new(),
             changed: false,
+            shown: None,
             events: Vec::new(),
         }
     }
 
-    /// The text produced so far (the tool arguments in tools mode).
-    fn text(&self) -> &str {
-        if self.mode == Mode::Tools && self.tool_index.is_some() {
+    /// The text produced so far (the tool arguments in tools mode), without the API key.
+    fn text(&self) -> String {
+        let text = if self.mode == Mode::Tools && self.tool_index.is_some() {
             &self.arguments
         } else {
             &self.content
-        }
+        };
+        self.scrub(text)
+    }
+
+    /// `text` with the API key redacted: a key echoed across several deltas is only whole
+    /// in the accumulated text.
+    fn scrub(&self, text: &str) -> String {
+        scrub(text.to_owned(), self.secret.as_deref())
     }
 
     /// Whether the answer is over: `[DONE]`, an error event, or a finish reason with the
@@ -399,7 +431,8 @@ impl Session {
         if self.over() {
             return;
         }
-        let data = event.data.trim();
+        let data = scrub(event.data, self.secret.as_deref());
+        let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
             return;
@@ -480,17 +513,19 @@ impl Session {
 
     /// The answer as a chat completion, as if it had not been streamed.
     fn completion(&self) -> ChatCompletion {
+        let refusal = (!self.refusal.is_empty()).then(|| self.scrub(&self.refusal));
+        let content = (!self.content.is_empty()).then(|| self.scrub(&self.content));
+        let arguments = self.scrub(&self.arguments);
         let tool_calls = if self.tool_index.is_some() {
             json!([{
                 "id": self.tool_id,
                 "type": "function",
-                "function": { "name": self.tool_name, "arguments": self.arguments },
+                "function": { "name": self.tool_name, "arguments": arguments },
             }])
         } else {
             json!([])
         };
-        let refusal = (!self.refusal.is_empty()).then_some(&self.refusal);
-        let content = (!self.content.is_empty()).then_some(&self.content);
+
         serde_json::from_value(json!({
             "id": self.id,
             "model": self.model,
@@ -643,6 +678,7 @@ where
             self.spec.mode,
             self.req.client.max_response_bytes(),
             self.items,
+            self.req.client.api_key(),
         ));
         Ok(())
     }
@@ -659,7 +695,7 @@ where
                 Err(_) => {
                     return Err(Error::Stream {
                         message: format!("no data for {t:?}"),
-                        text: session.text().to_owned(),
+                        text: session.text(),
                         usage: session.usage.unwrap_or_default(),
                     })
                 }
@@ -680,7 +716,7 @@ where
                         Err(SseError::InvalidUtf8) => {
                             return Err(Error::Stream {
                                 message: "the event stream is not valid UTF-8".into(),
-                                text: session.text().to_owned(),
+                                text: session.text(),
                                 usage: session.usage.unwrap_or_default(),
                             })
                         }
@@ -718,7 +754,7 @@ where
         if let Some(message) = session.error.clone() {
             return Err(Error::Stream {
                 message,
-                text: session.text().to_owned(),
+                text: session.text(),
                 usage: self.usage,
             });
         }
@@ -731,7 +767,7 @@ where
                 Ok(_) if session.parser_failed || !session.parser.is_complete() => {
                     Err(Error::Stream {
                         message: "the answer is not a complete `{\"items\": [..]}` object".into(),
-                        text: session.text().to_owned(),
+                        text: session.text(),
                         usage: self.usage,
                     })
                 }
@@ -739,7 +775,7 @@ where
                 Err(error) => Err(Error::RetriesExhausted {
                     attempts: n,
                     errors_per_attempt: vec![error],
-                    last_reply: Some(session.text().to_owned()),
+                    last_reply: Some(session.text()),
                     usage: self.usage,
                 }),
             };
@@ -812,10 +848,16 @@ where
         let Some(session) = self.session.as_mut() else {
             return Ok(Step::Continue);
         };
-        // The last change is shown before the answer is judged.
+        // The last change is shown before the answer is judged; a snapshot equal to the one
+        // before (whitespace, a key not yet complete) is not shown again.
         if std::mem::take(&mut session.changed) {
-            if let Some(partial) = session.parser.snapshot().and_then(T::partial_from_value) {
-                return Ok(Step::Yield(partial));
+            if let Some(snapshot) = session.parser.snapshot() {
+                if session.shown.as_ref() != Some(&snapshot) {
+                    session.shown = Some(snapshot.clone());
+                    if let Some(partial) = T::partial_from_value(snapshot) {
+                        return Ok(Step::Yield(partial));
+                    }
+                }
             }
         }
         if session.over() {
@@ -1270,5 +1312,15 @@ mod tests {
         );
         assert_eq!(fence(&["The answer is {\"a\": 1}"]), "{\"a\": 1}");
         assert_eq!(fence(&["no json at all"]), "");
+        assert_eq!(fence(&["```{\"a\": 1}```"]), "{\"a\": 1}");
+        let long: Vec<String> = std::iter::once("```".to_owned())
+            .chain((0..10_000).map(|_| "x".to_owned()))
+            .collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        assert_eq!(
+            fence(&long),
+            "",
+            "a fence line without end holds at most 64 bytes"
+        );
     }
 }
