@@ -102,15 +102,21 @@ pub fn parse_retry_after(
 ) -> Option<Duration> {
     if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(secs_saturating(ms / 1000.0));
         }
     }
     let value = retry_after?.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return (secs.is_finite() && secs >= 0.0).then(|| secs_saturating(secs));
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Finite, non-negative seconds as a `Duration`; one too large to hold is `Duration::MAX`
+/// (`from_secs_f64` would panic on a header such as `retry-after: 1e20`).
+fn secs_saturating(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
@@ -155,6 +161,14 @@ mod tests {
         assert_eq!(
             parse_retry_after(None, Some("Wed, 21 Oct 2015 07:00:00 GMT"), now),
             Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after(None, Some("1e300"), now),
+            Some(Duration::MAX)
+        );
+        assert_eq!(
+            parse_retry_after(Some("1e300"), None, now),
+            Some(Duration::MAX)
         );
         assert_eq!(parse_retry_after(None, Some("soon"), now), None);
         assert_eq!(parse_retry_after(None, Some("-1"), now), None);
