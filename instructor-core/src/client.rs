@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 
+use crate::batch::Gate;
 use crate::error::{scrub, Error};
 use crate::mode::Mode;
 use crate::retry::{parse_retry_after, retryable_status, RetryPolicy};
@@ -36,10 +37,13 @@ pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     http: reqwest::Client,
     base_url: String,
     endpoint: String,
+    /// `endpoint`, parsed once (reqwest would parse the string again on every request).
+    endpoint_url: reqwest::Url,
     api_key: Option<String>,
     auth: Option<HeaderValue>,
     default_model: Option<String>,
@@ -49,6 +53,9 @@ pub(crate) struct Inner {
     headers: HeaderMap,
     max_response_bytes: usize,
     pub(crate) hooks: Hooks,
+    /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
+    /// for it.
+    gate: Option<Arc<Gate>>,
 }
 
 impl fmt::Debug for Client {
@@ -189,6 +196,15 @@ impl Client {
         &self.inner.retry
     }
 
+    /// This client (same connection pool and settings) with its own rate-limit gate.
+    pub(crate) fn with_gate(&self, gate: Arc<Gate>) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.gate = Some(gate);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
     pub(crate) fn api_key(&self) -> Option<&str> {
         self.inner.api_key.as_deref()
     }
@@ -244,6 +260,9 @@ impl Client {
         let started = Instant::now();
         let mut retry = 0u32;
         loop {
+            if let Some(gate) = &inner.gate {
+                gate.wait().await;
+            }
             let try_started = Instant::now();
             if let Some(hook) = &inner.hooks.on_request {
                 hook(&RequestEvent {
@@ -254,10 +273,11 @@ impl Client {
                     body,
                 });
             }
-            let mut req = inner
-                .http
-                .post(&inner.endpoint)
-                .headers(inner.headers.clone())
+            let mut req = inner.http.post(inner.endpoint_url.clone());
+            if !inner.headers.is_empty() {
+                req = req.headers(inner.headers.clone());
+            }
+            let mut req = req
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.to_vec());
             if let Some(auth) = &inner.auth {
@@ -281,13 +301,20 @@ impl Client {
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
+                    // Only a failure reads its headers (retry hints).
+                    let headers = if (200..300).contains(&status) {
+                        HeaderMap::new()
+                    } else {
+                        resp.headers().clone()
+                    };
                     match read_limited(resp, inner.max_response_bytes).await {
                         Err(e) => (e, None, true),
                         Ok(bytes) => {
                             // Scrubbed once: hooks, errors and `Completion::raw` never see the key.
-                            let text =
-                                scrub(String::from_utf8_lossy(&bytes).into_owned(), self.api_key());
+                            let text = String::from_utf8(bytes).unwrap_or_else(|e| {
+                                String::from_utf8_lossy(e.as_bytes()).into_owned()
+                            });
+                            let text = scrub(text, self.api_key());
                             if let Some(hook) = &inner.hooks.on_response {
                                 hook(&ResponseEvent {
                                     attempt,
@@ -318,6 +345,9 @@ impl Client {
                                 header_str(&headers, "retry-after"),
                                 SystemTime::now(),
                             );
+                            if let (429, Some(gate)) = (status, &inner.gate) {
+                                gate.close_for(delay.unwrap_or_else(|| policy.backoff(retry, 0.0)));
+                            }
                             (self.api_error(status, text), delay, should_retry)
                         }
                     }
@@ -333,7 +363,7 @@ impl Client {
                 Some(d) => d,
                 None => policy.backoff(retry, fastrand::f64()),
             };
-            if started.elapsed() + delay > policy.max_elapsed {
+            if started.elapsed().saturating_add(delay) > policy.max_elapsed {
                 return Err(error);
             }
             tracing::debug!(
@@ -639,10 +669,14 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
+        let endpoint = format!("{base}/chat/completions");
+        let endpoint_url = reqwest::Url::parse(&endpoint)
+            .map_err(|e| Error::Config(format!("invalid base URL `{base}`: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                endpoint: format!("{base}/chat/completions"),
+                endpoint,
+                endpoint_url,
                 base_url: base,
                 api_key: self.api_key,
                 auth,
@@ -655,6 +689,7 @@ impl ClientBuilder {
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 hooks: self.hooks,
+                gate: None,
             }),
         })
     }

@@ -215,21 +215,7 @@ impl<T: Instructor, C> Extract<T, C> {
     /// The messages the first request sends: the caller's, with the schema prompt merged
     /// into the system message for [`Mode::Json`] and [`Mode::MdJson`].
     pub(crate) fn prepared_messages(&self, spec: &ModeSpec) -> Vec<Message> {
-        let mut messages = self.messages.clone();
-        if let Some(prompt) = &spec.system_prompt {
-            match messages.first_mut() {
-                Some(Message {
-                    role: Role::System | Role::Developer,
-                    content: Some(content),
-                    ..
-                }) => {
-                    content.push_str("\n\n");
-                    content.push_str(prompt);
-                }
-                _ => messages.insert(0, Message::system(prompt.clone())),
-            }
-        }
-        messages
+        prepare_messages(self.messages.clone(), spec)
     }
 
     /// The request body for `messages`. Shared by every way of sending (a streaming
@@ -247,13 +233,28 @@ impl<T: Instructor, C> Extract<T, C> {
             temperature: self.temperature,
             max_tokens: self.max_tokens,
             seed: self.seed,
-            response_format: spec.response_format.as_ref(),
-            tools: spec.tools.as_ref(),
-            tool_choice: spec.tool_choice.as_ref(),
+            response_format: spec.response_format.as_deref(),
+            tools: spec.tools.as_deref(),
+            tool_choice: spec.tool_choice.as_deref(),
             stream: stream.then_some(true),
             stream_options: stream.then(include_usage),
         };
-        serde_json::to_vec(&request).expect("a chat request always serializes")
+        // Sized up front: the schema pieces and the messages are most of the body, and
+        // growing the buffer by doubling would copy it several times.
+        let pieces = [&spec.response_format, &spec.tools, &spec.tool_choice];
+        let size = 256
+            + model.len()
+            + pieces
+                .iter()
+                .filter_map(|p| p.as_ref().map(|r| r.get().len()))
+                .sum::<usize>()
+            + messages
+                .iter()
+                .map(|m| 64 + m.content.as_ref().map_or(0, |c| c.len() + c.len() / 8))
+                .sum::<usize>();
+        let mut body = Vec::with_capacity(size);
+        serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
+        body
     }
 
     fn resolve_model_and_spec(&self) -> Result<(String, Mode, &'static ModeSpec), Error> {
@@ -325,8 +326,9 @@ where
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
         );
-        let result = self
-            .run_attempts(&model, spec)
+        // Boxed: the attempt loop's state machine is large, and every layer of `.await`
+        // above it would otherwise copy all of it when the future is built and moved.
+        let result = Box::pin(self.run_attempts(&model, spec))
             .instrument(span.clone())
             .await;
         let (attempts, usage) = match &result {
@@ -347,11 +349,12 @@ where
     }
 
     async fn run_attempts(
-        self,
+        mut self,
         model: &str,
         spec: &'static ModeSpec,
     ) -> Result<(T, Completion), Error> {
-        let mut messages = self.prepared_messages(spec);
+        // The request owns its copy of the caller's messages: re-asks append to it.
+        let mut messages = prepare_messages(std::mem::take(&mut self.messages), spec);
         let total = self.max_retries.saturating_add(1);
         let tool = (spec.mode == Mode::Tools).then_some(spec.tool_name.as_str());
         let mut usage = Usage::default();
@@ -393,23 +396,28 @@ where
             usage += this_usage;
             span.record("gen_ai.response.id", completion.id.as_str());
             span.record("gen_ai.response.model", completion.model.as_str());
-            let reasons: Vec<&str> = completion
-                .choices
-                .iter()
-                .filter_map(|c| c.finish_reason.as_deref())
-                .collect();
-            span.record(
-                "gen_ai.response.finish_reasons",
-                tracing::field::debug(&reasons),
-            );
+            if !span.is_disabled() {
+                let reasons: Vec<&str> = completion
+                    .choices
+                    .iter()
+                    .filter_map(|c| c.finish_reason.as_deref())
+                    .collect();
+                span.record(
+                    "gen_ai.response.finish_reasons",
+                    tracing::field::debug(&reasons),
+                );
+            }
             span.record("gen_ai.usage.input_tokens", this_usage.prompt_tokens);
             span.record("gen_ai.usage.output_tokens", this_usage.completion_tokens);
 
             let (reply, json) = read_reply(&completion, spec, usage)?;
             let outcome = match json {
                 Ok(text) => {
-                    last_reply = Some(text.clone());
-                    self.check(&text, spec).instrument(span.clone()).await?
+                    let outcome = self.check(&text, spec).instrument(span.clone()).await?;
+                    if outcome.is_err() {
+                        last_reply = Some(text);
+                    }
+                    outcome
                 }
                 Err(e) => {
                     if let Reply::Text(Some(t)) = &reply {
@@ -486,6 +494,25 @@ where
             Err(AttemptError::Validation(errors))
         })
     }
+}
+
+/// `messages` with the schema prompt merged into the system message for [`Mode::Json`] and
+/// [`Mode::MdJson`].
+fn prepare_messages(mut messages: Vec<Message>, spec: &ModeSpec) -> Vec<Message> {
+    if let Some(prompt) = &spec.system_prompt {
+        match messages.first_mut() {
+            Some(Message {
+                role: Role::System | Role::Developer,
+                content: Some(content),
+                ..
+            }) => {
+                content.push_str("\n\n");
+                content.push_str(prompt);
+            }
+            _ => messages.insert(0, Message::system(prompt.clone())),
+        }
+    }
+    messages
 }
 
 /// What the model replied, and the JSON text to parse (or why there is none). `Err` for
@@ -567,9 +594,12 @@ pub(crate) fn read_reply(
 }
 
 /// `stream_options` asking for the usage chunk at the end of a stream.
-fn include_usage() -> &'static serde_json::Value {
-    static V: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    V.get_or_init(|| serde_json::json!({ "include_usage": true }))
+fn include_usage() -> &'static serde_json::value::RawValue {
+    static V: std::sync::OnceLock<Box<serde_json::value::RawValue>> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        serde_json::value::RawValue::from_string(r#"{"include_usage":true}"#.to_owned())
+            .expect("valid JSON")
+    })
 }
 
 /// The result of a successful extraction besides the value: every attempt and the total

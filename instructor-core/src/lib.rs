@@ -12,6 +12,7 @@ pub mod partial_json;
 pub mod schema;
 pub mod validation;
 
+mod batch;
 mod client;
 mod error;
 mod extract;
@@ -30,6 +31,7 @@ pub use crate::instructor::{push_verbatim, Instructor, PathSegment};
 pub use crate::schema::SchemaGenerator;
 pub use crate::validation::{JsonPath, ValidationError, ValidationErrors, ValidatorOutput};
 
+pub use crate::batch::{EachRequest, ExtractMany, Progress, UserMessage, DEFAULT_CONCURRENCY};
 pub use crate::client::{
     Client, ClientBuilder, RequestEvent, ResponseEvent, ANYSCALE_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES, OPENAI_BASE_URL,

@@ -18,6 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{OnceLock, RwLock};
 
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::Instructor;
@@ -88,13 +89,14 @@ impl FromStr for Mode {
     }
 }
 
-/// The per-type, per-mode pieces of a request, built once.
+/// The per-type, per-mode pieces of a request, built once. The JSON pieces are kept
+/// serialized: every request body splices the same bytes in instead of walking the schema.
 #[derive(Debug)]
 pub(crate) struct ModeSpec {
     pub mode: Mode,
-    pub response_format: Option<Value>,
-    pub tools: Option<Value>,
-    pub tool_choice: Option<Value>,
+    pub response_format: Option<Box<RawValue>>,
+    pub tools: Option<Box<RawValue>>,
+    pub tool_choice: Option<Box<RawValue>>,
     /// Text added to the system message (Json, MdJson).
     pub system_prompt: Option<String>,
     /// The function name (Tools) or schema name (strict).
@@ -119,6 +121,13 @@ pub(crate) fn spec_for<T: Instructor>(mode: Mode) -> &'static ModeSpec {
     w.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
 }
 
+/// Looks up `T`'s request pieces for `mode` as every request does (for the benchmarks);
+/// `true` when the type can be sent in that mode.
+#[doc(hidden)]
+pub fn __spec_lookup<T: Instructor>(mode: Mode) -> bool {
+    spec_for::<T>(mode).unsupported.is_none()
+}
+
 fn root_is_object(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("object")
 }
@@ -130,15 +139,12 @@ fn build_spec(
     description: Option<&str>,
 ) -> ModeSpec {
     let tool_name = tool_name(name);
-    let mut spec = ModeSpec {
-        mode,
+    let mut spec = SpecValues {
         response_format: None,
         tools: None,
         tool_choice: None,
         system_prompt: None,
-        tool_name: tool_name.clone(),
         unsupported: None,
-        schema,
     };
     match mode {
         Mode::JsonSchema => {
@@ -179,7 +185,28 @@ fn build_spec(
             spec.system_prompt = Some(schema_prompt(schema, true));
         }
     }
-    spec
+    let raw = |v: Option<Value>| {
+        v.map(|v| serde_json::value::to_raw_value(&v).expect("a JSON value always serializes"))
+    };
+    ModeSpec {
+        mode,
+        response_format: raw(spec.response_format),
+        tools: raw(spec.tools),
+        tool_choice: raw(spec.tool_choice),
+        system_prompt: spec.system_prompt,
+        tool_name,
+        unsupported: spec.unsupported,
+        schema,
+    }
+}
+
+/// The pieces of a [`ModeSpec`] while they are built.
+struct SpecValues {
+    response_format: Option<Value>,
+    tools: Option<Value>,
+    tool_choice: Option<Value>,
+    system_prompt: Option<String>,
+    unsupported: Option<String>,
 }
 
 /// The text that carries the schema in [`Mode::Json`] and [`Mode::MdJson`]. It is appended

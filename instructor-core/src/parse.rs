@@ -63,13 +63,22 @@ fn fenced(text: &str, json_only: bool) -> Option<&str> {
 }
 
 /// The first balanced `open ... close` span that parses as JSON.
+///
+/// Each candidate is scanned from its opening bracket, which is quadratic on text made of
+/// unclosed brackets (`{"a": {"a": ...`): the total work is bounded to a few passes over the
+/// text, after which the search gives up (`None`).
 fn balanced(text: &str, open: u8, close: u8) -> Option<&str> {
     let bytes = text.as_bytes();
+    let mut budget = bytes.len().saturating_mul(4).max(1 << 16);
     let mut from = 0;
     while let Some(pos) = bytes[from..].iter().position(|&b| b == open) {
         let start = from + pos;
-        if let Some(end) = matching_close(bytes, start, open, close) {
+        let found = matching_close(bytes, start, open, close);
+        let scanned = found.map_or(bytes.len(), |end| end + 1) - start;
+        budget = budget.checked_sub(scanned)?;
+        if let Some(end) = found {
             let candidate = &text[start..=end];
+            budget = budget.checked_sub(candidate.len())?;
             if serde_json::from_str::<IgnoredAny>(candidate).is_ok() {
                 return Some(candidate);
             }
@@ -110,7 +119,13 @@ fn matching_close(bytes: &[u8], start: usize, open: u8, close: u8) -> Option<usi
 }
 
 /// Deserializes `text` into `T`; a failure is one error at the JSON path where it happened.
+///
+/// Valid answers take serde_json's direct path; only a failure is parsed again with path
+/// tracking (which costs about twice the plain parse) to say where it went wrong.
 pub(crate) fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, ValidationErrors> {
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
     de.end().map_err(|e| single("", e.to_string()))?;
@@ -124,8 +139,11 @@ pub(crate) fn parse_strict<T: DeserializeOwned>(
     schema: &Value,
 ) -> Result<T, ValidationErrors> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| single("", e.to_string()))?;
-    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
-    strip_added_nulls(&mut value, schema, &defs);
+    let defs = schema.get("$defs").unwrap_or(&Value::Null);
+    strip_added_nulls(&mut value, schema, defs);
+    if let Ok(parsed) = T::deserialize(&value) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize(value).map_err(path_error)
 }
 

@@ -160,9 +160,23 @@ impl JsonPath {
 
     /// Appends an array index; returns the previous length.
     pub fn push_index(&mut self, index: usize) -> usize {
-        use fmt::Write;
+        // Called for every element of every validated list: digits by hand, not `write!`.
         let len = self.0.len();
-        let _ = write!(self.0, "[{index}]");
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = index;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.0.push('[');
+        self.0
+            .push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+        self.0.push(']');
         len
     }
 
@@ -214,6 +228,9 @@ mod tests {
         assert_eq!(p.as_str(), "");
         p.push_index(0);
         assert_eq!(p.as_str(), "[0]");
+        p.push_index(1907);
+        p.push_index(usize::MAX);
+        assert_eq!(p.as_str(), format!("[0][1907][{}]", usize::MAX));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::ops::{Add, AddAssign};
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// Who wrote a message.
@@ -133,7 +134,7 @@ pub struct FunctionCall {
 }
 
 /// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
-/// do not copy the schema.
+/// do not copy the schema; the per-type pieces arrive already serialized.
 #[derive(Debug, Serialize)]
 pub(crate) struct ChatRequest<'a> {
     pub model: &'a str,
@@ -145,15 +146,15 @@ pub(crate) struct ChatRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<&'a Value>,
+    pub response_format: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<&'a Value>,
+    pub tools: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<&'a Value>,
+    pub tool_choice: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<&'a Value>,
+    pub stream_options: Option<&'a RawValue>,
 }
 
 /// A chat-completions response.

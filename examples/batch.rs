@@ -1,0 +1,109 @@
+//! Bulk extraction: 1,000 short texts through `client.extract_many`, 16 at a time, with a
+//! progress bar. Failures are counted, not fatal; a 429 pauses the whole batch.
+//!
+//! Against any OpenAI-compatible server (a local llama.cpp, vLLM, Anyscale, ...):
+//!
+//! ```text
+//! INSTRUCTOR_BASE_URL=http://127.0.0.1:8080/v1 INSTRUCTOR_MODEL=gemma-3-270m \
+//!     cargo run --release --example batch
+//! ```
+//!
+//! Without a model, the benchmark server answers instantly with a fixed reply:
+//!
+//! ```text
+//! cargo bench --bench probe -- serve 127.0.0.1:8099 &
+//! INSTRUCTOR_BASE_URL=http://127.0.0.1:8099/small/v1 INSTRUCTOR_MODEL=m \
+//!     cargo run --release --example batch
+//! ```
+//!
+//! `BATCH_SIZE` (default 1000) and `BATCH_CONCURRENCY` (default 16) change the run.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use instructor::Instructor;
+
+/// A person mentioned in the text.
+#[derive(Debug, serde::Deserialize, Instructor, garde::Validate)]
+struct UserDetails {
+    /// The person's first name.
+    #[garde(length(min = 1))]
+    name: String,
+    /// Age in whole years.
+    #[garde(range(max = 150))]
+    age: u8,
+}
+
+const NAMES: &[&str] = &[
+    "Jason", "Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Linus", "Radia",
+];
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var_os("INSTRUCTOR_BASE_URL").is_none() {
+        eprintln!(
+            "set INSTRUCTOR_BASE_URL (and INSTRUCTOR_MODEL): see the top of examples/batch.rs"
+        );
+        std::process::exit(2);
+    }
+    let client = instructor::Client::from_env()?;
+    let model = client.default_model().unwrap_or("default").to_owned();
+    let n = env_usize("BATCH_SIZE", 1000);
+    let concurrency = env_usize("BATCH_CONCURRENCY", 16);
+
+    let texts: Vec<String> = (0..n)
+        .map(|i| {
+            let name = NAMES[i % NAMES.len()];
+            format!("{name} turned {} last spring.", 18 + i % 60)
+        })
+        .collect();
+
+    let bar = ProgressBar::new(n as u64).with_style(ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} {per_sec} {msg}",
+    )?);
+    let on_progress = bar.clone();
+    let started = Instant::now();
+    let results = client
+        .extract_many::<UserDetails, _>(texts)
+        .request(move |req, text| {
+            req.model(model.as_str())
+                .system("Extract the person's first name and age.")
+                .user(text)
+                .max_retries(1)
+        })
+        .concurrency(concurrency)
+        .on_progress(move |p| {
+            on_progress.set_position(p.completed as u64);
+            if p.failed > 0 {
+                on_progress.set_message(format!("{} failed", p.failed));
+            }
+        })
+        .await;
+    bar.finish();
+
+    let elapsed = started.elapsed();
+    let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    println!(
+        "{} extractions in {:.2?} ({:.0}/s), {} failed",
+        results.len(),
+        elapsed,
+        results.len() as f64 / elapsed.as_secs_f64(),
+        failed.len()
+    );
+    for (index, result) in failed.iter().take(5) {
+        if let Err(e) = result {
+            println!("  input {index}: {e}");
+        }
+    }
+    if let Some((_, Ok(first))) = results.first() {
+        println!("first: {first:?}");
+    }
+    Ok(())
+}
