@@ -105,6 +105,16 @@ fn deserialize_name(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<Lit
     Ok(out)
 }
 
+/// `key = path::to::item` or `key = "path::to::item"`.
+fn path_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<syn::Path> {
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        value.parse::<LitStr>()?.parse()
+    } else {
+        value.parse()
+    }
+}
+
 fn rename_rule(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<RenameRule>> {
     match deserialize_name(meta)? {
         Some(lit) => RenameRule::from_lit(&lit).map(Some),
@@ -156,12 +166,7 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 if p.is_ident("validate") {
                     instr.validate.push(meta.value()?.parse::<syn::Path>()?);
                 } else if p.is_ident("crate") {
-                    let value = meta.value()?;
-                    instr.krate = Some(if value.peek(LitStr) {
-                        value.parse::<LitStr>()?.parse()?
-                    } else {
-                        value.parse()?
-                    });
+                    instr.krate = Some(path_value(&meta)?);
                 } else if p.is_ident("description") {
                     instr.description = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("rename") {
@@ -408,12 +413,7 @@ fn field(
                 } else if p.is_ident("example") {
                     out.examples.push(meta.value()?.parse::<Expr>()?);
                 } else if p.is_ident("schema_with") {
-                    let value = meta.value()?;
-                    out.schema_with = Some(if value.peek(LitStr) {
-                        value.parse::<LitStr>()?.parse()?
-                    } else {
-                        value.parse()?
-                    });
+                    out.schema_with = Some(path_value(&meta)?);
                 } else {
                     let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
                     let span = p.span();
