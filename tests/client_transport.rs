@@ -154,6 +154,7 @@ async fn bad_request_is_not_retried_and_its_message_is_parsed() {
             kind,
             code,
             body,
+            ..
         } => {
             assert_eq!(*status, 400);
             assert_eq!(message, "Invalid schema for response_format 'UserDetails'");
@@ -248,7 +249,7 @@ async fn connection_errors_are_retried_then_reported() {
         .user(USER)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.is_transient());
     assert_eq!(*tries.lock().unwrap(), 3);
     assert!(!format!("{err} {err:?}").contains(KEY));
@@ -278,7 +279,7 @@ async fn a_slow_response_is_a_timeout() {
         .user(USER)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -376,7 +377,7 @@ async fn oversized_responses_are_refused() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::ResponseTooLarge { limit: 1024 }),
+        matches!(err, Error::ResponseTooLarge { limit: 1024, .. }),
         "{err:?}"
     );
     assert_eq!(

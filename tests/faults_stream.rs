@@ -152,7 +152,7 @@ async fn a_stalled_stream_without_done_times_out() {
     let c = client_with(&server, |b| b.timeout(Duration::from_millis(300)));
     let err = stream(&c).await.unwrap_err();
     assert!(
-        matches!(err, Error::Stream { .. } | Error::Timeout(_)),
+        matches!(err, Error::Stream { .. } | Error::Timeout { .. }),
         "{err:?}"
     );
     assert_eq!(server.requests(), 1);
@@ -197,7 +197,7 @@ async fn a_10_mb_event_is_read_and_a_limit_cuts_it() {
     let c = client_with(&server, |b| b.max_response_bytes(1 << 20));
     let err = stream(&c).await.unwrap_err();
     assert!(
-        matches!(err, Error::ResponseTooLarge { limit } if limit == 1 << 20),
+        matches!(err, Error::ResponseTooLarge { limit, .. } if limit == 1 << 20),
         "{err:?}"
     );
     assert_eq!(server.requests(), 1);
@@ -242,7 +242,7 @@ async fn status_errors_before_the_stream_are_retried() {
 
     let server = FaultServer::always(Fault::CloseBeforeHeaders).await;
     let err = stream(&client(&server)).await.unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(server.requests(), 3);
 }
 

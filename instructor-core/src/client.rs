@@ -11,7 +11,7 @@ use crate::batch::Gate;
 use crate::error::{scrub, Error};
 use crate::mode::Mode;
 use crate::retry::{parse_retry_after, retryable_status, RetryPolicy};
-use crate::wire::{parse_api_error, ChatCompletion};
+use crate::wire::{parse_api_error, ChatCompletion, Usage};
 
 /// Anyscale Endpoints' OpenAI-compatible API.
 pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
@@ -331,6 +331,7 @@ impl Client {
                                         return Err(Error::Decode {
                                             message: e.to_string(),
                                             body: text,
+                                            usage: Usage::default(),
                                         })
                                     }
                                 }
@@ -392,7 +393,8 @@ impl Client {
             message,
             kind,
             code,
-            body,
+            body: body.into_boxed_str(),
+            usage: Usage::default(),
         }
     }
 }
@@ -409,20 +411,32 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn transport_error(e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        Error::Timeout(Arc::new(e))
+        Error::Timeout {
+            source: Arc::new(e),
+            usage: Usage::default(),
+        }
     } else {
-        Error::Transport(Arc::new(e))
+        Error::Transport {
+            source: Arc::new(e),
+            usage: Usage::default(),
+        }
     }
 }
 
 async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
     if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(Error::ResponseTooLarge { limit });
+        return Err(Error::ResponseTooLarge {
+            limit,
+            usage: Usage::default(),
+        });
     }
     let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
     while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
         if buf.len() + chunk.len() > limit {
-            return Err(Error::ResponseTooLarge { limit });
+            return Err(Error::ResponseTooLarge {
+                limit,
+                usage: Usage::default(),
+            });
         }
         buf.extend_from_slice(&chunk);
     }

@@ -30,18 +30,35 @@ pub enum Error {
         kind: Option<String>,
         /// The provider's error code (`error.code`), if any.
         code: Option<String>,
-        /// The whole response body.
-        body: String,
+        /// The whole response body (boxed: it keeps `Error` small).
+        body: Box<str>,
+        /// Tokens used by the attempts before this request (re-asked answers); zero when
+        /// it was the first.
+        usage: Usage,
     },
 
     /// The request could not be sent or the response not received (connection refused,
     /// reset, DNS, TLS), after the transport retries ran out.
-    #[error("transport error: {0}")]
-    Transport(#[source] Arc<reqwest::Error>),
+    #[error("transport error: {source}")]
+    Transport {
+        /// What reqwest said.
+        #[source]
+        source: Arc<reqwest::Error>,
+        /// Tokens used by the attempts before this request (re-asked answers); zero when
+        /// it was the first.
+        usage: Usage,
+    },
 
     /// The request timed out (see [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
     #[error("the request timed out")]
-    Timeout(#[source] Arc<reqwest::Error>),
+    Timeout {
+        /// What reqwest said.
+        #[source]
+        source: Arc<reqwest::Error>,
+        /// Tokens used by the attempts before this request (re-asked answers); zero when
+        /// it was the first.
+        usage: Usage,
+    },
 
     /// The response body was larger than the limit
     /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
@@ -49,6 +66,9 @@ pub enum Error {
     ResponseTooLarge {
         /// The limit, in bytes.
         limit: usize,
+        /// Tokens used by the attempts before this request (re-asked answers); zero when
+        /// it was the first.
+        usage: Usage,
     },
 
     /// The provider answered 2xx with a body that is not a chat completion.
@@ -58,6 +78,9 @@ pub enum Error {
         message: String,
         /// The body.
         body: String,
+        /// Tokens used by the attempts before this request (re-asked answers); zero when
+        /// it was the first.
+        usage: Usage,
     },
 
     /// The response had no choices.
@@ -157,9 +180,28 @@ impl Error {
             | Error::Refusal { usage, .. }
             | Error::ContentFilter { usage, .. }
             | Error::Stream { usage, .. }
+            | Error::Api { usage, .. }
+            | Error::Transport { usage, .. }
+            | Error::Timeout { usage, .. }
+            | Error::ResponseTooLarge { usage, .. }
+            | Error::Decode { usage, .. }
             | Error::RetriesExhausted { usage, .. } => Some(*usage),
             _ => None,
         }
+    }
+
+    /// Adds the tokens of earlier attempts to an error of a later request, so that a
+    /// transport failure after a re-ask does not lose what the re-asked answers cost.
+    pub(crate) fn with_prior_usage(mut self, prior: Usage) -> Self {
+        match &mut self {
+            Error::Api { usage, .. }
+            | Error::Transport { usage, .. }
+            | Error::Timeout { usage, .. }
+            | Error::ResponseTooLarge { usage, .. }
+            | Error::Decode { usage, .. } => *usage += prior,
+            _ => {}
+        }
+        self
     }
 
     /// The validation or parse errors of the last attempt, for
@@ -177,7 +219,7 @@ impl Error {
     /// 408/409/429/5xx).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport(_) | Error::Timeout(_) => true,
+            Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::Api { status, .. } => crate::retry::retryable_status(*status),
             _ => false,
         }

@@ -391,7 +391,8 @@ where
                 .client
                 .post_chat(&body, n, model)
                 .instrument(span.clone())
-                .await?;
+                .await
+                .map_err(|e| e.with_prior_usage(usage))?;
             let this_usage = completion.usage.unwrap_or_default();
             usage += this_usage;
             span.record("gen_ai.response.id", completion.id.as_str());

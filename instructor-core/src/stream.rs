@@ -672,7 +672,8 @@ where
             .req
             .client
             .post_chat_stream(&body, n, &self.model)
-            .await?;
+            .await
+            .map_err(|e| e.with_prior_usage(self.usage))?;
         self.response = Some(resp);
         self.session = Some(Session::new(
             self.spec.mode,
@@ -711,6 +712,7 @@ where
                         Err(SseError::TooLarge) => {
                             return Err(Error::ResponseTooLarge {
                                 limit: self.req.client.max_response_bytes(),
+                                usage: self.usage,
                             })
                         }
                         Err(SseError::InvalidUtf8) => {
