@@ -269,9 +269,8 @@ async fn ten_thousand_extractions_with_ten_percent_faults() {
                 match usage {
                     Some(u) => *u,
                     None => {
-                        // Api / Transport / Timeout / Decode / ResponseTooLarge carry no usage:
-                        // tokens of earlier (re-asked) attempts are not reported. Counted, not
-                        // hidden.
+                        // Only `Config` and `InvalidItem` carry no usage; any other `None` is
+                        // a gap in the accounting: counted, not hidden.
                         if server_usage.total_tokens > 0 {
                             unaccounted_extractions += 1;
                             unaccounted_tokens += server_usage.total_tokens;
