@@ -184,6 +184,15 @@ pub mod keywords {
         }
     }
 
+    /// `{"anyOf": [T, {"type": "null"}]}`, as [`nullable`] writes it.
+    fn is_nullable_any_of(map: &Map<String, Value>) -> bool {
+        map.len() == 1
+            && map
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.len() == 2 && a[1] == json!({ "type": "null" }))
+    }
+
     /// The object that keywords about the value itself go into: the non-null branch of a
     /// nullable `anyOf`, else the schema itself.
     fn target(schema: &mut Value) -> Option<&mut Map<String, Value>> {
@@ -191,12 +200,7 @@ pub mod keywords {
             *schema = Value::Object(Map::new());
         }
         let map = schema.as_object_mut()?;
-        let nullable_any_of = map.len() == 1
-            && map
-                .get("anyOf")
-                .and_then(Value::as_array)
-                .is_some_and(|a| a.len() == 2 && a[1] == json!({ "type": "null" }));
-        if nullable_any_of {
+        if is_nullable_any_of(map) {
             return map.get_mut("anyOf")?.get_mut(0)?.as_object_mut();
         }
         Some(map)
@@ -365,12 +369,7 @@ pub mod keywords {
                 }
             }
             // `anyOf: [T, null]`: apply to the `T` branch.
-            let nullable_any_of = map.len() == 1
-                && map
-                    .get("anyOf")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| a.len() == 2 && a[1] == json!({ "type": "null" }));
-            if nullable_any_of {
+            if is_nullable_any_of(map) {
                 if let Some(t) = map.get_mut("anyOf").and_then(|a| a.get_mut(0)) {
                     rules(t);
                 }

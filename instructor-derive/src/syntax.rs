@@ -26,6 +26,17 @@ impl Ctxt {
         self.errors.push(e);
     }
 
+    /// Reads the items of `#[name(..)]` with `f`, keeping its error, if any.
+    pub fn nested(
+        &mut self,
+        attr: &Attribute,
+        f: impl FnMut(syn::meta::ParseNestedMeta) -> syn::Result<()>,
+    ) {
+        if let Err(e) = attr.parse_nested_meta(f) {
+            self.syn(e);
+        }
+    }
+
     pub fn check(self) -> Result<(), syn::Error> {
         let mut errors = self.errors.into_iter();
         let Some(mut first) = errors.next() else {
@@ -128,7 +139,7 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
     let mut garde = GardeContainer::default();
     for attr in &input.attrs {
         if attr.path().is_ident("serde") {
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 let p = &meta.path;
                 if p.is_ident("rename") {
                     serde.rename = deserialize_name(&meta)?.map(|l| l.value());
@@ -157,11 +168,8 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 }
                 Ok(())
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         } else if attr.path().is_ident("instructor") {
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 let p = &meta.path;
                 if p.is_ident("validate") {
                     instr.validate.push(meta.value()?.parse::<syn::Path>()?);
@@ -186,20 +194,14 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 }
                 Ok(())
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         } else if attr.path().is_ident("garde") {
             garde.used = true;
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 if meta.path.is_ident("context") {
                     garde.context = true;
                 }
                 skip_value(&meta)
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         }
     }
 
@@ -258,7 +260,7 @@ fn variant(
     let mut description = None;
     for attr in &v.attrs {
         if attr.path().is_ident("serde") {
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 let p = &meta.path;
                 if p.is_ident("rename") {
                     rename = deserialize_name(&meta)?.map(|l| l.value());
@@ -275,11 +277,8 @@ fn variant(
                 }
                 Ok(())
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         } else if attr.path().is_ident("instructor") {
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 if meta.path.is_ident("description") {
                     description = Some(lit_str(&meta)?.value());
                     Ok(())
@@ -300,9 +299,6 @@ fn variant(
                     ))
                 }
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         } else if attr.path().is_ident("garde") {
             garde.used = true;
         }
@@ -381,7 +377,7 @@ fn field(
     let mut rename = None;
     for attr in &f.attrs {
         if attr.path().is_ident("serde") {
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 let p = &meta.path;
                 if p.is_ident("rename") {
                     rename = deserialize_name(&meta)?.map(|l| l.value());
@@ -402,11 +398,8 @@ fn field(
                 }
                 Ok(())
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         } else if attr.path().is_ident("instructor") {
-            let r = attr.parse_nested_meta(|meta| {
+            cx.nested(attr, |meta| {
                 let p = &meta.path;
                 if p.is_ident("description") {
                     out.doc = Some(lit_str(&meta)?.value());
@@ -429,9 +422,6 @@ fn field(
                 }
                 Ok(())
             });
-            if let Err(e) = r {
-                cx.syn(e);
-            }
         } else if attr.path().is_ident("garde") {
             garde.used = true;
             // garde reports its own syntax errors; on one, the schema just gets no keyword.
