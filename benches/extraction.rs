@@ -155,13 +155,13 @@ fn lookups(c: &mut Criterion) {
     });
     g.bench_function("spec_for_json_schema", |b| {
         b.iter(|| {
-            black_box(instructor::mode::__spec_lookup::<UserDetails>(
+            black_box(instructor::__private::spec_lookup::<UserDetails>(
                 Mode::JsonSchema,
             ))
         })
     });
     g.bench_function("spec_for_tools_large", |b| {
-        b.iter(|| black_box(instructor::mode::__spec_lookup::<Report>(Mode::Tools)))
+        b.iter(|| black_box(instructor::__private::spec_lookup::<Report>(Mode::Tools)))
     });
     g.finish();
 }

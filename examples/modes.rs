@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .mode(mode)
             .user("The Rustacean plush costs 19.90 EUR and ships today.")
             .max_retries(1)
-            .send_with_completion()
+            .send_with_extraction()
             .await;
         match result {
             Ok((product, completion)) => println!(

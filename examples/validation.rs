@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .user("Ana, Kwame and I will review the Q3 budget tomorrow from 2pm to 4pm.")
         .max_retries(2)
         // An async check, e.g. against a directory service: copy what it needs, then await.
-        .validate_with(|m: &Meeting| {
+        .validator(|m: &Meeting| {
             let people = m.attendees.clone();
             async move {
                 match people.iter().find(|p| p.trim().is_empty()) {
@@ -57,13 +57,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     if std::env::var_os("INSTRUCTOR_LLM_VALIDATOR").is_some() {
-        request = request.validate_with(llm_validator(
+        request = request.validator(llm_validator(
             &client,
             "the topic is a short noun phrase, not a sentence",
         ));
     }
 
-    match request.send_with_completion().await {
+    match request.send_with_extraction().await {
         Ok((meeting, completion)) => {
             println!("{meeting:#?}");
             println!(

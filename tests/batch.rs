@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client_support::*;
-use instructor::{Error, Progress, StreamExt};
+use instructor::batch::Progress;
+use instructor::{Error, StreamExt};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

@@ -145,7 +145,7 @@ async fn tools_mode_body_and_answer() {
         .mode(Mode::Tools)
         .system(SYSTEM)
         .user(USER)
-        .send_with_completion()
+        .send_with_extraction()
         .await
         .unwrap();
     assert_eq!(user, jason());

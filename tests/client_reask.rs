@@ -40,7 +40,7 @@ async fn invalid_then_valid_in_json_schema_mode() {
         .system("You are a world class extractor")
         .user(USER)
         .max_retries(2)
-        .send_with_completion()
+        .send_with_extraction()
         .await
         .unwrap();
     assert_eq!(user.name, "Jason");
@@ -321,7 +321,7 @@ async fn async_validators_are_re_asked() {
         .extract::<UserDetails>()
         .user(USER)
         .max_retries(1)
-        .validate_with(|u: &UserDetails| {
+        .validator(|u: &UserDetails| {
             let name = u.name.clone();
             async move {
                 if name.contains(' ') {
@@ -331,7 +331,7 @@ async fn async_validators_are_re_asked() {
                 }
             }
         })
-        .validate_with(|_: &UserDetails| async { Ok::<(), &str>(()) })
+        .validator(|_: &UserDetails| async { Ok::<(), &str>(()) })
         .await
         .unwrap();
     assert_eq!(user.name, "Jason Liu");
@@ -357,7 +357,7 @@ async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
         .extract::<UserDetails>()
         .user(USER)
         .max_retries(3)
-        .validate_with(|_: &UserDetails| async {
+        .validator(|_: &UserDetails| async {
             Err::<(), _>(Error::Config("the lookup service is down".into()))
         })
         .await
@@ -427,7 +427,7 @@ async fn llm_validator_asks_a_model_and_re_asks_with_its_reason() {
         .extract::<UserDetails>()
         .user(USER)
         .max_retries(1)
-        .validate_with(llm_validator(&c, "names are written in capitals"))
+        .validator(llm_validator(&c, "names are written in capitals"))
         .await
         .unwrap();
     assert_eq!(user.name, "JASON");

@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use instructor::{AttemptError, Client, Completion, Error, Extract, Instructor, Mode};
+use instructor::{AttemptError, Client, Error, Extract, Extraction, Instructor, Mode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -59,7 +59,7 @@ macro_rules! client_or_skip {
 
 /// Sends `request` with the e2e defaults (temperature 0, fixed seed), printing the attempts
 /// and the wall time.
-async fn run<T>(label: &str, request: Extract<T>) -> Result<(T, Completion), Error>
+async fn run<T>(label: &str, request: Extract<T>) -> Result<(T, Extraction), Error>
 where
     T: Instructor + DeserializeOwned + Send + std::fmt::Debug + 'static,
     T::Context: Default,
@@ -69,7 +69,7 @@ where
         .temperature(0.0)
         .seed(SEED)
         .max_tokens(256)
-        .send_with_completion()
+        .send_with_extraction()
         .await;
     let elapsed = started.elapsed();
     match &result {
@@ -107,7 +107,7 @@ fn assert_jason(user: &UserDetails) {
     assert_eq!(user.age, 20, "{user:?}");
 }
 
-async fn extract_user(label: &str, mode: Mode) -> Result<(UserDetails, Completion), Error> {
+async fn extract_user(label: &str, mode: Mode) -> Result<(UserDetails, Extraction), Error> {
     let client = e2e_client(label).expect("checked by the caller");
     run(
         label,
@@ -363,7 +363,7 @@ async fn stream_partial_over_the_real_server() {
         snapshots.push(p.expect("no error while streaming"));
     }
     let (user, completion) = partials
-        .into_final_with_completion()
+        .into_final_with_extraction()
         .await
         .expect("a valid user");
     eprintln!(

@@ -848,7 +848,7 @@ async fn the_wrong_schema_is_re_asked_then_accepted() {
         .extract::<UserDetails>()
         .user("Jason is 20")
         .max_retries(2)
-        .send_with_completion()
+        .send_with_extraction()
         .await
         .unwrap();
     assert_eq!(user, jason());

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use fault_support::*;
-use instructor::{extract_json, AttemptError, ChatCompletion, Client, Error, Mode};
+use instructor::parse::extract_json;
+use instructor::{AttemptError, ChatCompletion, Client, Error, Mode};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};

@@ -287,7 +287,7 @@ async fn the_wrong_schema_in_a_stream_is_re_asked() {
         .user("Jason is 20")
         .max_retries(1)
         .stream_partial()
-        .into_final_with_completion()
+        .into_final_with_extraction()
         .await
         .unwrap();
     assert_eq!(user.age, 20);

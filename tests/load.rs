@@ -198,7 +198,7 @@ async fn ten_thousand_extractions_with_ten_percent_faults() {
                         .extract::<UserDetails>()
                         .user(format!("item {i}"))
                         .max_retries(1)
-                        .send_with_completion()
+                        .send_with_extraction()
                         .await;
                     let outcome = match r {
                         Ok((u, c)) => Outcome::Ok {

@@ -126,7 +126,7 @@ async fn json_schema_mode_stream_gives_the_value_and_the_usage() {
         .extract::<Report>()
         .user("write")
         .stream_partial();
-    let (value, completion) = stream.into_final_with_completion().await.unwrap();
+    let (value, completion) = stream.into_final_with_extraction().await.unwrap();
     assert_eq!(value, report());
     assert_eq!(completion.usage.prompt_tokens, 11);
     assert_eq!(completion.usage.completion_tokens, 7);
@@ -420,7 +420,7 @@ async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over(
         2,
         "partials of the second attempt follow"
     );
-    let (value, completion) = stream.into_final_with_completion().await.unwrap();
+    let (value, completion) = stream.into_final_with_extraction().await.unwrap();
     assert_eq!(value, report());
     assert_eq!(completion.attempts.len(), 2);
     assert_eq!(completion.usage.prompt_tokens, 30, "usage of both attempts");

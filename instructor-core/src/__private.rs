@@ -7,7 +7,10 @@ pub use std::option::Option::{self, None, Some};
 pub use std::string::String;
 pub use std::sync::OnceLock;
 
-use crate::{Instructor, JsonPath, PathSegment, ValidationErrors};
+pub use crate::instructor::{push_verbatim, PathSegment};
+pub use crate::validation::ValidatorOutput;
+
+use crate::{Instructor, JsonPath, ValidationErrors};
 
 /// Adds the errors of a garde report on a `T` found at `base`, with paths translated to the
 /// serde names the model sees.
@@ -102,4 +105,10 @@ impl<T> DebugViaName for &DebugField<'_, T> {
     fn debug_field(&self) -> FieldDebug<'_> {
         FieldDebug::Opaque(std::any::type_name::<T>())
     }
+}
+
+/// Looks up `T`'s request pieces for `mode` as every request does (for the benchmarks);
+/// `true` when the type can be sent in that mode.
+pub fn spec_lookup<T: Instructor>(mode: crate::Mode) -> bool {
+    crate::mode::spec_for::<T>(mode).unsupported.is_none()
 }

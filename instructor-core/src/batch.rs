@@ -5,8 +5,7 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
@@ -14,7 +13,9 @@ use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::extract::{DefaultContext, Extract, ValidationContext};
+use crate::extract::Extract;
+use crate::retry::Gate;
+use crate::validation::context::{DefaultContext, ValidationContext};
 use crate::Instructor;
 
 /// The default number of extractions in flight in [`Client::extract_many`].
@@ -259,34 +260,5 @@ where
     type Context = C;
     fn build(&mut self, request: Extract<T>, input: Input) -> Extract<T, C> {
         self(request, input)
-    }
-}
-
-/// A gate shared by the requests of one batch: a 429 closes it until the time the server
-/// asked for, and every request waits for it to open before it is sent.
-#[derive(Debug, Default)]
-pub(crate) struct Gate {
-    until: Mutex<Option<tokio::time::Instant>>,
-}
-
-impl Gate {
-    /// Waits until the gate is open (at once when it is).
-    pub(crate) async fn wait(&self) {
-        loop {
-            let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
-            match until {
-                Some(t) if t > tokio::time::Instant::now() => tokio::time::sleep_until(t).await,
-                _ => return,
-            }
-        }
-    }
-
-    /// Keeps the gate closed for at least `delay` from now.
-    pub(crate) fn close_for(&self, delay: Duration) {
-        let t = tokio::time::Instant::now() + delay;
-        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
-        if until.is_none_or(|u| u < t) {
-            *until = Some(t);
-        }
     }
 }

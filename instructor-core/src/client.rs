@@ -1,17 +1,18 @@
-//! The client: where requests go, with which key, and how transport failures are retried.
+//! The client's configuration: where requests go, with which key, model, mode, time limits
+//! and retry policy; its constructors and builder. Sending is `transport.rs`'s job.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::batch::Gate;
-use crate::error::{scrub, Error};
+use crate::error::Error;
+use crate::hooks::{ErrorHook, Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
-use crate::retry::{parse_retry_after, retryable_status, RetryPolicy};
-use crate::wire::{parse_api_error, ChatCompletion, Usage};
+use crate::retry::{Gate, RetryPolicy};
 
 /// Anyscale Endpoints' OpenAI-compatible API.
 pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
@@ -37,25 +38,26 @@ pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// The settings every request of a client shares.
 #[derive(Clone)]
 pub(crate) struct Inner {
-    http: reqwest::Client,
-    base_url: String,
-    endpoint: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) endpoint: String,
     /// `endpoint`, parsed once (reqwest would parse the string again on every request).
-    endpoint_url: reqwest::Url,
-    api_key: Option<String>,
-    auth: Option<HeaderValue>,
-    default_model: Option<String>,
+    pub(crate) endpoint_url: reqwest::Url,
+    pub(crate) api_key: Option<SecretString>,
+    pub(crate) auth: Option<HeaderValue>,
+    pub(crate) default_model: Option<String>,
     pub(crate) default_mode: Mode,
-    timeout: Option<Duration>,
-    retry: RetryPolicy,
-    headers: HeaderMap,
-    max_response_bytes: usize,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) headers: HeaderMap,
+    pub(crate) max_response_bytes: usize,
     pub(crate) hooks: Hooks,
     /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
     /// for it.
-    gate: Option<Arc<Gate>>,
+    pub(crate) gate: Option<Arc<Gate>>,
 }
 
 impl fmt::Debug for Client {
@@ -63,7 +65,7 @@ impl fmt::Debug for Client {
         let i = &self.inner;
         f.debug_struct("Client")
             .field("base_url", &i.base_url)
-            .field("api_key", &i.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("api_key", &i.api_key)
             .field("default_model", &i.default_model)
             .field("default_mode", &i.default_mode)
             .field("timeout", &i.timeout)
@@ -79,7 +81,7 @@ impl Client {
     ///
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
-    pub fn anyscale(api_key: impl Into<String>) -> Self {
+    pub fn anyscale(api_key: impl Into<SecretString>) -> Self {
         Self::builder()
             .base_url(ANYSCALE_BASE_URL)
             .api_key(api_key)
@@ -93,7 +95,7 @@ impl Client {
     ///
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
-    pub fn openai(api_key: impl Into<String>) -> Self {
+    pub fn openai(api_key: impl Into<SecretString>) -> Self {
         Self::builder()
             .base_url(OPENAI_BASE_URL)
             .api_key(api_key)
@@ -111,7 +113,7 @@ impl Client {
     /// [`allow_insecure_http`](ClientBuilder::allow_insecure_http) to allow that).
     pub fn openai_compatible(
         base_url: impl Into<String>,
-        api_key: impl Into<String>,
+        api_key: impl Into<SecretString>,
     ) -> Result<Self, Error> {
         Self::builder().base_url(base_url).api_key(api_key).build()
     }
@@ -205,37 +207,9 @@ impl Client {
         }
     }
 
+    /// The key, for scrubbing it out of what the provider echoes. Never log it.
     pub(crate) fn api_key(&self) -> Option<&str> {
-        self.inner.api_key.as_deref()
-    }
-
-    /// Posts one chat-completions request, with transport retries. Returns the parsed
-    /// completion and the raw body.
-    pub(crate) async fn post_chat(
-        &self,
-        body: &[u8],
-        attempt: u32,
-        model: &str,
-    ) -> Result<(ChatCompletion, String), Error> {
-        match self.post(body, attempt, model, false).await? {
-            Posted::Full(completion, raw) => Ok((completion, raw)),
-            Posted::Stream(_) => unreachable!("only a streaming post returns a stream"),
-        }
-    }
-
-    /// Posts a streaming request, with the same transport retries until a success status
-    /// arrives; returns the response whose body is the event stream. Nothing is retried once
-    /// the stream has started.
-    pub(crate) async fn post_chat_stream(
-        &self,
-        body: &[u8],
-        attempt: u32,
-        model: &str,
-    ) -> Result<reqwest::Response, Error> {
-        match self.post(body, attempt, model, true).await? {
-            Posted::Stream(resp) => Ok(resp),
-            Posted::Full(..) => unreachable!("a streaming post returns the stream"),
-        }
+        self.inner.api_key.as_ref().map(|k| k.expose_secret())
     }
 
     /// The request timeout; for a stream, the longest wait for its next chunk.
@@ -248,199 +222,10 @@ impl Client {
         self.inner.max_response_bytes
     }
 
-    async fn post(
-        &self,
-        body: &[u8],
-        attempt: u32,
-        model: &str,
-        stream: bool,
-    ) -> Result<Posted, Error> {
-        let inner = &*self.inner;
-        let policy = &inner.retry;
-        let started = Instant::now();
-        let mut retry = 0u32;
-        loop {
-            if let Some(gate) = &inner.gate {
-                gate.wait().await;
-            }
-            let try_started = Instant::now();
-            if let Some(hook) = &inner.hooks.on_request {
-                hook(&RequestEvent {
-                    attempt,
-                    transport_try: retry,
-                    model,
-                    url: &inner.endpoint,
-                    body,
-                });
-            }
-            let mut req = inner.http.post(inner.endpoint_url.clone());
-            if !inner.headers.is_empty() {
-                req = req.headers(inner.headers.clone());
-            }
-            let mut req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_vec());
-            if let Some(auth) = &inner.auth {
-                req = req.header(AUTHORIZATION, auth.clone());
-            }
-            if stream {
-                req = req.header(ACCEPT, "text/event-stream");
-            } else if let Some(t) = inner.timeout {
-                // A stream may rightly last longer than one request: its reads are bounded
-                // by the connection, and its size by `max_response_bytes`.
-                req = req.timeout(t);
-            }
-            // A success returns; a failure gives (error, server-requested delay, retryable).
-            let (error, server_delay, retryable): (Error, Option<Duration>, bool) = match req
-                .send()
-                .await
-            {
-                Err(e) => (transport_error(e), None, true),
-                Ok(resp) if stream && resp.status().is_success() => {
-                    return Ok(Posted::Stream(resp));
-                }
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    // Only a failure reads its headers (retry hints).
-                    let headers = if (200..300).contains(&status) {
-                        HeaderMap::new()
-                    } else {
-                        resp.headers().clone()
-                    };
-                    match read_limited(resp, inner.max_response_bytes).await {
-                        Err(e) => (e, None, true),
-                        Ok(bytes) => {
-                            // Scrubbed once: hooks, errors and `Completion::raw` never see the key.
-                            let text = String::from_utf8(bytes).unwrap_or_else(|e| {
-                                String::from_utf8_lossy(e.as_bytes()).into_owned()
-                            });
-                            let text = scrub(text, self.api_key());
-                            if let Some(hook) = &inner.hooks.on_response {
-                                hook(&ResponseEvent {
-                                    attempt,
-                                    transport_try: retry,
-                                    status,
-                                    body: &text,
-                                    elapsed: try_started.elapsed(),
-                                });
-                            }
-                            if (200..300).contains(&status) {
-                                match serde_json::from_str::<ChatCompletion>(&text) {
-                                    Ok(c) => return Ok(Posted::Full(c, text)),
-                                    Err(e) => {
-                                        return Err(Error::Decode {
-                                            message: e.to_string(),
-                                            body: text,
-                                            usage: Usage::default(),
-                                        })
-                                    }
-                                }
-                            }
-                            let should_retry = match header_str(&headers, "x-should-retry") {
-                                Some("true") => true,
-                                Some("false") => false,
-                                _ => retryable_status(status),
-                            };
-                            let delay = parse_retry_after(
-                                header_str(&headers, "retry-after-ms"),
-                                header_str(&headers, "retry-after"),
-                                SystemTime::now(),
-                            );
-                            if let (429, Some(gate)) = (status, &inner.gate) {
-                                gate.close_for(delay.unwrap_or_else(|| policy.backoff(retry, 0.0)));
-                            }
-                            (self.api_error(status, text), delay, should_retry)
-                        }
-                    }
-                }
-            };
-            let retryable = retryable
-                && !matches!(error, Error::ResponseTooLarge { .. } | Error::Decode { .. });
-            if !retryable || retry >= policy.max_retries {
-                return Err(error);
-            }
-            let delay = match server_delay {
-                Some(d) if d > policy.max_retry_after => return Err(error),
-                Some(d) => d,
-                None => policy.backoff(retry, fastrand::f64()),
-            };
-            if started.elapsed().saturating_add(delay) > policy.max_elapsed {
-                return Err(error);
-            }
-            tracing::debug!(
-                retry = retry + 1,
-                delay_ms = delay.as_millis() as u64,
-                error = %error,
-                "retrying the request"
-            );
-            tokio::time::sleep(delay).await;
-            retry += 1;
-        }
+    /// The hook called with the error of every failed extraction.
+    pub(crate) fn on_error_hook(&self) -> Option<&ErrorHook> {
+        self.inner.hooks.on_error.as_ref()
     }
-
-    fn api_error(&self, status: u16, body: String) -> Error {
-        let (message, kind, code) = parse_api_error(&body);
-        let message = message.unwrap_or_else(|| {
-            let t = body.trim();
-            if t.is_empty() {
-                "(empty body)".to_owned()
-            } else {
-                t.chars().take(500).collect()
-            }
-        });
-        Error::Api {
-            status,
-            message,
-            kind,
-            code,
-            body: body.into_boxed_str(),
-            usage: Usage::default(),
-        }
-    }
-}
-
-/// What a post returns: a read and parsed body, or a stream still to be read.
-enum Posted {
-    Full(ChatCompletion, String),
-    Stream(reqwest::Response),
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn transport_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() {
-        Error::Timeout {
-            source: Arc::new(e),
-            usage: Usage::default(),
-        }
-    } else {
-        Error::Transport {
-            source: Arc::new(e),
-            usage: Usage::default(),
-        }
-    }
-}
-
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(Error::ResponseTooLarge {
-            limit,
-            usage: Usage::default(),
-        });
-    }
-    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
-        if buf.len() + chunk.len() > limit {
-            return Err(Error::ResponseTooLarge {
-                limit,
-                usage: Usage::default(),
-            });
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
 }
 
 /// Whether `url`'s host is loopback (`localhost`, `127.0.0.0/8`, `::1`).
@@ -460,55 +245,12 @@ fn is_loopback_host(host: &str) -> bool {
     h == "localhost" || h.ends_with(".localhost")
 }
 
-/// Sent to [`ClientBuilder::on_request`] before each HTTP request.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct RequestEvent<'a> {
-    /// The extraction attempt (1 for the first request, 2 for the first re-ask, ...).
-    pub attempt: u32,
-    /// The transport try within the attempt (0, then 1 for the first transport retry).
-    pub transport_try: u32,
-    /// The model asked for.
-    pub model: &'a str,
-    /// The URL posted to.
-    pub url: &'a str,
-    /// The JSON body (headers, and so the key, are not shown).
-    pub body: &'a [u8],
-}
-
-/// Sent to [`ClientBuilder::on_response`] after each HTTP response is read.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ResponseEvent<'a> {
-    /// The extraction attempt.
-    pub attempt: u32,
-    /// The transport try within the attempt.
-    pub transport_try: u32,
-    /// The HTTP status.
-    pub status: u16,
-    /// The body as text.
-    pub body: &'a str,
-    /// Time from sending the request to the end of the body.
-    pub elapsed: Duration,
-}
-
-type RequestHook = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
-type ResponseHook = Arc<dyn Fn(&ResponseEvent<'_>) + Send + Sync>;
-type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
-
-#[derive(Clone, Default)]
-pub(crate) struct Hooks {
-    on_request: Option<RequestHook>,
-    on_response: Option<ResponseHook>,
-    pub(crate) on_error: Option<ErrorHook>,
-}
-
 /// Builds a [`Client`]. `base_url` is required; everything else has a default.
 #[derive(Default)]
 #[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
-    api_key: Option<String>,
+    api_key: Option<SecretString>,
     default_model: Option<String>,
     default_mode: Option<Mode>,
     timeout: Option<Option<Duration>>,
@@ -525,7 +267,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("api_key", &self.api_key)
             .field("default_model", &self.default_model)
             .field("default_mode", &self.default_mode)
             .finish_non_exhaustive()
@@ -539,10 +281,11 @@ impl ClientBuilder {
         self
     }
 
-    /// The API key, sent as `Authorization: Bearer <key>`. An empty key sends no header.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+    /// The API key, sent as `Authorization: Bearer <key>`: a `String`, a `&str` or a
+    /// [`SecretString`](secrecy::SecretString). An empty key sends no header.
+    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
         let key = key.into();
-        self.api_key = (!key.trim().is_empty()).then_some(key);
+        self.api_key = (!key.expose_secret().trim().is_empty()).then_some(key);
         self
     }
 
@@ -667,7 +410,8 @@ impl ClientBuilder {
         }
         let auth = match &self.api_key {
             Some(key) => {
-                let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                let bearer = format!("Bearer {}", key.expose_secret());
+                let mut v = HeaderValue::from_str(&bearer).map_err(|_| {
                     Error::Config("the API key contains characters not allowed in a header".into())
                 })?;
                 v.set_sensitive(true);

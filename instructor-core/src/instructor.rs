@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::schema::{cached_root_schema, SchemaGenerator};
@@ -90,6 +91,30 @@ pub trait Instructor: Sized {
     fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
         push_verbatim(rest, out);
     }
+}
+
+/// A type a [`Client`](crate::Client) can extract with no further setup: it is
+/// [`Instructor`], read with serde, sent across tasks, and validated with its default
+/// context. Implemented for every such type: use it as the one bound of generic code.
+///
+/// ```
+/// use instructor_core::{Client, Error, Extractable};
+///
+/// async fn first_of<T: Extractable>(client: &Client, text: &str) -> Result<T, Error> {
+///     client.extract::<T>().user(text).send().await
+/// }
+/// ```
+///
+/// A type whose garde rules need a context without `Default` is not `Extractable`: give
+/// the context with [`Extract::validation_context`](crate::Extract::validation_context).
+pub trait Extractable:
+    Instructor<Context: Default, Partial: Send> + DeserializeOwned + Send + 'static
+{
+}
+
+impl<T> Extractable for T where
+    T: Instructor<Context: Default, Partial: Send> + DeserializeOwned + Send + 'static
+{
 }
 
 /// One component of a garde error path.

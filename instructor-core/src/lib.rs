@@ -12,49 +12,59 @@ pub mod partial_json;
 pub mod schema;
 pub mod validation;
 
-mod batch;
+mod attempt;
+pub mod batch;
 mod client;
+mod dialect;
 mod error;
 mod extract;
+mod hooks;
+mod judge;
+mod llm_validator;
 pub mod mode;
-mod parse;
+pub mod parse;
 mod reask;
+mod reply;
+mod request;
 pub mod retry;
 mod stream;
-mod validators;
+mod transport;
 pub mod wire;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use crate::instructor::{push_verbatim, Instructor, PathSegment};
+pub use crate::instructor::{Extractable, Instructor};
+// TEMPORARY until the derive names them under `__private`.
+#[doc(hidden)]
+pub use crate::__private::{push_verbatim, PathSegment, ValidatorOutput};
 pub use crate::schema::SchemaGenerator;
-pub use crate::validation::{JsonPath, ValidationError, ValidationErrors, ValidatorOutput};
+pub use crate::validation::{JsonPath, ValidationError, ValidationErrors};
 
-pub use crate::batch::{EachRequest, ExtractMany, Progress, UserMessage, DEFAULT_CONCURRENCY};
+pub use crate::attempt::{Attempt, Extraction};
+pub use crate::batch::ExtractMany;
 pub use crate::client::{
-    Client, ClientBuilder, RequestEvent, ResponseEvent, ANYSCALE_BASE_URL,
-    DEFAULT_MAX_RESPONSE_BYTES, OPENAI_BASE_URL,
+    Client, ClientBuilder, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, OPENAI_BASE_URL,
 };
+pub use crate::dialect::strict::strict_schema;
 pub use crate::error::{AttemptError, Error};
-pub use crate::extract::{
-    Attempt, Completion, DefaultContext, Extract, ValidationContext, WithContext,
-};
-pub use crate::mode::{strict_schema, Mode};
-pub use crate::parse::extract_json;
+pub use crate::extract::Extract;
+pub use crate::hooks::{RequestEvent, ResponseEvent};
+pub use crate::llm_validator::{llm_validator, LlmValidator, Verdict};
+pub use crate::mode::Mode;
 pub use crate::retry::RetryPolicy;
 pub use crate::stream::{ItemStream, PartialStream};
-
-pub use crate::validators::{
-    llm_validator, IntoValidatorFailure, LlmValidator, ValidatorFailure, Verdict,
-};
 pub use crate::wire::{ChatCompletion, Message, Role, ToolCall, Usage};
+
 /// `Stream` and its `next()`, re-exported from `futures-util` so that reading a
 /// [`PartialStream`] or an [`ItemStream`] needs no other crate.
 pub use futures_util::{Stream, StreamExt};
 
 /// The HTTP client crate the SDK uses, for [`ClientBuilder::http_client`].
 pub use reqwest;
+
+/// The secret type the API key is held in ([`ClientBuilder::api_key`] takes one).
+pub use secrecy;
 
 /// The garde version the derive works with, re-exported so generated code and users agree.
 pub use garde;

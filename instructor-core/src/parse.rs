@@ -3,7 +3,7 @@
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 
-use crate::mode::strip_added_nulls;
+use crate::dialect::strict::strip_added_nulls;
 use crate::validation::ValidationErrors;
 
 /// Finds the JSON document in free text, as [`Mode::MdJson`](crate::Mode::MdJson) reads it:
@@ -15,7 +15,7 @@ use crate::validation::ValidationErrors;
 ///    inside strings are respected), then the first balanced `[...]`.
 ///
 /// ```
-/// use instructor_core::extract_json;
+/// use instructor_core::parse::extract_json;
 /// assert_eq!(extract_json("Sure!\n```json\n{\"a\": 1}\n```"), Some("{\"a\": 1}"));
 /// assert_eq!(extract_json(r#"It is {"s": "a } b"} ok"#), Some(r#"{"s": "a } b"}"#));
 /// assert_eq!(extract_json("no json here"), None);

@@ -97,7 +97,7 @@ impl ItemsAt {
 /// What a call to [`PartialJson::push`] or [`PartialJson::push_bytes`] achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub struct Progress {
+pub struct Pushed {
     /// Whether the [snapshot](PartialJson::snapshot) may differ from the one before this chunk.
     /// Conservative: it may be `true` when nothing visible changed (a string's closing quote,
     /// say), but it is never `false` when something did, so a consumer can skip snapshots when
@@ -470,19 +470,19 @@ impl PartialJson {
     ///
     /// A `&str` chunk always holds whole characters; use [`push_bytes`](Self::push_bytes) when
     /// chunks may split a multi-byte character.
-    pub fn push(&mut self, chunk: &str) -> Result<Progress, PartialJsonError> {
+    pub fn push(&mut self, chunk: &str) -> Result<Pushed, PartialJsonError> {
         self.push_inner(chunk.as_bytes(), Some(chunk))
     }
 
     /// Feed the next chunk of the document as raw bytes. A multi-byte UTF-8 character may be
     /// split across chunks: its first bytes are held back (not shown in snapshots) until the
     /// rest arrives.
-    pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Progress, PartialJsonError> {
+    pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Pushed, PartialJsonError> {
         self.push_inner(chunk, None)
     }
 
     /// `text` is `chunk` as a `&str` when the caller has it, which spares validating it.
-    fn push_inner(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Progress> {
+    fn push_inner(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
         if let Some(err) = &self.error {
             return Err(err.clone());
         }
@@ -492,7 +492,7 @@ impl PartialJson {
             self.error = Some(err.clone());
             return Err(err);
         }
-        Ok(Progress {
+        Ok(Pushed {
             changed: self.changed,
             complete: self.is_complete(),
             items_ready: self.items.len(),

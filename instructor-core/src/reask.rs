@@ -9,16 +9,8 @@
 //!   then a `tool` message answering that call with the errors.
 
 use crate::error::AttemptError;
-use crate::wire::{Message, ToolCall};
-
-/// What the model replied, as needed to echo it back.
-#[derive(Debug, Clone)]
-pub(crate) enum Reply {
-    /// Text content (JSON modes, or a tools-mode answer without a tool call).
-    Text(Option<String>),
-    /// The tool call (tools mode).
-    Tool(ToolCall),
-}
+use crate::reply::Reply;
+use crate::wire::Message;
 
 /// The feedback text for `error`. `tool` is the function name in tools mode.
 pub(crate) fn feedback(error: &AttemptError, tool: Option<&str>) -> String {
@@ -78,7 +70,7 @@ pub(crate) fn reask_messages(
 mod tests {
     use super::*;
     use crate::validation::ValidationErrors;
-    use crate::wire::{FunctionCall, Role};
+    use crate::wire::{FunctionCall, Role, ToolCall};
 
     fn errs() -> ValidationErrors {
         let mut e = ValidationErrors::new();

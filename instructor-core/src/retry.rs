@@ -4,7 +4,11 @@
 //! transport retry sends the *same* request again after a failure that says nothing about
 //! the answer: 408, 409, 429, any 5xx, a connection error or a timeout. Other 4xx are
 //! never retried.
+//!
+//! A batch ([`Client::extract_many`](crate::Client::extract_many)) also shares a gate: a
+//! 429 closes it, and every request of the batch waits for it to open.
 
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 /// How transport failures are retried. On by default: 2 retries, as the OpenAI SDKs do.
@@ -117,6 +121,35 @@ pub fn parse_retry_after(
 /// (`from_secs_f64` would panic on a header such as `retry-after: 1e20`).
 fn secs_saturating(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
+/// A gate shared by the requests of one batch: a 429 closes it until the time the server
+/// asked for, and every request waits for it to open before it is sent.
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    until: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Gate {
+    /// Waits until the gate is open (at once when it is).
+    pub(crate) async fn wait(&self) {
+        loop {
+            let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(t) if t > tokio::time::Instant::now() => tokio::time::sleep_until(t).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// Keeps the gate closed for at least `delay` from now.
+    pub(crate) fn close_for(&self, delay: Duration) {
+        let t = tokio::time::Instant::now() + delay;
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if until.is_none_or(|u| u < t) {
+            *until = Some(t);
+        }
+    }
 }
 
 #[cfg(test)]

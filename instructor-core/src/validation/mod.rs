@@ -6,6 +6,12 @@
 
 use std::fmt;
 
+pub(crate) mod context;
+pub(crate) mod custom;
+
+pub use self::context::{DefaultContext, ValidationContext, WithContext};
+pub use self::custom::{IntoValidatorFailure, ValidatorFailure};
+
 /// One failed rule: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
@@ -197,7 +203,8 @@ impl JsonPath {
 
 /// What a custom validator (`#[instructor(validate = path)]`) may return: `Result<(), E>`
 /// for any `E: Display` (a `String`, a `&str`, an error type); the message is reported at
-/// the path of the validated value.
+/// the path of the validated value. Used by derived code.
+#[doc(hidden)]
 pub trait ValidatorOutput {
     /// Records the failure, if any.
     fn report(self, path: &JsonPath, errors: &mut ValidationErrors);

@@ -1,4 +1,4 @@
-//! Custom asynchronous validators, and [`llm_validator`]: a rule checked by a model.
+//! [`llm_validator`]: a rule in words, checked by a model.
 
 use std::borrow::Cow;
 
@@ -10,61 +10,8 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::mode::Mode;
 use crate::schema::SchemaGenerator;
-use crate::validation::{ValidationError, ValidationErrors};
+use crate::validation::custom::{IntoValidatorFailure, ValidatorFailure};
 use crate::Instructor;
-
-/// Why a custom validator rejected a value.
-#[derive(Debug)]
-pub enum ValidatorFailure {
-    /// The value breaks a rule: the errors are sent to the model in a re-ask.
-    Invalid(ValidationErrors),
-    /// The check itself failed (a lookup or a validating model call): the extraction ends
-    /// with this error, which is never shown to the model.
-    Abort(Box<Error>),
-}
-
-/// What the `Err` of a custom validator may be. See
-/// [`Extract::validate_with`](crate::Extract::validate_with).
-pub trait IntoValidatorFailure {
-    /// The failure.
-    fn into_failure(self) -> ValidatorFailure;
-}
-
-impl IntoValidatorFailure for ValidatorFailure {
-    fn into_failure(self) -> ValidatorFailure {
-        self
-    }
-}
-
-impl IntoValidatorFailure for ValidationErrors {
-    fn into_failure(self) -> ValidatorFailure {
-        ValidatorFailure::Invalid(self)
-    }
-}
-
-impl IntoValidatorFailure for ValidationError {
-    fn into_failure(self) -> ValidatorFailure {
-        ValidatorFailure::Invalid(std::iter::once(self).collect())
-    }
-}
-
-impl IntoValidatorFailure for String {
-    fn into_failure(self) -> ValidatorFailure {
-        ValidationError::new("", self).into_failure()
-    }
-}
-
-impl IntoValidatorFailure for &str {
-    fn into_failure(self) -> ValidatorFailure {
-        ValidationError::new("", self).into_failure()
-    }
-}
-
-impl IntoValidatorFailure for Error {
-    fn into_failure(self) -> ValidatorFailure {
-        ValidatorFailure::Abort(Box::new(self))
-    }
-}
 
 /// A model's judgement of a value against a rule, as [`llm_validator`] asks for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,7 +138,7 @@ impl LlmValidator {
         Err(reason.into_failure())
     }
 
-    /// The validator as a closure for [`Extract::validate_with`](crate::Extract::validate_with).
+    /// The validator as a closure for [`Extract::validator`](crate::Extract::validator).
     pub fn into_fn<T: Serialize>(
         self,
     ) -> impl Fn(&T) -> BoxFuture<'static, Result<(), ValidatorFailure>> + Clone + Send + Sync + 'static
@@ -220,7 +167,7 @@ impl LlmValidator {
 /// # use instructor_core::{llm_validator, Client, Extract};
 /// # #[derive(serde::Deserialize, serde::Serialize)] struct Answer { text: String }
 /// # fn f(client: &Client, q: Extract<Answer>) {
-/// let q = q.validate_with(llm_validator(client, "the text contains nothing offensive"));
+/// let q = q.validator(llm_validator(client, "the text contains nothing offensive"));
 /// # }
 /// ```
 pub fn llm_validator<T: Serialize>(

@@ -1,0 +1,198 @@
+//! The attempt loop: the bookkeeping one extraction keeps across its attempts, shared by
+//! [`send`](crate::Extract::send) and the streams.
+//!
+//! Whoever drives it asks for the next attempt, posts the conversation, adds the usage, has
+//! the answer judged and records it. [`AttemptLoop::record`] says what comes next: the value
+//! (with every [`Attempt`] and the usage summed), a re-ask (the model's reply and the errors
+//! are appended to the conversation), or [`Error::RetriesExhausted`].
+
+use crate::error::{AttemptError, Error};
+use crate::mode::{Mode, ModeSpec};
+use crate::reask::reask_messages;
+use crate::reply::Reply;
+use crate::wire::{ChatCompletion, Message, Usage};
+
+/// One answer, judged: what the model replied, and the value or why it was rejected.
+pub(crate) struct Judged<T> {
+    /// The reply, as needed to echo it in a re-ask.
+    pub reply: Reply,
+    /// The value, or the error the model is re-asked with.
+    pub outcome: Result<T, AttemptError>,
+    /// The text kept as the last reply if the answer is rejected (the JSON read from the
+    /// reply, or the reply itself when none was found).
+    pub text: Option<String>,
+}
+
+/// What comes after an attempt.
+pub(crate) enum Next<T> {
+    /// The answer is valid.
+    Accept(T, Extraction),
+    /// The answer was rejected and a re-ask is left: the conversation now holds it.
+    Reask,
+    /// The answer was rejected and no re-ask is left.
+    Fail(Error),
+}
+
+/// The state of one extraction across attempts.
+#[derive(Debug)]
+pub(crate) struct AttemptLoop {
+    /// The conversation: the caller's messages (copied), then every re-ask.
+    messages: Vec<Message>,
+    /// How many attempts may be made: `max_retries + 1`.
+    total: u32,
+    /// How many have been started.
+    started: u32,
+    usage: Usage,
+    attempts: Vec<Attempt>,
+    last_reply: Option<String>,
+    /// The function the model must call, in [`Mode::Tools`]: re-asks answer that call.
+    tool: Option<&'static str>,
+}
+
+impl AttemptLoop {
+    /// The loop for `messages` sent with `spec`'s pieces, allowing `max_retries` re-asks.
+    pub(crate) fn new(messages: Vec<Message>, spec: &'static ModeSpec, max_retries: u32) -> Self {
+        Self {
+            messages,
+            total: max_retries.saturating_add(1),
+            started: 0,
+            usage: Usage::default(),
+            attempts: Vec::new(),
+            last_reply: None,
+            tool: (spec.mode == Mode::Tools).then_some(spec.tool_name.as_str()),
+        }
+    }
+
+    /// Starts the next attempt and returns its number (1 for the first request). Call it
+    /// first, then again after each [`Next::Reask`]: [`record`](Self::record) only re-asks
+    /// while an attempt is left.
+    pub(crate) fn begin(&mut self) -> u32 {
+        self.started += 1;
+        self.started
+    }
+
+    /// The conversation to send.
+    pub(crate) fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// The tokens of every response so far.
+    pub(crate) fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    /// Counts a response's tokens.
+    pub(crate) fn add_usage(&mut self, usage: Usage) {
+        self.usage += usage;
+    }
+
+    /// Records the judged answer of the attempt under way.
+    pub(crate) fn record<T>(
+        &mut self,
+        judged: Judged<T>,
+        response: ChatCompletion,
+        raw: String,
+    ) -> Next<T> {
+        let error = match judged.outcome {
+            Ok(value) => {
+                self.attempts.push(Attempt {
+                    response,
+                    raw,
+                    error: None,
+                });
+                return Next::Accept(value, self.extraction());
+            }
+            Err(error) => error,
+        };
+        tracing::debug!(attempt = self.started, error = %error, "answer rejected");
+        if judged.text.is_some() {
+            self.last_reply = judged.text;
+        }
+        let reask = self.started < self.total;
+        if reask {
+            self.messages.extend(reask_messages(
+                &judged.reply,
+                &error,
+                self.tool,
+                self.started,
+            ));
+        }
+        self.attempts.push(Attempt {
+            response,
+            raw,
+            error: Some(error),
+        });
+        if reask {
+            return Next::Reask;
+        }
+        Next::Fail(Error::RetriesExhausted {
+            attempts: self.started,
+            errors_per_attempt: self
+                .attempts
+                .iter()
+                .filter_map(|a| a.error.clone())
+                .collect(),
+            last_reply: self.last_reply.take(),
+            usage: self.usage,
+        })
+    }
+
+    /// Records an answer that is not judged as a whole (a streamed list, whose elements are
+    /// checked one by one), and returns the extraction so far.
+    pub(crate) fn record_unjudged(&mut self, response: ChatCompletion, raw: String) -> Extraction {
+        self.attempts.push(Attempt {
+            response,
+            raw,
+            error: None,
+        });
+        self.extraction()
+    }
+
+    fn extraction(&mut self) -> Extraction {
+        Extraction {
+            attempts: std::mem::take(&mut self.attempts),
+            usage: self.usage,
+        }
+    }
+}
+
+/// What a successful extraction did besides producing the value: every request it made and
+/// the tokens they used together.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Extraction {
+    /// Every request made, in order; the last one produced the value.
+    pub attempts: Vec<Attempt>,
+    /// Tokens used by all attempts together.
+    pub usage: Usage,
+}
+
+impl Extraction {
+    /// The response that produced the value.
+    pub fn response(&self) -> &ChatCompletion {
+        &self.last().response
+    }
+
+    /// Its raw body.
+    pub fn raw(&self) -> &str {
+        &self.last().raw
+    }
+
+    fn last(&self) -> &Attempt {
+        self.attempts
+            .last()
+            .expect("an extraction has at least one attempt")
+    }
+}
+
+/// One request of an extraction.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The response, parsed.
+    pub response: ChatCompletion,
+    /// The response body as received.
+    pub raw: String,
+    /// Why the answer was rejected and re-asked; `None` for the accepted one.
+    pub error: Option<AttemptError>,
+}

@@ -1,0 +1,3 @@
+//! Schema dialects: the same JSON Schema rewritten for what a receiver accepts.
+
+pub(crate) mod strict;

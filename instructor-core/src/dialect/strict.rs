@@ -1,0 +1,453 @@
+//! OpenAI's strict structured-outputs dialect: [`strict_schema`] rewrites a schema into it,
+//! and [`strip_added_nulls`] undoes on the answer the one change it makes to what the model
+//! writes.
+
+use serde_json::{json, Map, Value};
+
+/// Keywords OpenAI's strict dialect accepts as they are.
+const STRICT_KEEP: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "anyOf",
+    "enum",
+    "const",
+    "$ref",
+    "$defs",
+    "description",
+    "title",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+];
+
+/// `format` values the strict dialect accepts.
+const STRICT_FORMATS: &[&str] = &[
+    "date-time",
+    "time",
+    "date",
+    "duration",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "uuid",
+];
+
+/// Keywords dropped without a trace (they say nothing about the value).
+const STRICT_DROP: &[&str] = &["$schema", "$id", "$comment"];
+
+/// Rewrites a JSON Schema into OpenAI's strict structured-outputs dialect:
+///
+/// - every object gets `additionalProperties: false` and lists all its properties in
+///   `required`; a property that was optional becomes nullable (`anyOf` with
+///   `{"type":"null"}`, unless it already accepts `null`), so the model writes `null` for it;
+/// - `oneOf` becomes `anyOf`; `allOf` is merged into the schema that holds it;
+/// - keywords the dialect rejects (`minLength`, `maxLength`, `uniqueItems`, `default`,
+///   `examples`, unsupported `format`s, ...) are removed and written into the schema's
+///   `description` as `keyword: value.`, so the model still reads them;
+/// - `$schema`, `$id` and `$comment` are dropped.
+///
+/// A map (an object with an `additionalProperties` schema) cannot be expressed in the
+/// dialect: it becomes a closed empty object, with the value schema described in words.
+///
+/// ```
+/// use serde_json::json;
+/// let s = json!({
+///     "type": "object",
+///     "properties": { "name": { "type": "string", "minLength": 1 }, "age": { "type": "integer" } },
+///     "required": ["name"]
+/// });
+/// assert_eq!(instructor_core::strict_schema(&s), json!({
+///     "type": "object",
+///     "properties": {
+///         "name": { "type": "string", "description": "minLength: 1." },
+///         "age": { "anyOf": [{ "type": "integer" }, { "type": "null" }] }
+///     },
+///     "required": ["name", "age"],
+///     "additionalProperties": false
+/// }));
+/// ```
+pub fn strict_schema(schema: &Value) -> Value {
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    let mut out = schema.clone();
+    rewrite(&mut out, &defs);
+    out
+}
+
+fn rewrite(schema: &mut Value, defs: &Value) {
+    let Value::Object(map) = schema else {
+        // `true` (anything) cannot be expressed; leave booleans alone.
+        return;
+    };
+    merge_all_of(map, defs);
+    if let Some(one_of) = map.remove("oneOf") {
+        match map.get_mut("anyOf") {
+            Some(Value::Array(existing)) => {
+                if let Value::Array(more) = one_of {
+                    existing.extend(more);
+                }
+            }
+            _ => {
+                map.insert("anyOf".into(), one_of);
+            }
+        }
+    }
+
+    let mut moved: Vec<String> = Vec::new();
+    let keys: Vec<String> = map.keys().cloned().collect();
+    for key in keys {
+        let keep = STRICT_KEEP.contains(&key.as_str())
+            || (key == "format"
+                && map
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .is_some_and(|f| STRICT_FORMATS.contains(&f)));
+        if keep {
+            continue;
+        }
+        let value = map.remove(&key).unwrap_or(Value::Null);
+        if STRICT_DROP.contains(&key.as_str()) {
+            continue;
+        }
+        moved.push(format!("{key}: {value}."));
+    }
+    // Alphabetical, whether or not serde_json preserves key order.
+    moved.sort();
+
+    // Subschemas.
+    if let Some(Value::Object(defs_map)) = map.get_mut("$defs") {
+        for def in defs_map.values_mut() {
+            rewrite(def, defs);
+        }
+    }
+    if let Some(items) = map.get_mut("items") {
+        rewrite(items, defs);
+    }
+    if let Some(Value::Array(branches)) = map.get_mut("anyOf") {
+        for b in branches {
+            rewrite(b, defs);
+        }
+    }
+
+    let is_object = match map.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => map.contains_key("properties"),
+    };
+    if is_object {
+        match map.get("additionalProperties") {
+            Some(Value::Bool(false)) | None => {}
+            Some(Value::Bool(true)) => {}
+            Some(other) => moved.push(format!(
+                "Free-form keys with values matching {other} are not supported here."
+            )),
+        }
+        map.insert("additionalProperties".into(), Value::Bool(false));
+        let required: Vec<String> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let props = map
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let mut all = Vec::new();
+        if let Value::Object(props) = props {
+            for (name, prop) in props.iter_mut() {
+                rewrite(prop, defs);
+                if !required.contains(name) && !accepts_null(prop, defs) {
+                    *prop = make_nullable(std::mem::take(prop));
+                }
+                all.push(Value::String(name.clone()));
+            }
+        }
+        map.insert("required".into(), Value::Array(all));
+    }
+
+    if !moved.is_empty() {
+        let text = moved.join(" ");
+        match map.get_mut("description") {
+            Some(Value::String(d)) if !d.is_empty() => {
+                if !d.ends_with('.') {
+                    d.push('.');
+                }
+                d.push(' ');
+                d.push_str(&text);
+            }
+            _ => {
+                map.insert("description".into(), Value::String(text));
+            }
+        }
+    }
+}
+
+/// Merges `allOf` entries (following `$ref`s) into `map`: properties and required lists are
+/// joined, other keywords are taken when `map` does not have them yet.
+fn merge_all_of(map: &mut Map<String, Value>, defs: &Value) {
+    let Some(Value::Array(parts)) = map.remove("allOf") else {
+        return;
+    };
+    for part in parts {
+        let part = resolve(&part, defs).clone();
+        let Value::Object(mut part) = part else {
+            continue;
+        };
+        merge_all_of(&mut part, defs);
+        for (k, v) in part {
+            match (k.as_str(), map.get_mut(&k), v) {
+                ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
+                    for (pk, pv) in theirs {
+                        mine.entry(pk).or_insert(pv);
+                    }
+                }
+                ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
+                    for r in theirs {
+                        if !mine.contains(&r) {
+                            mine.push(r);
+                        }
+                    }
+                }
+                (_, Some(_), _) => {}
+                (_, None, v) => {
+                    map.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
+fn resolve<'a>(schema: &'a Value, defs: &'a Value) -> &'a Value {
+    let mut current = schema;
+    for _ in 0..16 {
+        let Some(name) = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+        else {
+            return current;
+        };
+        match defs.get(name) {
+            Some(next) => current = next,
+            None => return current,
+        }
+    }
+    current
+}
+
+/// Whether `schema` admits `null` at its top level.
+pub(crate) fn accepts_null(schema: &Value, defs: &Value) -> bool {
+    let schema = resolve(schema, defs);
+    let Some(map) = schema.as_object() else {
+        return schema == &Value::Bool(true);
+    };
+    if let Some(t) = map.get("type") {
+        return match t {
+            Value::String(t) => t == "null",
+            Value::Array(ts) => ts.iter().any(|t| t == "null"),
+            _ => false,
+        };
+    }
+    if let Some(Value::Array(branches)) = map.get("anyOf").or_else(|| map.get("oneOf")) {
+        return branches.iter().any(|b| accepts_null(b, defs));
+    }
+    if let Some(Value::Array(values)) = map.get("enum") {
+        return values.contains(&Value::Null);
+    }
+    if let Some(c) = map.get("const") {
+        return c.is_null();
+    }
+    map.get("$ref").is_none()
+        && !map.contains_key("properties")
+        && !map.contains_key("items")
+        && map.keys().all(|k| k == "description" || k == "title")
+}
+
+fn make_nullable(schema: Value) -> Value {
+    let Value::Object(mut map) = schema else {
+        return json!({ "anyOf": [schema, { "type": "null" }] });
+    };
+    let mut outer = Map::new();
+    for k in ["description", "title"] {
+        if let Some(v) = map.remove(k) {
+            outer.insert(k.into(), v);
+        }
+    }
+    outer.insert(
+        "anyOf".into(),
+        json!([Value::Object(map), { "type": "null" }]),
+    );
+    Value::Object(outer)
+}
+
+/// Undoes the one change the strict rewrite makes to answers: an optional property that
+/// does not accept `null` in the original schema but was written as `null` is removed, so
+/// `#[serde(default)]` fields see it missing. Best effort; walks objects and arrays.
+pub(crate) fn strip_added_nulls(value: &mut Value, schema: &Value, defs: &Value) {
+    let schema = resolve(schema, defs);
+    match value {
+        Value::Object(obj) => {
+            let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            obj.retain(|k, v| {
+                !(v.is_null()
+                    && !required.contains(&k.as_str())
+                    && props.get(k).is_some_and(|p| !accepts_null(p, defs)))
+            });
+            for (k, v) in obj.iter_mut() {
+                if let Some(p) = props.get(k) {
+                    strip_added_nulls(v, p, defs);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for v in items {
+                    strip_added_nulls(v, item_schema, defs);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_nullable_and_closed() {
+        let s = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "User",
+            "type": "object",
+            "properties": {
+                "name": { "type": "string", "description": "Full name", "minLength": 1, "maxLength": 50 },
+                "nick": { "type": ["string", "null"] },
+                "address": { "$ref": "#/$defs/Address", "description": "Home" },
+                "tags": { "type": "array", "items": { "type": "string" }, "uniqueItems": true, "default": [] }
+            },
+            "required": ["name", "address"],
+            "$defs": {
+                "Address": {
+                    "type": "object",
+                    "properties": { "city": { "type": "string", "format": "uri" } },
+                    "required": []
+                }
+            }
+        });
+        let out = strict_schema(&s);
+        assert_eq!(
+            out,
+            json!({
+                "title": "User",
+                "type": "object",
+                "properties": {
+                    "name": { "type": "string", "description": "Full name. maxLength: 50. minLength: 1." },
+                    "nick": { "type": ["string", "null"] },
+                    "address": { "$ref": "#/$defs/Address", "description": "Home" },
+                    "tags": {
+                        "anyOf": [
+                            { "type": "array", "items": { "type": "string" } },
+                            { "type": "null" }
+                        ],
+                        "description": "default: []. uniqueItems: true."
+                    }
+                },
+                "required": ["name", "nick", "address", "tags"],
+                "additionalProperties": false,
+                "$defs": {
+                    "Address": {
+                        "type": "object",
+                        "properties": {
+                            "city": {
+                                "anyOf": [{ "type": "string" }, { "type": "null" }],
+                                "description": "format: \"uri\"."
+                            }
+                        },
+                        "required": ["city"],
+                        "additionalProperties": false
+                    }
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn one_of_becomes_any_of_and_all_of_merges() {
+        let s = json!({
+            "type": "object",
+            "properties": { "a": { "type": "integer" } },
+            "required": ["a"],
+            "allOf": [{ "$ref": "#/$defs/B" }],
+            "$defs": {
+                "B": { "type": "object", "properties": { "b": { "type": "boolean" } }, "required": ["b"] },
+                "E": { "oneOf": [{ "const": "x" }, { "const": "y" }] }
+            }
+        });
+        let out = strict_schema(&s);
+        assert_eq!(out["properties"]["b"], json!({ "type": "boolean" }));
+        assert_eq!(out["required"], json!(["a", "b"]));
+        assert!(out.get("allOf").is_none());
+        assert_eq!(
+            out["$defs"]["E"],
+            json!({ "anyOf": [{ "const": "x" }, { "const": "y" }] })
+        );
+    }
+
+    #[test]
+    fn kept_keywords_and_formats() {
+        let s = json!({ "type": "string", "format": "date-time", "pattern": "^a" });
+        assert_eq!(strict_schema(&s), s);
+        let n = json!({ "type": "integer", "minimum": 0, "maximum": 255 });
+        assert_eq!(strict_schema(&n), n);
+    }
+
+    #[test]
+    fn maps_are_closed_and_described() {
+        let s = json!({ "type": "object", "additionalProperties": { "type": "integer" } });
+        let out = strict_schema(&s);
+        assert_eq!(out["additionalProperties"], json!(false));
+        assert_eq!(out["required"], json!([]));
+        assert!(out["description"]
+            .as_str()
+            .unwrap()
+            .contains("Free-form keys"));
+    }
+
+    #[test]
+    fn strip_nulls_only_where_the_original_rejects_null() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "a": { "type": "integer" },
+                "b": { "type": ["integer", "null"] },
+                "c": { "type": "integer" },
+                "list": { "type": "array", "items": { "$ref": "#/$defs/I" } }
+            },
+            "required": ["c"],
+            "$defs": { "I": { "type": "object", "properties": { "x": { "type": "string" } } } }
+        });
+        let mut v = json!({ "a": null, "b": null, "c": null, "list": [{ "x": null }] });
+        strip_added_nulls(&mut v, &schema, &schema["$defs"]);
+        assert_eq!(v, json!({ "b": null, "c": null, "list": [{}] }));
+    }
+}

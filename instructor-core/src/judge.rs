@@ -1,0 +1,86 @@
+//! Judging an answer: read the JSON out of the reply, parse it into the type, run every
+//! rule (the type's own, then the request's custom validators).
+
+use futures_util::future::join_all;
+use serde::de::DeserializeOwned;
+
+use crate::attempt::Judged;
+use crate::error::{AttemptError, Error};
+use crate::extract::Extract;
+use crate::mode::{Mode, ModeSpec};
+use crate::parse::{parse_strict, parse_text};
+use crate::reply::read_reply;
+use crate::validation::context::ValidationContext;
+use crate::validation::custom::ValidatorFailure;
+use crate::validation::ValidationErrors;
+use crate::wire::{ChatCompletion, Usage};
+use crate::Instructor;
+
+impl<T, C> Extract<T, C>
+where
+    T: Instructor + DeserializeOwned,
+    C: ValidationContext<T>,
+{
+    /// Judges one completion read with `spec`. `Err` ends the extraction (no usable
+    /// reply, or a validator aborted); a rejected answer is `Ok` with the error to re-ask.
+    pub(crate) async fn judge(
+        &self,
+        completion: &ChatCompletion,
+        spec: &ModeSpec,
+        usage: Usage,
+    ) -> Result<Judged<T>, Error> {
+        let (reply, json) = read_reply(completion, spec, usage)?;
+        Ok(match json {
+            Ok(text) => {
+                let outcome = self.check(&text, spec).await?;
+                Judged {
+                    reply,
+                    outcome,
+                    text: Some(text),
+                }
+            }
+            Err(error) => Judged {
+                text: reply.text().map(str::to_owned),
+                reply,
+                outcome: Err(error),
+            },
+        })
+    }
+
+    /// Parses and validates one answer. `Err` ends the extraction (a validator aborted);
+    /// `Ok(Err)` is re-asked.
+    pub(crate) async fn check(
+        &self,
+        text: &str,
+        spec: &ModeSpec,
+    ) -> Result<Result<T, AttemptError>, Error> {
+        let parsed = if spec.mode == Mode::JsonSchemaStrict {
+            parse_strict::<T>(text, spec.schema)
+        } else {
+            parse_text::<T>(text)
+        };
+        let value = match parsed {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(AttemptError::Parse(e))),
+        };
+        let mut errors = match self.context.validate(&value) {
+            Ok(()) => ValidationErrors::new(),
+            Err(e) => e,
+        };
+        if !self.validators.is_empty() {
+            let futures: Vec<_> = self.validators.iter().map(|v| v(&value)).collect();
+            for result in join_all(futures).await {
+                match result {
+                    Ok(()) => {}
+                    Err(ValidatorFailure::Invalid(e)) => e.into_iter().for_each(|e| errors.push(e)),
+                    Err(ValidatorFailure::Abort(e)) => return Err(*e),
+                }
+            }
+        }
+        Ok(if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(AttemptError::Validation(errors))
+        })
+    }
+}

@@ -1,0 +1,106 @@
+//! Reading a reply: where the answer is in a chat completion (the content, a tool call's
+//! arguments, a fenced block), and the replies that end an extraction at once (no choices,
+//! a refusal, the token limit, the content filter).
+
+use crate::error::{AttemptError, Error};
+use crate::mode::{Mode, ModeSpec};
+use crate::parse::extract_json;
+use crate::validation::{ValidationError, ValidationErrors};
+use crate::wire::{ChatCompletion, ToolCall, Usage};
+
+/// What the model replied, as needed to echo it back.
+#[derive(Debug, Clone)]
+pub(crate) enum Reply {
+    /// Text content (JSON modes, or a tools-mode answer without a tool call).
+    Text(Option<String>),
+    /// The tool call (tools mode).
+    Tool(ToolCall),
+}
+
+impl Reply {
+    /// The reply's text, when it is text.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match self {
+            Reply::Text(t) => t.as_deref(),
+            Reply::Tool(_) => None,
+        }
+    }
+}
+
+/// What the model replied, and the JSON text to parse (or why there is none). `Err` for
+/// answers that end the extraction.
+pub(crate) fn read_reply(
+    completion: &ChatCompletion,
+    spec: &ModeSpec,
+    usage: Usage,
+) -> Result<(Reply, Result<String, AttemptError>), Error> {
+    let Some(choice) = completion.choices.first() else {
+        return Err(Error::EmptyChoices { usage });
+    };
+    let msg = &choice.message;
+    if let Some(refusal) = msg.refusal.as_deref().filter(|r| !r.is_empty()) {
+        return Err(Error::Refusal {
+            refusal: refusal.to_owned(),
+            usage,
+        });
+    }
+    let call = match spec.mode {
+        Mode::Tools => msg
+            .tool_calls
+            .iter()
+            .find(|c| c.function.name == spec.tool_name)
+            .or_else(|| msg.tool_calls.first()),
+        _ => None,
+    };
+    let produced = || match call {
+        Some(c) => c.function.arguments.clone(),
+        None => msg.content.clone().unwrap_or_default(),
+    };
+    match choice.finish_reason.as_deref() {
+        Some("length") => {
+            return Err(Error::Truncated {
+                text: produced(),
+                usage,
+            })
+        }
+        Some("content_filter") => {
+            return Err(Error::ContentFilter {
+                text: produced(),
+                usage,
+            })
+        }
+        _ => {}
+    }
+    let content = msg.content.clone().filter(|c| !c.trim().is_empty());
+    if spec.mode == Mode::Tools {
+        return Ok(match call {
+            Some(c) => (Reply::Tool(c.clone()), Ok(c.function.arguments.clone())),
+            None => (
+                Reply::Text(content.clone()),
+                Err(AttemptError::NoToolCall {
+                    tool: spec.tool_name.clone(),
+                    content,
+                }),
+            ),
+        });
+    }
+    let Some(text) = content else {
+        return Ok((Reply::Text(None), Err(AttemptError::EmptyContent)));
+    };
+    let json = if spec.mode == Mode::MdJson {
+        match extract_json(&text) {
+            Some(j) => Ok(j.to_owned()),
+            None => {
+                let mut e = ValidationErrors::new();
+                e.push(ValidationError::new(
+                    "",
+                    "no JSON object found in the answer",
+                ));
+                Err(AttemptError::Parse(e))
+            }
+        }
+    } else {
+        Ok(text.clone())
+    };
+    Ok((Reply::Text(Some(text)), json))
+}

@@ -1,0 +1,93 @@
+//! The request body: the conversation, the sampling options and the mode's pieces, written
+//! as the chat-completions JSON a provider reads.
+
+use std::sync::OnceLock;
+
+use serde_json::value::RawValue;
+
+use crate::mode::ModeSpec;
+use crate::wire::{ChatRequest, Message, Role};
+
+/// The sampling options of a request, each sent only when set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+}
+
+/// How the answer is delivered: in one body, or as server-sent events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// One JSON body.
+    Whole,
+    /// `stream: true`, with the usage asked for in the last chunk.
+    Stream,
+}
+
+/// The messages the first request sends: `messages`, with the schema prompt of
+/// [`Mode::Json`](crate::Mode::Json) and [`Mode::MdJson`](crate::Mode::MdJson) appended to the
+/// first system message (or sent as one).
+pub(crate) fn prepare_messages(mut messages: Vec<Message>, spec: &ModeSpec) -> Vec<Message> {
+    if let Some(prompt) = &spec.system_prompt {
+        match messages.first_mut() {
+            Some(Message {
+                role: Role::System | Role::Developer,
+                content: Some(content),
+                ..
+            }) => {
+                content.push_str("\n\n");
+                content.push_str(prompt);
+            }
+            _ => messages.insert(0, Message::system(prompt.clone())),
+        }
+    }
+    messages
+}
+
+/// The JSON body of one request.
+pub(crate) fn body(
+    model: &str,
+    options: &Options,
+    spec: &ModeSpec,
+    messages: &[Message],
+    delivery: Delivery,
+) -> Vec<u8> {
+    let stream = delivery == Delivery::Stream;
+    let request = ChatRequest {
+        model,
+        messages,
+        temperature: options.temperature,
+        max_tokens: options.max_tokens,
+        seed: options.seed,
+        response_format: spec.response_format.as_deref(),
+        tools: spec.tools.as_deref(),
+        tool_choice: spec.tool_choice.as_deref(),
+        stream: stream.then_some(true),
+        stream_options: stream.then(include_usage),
+    };
+    // Sized up front: the schema pieces and the messages are most of the body, and growing
+    // the buffer by doubling would copy it several times.
+    let pieces = [&spec.response_format, &spec.tools, &spec.tool_choice];
+    let size = 256
+        + model.len()
+        + pieces
+            .iter()
+            .filter_map(|p| p.as_ref().map(|r| r.get().len()))
+            .sum::<usize>()
+        + messages
+            .iter()
+            .map(|m| 64 + m.content.as_ref().map_or(0, |c| c.len() + c.len() / 8))
+            .sum::<usize>();
+    let mut body = Vec::with_capacity(size);
+    serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
+    body
+}
+
+/// `stream_options` asking for the usage chunk at the end of a stream.
+fn include_usage() -> &'static RawValue {
+    static V: OnceLock<Box<RawValue>> = OnceLock::new();
+    V.get_or_init(|| {
+        RawValue::from_string(r#"{"include_usage":true}"#.to_owned()).expect("valid JSON")
+    })
+}

@@ -1,0 +1,322 @@
+//! The driver shared by both stream forms: opens each attempt's event stream, feeds its
+//! bytes to a [`Session`], and at the end of an answer judges it through the
+//! [`AttemptLoop`] (the same bookkeeping as [`send`](crate::Extract::send)).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::items::Items;
+use super::session::{Session, Shape};
+use super::sse::SseError;
+use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
+use crate::error::Error;
+use crate::extract::Extract;
+use crate::mode::{spec_for, ModeSpec};
+use crate::reply::read_reply;
+use crate::request::Delivery;
+use crate::transport::{EventStream, Post};
+use crate::validation::context::ValidationContext;
+use crate::Instructor;
+
+/// What a step of the driver concluded.
+pub(crate) enum Step<Y, D> {
+    /// Nothing to show yet; read on.
+    Continue,
+    /// Something to yield.
+    Yield(Y),
+    /// The stream is over, with this.
+    Done(D),
+}
+
+pub(crate) struct Driver<T, C> {
+    req: Extract<T, C>,
+    model: String,
+    /// What is sent: `T`'s pieces, or `Items<T>`'s.
+    spec: &'static ModeSpec,
+    /// How one `T` is read back.
+    item_spec: &'static ModeSpec,
+    shape: Shape,
+    run: AttemptLoop,
+    /// The attempt under way, shared with the public stream.
+    pub(crate) attempt: Arc<AtomicU32>,
+    response: Option<reqwest::Response>,
+    session: Option<Session>,
+    items_seen: usize,
+    ready_items: VecDeque<Value>,
+    /// An error found with elements still to yield: it comes after them.
+    pending_error: Option<Error>,
+    finished: bool,
+}
+
+impl<T, C> Driver<T, C>
+where
+    T: Instructor + DeserializeOwned + Send + 'static,
+    C: ValidationContext<T>,
+{
+    pub(crate) fn new(mut req: Extract<T, C>, shape: Shape) -> Result<Self, Error> {
+        let (model, spec) = match shape {
+            Shape::Value => req.resolve::<T>()?,
+            // A list is judged element by element: there is nothing to re-ask as a whole.
+            Shape::Items => {
+                req.max_retries = 0;
+                req.resolve::<Items<T>>()?
+            }
+        };
+        let item_spec = spec_for::<T>(spec.mode);
+        let run = req.attempt_loop(spec);
+        Ok(Self {
+            req,
+            model,
+            spec,
+            item_spec,
+            shape,
+            run,
+            attempt: Arc::new(AtomicU32::new(0)),
+            response: None,
+            session: None,
+            items_seen: 0,
+            ready_items: VecDeque::new(),
+            pending_error: None,
+            finished: false,
+        })
+    }
+
+    /// Ends the stream with `error`, after telling the client's error hook.
+    pub(crate) fn fail(&mut self, error: Error) -> Error {
+        self.finished = true;
+        self.response = None;
+        self.session = None;
+        if let Some(hook) = self.req.client.on_error_hook() {
+            hook(&error);
+        }
+        error
+    }
+
+    /// Opens the next attempt's stream.
+    async fn open(&mut self) -> Result<(), Error> {
+        let n = self.run.begin();
+        self.attempt.store(n, Ordering::Relaxed);
+        let body = self
+            .req
+            .body(&self.model, self.spec, &self.run, Delivery::Stream);
+        let post = Post {
+            body: &body,
+            attempt: n,
+            model: &self.model,
+        };
+        let resp = self
+            .req
+            .client
+            .post(post, EventStream)
+            .await
+            .map_err(|e| e.with_prior_usage(self.run.usage()))?;
+        self.response = Some(resp);
+        self.session = Some(Session::new(
+            self.spec.mode,
+            self.req.client.max_response_bytes(),
+            self.shape,
+            self.req.client.api_key(),
+        ));
+        Ok(())
+    }
+
+    /// Reads what has arrived: waits for one chunk, then takes every chunk already there.
+    async fn pump(&mut self) -> Result<(), Error> {
+        let timeout = self.req.client.request_timeout();
+        let (Some(resp), Some(session)) = (self.response.as_mut(), self.session.as_mut()) else {
+            return Ok(());
+        };
+        let first = match timeout {
+            Some(t) => match tokio::time::timeout(t, resp.chunk()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(Error::Stream {
+                        message: format!("no data for {t:?}"),
+                        text: session.text(),
+                        usage: session.usage.unwrap_or_default(),
+                    })
+                }
+            },
+            None => resp.chunk().await,
+        };
+        let mut next = Some(first);
+        while let Some(read) = next.take() {
+            match read {
+                Ok(Some(bytes)) => {
+                    match session.push(&bytes) {
+                        Ok(()) => {}
+                        Err(SseError::TooLarge) => {
+                            return Err(Error::ResponseTooLarge {
+                                limit: self.req.client.max_response_bytes(),
+                                usage: self.run.usage(),
+                            })
+                        }
+                        Err(SseError::InvalidUtf8) => {
+                            return Err(Error::Stream {
+                                message: "the event stream is not valid UTF-8".into(),
+                                text: session.text(),
+                                usage: session.usage.unwrap_or_default(),
+                            })
+                        }
+                    }
+                    if session.over() {
+                        break;
+                    }
+                    next = resp.chunk().now_or_never();
+                }
+                Ok(None) => {
+                    // The body ended: an answer that finished needs no `[DONE]`.
+                    if session.finish_reason.is_some() || session.parser.is_complete() {
+                        session.done = true;
+                    } else {
+                        session.error =
+                            Some("the stream ended before the answer was complete".into());
+                    }
+                }
+                Err(e) => {
+                    session.error = Some(format!("the connection failed mid-stream: {e}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of an attempt: the value (for a list: the extraction, its elements having
+    /// been yielded), a re-ask (`None`), or the end of the extraction.
+    async fn conclude(&mut self) -> Result<Option<(Option<T>, Extraction)>, Error> {
+        let Some(session) = self.session.take() else {
+            return Ok(None);
+        };
+        self.response = None;
+        self.run.add_usage(session.usage.unwrap_or_default());
+        if let Some(message) = session.error.clone() {
+            return Err(Error::Stream {
+                message,
+                text: session.text(),
+                usage: self.run.usage(),
+            });
+        }
+        let completion = session.completion();
+        if self.shape == Shape::Items {
+            // Elements were checked one by one; what is left is whether the list was whole.
+            let (reply, json) = read_reply(&completion, self.spec, self.run.usage())?;
+            return match json {
+                Ok(_) if session.parser_failed || !session.parser.is_complete() => {
+                    Err(Error::Stream {
+                        message: "the answer is not a complete `{\"items\": [..]}` object".into(),
+                        text: session.text(),
+                        usage: self.run.usage(),
+                    })
+                }
+                Ok(_) => Ok(Some((
+                    None,
+                    self.run.record_unjudged(completion, session.raw),
+                ))),
+                Err(error) => {
+                    let judged = Judged::<T> {
+                        reply,
+                        outcome: Err(error),
+                        text: Some(session.text()),
+                    };
+                    match self.run.record(judged, completion, session.raw) {
+                        Next::Fail(e) => Err(e),
+                        Next::Accept(..) | Next::Reask => Ok(None),
+                    }
+                }
+            };
+        }
+        let judged = self
+            .req
+            .judge(&completion, self.spec, self.run.usage())
+            .await?;
+        match self.run.record(judged, completion, session.raw) {
+            Next::Accept(value, extraction) => Ok(Some((Some(value), extraction))),
+            Next::Reask => Ok(None),
+            Next::Fail(e) => Err(e),
+        }
+    }
+
+    /// One step of `stream_partial`.
+    pub(crate) async fn step_partial(
+        &mut self,
+    ) -> Result<Step<T::Partial, (T, Extraction)>, Error> {
+        if self.session.is_none() {
+            self.open().await?;
+        }
+        if self.session.as_ref().is_some_and(|s| !s.over()) {
+            self.pump().await?;
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Ok(Step::Continue);
+        };
+        // The last change is shown before the answer is judged; a snapshot equal to the one
+        // before (whitespace, a key not yet complete) is not shown again.
+        if std::mem::take(&mut session.changed) {
+            if let Some(snapshot) = session.parser.snapshot() {
+                if session.shown.as_ref() != Some(&snapshot) {
+                    session.shown = Some(snapshot.clone());
+                    if let Some(partial) = T::partial_from_value(snapshot) {
+                        return Ok(Step::Yield(partial));
+                    }
+                }
+            }
+        }
+        if !session.over() {
+            return Ok(Step::Continue);
+        }
+        Ok(match self.conclude().await? {
+            Some((Some(value), extraction)) => {
+                self.finished = true;
+                Step::Done((value, extraction))
+            }
+            // Re-asked: the next step opens the new attempt.
+            _ => Step::Continue,
+        })
+    }
+
+    /// One step of `stream_iter`.
+    pub(crate) async fn step_item(&mut self) -> Result<Step<Result<T, Error>, ()>, Error> {
+        if let Some(value) = self.ready_items.pop_front() {
+            let index = self.items_seen;
+            self.items_seen += 1;
+            return Ok(Step::Yield(
+                match self.req.check(&value.to_string(), self.item_spec).await? {
+                    Ok(item) => Ok(item),
+                    Err(error) => Err(Error::InvalidItem { index, error }),
+                },
+            ));
+        }
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        if self.finished {
+            return Ok(Step::Done(()));
+        }
+        if self.session.is_none() {
+            self.open().await?;
+        }
+        let pumped = self.pump().await;
+        let Some(session) = self.session.as_mut() else {
+            return Ok(Step::Done(()));
+        };
+        self.ready_items
+            .extend(session.parser.take_completed_items());
+        let concluded = match pumped {
+            Err(e) => Err(e),
+            Ok(()) if session.over() => self.conclude().await.map(|_| ()),
+            Ok(()) => return Ok(Step::Continue),
+        };
+        self.finished = true;
+        self.response = None;
+        self.session = None;
+        if let Err(e) = concluded {
+            self.pending_error = Some(e);
+        }
+        Ok(Step::Continue)
+    }
+}

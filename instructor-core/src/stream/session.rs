@@ -1,0 +1,251 @@
+//! One streamed answer: its events in, the answer as a [`ChatCompletion`] out.
+//!
+//! Each delta (`delta.content` in the JSON modes, `delta.tool_calls[0].function.arguments` in
+//! [`Mode::Tools`], the inside of the fence in [`Mode::MdJson`]) goes through one
+//! [`PartialJson`] parser that resumes where it stopped, so an answer of n bytes costs O(n)
+//! to parse however it is chunked.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+use super::fence::FenceFilter;
+use super::sse::{SseDecoder, SseError, SseEvent};
+use crate::error::scrub;
+use crate::mode::Mode;
+use crate::partial_json::{ItemsAt, PartialJson};
+use crate::wire::{error_message, ChatCompletion, StreamChunk, Usage};
+
+/// What a stream is asked for: one value, or the elements of `{"items": [..]}` one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// One value, shown as partial snapshots.
+    Value,
+    /// A list wrapped in `{"items": [..]}`, each element handed over once complete.
+    Items,
+}
+
+/// What one streamed answer has delivered so far: the events decoded, the deltas gathered
+/// per field, and the JSON parsed as it arrives.
+pub(crate) struct Session {
+    /// The API key, kept out of everything that leaves the session.
+    secret: Option<SecretString>,
+    decoder: SseDecoder,
+    pub(crate) parser: PartialJson,
+    pub(crate) parser_failed: bool,
+    fence: Option<FenceFilter>,
+    mode: Mode,
+    id: String,
+    model: String,
+    content: String,
+    refusal: String,
+    tool_index: Option<u32>,
+    tool_id: String,
+    tool_name: String,
+    arguments: String,
+    pub(crate) finish_reason: Option<String>,
+    pub(crate) usage: Option<Usage>,
+    pub(crate) done: bool,
+    pub(crate) error: Option<String>,
+    pub(crate) raw: String,
+    pub(crate) changed: bool,
+    /// The last snapshot shown.
+    pub(crate) shown: Option<Value>,
+    events: Vec<SseEvent>,
+}
+
+impl Session {
+    pub(crate) fn new(mode: Mode, limit: usize, shape: Shape, secret: Option<&str>) -> Self {
+        let parser = match shape {
+            Shape::Items => PartialJson::new().with_items_at(ItemsAt::key("items")),
+            Shape::Value => PartialJson::new(),
+        };
+        Self {
+            secret: secret.map(SecretString::from),
+            decoder: SseDecoder::new(limit),
+            parser,
+            parser_failed: false,
+            fence: (mode == Mode::MdJson).then(FenceFilter::default),
+            mode,
+            id: String::new(),
+            model: String::new(),
+            content: String::new(),
+            refusal: String::new(),
+            tool_index: None,
+            tool_id: String::new(),
+            tool_name: String::new(),
+            arguments: String::new(),
+            finish_reason: None,
+            usage: None,
+            done: false,
+            error: None,
+            raw: String::new(),
+            changed: false,
+            shown: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// The text produced so far (the tool arguments in tools mode), without the API key.
+    pub(crate) fn text(&self) -> String {
+        let text = if self.mode == Mode::Tools && self.tool_index.is_some() {
+            &self.arguments
+        } else {
+            &self.content
+        };
+        self.scrub(text)
+    }
+
+    /// `text` with the API key redacted: a key echoed across several deltas is only whole
+    /// in the accumulated text.
+    fn secret(&self) -> Option<&str> {
+        self.secret.as_ref().map(|s| s.expose_secret())
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text.to_owned(), self.secret())
+    }
+
+    /// Whether the answer is over: `[DONE]`, an error event, or a finish reason with the
+    /// JSON complete.
+    pub(crate) fn over(&self) -> bool {
+        self.done || self.error.is_some()
+    }
+
+    fn parse(&mut self, json: &str) {
+        if json.is_empty() || self.parser_failed || self.parser.is_complete() {
+            return;
+        }
+        match self.parser.push(json) {
+            Ok(p) => self.changed |= p.changed,
+            // Not JSON: the final check reports it to the model.
+            Err(_) => self.parser_failed = true,
+        }
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<(), SseError> {
+        let mut events = std::mem::take(&mut self.events);
+        let result = self.decoder.push(bytes, &mut events);
+        for event in events.drain(..) {
+            self.event(event);
+        }
+        self.events = events;
+        result
+    }
+
+    fn event(&mut self, event: SseEvent) {
+        if self.over() {
+            return;
+        }
+        let data = scrub(event.data, self.secret());
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return;
+        }
+        if !self.raw.is_empty() {
+            self.raw.push('\n');
+        }
+        self.raw.push_str(data);
+        if event.event == "error" {
+            let message = serde_json::from_str::<Value>(data)
+                .map(|v| error_message(v.get("error").unwrap_or(&v)))
+                .unwrap_or_else(|_| data.to_owned());
+            self.error = Some(message);
+            return;
+        }
+        let chunk: StreamChunk = match serde_json::from_str(data) {
+            Ok(c) => c,
+            Err(e) => {
+                self.error = Some(format!("an event is not a chat-completion chunk: {e}"));
+                return;
+            }
+        };
+        if let Some(error) = &chunk.error {
+            self.error = Some(error_message(error));
+            return;
+        }
+        if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
+            self.id = id;
+        }
+        if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
+            self.model = model;
+        }
+        if let Some(usage) = chunk.usage {
+            self.usage = Some(usage);
+        }
+        for choice in chunk.choices.into_iter().flatten().take(1) {
+            if let Some(reason) = choice.finish_reason {
+                self.finish_reason = Some(reason);
+            }
+            let Some(delta) = choice.delta else { continue };
+            if let Some(r) = delta.refusal {
+                self.refusal.push_str(&r);
+            }
+            if let Some(text) = delta.content {
+                self.content.push_str(&text);
+                if self.mode != Mode::Tools {
+                    match &mut self.fence {
+                        Some(fence) => {
+                            let json = fence.feed(&text).into_owned();
+                            self.parse(&json);
+                        }
+                        None => self.parse(&text),
+                    }
+                }
+            }
+            for call in delta.tool_calls.into_iter().flatten() {
+                let index = call.index.unwrap_or(0);
+                if *self.tool_index.get_or_insert(index) != index {
+                    continue;
+                }
+                if let Some(id) = call.id.filter(|i| !i.is_empty()) {
+                    self.tool_id = id;
+                }
+                if let Some(f) = call.function {
+                    if let Some(name) = f.name {
+                        self.tool_name.push_str(&name);
+                    }
+                    if let Some(args) = f.arguments {
+                        self.arguments.push_str(&args);
+                        if self.mode == Mode::Tools {
+                            self.parse(&args);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The answer as a chat completion, as if it had not been streamed.
+    pub(crate) fn completion(&self) -> ChatCompletion {
+        let refusal = (!self.refusal.is_empty()).then(|| self.scrub(&self.refusal));
+        let content = (!self.content.is_empty()).then(|| self.scrub(&self.content));
+        let arguments = self.scrub(&self.arguments);
+        let tool_calls = if self.tool_index.is_some() {
+            json!([{
+                "id": self.tool_id,
+                "type": "function",
+                "function": { "name": self.tool_name, "arguments": arguments },
+            }])
+        } else {
+            json!([])
+        };
+
+        serde_json::from_value(json!({
+            "id": self.id,
+            "model": self.model,
+            "choices": [{
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": content,
+                    "refusal": refusal,
+                    "tool_calls": tool_calls,
+                },
+                "finish_reason": self.finish_reason,
+            }],
+            "usage": self.usage,
+        }))
+        .unwrap_or_default()
+    }
+}

@@ -1,0 +1,317 @@
+//! The transport: posts one chat-completions body, retries what the retry policy says is
+//! worth retrying, and hands a successful response to a reader ([`Whole`] reads and parses
+//! the body, [`EventStream`] returns it unread for streaming).
+//!
+//! One loop serves both: the reader decides what a success is, the loop handles everything
+//! else (the rate-limit gate, hooks, error bodies, `Retry-After`, backoff).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+
+use crate::client::Client;
+use crate::error::{scrub, Error};
+use crate::hooks::{RequestEvent, ResponseEvent};
+use crate::retry::{parse_retry_after, retryable_status};
+use crate::wire::{parse_api_error, ChatCompletion, Usage};
+
+/// Which extraction attempt a post belongs to, and the model it asks, for hooks and logs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Post<'a> {
+    /// The JSON body.
+    pub body: &'a [u8],
+    /// The extraction attempt (1 for the first request).
+    pub attempt: u32,
+    /// The model asked for.
+    pub model: &'a str,
+}
+
+/// How one transport try went, for a reader.
+pub(crate) struct Try {
+    attempt: u32,
+    number: u32,
+    started: Instant,
+}
+
+/// Turns a success response into what the caller wants.
+pub(crate) trait Reader {
+    /// What a successful post gives.
+    type Output;
+    /// Whether the response is an event stream: sent with `Accept: text/event-stream`, and
+    /// not bound by the request timeout (a stream's chunks are, one by one).
+    const STREAM: bool;
+    /// Reads a 2xx response. A [`Error::Transport`] or [`Error::Timeout`] is retried like a
+    /// failed request; any other error ends the post.
+    fn read(
+        &self,
+        client: &Client,
+        response: reqwest::Response,
+        tried: &Try,
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+}
+
+/// Reads the whole body and parses it as a chat completion; gives it with the body text.
+pub(crate) struct Whole;
+
+impl Reader for Whole {
+    type Output = (ChatCompletion, String);
+    const STREAM: bool = false;
+
+    async fn read(
+        &self,
+        client: &Client,
+        response: reqwest::Response,
+        tried: &Try,
+    ) -> Result<Self::Output, Error> {
+        let status = response.status().as_u16();
+        let text = read_text(client, response, tried, status).await?;
+        match serde_json::from_str::<ChatCompletion>(&text) {
+            Ok(c) => Ok((c, text)),
+            Err(e) => Err(Error::Decode {
+                message: e.to_string(),
+                body: text,
+                usage: Usage::default(),
+            }),
+        }
+    }
+}
+
+/// Gives the response unread: its body is the event stream.
+pub(crate) struct EventStream;
+
+impl Reader for EventStream {
+    type Output = reqwest::Response;
+    const STREAM: bool = true;
+
+    async fn read(
+        &self,
+        _: &Client,
+        response: reqwest::Response,
+        _: &Try,
+    ) -> Result<Self::Output, Error> {
+        Ok(response)
+    }
+}
+
+/// Why a try failed, and whether and when to try again.
+struct Failure {
+    error: Error,
+    /// The delay the server asked for (`Retry-After`), if any.
+    server_delay: Option<Duration>,
+    retryable: bool,
+}
+
+impl Failure {
+    /// A failure of the connection or of reading a body: retried, unless the body was too
+    /// large or not a chat completion.
+    fn of(error: Error) -> Self {
+        let retryable = matches!(error, Error::Transport { .. } | Error::Timeout { .. });
+        Failure {
+            error,
+            server_delay: None,
+            retryable,
+        }
+    }
+}
+
+impl Client {
+    /// Posts `post.body` to the chat-completions endpoint with transport retries, and reads
+    /// the first success with `reader`.
+    pub(crate) async fn post<R: Reader>(
+        &self,
+        post: Post<'_>,
+        reader: R,
+    ) -> Result<R::Output, Error> {
+        let inner = &*self.inner;
+        let policy = &inner.retry;
+        let started = Instant::now();
+        let mut number = 0u32;
+        loop {
+            if let Some(gate) = &inner.gate {
+                gate.wait().await;
+            }
+            let tried = Try {
+                attempt: post.attempt,
+                number,
+                started: Instant::now(),
+            };
+            if let Some(hook) = &inner.hooks.on_request {
+                hook(&RequestEvent {
+                    attempt: post.attempt,
+                    transport_try: number,
+                    model: post.model,
+                    url: &inner.endpoint,
+                    body: post.body,
+                });
+            }
+            let failure = match self.request::<R>(post.body).send().await {
+                Err(e) => Failure::of(transport_error(e)),
+                Ok(resp) if resp.status().is_success() => {
+                    match reader.read(self, resp, &tried).await {
+                        Ok(out) => return Ok(out),
+                        Err(e) => Failure::of(e),
+                    }
+                }
+                Ok(resp) => self.failure(resp, &tried, number).await,
+            };
+            if !failure.retryable || number >= policy.max_retries {
+                return Err(failure.error);
+            }
+            let delay = match failure.server_delay {
+                Some(d) if d > policy.max_retry_after => return Err(failure.error),
+                Some(d) => d,
+                None => policy.backoff(number, fastrand::f64()),
+            };
+            if started.elapsed().saturating_add(delay) > policy.max_elapsed {
+                return Err(failure.error);
+            }
+            tracing::debug!(
+                retry = number + 1,
+                delay_ms = delay.as_millis() as u64,
+                error = %failure.error,
+                "retrying the request"
+            );
+            tokio::time::sleep(delay).await;
+            number += 1;
+        }
+    }
+
+    /// The HTTP request for one try.
+    fn request<R: Reader>(&self, body: &[u8]) -> reqwest::RequestBuilder {
+        let inner = &*self.inner;
+        let mut req = inner.http.post(inner.endpoint_url.clone());
+        if !inner.headers.is_empty() {
+            req = req.headers(inner.headers.clone());
+        }
+        req = req
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        if let Some(auth) = &inner.auth {
+            req = req.header(AUTHORIZATION, auth.clone());
+        }
+        if R::STREAM {
+            req.header(ACCEPT, "text/event-stream")
+        } else if let Some(t) = inner.timeout {
+            // A stream may rightly last longer than one request: its reads are bounded by
+            // the chunk timeout, and its size by `max_response_bytes`.
+            req.timeout(t)
+        } else {
+            req
+        }
+    }
+
+    /// A response with an error status: its body becomes [`Error::Api`]; the status and
+    /// headers say whether to retry and when. A 429 also closes the batch's gate.
+    async fn failure(&self, resp: reqwest::Response, tried: &Try, number: u32) -> Failure {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = match read_text(self, resp, tried, status).await {
+            Ok(text) => text,
+            Err(e) => return Failure::of(e),
+        };
+        let retryable = match header_str(&headers, "x-should-retry") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => retryable_status(status),
+        };
+        let server_delay = parse_retry_after(
+            header_str(&headers, "retry-after-ms"),
+            header_str(&headers, "retry-after"),
+            SystemTime::now(),
+        );
+        if let (429, Some(gate)) = (status, &self.inner.gate) {
+            let policy = &self.inner.retry;
+            gate.close_for(server_delay.unwrap_or_else(|| policy.backoff(number, 0.0)));
+        }
+        Failure {
+            error: api_error(status, text),
+            server_delay,
+            retryable,
+        }
+    }
+}
+
+/// Reads a body within the client's size limit as text with the API key scrubbed out (so
+/// hooks, errors and `Extraction::raw` never see it), and shows it to the response hook.
+async fn read_text(
+    client: &Client,
+    resp: reqwest::Response,
+    tried: &Try,
+    status: u16,
+) -> Result<String, Error> {
+    let bytes = read_limited(resp, client.max_response_bytes()).await?;
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let text = scrub(text, client.api_key());
+    if let Some(hook) = &client.inner.hooks.on_response {
+        hook(&ResponseEvent {
+            attempt: tried.attempt,
+            transport_try: tried.number,
+            status,
+            body: &text,
+            elapsed: tried.started.elapsed(),
+        });
+    }
+    Ok(text)
+}
+
+fn api_error(status: u16, body: String) -> Error {
+    let (message, kind, code) = parse_api_error(&body);
+    let message = message.unwrap_or_else(|| {
+        let t = body.trim();
+        if t.is_empty() {
+            "(empty body)".to_owned()
+        } else {
+            t.chars().take(500).collect()
+        }
+    });
+    Error::Api {
+        status,
+        message,
+        kind,
+        code,
+        body: body.into_boxed_str(),
+        usage: Usage::default(),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A reqwest failure as [`Error::Timeout`] or [`Error::Transport`].
+pub(crate) fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout {
+            source: Arc::new(e),
+            usage: Usage::default(),
+        }
+    } else {
+        Error::Transport {
+            source: Arc::new(e),
+            usage: Usage::default(),
+        }
+    }
+}
+
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Error::ResponseTooLarge {
+            limit,
+            usage: Usage::default(),
+        });
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+        if buf.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge {
+                limit,
+                usage: Usage::default(),
+            });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
