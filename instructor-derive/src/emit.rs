@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use crate::model::*;
-use crate::syntax::option_inner;
+use crate::ty::option_inner;
 
 struct Cx<'a> {
     c: &'a Container,

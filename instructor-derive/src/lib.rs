@@ -8,10 +8,12 @@
 
 mod case;
 mod check;
+mod ctxt;
 mod emit;
 mod model;
 mod regex;
 mod syntax;
+mod ty;
 
 use proc_macro::TokenStream;
 
@@ -24,7 +26,7 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Instructor, attributes(instructor))]
 pub fn derive_instructor(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    let mut cx = syntax::Ctxt::default();
+    let mut cx = ctxt::Ctxt::default();
     let container = syntax::container(&mut cx, &input);
     check::check(&mut cx, &container);
     match cx.check() {

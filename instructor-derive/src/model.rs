@@ -104,7 +104,7 @@ pub struct Field {
 
 impl Field {
     pub fn is_option(&self) -> bool {
-        crate::syntax::option_inner(&self.ty).is_some()
+        crate::ty::option_inner(&self.ty).is_some()
     }
 
     pub fn has_rule(&self, f: impl Fn(&RuleKind) -> bool) -> bool {

@@ -1,55 +1,18 @@
 //! syn -> model: reads the type, its doc comments, and its `serde`, `garde` and
-//! `instructor` attributes. Every error is collected in [`Ctxt`] and reported at once.
+//! `instructor` attributes. Every error goes into the [`Ctxt`].
 
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, Ident, LitStr, Token, Type};
+use syn::{Attribute, Expr, Ident, LitStr, Token};
 
 use crate::case::RenameRule;
+use crate::ctxt::Ctxt;
 use crate::model::*;
 
-/// Collects errors so that all of them are reported at once (serde_derive's `Ctxt`).
-#[derive(Default)]
-pub struct Ctxt {
-    errors: Vec<syn::Error>,
-}
-
-impl Ctxt {
-    pub fn error(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.errors.push(syn::Error::new(span, message));
-    }
-
-    pub fn syn(&mut self, e: syn::Error) {
-        self.errors.push(e);
-    }
-
-    /// Reads the items of `#[name(..)]` with `f`, keeping its error, if any.
-    pub fn nested(
-        &mut self,
-        attr: &Attribute,
-        f: impl FnMut(syn::meta::ParseNestedMeta) -> syn::Result<()>,
-    ) {
-        if let Err(e) = attr.parse_nested_meta(f) {
-            self.syn(e);
-        }
-    }
-
-    pub fn check(self) -> Result<(), syn::Error> {
-        let mut errors = self.errors.into_iter();
-        let Some(mut first) = errors.next() else {
-            return Ok(());
-        };
-        for e in errors {
-            first.combine(e);
-        }
-        Err(first)
-    }
-}
-
-pub fn doc(attrs: &[Attribute]) -> Option<String> {
+fn doc(attrs: &[Attribute]) -> Option<String> {
     let mut lines = Vec::new();
     for attr in attrs {
         if !attr.path().is_ident("doc") {
@@ -639,62 +602,5 @@ impl Bound {
             Expr::Paren(p) => Bound::from_expr(&p.expr),
             _ => None,
         }
-    }
-}
-
-/// The field's type with one `Option<..>` layer removed, when it has one.
-pub fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(p) = ty else { return None };
-    if p.qself.is_some() {
-        return None;
-    }
-    let last = p.path.segments.last()?;
-    if last.ident != "Option" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
-        _ => None,
-    }
-}
-
-/// What the derive can tell of a type from its spelling alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Number,
-    Bool,
-    Char,
-    String,
-    Collection,
-    Unknown,
-}
-
-pub fn shape(ty: &Type) -> Shape {
-    let ty = option_inner(ty).unwrap_or(ty);
-    match ty {
-        Type::Array(_) | Type::Slice(_) => return Shape::Collection,
-        Type::Tuple(t) if !t.elems.is_empty() => return Shape::Collection,
-        Type::Reference(r) => return shape(&r.elem),
-        Type::Paren(p) => return shape(&p.elem),
-        Type::Group(g) => return shape(&g.elem),
-        _ => {}
-    }
-    let Type::Path(p) = ty else {
-        return Shape::Unknown;
-    };
-    let Some(last) = p.path.segments.last() else {
-        return Shape::Unknown;
-    };
-    match last.ident.to_string().as_str() {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-        | "isize" | "f32" | "f64" => Shape::Number,
-        "bool" => Shape::Bool,
-        "char" => Shape::Char,
-        "String" | "str" => Shape::String,
-        "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => Shape::Collection,
-        _ => Shape::Unknown,
     }
 }
