@@ -58,6 +58,26 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
+/// An `#[instructor(..)]` item not known `on` this kind of item: its value is skipped and the
+/// error names the key and what is `expected` instead.
+fn unknown_attribute(
+    meta: &syn::meta::ParseNestedMeta,
+    on: &str,
+    expected: &str,
+) -> syn::Result<()> {
+    let key = meta
+        .path
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let span = meta.path.span();
+    skip_value(meta)?;
+    Err(syn::Error::new(
+        span,
+        format!("unknown instructor attribute `{key}` on {on}: expected {expected}"),
+    ))
+}
+
 fn lit_str(meta: &syn::meta::ParseNestedMeta) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
@@ -143,17 +163,12 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 } else if p.is_ident("rename") {
                     instr.name = Some(lit_str(&meta)?.value());
                 } else {
-                    let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
-                    let span = p.span();
-                    skip_value(&meta)?;
-                    return Err(syn::Error::new(
-                        span,
-                        format!(
-                            "unknown instructor attribute `{key}` on a type: expected \
-                             `validate = path::to::fn`, `description = \"...\"`, \
-                             `rename = \"Name\"` or `crate = \"path\"`"
-                        ),
-                    ));
+                    return unknown_attribute(
+                        &meta,
+                        "a type",
+                        "`validate = path::to::fn`, `description = \"...\"`, \
+                         `rename = \"Name\"` or `crate = \"path\"`",
+                    );
                 }
                 Ok(())
             });
@@ -246,20 +261,7 @@ fn variant(
                     description = Some(lit_str(&meta)?.value());
                     Ok(())
                 } else {
-                    let key = meta
-                        .path
-                        .get_ident()
-                        .map(|i| i.to_string())
-                        .unwrap_or_default();
-                    let span = meta.path.span();
-                    skip_value(&meta)?;
-                    Err(syn::Error::new(
-                        span,
-                        format!(
-                            "unknown instructor attribute `{key}` on a variant: expected \
-                             `description = \"...\"`"
-                        ),
-                    ))
+                    unknown_attribute(&meta, "a variant", "`description = \"...\"`")
                 }
             });
         } else if attr.path().is_ident("garde") {
@@ -371,17 +373,12 @@ fn field(
                 } else if p.is_ident("schema_with") {
                     out.schema_with = Some(path_value(&meta)?);
                 } else {
-                    let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
-                    let span = p.span();
-                    skip_value(&meta)?;
-                    return Err(syn::Error::new(
-                        span,
-                        format!(
-                            "unknown instructor attribute `{key}` on a field: expected \
-                             `description = \"...\"`, `example = <value>` or \
-                             `schema_with = path::to::fn`"
-                        ),
-                    ));
+                    return unknown_attribute(
+                        &meta,
+                        "a field",
+                        "`description = \"...\"`, `example = <value>` or \
+                         `schema_with = path::to::fn`",
+                    );
                 }
                 Ok(())
             });
