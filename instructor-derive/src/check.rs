@@ -21,8 +21,7 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
         Data::Enum(variants) => {
             for v in variants {
                 check_fields(cx, &v.fields);
-                let internal =
-                    c.serde.tag.is_some() && c.serde.content.is_none() && !c.serde.untagged;
+                let internal = matches!(c.serde.tagging, Tagging::Internal { .. });
                 if internal && !v.untagged && v.fields.style == Style::Newtype && !v.skip {
                     if let Some(f) = v.fields.wire().next() {
                         if f.flatten.is_none() && shape(&f.ty).is_scalar_or_collection() {

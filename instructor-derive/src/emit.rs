@@ -386,7 +386,7 @@ fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenSt
 fn is_string_enum(c: &Container) -> bool {
     match &c.data {
         Data::Enum(variants) => {
-            matches!((&c.serde.tag, c.serde.untagged), (None, false))
+            matches!(c.serde.tagging, Tagging::External)
                 && variants
                     .iter()
                     .filter(|v| !v.skip)
@@ -419,7 +419,6 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
     let kw = cx.kw();
     let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip && !v.untagged).collect();
     let untagged: Vec<&Variant> = variants.iter().filter(|v| !v.skip && v.untagged).collect();
-    let tagging = (&c.serde.tag, &c.serde.content, c.serde.untagged);
 
     let described = |body: TokenStream, v: &Variant| match &v.doc {
         Some(d) => quote! {{
@@ -438,8 +437,8 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
     }
 
     let mut branches = Vec::new();
-    match tagging {
-        (None, _, false) => {
+    match &c.serde.tagging {
+        Tagging::External => {
             // External: unit variants as strings, the others as `{ "Name": body }`.
             let units: Vec<&String> = live
                 .iter()
@@ -460,13 +459,13 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
                 })));
             }
         }
-        (Some(tag), None, false) => {
+        Tagging::Internal { tag } => {
             for v in &live {
                 let body = fields_schema(cx, &v.fields, Some((tag, &v.wire)));
                 branches.push(described(body, v));
             }
         }
-        (Some(tag), Some(content), false) => {
+        Tagging::Adjacent { tag, content } => {
             for v in &live {
                 let wire = &v.wire;
                 let body = if v.fields.style == Style::Unit {
@@ -489,8 +488,8 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
                 branches.push(described(body, v));
             }
         }
-        _ => {
-            // Untagged: whichever variant's shape matches.
+        Tagging::Untagged => {
+            // Whichever variant's shape matches.
             for v in &live {
                 branches.push(described(fields_schema(cx, &v.fields, None), v));
             }
@@ -500,7 +499,7 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
     for v in &untagged {
         branches.push(described(fields_schema(cx, &v.fields, None), v));
     }
-    let combinator = if c.serde.untagged || !untagged.is_empty() {
+    let combinator = if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
         "anyOf"
     } else {
         "oneOf"
@@ -643,13 +642,13 @@ fn variant_prefix(cx: &Cx, v: &Variant, path: &Ident) -> TokenStream {
     if v.untagged {
         return quote!();
     }
-    match (&c.serde.tag, &c.serde.content, c.serde.untagged) {
-        (None, _, false) => {
+    match &c.serde.tagging {
+        Tagging::External => {
             let w = &v.wire;
             quote!(#path.push_key(#w);)
         }
-        (Some(_), Some(content), false) => quote!(#path.push_key(#content);),
-        _ => quote!(),
+        Tagging::Adjacent { content, .. } => quote!(#path.push_key(#content);),
+        Tagging::Internal { .. } | Tagging::Untagged => quote!(),
     }
 }
 

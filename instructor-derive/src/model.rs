@@ -24,11 +24,25 @@ pub struct SerdeContainer {
     pub deny_unknown_fields: bool,
     pub default: bool,
     pub transparent: bool,
-    pub tag: Option<String>,
-    pub content: Option<String>,
-    pub untagged: bool,
+    /// How an enum's variants are told apart on the wire.
+    pub tagging: Tagging,
     /// `#[serde(from = ..)]` / `try_from`: the wire shape is another type's.
     pub converted: Option<Span>,
+}
+
+/// serde's enum representation, resolved once from `tag`, `content` and `untagged`.
+#[derive(Default)]
+pub enum Tagging {
+    /// serde's default: `{ "Variant": content }`, and a unit variant as the string
+    /// `"Variant"`.
+    #[default]
+    External,
+    /// `#[serde(tag = "t")]`: `{ "t": "Variant", ..fields }`.
+    Internal { tag: String },
+    /// `#[serde(tag = "t", content = "c")]`: `{ "t": "Variant", "c": content }`.
+    Adjacent { tag: String, content: String },
+    /// `#[serde(untagged)]`: the content alone, read by its shape.
+    Untagged,
 }
 
 #[derive(Default)]

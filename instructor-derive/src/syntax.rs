@@ -116,8 +116,20 @@ fn rename_rule(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<RenameRu
     }
 }
 
+/// serde's enum representation from its attributes. `untagged` wins; `content` without `tag`
+/// (which serde rejects) is read as external.
+fn tagging(tag: Option<String>, content: Option<String>, untagged: bool) -> Tagging {
+    match (tag, content) {
+        _ if untagged => Tagging::Untagged,
+        (None, _) => Tagging::External,
+        (Some(tag), None) => Tagging::Internal { tag },
+        (Some(tag), Some(content)) => Tagging::Adjacent { tag, content },
+    }
+}
+
 pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
     let mut serde = SerdeContainer::default();
+    let (mut tag, mut content, mut untagged) = (None, None, false);
     let mut instr = InstrContainer::default();
     let mut garde = GardeContainer::default();
     for attr in &input.attrs {
@@ -138,11 +150,11 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 } else if p.is_ident("transparent") {
                     serde.transparent = true;
                 } else if p.is_ident("tag") {
-                    serde.tag = Some(lit_str(&meta)?.value());
+                    tag = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("content") {
-                    serde.content = Some(lit_str(&meta)?.value());
+                    content = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("untagged") {
-                    serde.untagged = true;
+                    untagged = true;
                 } else if p.is_ident("from") || p.is_ident("try_from") {
                     serde.converted = Some(p.span());
                     skip_value(&meta)?;
@@ -182,6 +194,8 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
             });
         }
     }
+
+    serde.tagging = tagging(tag, content, untagged);
 
     let data = match &input.data {
         syn::Data::Struct(s) => Data::Struct(fields(cx, &s.fields, &mut garde, serde.rename_all)),
