@@ -124,6 +124,11 @@ impl Field {
     pub fn has_rule(&self, f: impl Fn(&RuleKind) -> bool) -> bool {
         self.rules.iter().any(|r| f(&r.kind))
     }
+
+    /// A named field (written under a key), not a tuple field (written at an index).
+    pub fn member_is_named(&self) -> bool {
+        matches!(self.member, syn::Member::Named(_))
+    }
 }
 
 pub struct Rule {
