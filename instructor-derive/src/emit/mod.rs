@@ -78,6 +78,7 @@ pub fn stub(c: &Container) -> TokenStream {
     let (ig, tg, wc) = g.split_for_impl();
     let ident = &c.ident;
     quote! {
+        #[automatically_derived]
         impl #ig #krate::Instructor for #ident #tg #wc {
             type Partial = ();
             type Context = ();
@@ -148,6 +149,7 @@ pub fn expand(c: &Container) -> TokenStream {
     quote! {
         #partial_item
 
+        #[automatically_derived]
         impl #ig #krate::Instructor for #ident #tg #wc {
             type Partial = #partial_ty;
             type Context = #context;

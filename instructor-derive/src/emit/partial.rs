@@ -125,12 +125,14 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
             #(#decls)*
         }
 
+        #[automatically_derived]
         impl #ig ::core::default::Default for #pname #tg #wc {
             fn default() -> Self {
                 Self { #(#members: ::core::option::Option::None,)* }
             }
         }
 
+        #[automatically_derived]
         impl #ig ::core::fmt::Debug for #pname #tg #debug_wc {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 // Fields whose type has no `Debug` print their type name instead.
