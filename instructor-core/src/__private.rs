@@ -7,7 +7,10 @@ pub use std::option::Option::{self, None, Some};
 pub use std::string::String;
 pub use std::sync::OnceLock;
 
-use crate::{Instructor, JsonPath, PathSegment, ValidationErrors};
+pub use crate::instructor::{push_verbatim, PathSegment};
+pub use crate::validation::ValidatorOutput;
+
+use crate::{Instructor, JsonPath, ValidationErrors};
 
 /// Adds the errors of a garde report on a `T` found at `base`, with paths translated to the
 /// serde names the model sees.

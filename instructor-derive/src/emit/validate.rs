@@ -36,7 +36,7 @@ pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
         }
     });
     let custom = c.instr.validate.iter().map(
-        |f| quote_spanned!(f.span()=> #krate::ValidatorOutput::report(#f(self), __path, __errors);),
+        |f| quote_spanned!(f.span()=> #p::ValidatorOutput::report(#f(self), __path, __errors);),
     );
     let child_garde = !c.garde.used;
     let children = match &c.data {
@@ -184,6 +184,7 @@ fn visit_field(
 pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
     let c = cx.c;
     let krate = &cx.krate;
+    let p = cx.p();
     let body = match &c.data {
         Data::Struct(fields) => {
             let transparent = c.serde.transparent || fields.style == Style::Newtype;
@@ -209,13 +210,13 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
                 #[allow(unreachable_patterns, unused_variables)]
                 match self {
                     #(#arms)*
-                    _ => #krate::push_verbatim(rest, out),
+                    _ => #p::push_verbatim(rest, out),
                 }
             }
         }
     };
     quote! {
-        fn json_path(&self, rest: &[#krate::PathSegment<'_>], out: &mut #krate::JsonPath) {
+        fn json_path(&self, rest: &[#p::PathSegment<'_>], out: &mut #krate::JsonPath) {
             #body
         }
     }
@@ -223,12 +224,12 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
 
 /// `match rest.split_first()` over the arms of the fields.
 fn path_match(cx: &Cx, arms: TokenStream, transparent: bool) -> TokenStream {
-    let krate = &cx.krate;
+    let p = cx.p();
     if transparent && !arms.is_empty() {
         // A newtype: garde names the inner value with an unnamed component, or none.
         return quote! {
             let rest = match rest.split_first() {
-                ::core::option::Option::Some((#krate::PathSegment::Unnamed, tail)) => tail,
+                ::core::option::Option::Some((#p::PathSegment::Unnamed, tail)) => tail,
                 _ => rest,
             };
             #arms
@@ -237,13 +238,13 @@ fn path_match(cx: &Cx, arms: TokenStream, transparent: bool) -> TokenStream {
     quote! {
         match rest.split_first() {
             ::core::option::Option::Some((
-                #krate::PathSegment::Key(__k) | #krate::PathSegment::Index(__k),
+                #p::PathSegment::Key(__k) | #p::PathSegment::Index(__k),
                 tail,
             )) => match *__k {
                 #arms
-                _ => #krate::push_verbatim(rest, out),
+                _ => #p::push_verbatim(rest, out),
             },
-            _ => #krate::push_verbatim(rest, out),
+            _ => #p::push_verbatim(rest, out),
         }
     }
 }
