@@ -1,4 +1,6 @@
-//! What the derive knows about a type once its attributes are read.
+//! What the derive knows about a type once its attributes are read: the container, its
+//! variants and fields, their serde names, and the garde rules the schema can carry. Data
+//! with a few accessors, written by `syntax` and read by `check` and `emit`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::{Expr, Generics, Ident, Type, Visibility};
