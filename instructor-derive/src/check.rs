@@ -3,8 +3,9 @@
 
 use syn::spanned::Spanned;
 
+use crate::ctxt::Ctxt;
 use crate::model::*;
-use crate::syntax::{shape, Ctxt, Shape};
+use crate::ty::{element_shape, shape, Shape};
 
 pub fn check(cx: &mut Ctxt, c: &Container) {
     if let Some(span) = c.serde.converted {
@@ -20,20 +21,10 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
         Data::Enum(variants) => {
             for v in variants {
                 check_fields(cx, &v.fields);
-                let internal =
-                    c.serde.tag.is_some() && c.serde.content.is_none() && !c.serde.untagged;
+                let internal = matches!(c.serde.tagging, Tagging::Internal { .. });
                 if internal && !v.untagged && v.fields.style == Style::Newtype && !v.skip {
                     if let Some(f) = v.fields.wire().next() {
-                        if f.flatten.is_none()
-                            && matches!(
-                                shape(&f.ty),
-                                Shape::Number
-                                    | Shape::Bool
-                                    | Shape::Char
-                                    | Shape::String
-                                    | Shape::Collection
-                            )
-                        {
+                        if f.flatten.is_none() && shape(&f.ty).is_scalar_or_collection() {
                             cx.error(
                                 f.ty.span(),
                                 "an internally tagged enum (`#[serde(tag = ..)]`) can only hold a \
@@ -76,10 +67,7 @@ fn check_fields(cx: &mut Ctxt, fields: &Fields) {
             }
         }
         if let Some(span) = f.flatten {
-            if matches!(
-                sh,
-                Shape::Number | Shape::Bool | Shape::Char | Shape::String | Shape::Collection
-            ) {
+            if sh.is_scalar_or_collection() {
                 cx.error(
                     span,
                     format!(
@@ -150,22 +138,4 @@ fn check_rules(cx: &mut Ctxt, f: &Field, rules: &[Rule], sh: Shape) {
             _ => {}
         }
     }
-    let _ = f.ty.span();
-}
-
-fn element_shape(ty: &syn::Type) -> Shape {
-    let ty = crate::syntax::option_inner(ty).unwrap_or(ty);
-    if let syn::Type::Array(a) = ty {
-        return shape(&a.elem);
-    }
-    if let syn::Type::Path(p) = ty {
-        if let Some(last) = p.path.segments.last() {
-            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
-                if let Some(syn::GenericArgument::Type(t)) = args.args.last() {
-                    return shape(t);
-                }
-            }
-        }
-    }
-    Shape::Unknown
 }

@@ -1,17 +1,30 @@
 //! `#[derive(Instructor)]`: a type's JSON Schema, validation hooks and partial companion,
 //! written at compile time. Use it through the `instructor` crate.
 //!
-//! The derive reads like garde_derive's: `syntax` turns syn into the `model` (collecting
-//! every error in a `Ctxt`), `check` rejects what cannot be described, `emit`
-//! writes the tokens. On error the compile errors come with a stub impl, so one mistake does
-//! not cascade into unrelated trait errors.
+//! The derive reads like garde_derive's, and data flows one way: syn -> `syntax` -> `model`
+//! -> `check` -> `emit` -> tokens. Every pass puts its errors into one `Ctxt`; on error the
+//! compile errors come with a stub impl, so one mistake does not cascade into unrelated trait
+//! errors.
+//!
+//! - `syntax`: reads the type and its `serde`, `garde` and `instructor` attributes into the
+//!   model; resolves serde's enum tagging once.
+//! - `model`: what the derive knows about the type: container, variants, fields, rules.
+//! - `check`: semantic checks, each error spanned on the offending token.
+//! - `emit`: the tokens. `emit/mod.rs` the impl skeleton, the error stub and the shared
+//!   helpers; `emit/schema.rs` the JSON Schema; `emit/validate.rs` the validation hooks and
+//!   garde's paths in serde's names; `emit/partial.rs` the partial companion.
+//! - Leaves used by the passes: `ctxt` (the error collector), `ty` (what a type's spelling
+//!   tells: `Option`, shape), `case` (serde's `rename_all`), `regex` (garde's patterns in
+//!   ECMA-262).
 
 mod case;
 mod check;
+mod ctxt;
 mod emit;
 mod model;
 mod regex;
 mod syntax;
+mod ty;
 
 use proc_macro::TokenStream;
 
@@ -24,7 +37,7 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Instructor, attributes(instructor))]
 pub fn derive_instructor(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    let mut cx = syntax::Ctxt::default();
+    let mut cx = ctxt::Ctxt::default();
     let container = syntax::container(&mut cx, &input);
     check::check(&mut cx, &container);
     match cx.check() {

@@ -1,4 +1,6 @@
-//! What the derive knows about a type once its attributes are read.
+//! What the derive knows about a type once its attributes are read: the container, its
+//! variants and fields, their serde names, and the garde rules the schema can carry. Data
+//! with a few accessors, written by `syntax` and read by `check` and `emit`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::{Expr, Generics, Ident, Type, Visibility};
@@ -24,11 +26,25 @@ pub struct SerdeContainer {
     pub deny_unknown_fields: bool,
     pub default: bool,
     pub transparent: bool,
-    pub tag: Option<String>,
-    pub content: Option<String>,
-    pub untagged: bool,
+    /// How an enum's variants are told apart on the wire.
+    pub tagging: Tagging,
     /// `#[serde(from = ..)]` / `try_from`: the wire shape is another type's.
     pub converted: Option<Span>,
+}
+
+/// serde's enum representation, resolved once from `tag`, `content` and `untagged`.
+#[derive(Default)]
+pub enum Tagging {
+    /// serde's default: `{ "Variant": content }`, and a unit variant as the string
+    /// `"Variant"`.
+    #[default]
+    External,
+    /// `#[serde(tag = "t")]`: `{ "t": "Variant", ..fields }`.
+    Internal { tag: String },
+    /// `#[serde(tag = "t", content = "c")]`: `{ "t": "Variant", "c": content }`.
+    Adjacent { tag: String, content: String },
+    /// `#[serde(untagged)]`: the content alone, read by its shape.
+    Untagged,
 }
 
 #[derive(Default)]
@@ -104,11 +120,16 @@ pub struct Field {
 
 impl Field {
     pub fn is_option(&self) -> bool {
-        crate::syntax::option_inner(&self.ty).is_some()
+        crate::ty::option_inner(&self.ty).is_some()
     }
 
     pub fn has_rule(&self, f: impl Fn(&RuleKind) -> bool) -> bool {
         self.rules.iter().any(|r| f(&r.kind))
+    }
+
+    /// A named field (written under a key), not a tuple field (written at an index).
+    pub fn member_is_named(&self) -> bool {
+        matches!(self.member, syn::Member::Named(_))
     }
 }
 

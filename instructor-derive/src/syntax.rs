@@ -1,55 +1,18 @@
 //! syn -> model: reads the type, its doc comments, and its `serde`, `garde` and
-//! `instructor` attributes. Every error is collected in [`Ctxt`] and reported at once.
+//! `instructor` attributes. Every error goes into the [`Ctxt`].
 
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, Ident, LitStr, Token, Type};
+use syn::{Attribute, Expr, Ident, LitStr, Token};
 
 use crate::case::RenameRule;
+use crate::ctxt::Ctxt;
 use crate::model::*;
 
-/// Collects errors so that all of them are reported at once (serde_derive's `Ctxt`).
-#[derive(Default)]
-pub struct Ctxt {
-    errors: Vec<syn::Error>,
-}
-
-impl Ctxt {
-    pub fn error(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.errors.push(syn::Error::new(span, message));
-    }
-
-    pub fn syn(&mut self, e: syn::Error) {
-        self.errors.push(e);
-    }
-
-    /// Reads the items of `#[name(..)]` with `f`, keeping its error, if any.
-    pub fn nested(
-        &mut self,
-        attr: &Attribute,
-        f: impl FnMut(syn::meta::ParseNestedMeta) -> syn::Result<()>,
-    ) {
-        if let Err(e) = attr.parse_nested_meta(f) {
-            self.syn(e);
-        }
-    }
-
-    pub fn check(self) -> Result<(), syn::Error> {
-        let mut errors = self.errors.into_iter();
-        let Some(mut first) = errors.next() else {
-            return Ok(());
-        };
-        for e in errors {
-            first.combine(e);
-        }
-        Err(first)
-    }
-}
-
-pub fn doc(attrs: &[Attribute]) -> Option<String> {
+fn doc(attrs: &[Attribute]) -> Option<String> {
     let mut lines = Vec::new();
     for attr in attrs {
         if !attr.path().is_ident("doc") {
@@ -95,6 +58,26 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
+/// An `#[instructor(..)]` item not known `on` this kind of item: its value is skipped and the
+/// error names the key and what is `expected` instead.
+fn unknown_attribute(
+    meta: &syn::meta::ParseNestedMeta,
+    on: &str,
+    expected: &str,
+) -> syn::Result<()> {
+    let key = meta
+        .path
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let span = meta.path.span();
+    skip_value(meta)?;
+    Err(syn::Error::new(
+        span,
+        format!("unknown instructor attribute `{key}` on {on}: expected {expected}"),
+    ))
+}
+
 fn lit_str(meta: &syn::meta::ParseNestedMeta) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
@@ -133,8 +116,20 @@ fn rename_rule(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<RenameRu
     }
 }
 
+/// serde's enum representation from its attributes. `untagged` wins; `content` without `tag`
+/// (which serde rejects) is read as external.
+fn tagging(tag: Option<String>, content: Option<String>, untagged: bool) -> Tagging {
+    match (tag, content) {
+        _ if untagged => Tagging::Untagged,
+        (None, _) => Tagging::External,
+        (Some(tag), None) => Tagging::Internal { tag },
+        (Some(tag), Some(content)) => Tagging::Adjacent { tag, content },
+    }
+}
+
 pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
     let mut serde = SerdeContainer::default();
+    let (mut tag, mut content, mut untagged) = (None, None, false);
     let mut instr = InstrContainer::default();
     let mut garde = GardeContainer::default();
     for attr in &input.attrs {
@@ -155,11 +150,11 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 } else if p.is_ident("transparent") {
                     serde.transparent = true;
                 } else if p.is_ident("tag") {
-                    serde.tag = Some(lit_str(&meta)?.value());
+                    tag = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("content") {
-                    serde.content = Some(lit_str(&meta)?.value());
+                    content = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("untagged") {
-                    serde.untagged = true;
+                    untagged = true;
                 } else if p.is_ident("from") || p.is_ident("try_from") {
                     serde.converted = Some(p.span());
                     skip_value(&meta)?;
@@ -180,17 +175,12 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                 } else if p.is_ident("rename") {
                     instr.name = Some(lit_str(&meta)?.value());
                 } else {
-                    let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
-                    let span = p.span();
-                    skip_value(&meta)?;
-                    return Err(syn::Error::new(
-                        span,
-                        format!(
-                            "unknown instructor attribute `{key}` on a type: expected \
-                             `validate = path::to::fn`, `description = \"...\"`, \
-                             `rename = \"Name\"` or `crate = \"path\"`"
-                        ),
-                    ));
+                    return unknown_attribute(
+                        &meta,
+                        "a type",
+                        "`validate = path::to::fn`, `description = \"...\"`, \
+                         `rename = \"Name\"` or `crate = \"path\"`",
+                    );
                 }
                 Ok(())
             });
@@ -204,6 +194,8 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
             });
         }
     }
+
+    serde.tagging = tagging(tag, content, untagged);
 
     let data = match &input.data {
         syn::Data::Struct(s) => Data::Struct(fields(cx, &s.fields, &mut garde, serde.rename_all)),
@@ -283,20 +275,7 @@ fn variant(
                     description = Some(lit_str(&meta)?.value());
                     Ok(())
                 } else {
-                    let key = meta
-                        .path
-                        .get_ident()
-                        .map(|i| i.to_string())
-                        .unwrap_or_default();
-                    let span = meta.path.span();
-                    skip_value(&meta)?;
-                    Err(syn::Error::new(
-                        span,
-                        format!(
-                            "unknown instructor attribute `{key}` on a variant: expected \
-                             `description = \"...\"`"
-                        ),
-                    ))
+                    unknown_attribute(&meta, "a variant", "`description = \"...\"`")
                 }
             });
         } else if attr.path().is_ident("garde") {
@@ -408,17 +387,12 @@ fn field(
                 } else if p.is_ident("schema_with") {
                     out.schema_with = Some(path_value(&meta)?);
                 } else {
-                    let key = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
-                    let span = p.span();
-                    skip_value(&meta)?;
-                    return Err(syn::Error::new(
-                        span,
-                        format!(
-                            "unknown instructor attribute `{key}` on a field: expected \
-                             `description = \"...\"`, `example = <value>` or \
-                             `schema_with = path::to::fn`"
-                        ),
-                    ));
+                    return unknown_attribute(
+                        &meta,
+                        "a field",
+                        "`description = \"...\"`, `example = <value>` or \
+                         `schema_with = path::to::fn`",
+                    );
                 }
                 Ok(())
             });
@@ -639,62 +613,5 @@ impl Bound {
             Expr::Paren(p) => Bound::from_expr(&p.expr),
             _ => None,
         }
-    }
-}
-
-/// The field's type with one `Option<..>` layer removed, when it has one.
-pub fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(p) = ty else { return None };
-    if p.qself.is_some() {
-        return None;
-    }
-    let last = p.path.segments.last()?;
-    if last.ident != "Option" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
-        _ => None,
-    }
-}
-
-/// What the derive can tell of a type from its spelling alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Number,
-    Bool,
-    Char,
-    String,
-    Collection,
-    Unknown,
-}
-
-pub fn shape(ty: &Type) -> Shape {
-    let ty = option_inner(ty).unwrap_or(ty);
-    match ty {
-        Type::Array(_) | Type::Slice(_) => return Shape::Collection,
-        Type::Tuple(t) if !t.elems.is_empty() => return Shape::Collection,
-        Type::Reference(r) => return shape(&r.elem),
-        Type::Paren(p) => return shape(&p.elem),
-        Type::Group(g) => return shape(&g.elem),
-        _ => {}
-    }
-    let Type::Path(p) = ty else {
-        return Shape::Unknown;
-    };
-    let Some(last) = p.path.segments.last() else {
-        return Shape::Unknown;
-    };
-    match last.ident.to_string().as_str() {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-        | "isize" | "f32" | "f64" => Shape::Number,
-        "bool" => Shape::Bool,
-        "char" => Shape::Char,
-        "String" | "str" => Shape::String,
-        "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => Shape::Collection,
-        _ => Shape::Unknown,
     }
 }

@@ -1,0 +1,92 @@
+//! What the derive can tell of a type from its spelling alone: an `Option` layer, and the
+//! rough shape the rules and `flatten` are checked against.
+
+use syn::Type;
+
+/// The type with one `Option<..>` layer removed, when it has one.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+/// What the derive can tell of a type from its spelling alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Number,
+    Bool,
+    Char,
+    String,
+    Collection,
+    Unknown,
+}
+
+impl Shape {
+    /// A number, `bool`, `char`, string or collection: a value with no fields to merge or to
+    /// tag.
+    pub fn is_scalar_or_collection(self) -> bool {
+        matches!(
+            self,
+            Shape::Number | Shape::Bool | Shape::Char | Shape::String | Shape::Collection
+        )
+    }
+}
+
+/// The shape of a type, looking through one `Option` layer.
+pub fn shape(ty: &Type) -> Shape {
+    let ty = option_inner(ty).unwrap_or(ty);
+    match ty {
+        Type::Array(_) | Type::Slice(_) => return Shape::Collection,
+        Type::Tuple(t) if !t.elems.is_empty() => return Shape::Collection,
+        Type::Reference(r) => return shape(&r.elem),
+        Type::Paren(p) => return shape(&p.elem),
+        Type::Group(g) => return shape(&g.elem),
+        _ => {}
+    }
+    let Type::Path(p) = ty else {
+        return Shape::Unknown;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Shape::Unknown;
+    };
+    match last.ident.to_string().as_str() {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
+        | "isize" | "f32" | "f64" => Shape::Number,
+        "bool" => Shape::Bool,
+        "char" => Shape::Char,
+        "String" | "str" => Shape::String,
+        "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => Shape::Collection,
+        _ => Shape::Unknown,
+    }
+}
+
+/// The shape of a collection's (or an array's) elements, when the type spells them: what
+/// `inner(..)` rules apply to.
+pub fn element_shape(ty: &Type) -> Shape {
+    let ty = option_inner(ty).unwrap_or(ty);
+    if let Type::Array(a) = ty {
+        return shape(&a.elem);
+    }
+    if let Type::Path(p) = ty {
+        if let Some(last) = p.path.segments.last() {
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                if let Some(syn::GenericArgument::Type(t)) = args.args.last() {
+                    return shape(t);
+                }
+            }
+        }
+    }
+    Shape::Unknown
+}
