@@ -35,9 +35,6 @@ pub mod wire;
 pub mod __private;
 
 pub use crate::instructor::{Extractable, Instructor};
-// TEMPORARY until the derive names them under `__private`.
-#[doc(hidden)]
-pub use crate::__private::{push_verbatim, PathSegment, ValidatorOutput};
 pub use crate::schema::SchemaGenerator;
 pub use crate::validation::{JsonPath, ValidationError, ValidationErrors};
 
