@@ -59,6 +59,29 @@ async fn json_schema_mode_body() {
             "temperature": 0.0,
             "max_tokens": 256,
             "seed": 7,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": { "name": "UserDetails", "schema": user_schema() }
+            }
+        })]
+    );
+}
+
+#[tokio::test]
+async fn json_object_schema_mode_body_is_anyscales_form() {
+    let server = serve(content_reply(JASON, usage(10, 5))).await;
+    let user = client(&server)
+        .extract::<UserDetails>()
+        .mode(Mode::JsonObjectSchema)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "test-model",
+            "messages": [{ "role": "user", "content": USER }],
             "response_format": { "type": "json_object", "schema": user_schema() }
         })]
     );

@@ -434,7 +434,10 @@ async fn llm_validator_asks_a_model_and_re_asks_with_its_reason() {
     let bodies = bodies(&server).await;
     assert_eq!(bodies.len(), 4);
     let verdict_req = &bodies[1];
-    assert_eq!(verdict_req["response_format"]["schema"]["title"], "Verdict");
+    assert_eq!(
+        verdict_req["response_format"]["json_schema"]["schema"]["title"],
+        "Verdict"
+    );
     let asked = verdict_req["messages"][1]["content"].as_str().unwrap();
     assert!(
         asked.starts_with("Rule: names are written in capitals\n\nValue:\n"),
@@ -488,7 +491,7 @@ async fn derived_types_are_re_asked_with_serde_paths() {
         "{feedback}"
     );
     assert_eq!(
-        bodies[0]["response_format"]["schema"],
+        bodies[0]["response_format"]["json_schema"]["schema"],
         *<Invoice as instructor::Instructor>::json_schema()
     );
 }

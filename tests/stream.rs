@@ -133,8 +133,11 @@ async fn json_schema_mode_stream_gives_the_value_and_the_usage() {
     let sent = &requests(&server).await[0];
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["stream_options"], json!({"include_usage": true}));
-    assert_eq!(sent["response_format"]["type"], "json_object");
-    assert_eq!(sent["response_format"]["schema"]["title"], "Report");
+    assert_eq!(sent["response_format"]["type"], "json_schema");
+    assert_eq!(
+        sent["response_format"]["json_schema"]["schema"]["title"],
+        "Report"
+    );
 }
 
 #[tokio::test]
@@ -463,7 +466,7 @@ async fn stream_iter_yields_each_valid_item_and_reports_invalid_ones_by_index() 
     );
     assert_eq!(got[2].as_ref().unwrap().name, "Ada");
     let sent = &requests(&server).await[0];
-    let schema = &sent["response_format"]["schema"];
+    let schema = &sent["response_format"]["json_schema"]["schema"];
     assert_eq!(schema["required"], json!(["items"]));
     assert_eq!(
         schema["properties"]["items"]["items"]["$ref"],

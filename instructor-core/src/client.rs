@@ -12,7 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::Error;
 use crate::hooks::{ErrorHook, Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
+use crate::request::Target;
 use crate::retry::{Gate, RetryPolicy};
+use crate::server::Server;
 
 /// Anyscale Endpoints' OpenAI-compatible API.
 pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
@@ -50,6 +52,9 @@ pub(crate) struct Inner {
     pub(crate) auth: Option<HeaderValue>,
     pub(crate) default_model: Option<String>,
     pub(crate) default_mode: Mode,
+    pub(crate) server: Server,
+    /// Body fields written over every request's body.
+    pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) headers: HeaderMap,
@@ -68,6 +73,7 @@ impl fmt::Debug for Client {
             .field("api_key", &i.api_key)
             .field("default_model", &i.default_model)
             .field("default_mode", &i.default_mode)
+            .field("server", &i.server)
             .field("timeout", &i.timeout)
             .field("retry", &i.retry)
             .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
@@ -77,7 +83,13 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for Anyscale Endpoints, in [`Mode::JsonSchema`].
+    /// A client for Anyscale Endpoints, in Anyscale's own form,
+    /// [`Mode::JsonObjectSchema`].
+    ///
+    /// Anyscale's public Endpoints API closed on 1 August 2024; Anyscale's platform now
+    /// serves models with vLLM, which reads [`Mode::JsonSchema`]. Use
+    /// [`openai_compatible`](Self::openai_compatible) for such a deployment. The form itself
+    /// lives on in llama.cpp's server (and, per its older docs, Together).
     ///
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
@@ -85,7 +97,7 @@ impl Client {
         Self::builder()
             .base_url(ANYSCALE_BASE_URL)
             .api_key(api_key)
-            .default_mode(Mode::JsonSchema)
+            .default_mode(Mode::JsonObjectSchema)
             .build()
             .expect("a fixed https endpoint is a valid configuration")
     }
@@ -104,9 +116,13 @@ impl Client {
             .expect("a fixed https endpoint is a valid configuration")
     }
 
-    /// A client for any OpenAI-compatible server (vLLM, llama.cpp, Ollama, Together, ...),
-    /// in [`Mode::JsonSchema`]. `base_url` is the part before `/chat/completions`
+    /// A client for any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, LM Studio,
+    /// Fireworks, ...), in [`Mode::JsonSchema`]: the `json_schema` response format, which all
+    /// of them enforce. `base_url` is the part before `/chat/completions`
     /// (`http://127.0.0.1:8080/v1`). An empty key sends no `Authorization` header.
+    ///
+    /// The server's kind is guessed from the URL ([`Server::from_base_url`]); ask the server
+    /// itself with [`detect_server`](Self::detect_server).
     ///
     /// Fails on an invalid URL, or a key sent over plain `http://` to a host that is not
     /// loopback (use the [builder](Self::builder) and
@@ -125,9 +141,9 @@ impl Client {
     /// - key: `INSTRUCTOR_API_KEY`, else `ANYSCALE_API_KEY`, else `OPENAI_API_KEY`; may be
     ///   absent only for a loopback base URL (a local server);
     /// - default model: `INSTRUCTOR_MODEL`, if set;
-    /// - default mode: `INSTRUCTOR_MODE` (`json_schema`, `json_schema_strict`, `tools`,
-    ///   `json`, `md_json`), else [`Mode::Tools`] for OpenAI and [`Mode::JsonSchema`]
-    ///   otherwise.
+    /// - default mode: `INSTRUCTOR_MODE` (`json_schema`, `json_schema_strict`,
+    ///   `json_object_schema`, `tools`, `json`, `md_json`), else [`Mode::Tools`] for OpenAI,
+    ///   [`Mode::JsonObjectSchema`] for Anyscale, and [`Mode::JsonSchema`] otherwise.
     ///
     /// The error names the variables to set.
     pub fn from_env() -> Result<Self, Error> {
@@ -155,6 +171,7 @@ impl Client {
                 .parse::<Mode>()
                 .map_err(|e| Error::Config(format!("INSTRUCTOR_MODE: {e}")))?,
             None if base.trim_end_matches('/') == OPENAI_BASE_URL => Mode::Tools,
+            None if base.trim_end_matches('/') == ANYSCALE_BASE_URL => Mode::JsonObjectSchema,
             None => Mode::JsonSchema,
         };
         let mut b = Self::builder().base_url(base.clone()).default_mode(mode);
@@ -196,6 +213,29 @@ impl Client {
     /// The transport retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The kind of server this client sends to.
+    pub fn server(&self) -> Server {
+        self.inner.server
+    }
+
+    /// This client (same connection pool and settings) for a server of kind `server`: for
+    /// example with what [`detect_server`](Self::detect_server) found.
+    pub fn with_server(&self, server: Server) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.server = server;
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// What every body of this client is written for.
+    pub(crate) fn target(&self) -> Target<'_> {
+        Target {
+            server: self.inner.server,
+            extra: &self.inner.extra_body,
+        }
     }
 
     /// This client (same connection pool and settings) with its own rate-limit gate.
@@ -253,6 +293,9 @@ pub struct ClientBuilder {
     api_key: Option<SecretString>,
     default_model: Option<String>,
     default_mode: Option<Mode>,
+    server: Option<Server>,
+    extra_body: serde_json::Map<String, serde_json::Value>,
+    invalid: Option<String>,
     timeout: Option<Option<Duration>>,
     connect_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
@@ -298,6 +341,26 @@ impl ClientBuilder {
     /// The mode used when a request does not call `.mode()` (default [`Mode::JsonSchema`]).
     pub fn default_mode(mut self, mode: Mode) -> Self {
         self.default_mode = Some(mode);
+        self
+    }
+
+    /// The kind of server (default: guessed from the base URL, see
+    /// [`Server::from_base_url`]). It decides the name of the token limit
+    /// (`max_completion_tokens` for OpenAI) and how a tool call is forced
+    /// (`tool_choice: "required"` for llama.cpp and LM Studio).
+    pub fn server(mut self, server: Server) -> Self {
+        self.server = Some(server);
+        self
+    }
+
+    /// Body fields written over every request's body (a request's own
+    /// [`extra_body`](crate::Extract::extra_body) is written over these). `extra` must be a
+    /// JSON object, else [`build`](Self::build) fails.
+    pub fn extra_body(mut self, extra: serde_json::Value) -> Self {
+        match extra {
+            serde_json::Value::Object(map) => self.extra_body.extend(map),
+            other => self.invalid = Some(format!("extra_body must be a JSON object, not {other}")),
+        }
         self
     }
 
@@ -373,6 +436,9 @@ impl ClientBuilder {
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
+        if let Some(why) = self.invalid {
+            return Err(Error::Config(why));
+        }
         let base = self
             .base_url
             .ok_or_else(|| Error::Config("no base URL: call ClientBuilder::base_url".into()))?;
@@ -427,6 +493,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
+        let server = self.server.unwrap_or_else(|| Server::from_base_url(&base));
         let endpoint = format!("{base}/chat/completions");
         let endpoint_url = reqwest::Url::parse(&endpoint)
             .map_err(|e| Error::Config(format!("invalid base URL `{base}`: {e}")))?;
@@ -440,6 +507,8 @@ impl ClientBuilder {
                 auth,
                 default_model: self.default_model,
                 default_mode: self.default_mode.unwrap_or_default(),
+                server,
+                extra_body: self.extra_body,
                 timeout: self.timeout.unwrap_or(Some(Duration::from_secs(600))),
                 retry: self.retry.unwrap_or_default(),
                 headers,
@@ -508,7 +577,7 @@ mod tests {
     fn from_env_rules() {
         let c = Client::from_lookup(env(&[("ANYSCALE_API_KEY", "esecret_1")])).unwrap();
         assert_eq!(c.base_url(), ANYSCALE_BASE_URL);
-        assert_eq!(c.default_mode(), Mode::JsonSchema);
+        assert_eq!(c.default_mode(), Mode::JsonObjectSchema);
         let c = Client::from_lookup(env(&[
             ("OPENAI_API_KEY", "sk-1"),
             ("INSTRUCTOR_MODEL", "m"),

@@ -42,6 +42,7 @@ impl Client {
             model: None,
             messages: Vec::new(),
             options: Options::default(),
+            invalid: None,
             mode: None,
             max_retries: 0,
             context: DefaultContext,
@@ -66,6 +67,8 @@ pub struct Extract<T, C = DefaultContext> {
     pub(crate) model: Option<String>,
     pub(crate) messages: Vec<Message>,
     pub(crate) options: Options,
+    /// Why the request cannot be sent, found while it was built.
+    pub(crate) invalid: Option<String>,
     pub(crate) mode: Option<Mode>,
     pub(crate) max_retries: u32,
     pub(crate) context: C,
@@ -130,8 +133,9 @@ impl<T, C> Extract<T, C> {
         self
     }
 
-    /// The most tokens the answer may use (`max_tokens`). An answer cut off by it is
-    /// [`Error::Truncated`].
+    /// The most tokens the answer may use, sent as `max_tokens`, or as
+    /// `max_completion_tokens` to OpenAI (whose o-series and GPT-5 refuse `max_tokens`; see
+    /// [`Server`](crate::Server)). An answer cut off by it is [`Error::Truncated`].
     pub fn max_tokens(mut self, max_tokens: u32) -> Self {
         self.options.max_tokens = Some(max_tokens);
         self
@@ -140,6 +144,33 @@ impl<T, C> Extract<T, C> {
     /// A sampling seed, for providers that support reproducible sampling.
     pub fn seed(mut self, seed: u64) -> Self {
         self.options.seed = Some(seed);
+        self
+    }
+
+    /// Body fields the SDK does not model, for a server's own parameters: written over the
+    /// body the SDK builds (and over the client's
+    /// [`extra_body`](crate::ClientBuilder::extra_body)). `extra` must be a JSON object;
+    /// calling this again adds to the fields.
+    ///
+    /// ```no_run
+    /// # fn f(q: instructor_core::Extract<String>) {
+    /// use serde_json::json;
+    /// // vLLM / SGLang: sampling and a reasoning model's chat template.
+    /// let q = q.extra_body(json!({
+    ///     "top_k": 20,
+    ///     "chat_template_kwargs": { "enable_thinking": false },
+    /// }));
+    /// // OpenAI reasoning models: how hard to think.
+    /// let q = q.extra_body(json!({ "reasoning_effort": "low" }));
+    /// # }
+    /// ```
+    ///
+    /// A value that is not an object makes the request fail with [`Error::Config`].
+    pub fn extra_body(mut self, extra: serde_json::Value) -> Self {
+        match extra {
+            serde_json::Value::Object(map) => self.options.extra.extend(map),
+            other => self.invalid = Some(format!("extra_body must be a JSON object, not {other}")),
+        }
         self
     }
 
@@ -199,6 +230,7 @@ impl<T: Instructor, C> Extract<T, C> {
             model: self.model,
             messages: self.messages,
             options: self.options,
+            invalid: self.invalid,
             mode: self.mode,
             max_retries: self.max_retries,
             context: WithContext(context),
@@ -210,6 +242,9 @@ impl<T: Instructor, C> Extract<T, C> {
     /// The model, the mode and its pieces for sending a `U` (`T` itself, or the list
     /// wrapper of a streamed list); a request that cannot be sent is [`Error::Config`].
     pub(crate) fn resolve<U: Instructor>(&self) -> Result<(String, &'static ModeSpec), Error> {
+        if let Some(why) = &self.invalid {
+            return Err(Error::Config(why.clone()));
+        }
         let mode = self.mode.unwrap_or(self.client.default_mode());
         let spec = spec_for::<U>(mode);
         if let Some(why) = &spec.unsupported {
@@ -248,7 +283,8 @@ impl<T: Instructor, C> Extract<T, C> {
         run: &AttemptLoop,
         delivery: Delivery,
     ) -> Vec<u8> {
-        request::body(model, &self.options, spec, run.messages(), delivery)
+        let target = self.client.target();
+        request::body(model, &self.options, spec, run.messages(), delivery, target)
     }
 }
 

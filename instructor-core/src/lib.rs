@@ -27,7 +27,9 @@ mod reask;
 mod reply;
 mod request;
 pub mod retry;
+mod server;
 mod stream;
+mod think;
 mod transport;
 pub mod wire;
 
@@ -50,6 +52,7 @@ pub use crate::hooks::{RequestEvent, ResponseEvent};
 pub use crate::llm_validator::{llm_validator, LlmValidator, Verdict};
 pub use crate::mode::Mode;
 pub use crate::retry::RetryPolicy;
+pub use crate::server::Server;
 pub use crate::stream::{ItemStream, PartialStream};
 pub use crate::wire::{ChatCompletion, Message, Role, ToolCall, Usage};
 

@@ -2,8 +2,9 @@
 //!
 //! | Mode | request | answer read from |
 //! | --- | --- | --- |
-//! | [`Mode::JsonSchema`] | `response_format: {"type":"json_object","schema":S}` | `message.content` |
+//! | [`Mode::JsonSchema`] | `response_format: {"type":"json_schema","json_schema":{"name":N,"schema":S}}` | `message.content` |
 //! | [`Mode::JsonSchemaStrict`] | `response_format: {"type":"json_schema","json_schema":{"name":N,"schema":S',"strict":true}}` | `message.content` |
+//! | [`Mode::JsonObjectSchema`] | `response_format: {"type":"json_object","schema":S}` (Anyscale's form) | `message.content` |
 //! | [`Mode::Tools`] | one function tool `N` with `parameters: S`, `tool_choice` forcing it | the tool call's `arguments` |
 //! | [`Mode::Json`] | `response_format: {"type":"json_object"}`, S in the system message | `message.content` |
 //! | [`Mode::MdJson`] | S in the system message | a ```` ```json ```` fence, or the first balanced JSON object in the text |
@@ -24,17 +25,27 @@ use serde_json::{json, Map, Value};
 use crate::dialect::strict::strict_schema;
 use crate::Instructor;
 
-/// How the schema is sent and the answer read. See the [module docs](self).
+/// How the schema is sent and the answer read. See the [module docs](self), and
+/// `docs/modes.md` for which server enforces which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Mode {
-    /// `response_format: {"type":"json_object","schema":S}`: Anyscale, vLLM, llama.cpp's
-    /// server, Together, Fireworks. The default.
+    /// `response_format: {"type":"json_schema","json_schema":{"name":N,"schema":S}}`: the
+    /// form vLLM, SGLang, llama.cpp, Ollama, LM Studio and Fireworks enforce with their
+    /// grammar engines. The default for OpenAI-compatible servers. (OpenAI itself only
+    /// enforces it with `strict`: use [`Mode::JsonSchemaStrict`] there.)
     #[default]
     JsonSchema,
-    /// OpenAI structured outputs: `response_format` of type `json_schema` with
-    /// `strict: true`, the schema rewritten by [`strict_schema`]. The root must be an object.
+    /// OpenAI structured outputs: the [`JsonSchema`](Mode::JsonSchema) form with
+    /// `"strict": true`, the schema rewritten by [`strict_schema`]. Enforced by OpenAI (and
+    /// Groq on its structured-output models); the servers that enforce `JsonSchema` enforce
+    /// this too. The root must be an object.
     JsonSchemaStrict,
+    /// Anyscale's 2023 form, `response_format: {"type":"json_object","schema":S}`. Enforced
+    /// by llama.cpp's server; vLLM, SGLang and Ollama read it as "any JSON object" and drop
+    /// the schema; LM Studio and OpenAI refuse it. Anyscale Endpoints, which defined it,
+    /// closed in August 2024. The default of [`Client::anyscale`](crate::Client::anyscale).
+    JsonObjectSchema,
     /// A forced function call whose parameters are the schema: OpenAI, Groq, Mistral, most
     /// hosted APIs. The root must be an object.
     Tools,
@@ -48,11 +59,12 @@ pub enum Mode {
 
 impl Mode {
     /// The mode's name as accepted by [`FromStr`] (`json_schema`, `json_schema_strict`,
-    /// `tools`, `json`, `md_json`).
+    /// `json_object_schema` (also read from `anyscale`), `tools`, `json`, `md_json`).
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::JsonSchema => "json_schema",
             Mode::JsonSchemaStrict => "json_schema_strict",
+            Mode::JsonObjectSchema => "json_object_schema",
             Mode::Tools => "tools",
             Mode::Json => "json",
             Mode::MdJson => "md_json",
@@ -60,9 +72,10 @@ impl Mode {
     }
 
     /// Every mode.
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::JsonSchema,
         Mode::JsonSchemaStrict,
+        Mode::JsonObjectSchema,
         Mode::Tools,
         Mode::Json,
         Mode::MdJson,
@@ -79,12 +92,16 @@ impl FromStr for Mode {
     type Err = crate::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm = s.trim().to_ascii_lowercase().replace('-', "_");
+        if norm == "anyscale" {
+            return Ok(Mode::JsonObjectSchema);
+        }
         Mode::ALL
             .into_iter()
             .find(|m| m.as_str() == norm)
             .ok_or_else(|| {
                 crate::Error::Config(format!(
-                    "unknown mode `{s}`: expected one of json_schema, json_schema_strict, tools, json, md_json"
+                    "unknown mode `{s}`: expected one of json_schema, json_schema_strict, \
+                     json_object_schema (or anyscale), tools, json, md_json"
                 ))
             })
     }
@@ -142,6 +159,12 @@ fn build_spec(
     };
     match mode {
         Mode::JsonSchema => {
+            spec.response_format = Some(json!({
+                "type": "json_schema",
+                "json_schema": { "name": tool_name, "schema": schema },
+            }));
+        }
+        Mode::JsonObjectSchema => {
             spec.response_format = Some(json!({ "type": "json_object", "schema": schema }));
         }
         Mode::JsonSchemaStrict => {

@@ -5,6 +5,7 @@
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
 use crate::parse::extract_json;
+use crate::think::skip_thinking;
 use crate::validation::{ValidationError, ValidationErrors};
 use crate::wire::{ChatCompletion, ToolCall, Usage};
 
@@ -71,7 +72,14 @@ pub(crate) fn read_reply(
         }
         _ => {}
     }
-    let content = msg.content.clone().filter(|c| !c.trim().is_empty());
+    // The answer is what follows a reasoning model's thinking; the thinking stays in the
+    // completion, and is not echoed back in a re-ask.
+    let content = msg
+        .content
+        .as_deref()
+        .map(skip_thinking)
+        .filter(|c| !c.trim().is_empty())
+        .map(str::to_owned);
     if spec.mode == Mode::Tools {
         return Ok(match call {
             Some(c) => (Reply::Tool(c.clone()), Ok(c.function.arguments.clone())),

@@ -4,8 +4,10 @@
 use std::sync::OnceLock;
 
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::mode::ModeSpec;
+use crate::server::{MaxTokensField, Server};
 use crate::wire::{ChatRequest, Message, Role};
 
 /// The sampling options of a request, each sent only when set.
@@ -14,6 +16,15 @@ pub(crate) struct Options {
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub seed: Option<u64>,
+    /// Body fields the SDK does not model, written over what it writes.
+    pub extra: Map<String, Value>,
+}
+
+/// What the client adds to every body: the server's names, and its own extra fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub server: Server,
+    pub extra: &'a Map<String, Value>,
 }
 
 /// How the answer is delivered: in one body, or as server-sent events.
@@ -52,20 +63,33 @@ pub(crate) fn body(
     spec: &ModeSpec,
     messages: &[Message],
     delivery: Delivery,
+    target: Target<'_>,
 ) -> Vec<u8> {
     let stream = delivery == Delivery::Stream;
+    let (max_tokens, max_completion_tokens) = match target.server.max_tokens_field() {
+        MaxTokensField::MaxTokens => (options.max_tokens, None),
+        MaxTokensField::MaxCompletionTokens => (None, options.max_tokens),
+    };
+    let tool_choice = match spec.tool_choice.as_deref() {
+        Some(_) if target.server.forces_tools_with_required() => Some(required()),
+        other => other,
+    };
     let request = ChatRequest {
         model,
         messages,
         temperature: options.temperature,
-        max_tokens: options.max_tokens,
+        max_tokens,
+        max_completion_tokens,
         seed: options.seed,
         response_format: spec.response_format.as_deref(),
         tools: spec.tools.as_deref(),
-        tool_choice: spec.tool_choice.as_deref(),
+        tool_choice,
         stream: stream.then_some(true),
         stream_options: stream.then(include_usage),
     };
+    if !target.extra.is_empty() || !options.extra.is_empty() {
+        return with_extra(&request, [target.extra, &options.extra]);
+    }
     // Sized up front: the schema pieces and the messages are most of the body, and growing
     // the buffer by doubling would copy it several times.
     let pieces = [&spec.response_format, &spec.tools, &spec.tool_choice];
@@ -82,6 +106,26 @@ pub(crate) fn body(
     let mut body = Vec::with_capacity(size);
     serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
     body
+}
+
+/// The body with extra fields written over it, the request's after the client's.
+fn with_extra(request: &ChatRequest<'_>, extras: [&Map<String, Value>; 2]) -> Vec<u8> {
+    let mut body = match serde_json::to_value(request) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    for extra in extras {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::to_vec(&body).expect("a JSON map always serializes")
+}
+
+/// `tool_choice: "required"`: one tool call at least, and there is one tool.
+fn required() -> &'static RawValue {
+    static V: OnceLock<Box<RawValue>> = OnceLock::new();
+    V.get_or_init(|| RawValue::from_string(r#""required""#.to_owned()).expect("valid JSON"))
 }
 
 /// `stream_options` asking for the usage chunk at the end of a stream.

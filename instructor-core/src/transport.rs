@@ -15,6 +15,7 @@ use crate::client::Client;
 use crate::error::{scrub, Error};
 use crate::hooks::{RequestEvent, ResponseEvent};
 use crate::retry::{parse_retry_after, retryable_status};
+use crate::server::Server;
 use crate::wire::{parse_api_error, ChatCompletion, Usage};
 
 /// Which extraction attempt a post belongs to, and the model it asks, for hooks and logs.
@@ -314,4 +315,37 @@ async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
+}
+
+impl Client {
+    /// Asks the server what it is: `GET {base_url}/models`, read by the models' `owned_by`
+    /// (vLLM, SGLang, llama.cpp, LM Studio and Ollama each write their own). A server that
+    /// does not answer, or answers something unknown, is [`Server::Other`]; only a failure
+    /// to connect is an error. One request, without transport retries.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), instructor_core::Error> {
+    /// let client = instructor_core::Client::openai_compatible("http://127.0.0.1:8080/v1", "")?;
+    /// let client = client.with_server(client.detect_server().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn detect_server(&self) -> Result<Server, Error> {
+        let inner = &*self.inner;
+        let mut req = inner.http.get(format!("{}/models", inner.base_url));
+        if !inner.headers.is_empty() {
+            req = req.headers(inner.headers.clone());
+        }
+        if let Some(auth) = &inner.auth {
+            req = req.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(t) = inner.timeout {
+            req = req.timeout(t);
+        }
+        let resp = req.send().await.map_err(transport_error)?;
+        if !resp.status().is_success() {
+            return Ok(Server::Other);
+        }
+        let body = read_limited(resp, inner.max_response_bytes).await?;
+        Ok(Server::from_models_body(&String::from_utf8_lossy(&body)))
+    }
 }

@@ -144,6 +144,8 @@ pub(crate) struct ChatRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_format: Option<&'a RawValue>,
@@ -212,6 +214,26 @@ pub struct ResponseMessage {
     /// Tool calls, if any.
     #[serde(default, deserialize_with = "null_default")]
     pub tool_calls: Vec<ToolCall>,
+    /// A reasoning model's thinking, where vLLM (before 0.12), SGLang, llama.cpp and DeepSeek
+    /// put it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    /// A reasoning model's thinking, where newer vLLM, Ollama and OpenRouter put it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+}
+
+impl ResponseMessage {
+    /// The model's thinking, when the server returned it apart from the answer
+    /// (`reasoning_content` or `reasoning`). Thinking written inside `content` as
+    /// `<think>...</think>` stays in [`content`](Self::content); the SDK skips it when it
+    /// reads the answer.
+    pub fn thinking(&self) -> Option<&str> {
+        self.reasoning_content
+            .as_deref()
+            .or(self.reasoning.as_deref())
+            .filter(|t| !t.is_empty())
+    }
 }
 
 /// Token counts. Adding two gives the total of both.
@@ -329,6 +351,10 @@ pub(crate) struct ChunkChoice {
 pub(crate) struct Delta {
     #[serde(default)]
     pub content: Option<String>,
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    #[serde(default)]
+    pub reasoning: Option<String>,
     #[serde(default)]
     pub refusal: Option<String>,
     #[serde(default)]

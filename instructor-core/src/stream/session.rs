@@ -13,6 +13,7 @@ use super::sse::{SseDecoder, SseError, SseEvent};
 use crate::error::scrub;
 use crate::mode::Mode;
 use crate::partial_json::{ItemsAt, PartialJson};
+use crate::think::ThinkFilter;
 use crate::wire::{error_message, ChatCompletion, StreamChunk, Usage};
 
 /// What a stream is asked for: one value, or the elements of `{"items": [..]}` one by one.
@@ -33,10 +34,14 @@ pub(crate) struct Session {
     pub(crate) parser: PartialJson,
     pub(crate) parser_failed: bool,
     fence: Option<FenceFilter>,
+    /// Drops a reasoning model's `<think>` block before the answer.
+    think: ThinkFilter,
     mode: Mode,
     id: String,
     model: String,
     content: String,
+    /// Thinking the server sent apart (`reasoning_content` / `reasoning` deltas).
+    thinking: String,
     refusal: String,
     tool_index: Option<u32>,
     tool_id: String,
@@ -65,10 +70,12 @@ impl Session {
             parser,
             parser_failed: false,
             fence: (mode == Mode::MdJson).then(FenceFilter::default),
+            think: ThinkFilter::default(),
             mode,
             id: String::new(),
             model: String::new(),
             content: String::new(),
+            thinking: String::new(),
             refusal: String::new(),
             tool_index: None,
             tool_id: String::new(),
@@ -181,15 +188,22 @@ impl Session {
             if let Some(r) = delta.refusal {
                 self.refusal.push_str(&r);
             }
+            for thought in [delta.reasoning_content, delta.reasoning]
+                .into_iter()
+                .flatten()
+            {
+                self.thinking.push_str(&thought);
+            }
             if let Some(text) = delta.content {
                 self.content.push_str(&text);
                 if self.mode != Mode::Tools {
+                    let answer = self.think.feed(&text);
                     match &mut self.fence {
                         Some(fence) => {
-                            let json = fence.feed(&text).into_owned();
+                            let json = fence.feed(&answer).into_owned();
                             self.parse(&json);
                         }
-                        None => self.parse(&text),
+                        None => self.parse(&answer),
                     }
                 }
             }
@@ -220,6 +234,7 @@ impl Session {
     pub(crate) fn completion(&self) -> ChatCompletion {
         let refusal = (!self.refusal.is_empty()).then(|| self.scrub(&self.refusal));
         let content = (!self.content.is_empty()).then(|| self.scrub(&self.content));
+        let thinking = (!self.thinking.is_empty()).then(|| self.scrub(&self.thinking));
         let arguments = self.scrub(&self.arguments);
         let tool_calls = if self.tool_index.is_some() {
             json!([{
@@ -241,6 +256,7 @@ impl Session {
                     "content": content,
                     "refusal": refusal,
                     "tool_calls": tool_calls,
+                    "reasoning_content": thinking,
                 },
                 "finish_reason": self.finish_reason,
             }],
