@@ -715,30 +715,39 @@ impl PartialJson {
                     self.state = State::MemberValue;
                     *i += 1;
                 }
-                State::AfterValue => {
-                    if is_ws(b) {
-                        *i += 1;
-                        continue;
+                State::AfterValue | State::Done => {
+                    if let Some(e) = self.unfit_after_value(b, base + *i) {
+                        return Err(e);
                     }
-                    let in_array = matches!(self.frames.last(), Some(Frame::Array(_)));
-                    match (b, in_array) {
-                        (b',', true) => self.state = State::ArrayNext,
-                        (b',', false) => self.state = State::ObjectNext,
-                        (b']', true) | (b'}', false) => self.close_container(),
-                        (_, true) => return Err(self.unexpected(base + *i, b, "`,` or `]`")),
-                        (_, false) => return Err(self.unexpected(base + *i, b, "`,` or `}`")),
-                    }
-                    *i += 1;
-                }
-                State::Done => {
-                    if !is_ws(b) {
-                        return Err(self.err(base + *i, PartialJsonErrorKind::TrailingCharacters));
+                    match (b, self.frames.last()) {
+                        (b',', Some(Frame::Array(_))) => self.state = State::ArrayNext,
+                        (b',', Some(Frame::Object { .. })) => self.state = State::ObjectNext,
+                        (b']' | b'}', Some(_)) => self.close_container(),
+                        _ => {} // white space
                     }
                     *i += 1;
                 }
             }
         }
         Ok(())
+    }
+
+    /// The error for `b` right after a complete value, if it cannot come there: anything but
+    /// white space at the top level; anything but white space, `,` or the container's closing
+    /// bracket inside one.
+    fn unfit_after_value(&self, b: u8, offset: usize) -> Option<PartialJsonError> {
+        if is_ws(b) {
+            return None;
+        }
+        match self.frames.last() {
+            None => Some(self.err(offset, PartialJsonErrorKind::TrailingCharacters)),
+            Some(Frame::Array(_)) => {
+                (!matches!(b, b',' | b']')).then(|| self.unexpected(offset, b, "`,` or `]`"))
+            }
+            Some(Frame::Object { .. }) => {
+                (!matches!(b, b',' | b'}')).then(|| self.unexpected(offset, b, "`,` or `}`"))
+            }
+        }
     }
 
     /// Starts the value whose first byte is `b`.
@@ -1059,7 +1068,11 @@ impl PartialJson {
                 return Err(self.unexpected(offset, b, "a digit in the exponent"))
             }
             (Num::Zero | Num::Int | Num::Frac | Num::Exp, _) => {
-                // The number ended before `b`.
+                // The number ended before `b`. If `b` cannot follow a value here, the number
+                // stays unshown: the snapshot after the error is the value before `b`.
+                if let Some(e) = self.unfit_after_value(b, offset) {
+                    return Err(e);
+                }
                 let value = self.number_value_at(offset)?;
                 self.complete_value(value);
                 return Ok(false);

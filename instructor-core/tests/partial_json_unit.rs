@@ -575,3 +575,26 @@ fn snapshot_after_an_error_is_the_value_before_it() {
     assert!(!p.is_complete());
     assert_eq!(p.snapshot(), Some(json!({})));
 }
+
+#[test]
+fn a_number_ended_by_an_offending_byte_is_not_shown() {
+    // Before `x` the number could still grow (`1` -> `12`), so it was not shown; the
+    // snapshot after the error is that value, not one with the number completed.
+    for (doc, before) in [
+        ("[1x", json!([])),
+        ("[0, 1.5e3x", json!([0])),
+        (r#"{"a": 1x"#, json!({})),
+        (r#"{"a": 1, "b": -2]"#, json!({"a": 1})),
+        ("[1}", json!([])),
+    ] {
+        let mut p = PartialJson::new();
+        assert!(p.push(doc).is_err(), "{doc}");
+        assert_eq!(p.snapshot(), Some(before), "{doc}");
+    }
+    // The error itself is what it was.
+    let mut p = PartialJson::new();
+    let e = p.push("[1x").unwrap_err();
+    assert!(e.to_string().contains("`,` or `]`"), "{e}");
+    let e = PartialJson::new().push("1x").unwrap_err();
+    assert!(e.to_string().contains("trailing"), "{e}");
+}

@@ -28,6 +28,8 @@ pub(crate) struct SseDecoder {
     buf: Vec<u8>,
     /// How much of `buf` has been searched for a line end already.
     scanned: usize,
+    /// Nothing has been decoded yet: a byte-order mark may still come first.
+    at_start: bool,
     /// The last line ended with `\r`: a `\n` right after it belongs to it.
     skip_lf: bool,
     event: String,
@@ -42,6 +44,7 @@ impl SseDecoder {
         Self {
             buf: Vec::new(),
             scanned: 0,
+            at_start: true,
             skip_lf: false,
             event: String::new(),
             data: String::new(),
@@ -58,6 +61,17 @@ impl SseDecoder {
             return Err(SseError::TooLarge);
         }
         self.buf.extend_from_slice(chunk);
+        if self.at_start {
+            // The standard: one leading U+FEFF must be ignored. Wait until it is whole.
+            const BOM: &[u8] = b"\xEF\xBB\xBF";
+            if self.buf.len() < BOM.len() && BOM.starts_with(&self.buf) {
+                return Ok(());
+            }
+            if self.buf.starts_with(BOM) {
+                self.buf.drain(..BOM.len());
+            }
+            self.at_start = false;
+        }
         let mut start = 0;
         let mut i = self.scanned;
         while i < self.buf.len() {
@@ -198,6 +212,20 @@ mod tests {
             d.push(b"data: \xff\n", &mut out),
             Err(SseError::InvalidUtf8)
         );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped_however_it_is_split() {
+        // The SSE standard: "One leading U+FEFF BYTE ORDER MARK character must be ignored
+        // if any are present." Only at the start of the stream.
+        let text = b"\xEF\xBB\xBFdata: x\n\ndata: \xEF\xBB\xBFy\n\n";
+        let want = vec![ev("", "x"), ev("", "\u{feff}y")];
+        for cut in 0..text.len() {
+            let (a, b) = text.split_at(cut);
+            assert_eq!(decode(&[a, b]), want, "cut at {cut}");
+        }
+        let one: Vec<&[u8]> = text.chunks(1).collect();
+        assert_eq!(decode(&one), want);
     }
 
     #[test]
