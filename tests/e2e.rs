@@ -129,6 +129,35 @@ async fn json_schema_mode_extracts_the_seed() {
 }
 
 #[tokio::test]
+async fn the_default_form_and_anyscales_form_both_extract_the_seed() {
+    let client = client_or_skip!("the_default_form_and_anyscales_form_both_extract_the_seed");
+    assert_eq!(client.default_mode(), Mode::JsonSchema);
+    let server = client.detect_server().await.unwrap();
+    eprintln!("E2E detect_server: {server}");
+    assert_eq!(server, instructor::Server::LlamaCpp);
+    // No `.mode()`: the client's default, the `json_schema` response format.
+    let (user, extraction) = run(
+        "default form",
+        client
+            .with_server(server)
+            .extract::<UserDetails>()
+            .system(SYSTEM)
+            .user(USER),
+    )
+    .await
+    .unwrap();
+    assert_jason(&user);
+    assert_eq!(extraction.attempts.len(), 1);
+    let (user, _) = extract_user(
+        "json_object_schema (Anyscale's form)",
+        Mode::JsonObjectSchema,
+    )
+    .await
+    .unwrap();
+    assert_jason(&user);
+}
+
+#[tokio::test]
 async fn json_schema_strict_mode_extracts_the_seed() {
     let _ = client_or_skip!("json_schema_strict_mode_extracts_the_seed");
     let (user, _) = extract_user("json_schema_strict", Mode::JsonSchemaStrict)
