@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::Error;
 use crate::hooks::{ErrorHook, Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
+use crate::prompt::Prompting;
 use crate::request::Target;
 use crate::retry::{Gate, RetryPolicy};
 use crate::server::Server;
@@ -53,6 +54,7 @@ pub(crate) struct Inner {
     pub(crate) default_model: Option<String>,
     pub(crate) default_mode: Mode,
     pub(crate) server: Server,
+    pub(crate) prompting: Prompting,
     /// Body fields written over every request's body.
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
     pub(crate) timeout: Option<Duration>,
@@ -74,6 +76,7 @@ impl fmt::Debug for Client {
             .field("default_model", &i.default_model)
             .field("default_mode", &i.default_mode)
             .field("server", &i.server)
+            .field("prompting", &i.prompting)
             .field("timeout", &i.timeout)
             .field("retry", &i.retry)
             .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
@@ -215,6 +218,11 @@ impl Client {
         &self.inner.retry
     }
 
+    /// What the system message says about the answer when a request does not choose.
+    pub fn prompting(&self) -> Prompting {
+        self.inner.prompting
+    }
+
     /// The kind of server this client sends to.
     pub fn server(&self) -> Server {
         self.inner.server
@@ -294,6 +302,7 @@ pub struct ClientBuilder {
     default_model: Option<String>,
     default_mode: Option<Mode>,
     server: Option<Server>,
+    prompting: Option<Prompting>,
     extra_body: serde_json::Map<String, serde_json::Value>,
     invalid: Option<String>,
     timeout: Option<Option<Duration>>,
@@ -350,6 +359,13 @@ impl ClientBuilder {
     /// (`tool_choice: "required"` for llama.cpp and LM Studio).
     pub fn server(mut self, server: Server) -> Self {
         self.server = Some(server);
+        self
+    }
+
+    /// What the system message says about the answer (default [`Prompting::default`]); a
+    /// request may choose otherwise with [`Extract::prompting`](crate::Extract::prompting).
+    pub fn prompting(mut self, prompting: Prompting) -> Self {
+        self.prompting = Some(prompting);
         self
     }
 
@@ -508,6 +524,7 @@ impl ClientBuilder {
                 default_model: self.default_model,
                 default_mode: self.default_mode.unwrap_or_default(),
                 server,
+                prompting: self.prompting.unwrap_or_default(),
                 extra_body: self.extra_body,
                 timeout: self.timeout.unwrap_or(Some(Duration::from_secs(600))),
                 retry: self.retry.unwrap_or_default(),

@@ -14,6 +14,7 @@ use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
 use crate::mode::{spec_for, Mode, ModeSpec};
+use crate::prompt::Prompting;
 use crate::request::{self, Delivery, Options};
 use crate::transport::{Post, Whole};
 use crate::validation::context::{DefaultContext, ValidationContext, WithContext};
@@ -44,6 +45,7 @@ impl Client {
             options: Options::default(),
             invalid: None,
             mode: None,
+            prompting: None,
             max_retries: 0,
             context: DefaultContext,
             validators: Vec::new(),
@@ -70,6 +72,7 @@ pub struct Extract<T, C = DefaultContext> {
     /// Why the request cannot be sent, found while it was built.
     pub(crate) invalid: Option<String>,
     pub(crate) mode: Option<Mode>,
+    pub(crate) prompting: Option<Prompting>,
     pub(crate) max_retries: u32,
     pub(crate) context: C,
     pub(crate) validators: Vec<Validator<T>>,
@@ -174,6 +177,13 @@ impl<T, C> Extract<T, C> {
         self
     }
 
+    /// What the system message says about the answer (overrides the client's
+    /// [`prompting`](crate::ClientBuilder::prompting)); see [`Prompting`].
+    pub fn prompting(mut self, prompting: Prompting) -> Self {
+        self.prompting = Some(prompting);
+        self
+    }
+
     /// The mode (overrides the client's default mode).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = Some(mode);
@@ -232,6 +242,7 @@ impl<T: Instructor, C> Extract<T, C> {
             options: self.options,
             invalid: self.invalid,
             mode: self.mode,
+            prompting: self.prompting,
             max_retries: self.max_retries,
             context: WithContext(context),
             validators: self.validators,
@@ -246,7 +257,8 @@ impl<T: Instructor, C> Extract<T, C> {
             return Err(Error::Config(why.clone()));
         }
         let mode = self.mode.unwrap_or(self.client.default_mode());
-        let spec = spec_for::<U>(mode);
+        let prompting = self.prompting.unwrap_or(self.client.prompting());
+        let spec = spec_for::<U>(mode, prompting);
         if let Some(why) = &spec.unsupported {
             return Err(Error::Config(why.clone()));
         }
@@ -273,6 +285,31 @@ impl<T: Instructor, C> Extract<T, C> {
     pub(crate) fn attempt_loop(&mut self, spec: &'static ModeSpec) -> AttemptLoop {
         let messages = request::prepare_messages(std::mem::take(&mut self.messages), spec);
         AttemptLoop::new(messages, spec, self.max_retries)
+    }
+
+    /// The body of the first request, as it would be sent, without sending it: see exactly
+    /// what the mode and the [`Prompting`] write (the schema, the system message, the
+    /// sampling options, extra fields). Re-asks append to the messages of this body.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, Mode, Instructor};
+    /// # fn f() -> Result<(), instructor_core::Error> {
+    /// let client = Client::openai_compatible("http://127.0.0.1:8080/v1", "")?;
+    /// let body = client
+    ///     .extract::<Vec<String>>()
+    ///     .model("m")
+    ///     .user("Name the colours in: red sky, green grass.")
+    ///     .mode(Mode::Json)
+    ///     .dry_run()?;
+    /// assert_eq!(body["response_format"]["type"], "json_object");
+    /// assert!(body["messages"][0]["content"].as_str().unwrap().contains("list of string"));
+    /// # Ok(()) }
+    /// ```
+    pub fn dry_run(mut self) -> Result<serde_json::Value, Error> {
+        let (model, spec) = self.resolve::<T>()?;
+        let run = self.attempt_loop(spec);
+        let body = self.body(&model, spec, &run, Delivery::Whole);
+        serde_json::from_slice(&body).map_err(|e| Error::Config(format!("dry_run: {e}")))
     }
 
     /// The body of the next request of `run`.

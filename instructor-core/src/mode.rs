@@ -23,6 +23,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::dialect::strict::strict_schema;
+use crate::prompt::{system_text, Prompting};
 use crate::Instructor;
 
 /// How the schema is sent and the answer read. See the [module docs](self), and
@@ -112,10 +113,11 @@ impl FromStr for Mode {
 #[derive(Debug)]
 pub(crate) struct ModeSpec {
     pub mode: Mode,
+    pub prompting: Prompting,
     pub response_format: Option<Box<RawValue>>,
     pub tools: Option<Box<RawValue>>,
     pub tool_choice: Option<Box<RawValue>>,
-    /// Text added to the system message (Json, MdJson).
+    /// Text added to the system message, per [`Prompting`].
     pub system_prompt: Option<String>,
     /// The function name (Tools) or schema name (strict).
     pub tool_name: String,
@@ -125,16 +127,22 @@ pub(crate) struct ModeSpec {
     pub schema: &'static Value,
 }
 
-/// The [`ModeSpec`] of `T` in `mode`, built on first use.
-pub(crate) fn spec_for<T: Instructor>(mode: Mode) -> &'static ModeSpec {
-    type Cache = RwLock<HashMap<(&'static str, Mode), &'static ModeSpec>>;
+/// The [`ModeSpec`] of `T` in `mode` with `prompting`, built on first use.
+pub(crate) fn spec_for<T: Instructor>(mode: Mode, prompting: Prompting) -> &'static ModeSpec {
+    type Cache = RwLock<HashMap<(&'static str, Mode, Prompting), &'static ModeSpec>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (type_name::<T>(), mode);
+    let key = (type_name::<T>(), mode, prompting);
     if let Some(spec) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return spec;
     }
-    let built = build_spec(mode, T::json_schema(), &T::schema_name(), T::description());
+    let built = build_spec(
+        mode,
+        prompting,
+        T::json_schema(),
+        &T::schema_name(),
+        T::description(),
+    );
     let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
     w.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
 }
@@ -145,6 +153,7 @@ fn root_is_object(schema: &Value) -> bool {
 
 fn build_spec(
     mode: Mode,
+    prompting: Prompting,
     schema: &'static Value,
     name: &str,
     description: Option<&str>,
@@ -196,17 +205,16 @@ fn build_spec(
         }
         Mode::Json => {
             spec.response_format = Some(json!({ "type": "json_object" }));
-            spec.system_prompt = Some(schema_prompt(schema, false));
         }
-        Mode::MdJson => {
-            spec.system_prompt = Some(schema_prompt(schema, true));
-        }
+        Mode::MdJson => {}
     }
+    spec.system_prompt = system_text(mode, prompting, schema, name);
     let raw = |v: Option<Value>| {
         v.map(|v| serde_json::value::to_raw_value(&v).expect("a JSON value always serializes"))
     };
     ModeSpec {
         mode,
+        prompting,
         response_format: raw(spec.response_format),
         tools: raw(spec.tools),
         tool_choice: raw(spec.tool_choice),
@@ -224,18 +232,6 @@ struct SpecValues {
     tool_choice: Option<Value>,
     system_prompt: Option<String>,
     unsupported: Option<String>,
-}
-
-/// The text that carries the schema in [`Mode::Json`] and [`Mode::MdJson`]. It is appended
-/// to the first system message (after a blank line), or becomes the system message.
-pub fn schema_prompt(schema: &Value, fenced: bool) -> String {
-    let mut s = String::from("Answer with a JSON object that matches this JSON Schema:\n\n");
-    s.push_str(&schema.to_string());
-    s.push_str("\n\nReturn the data itself as a JSON object, not the schema.");
-    if fenced {
-        s.push_str(" Put it in a ```json code block.");
-    }
-    s
 }
 
 /// A function or schema name the OpenAI API accepts (`^[a-zA-Z0-9_-]{1,64}$`): other

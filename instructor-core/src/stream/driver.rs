@@ -67,7 +67,7 @@ where
                 req.resolve::<Items<T>>()?
             }
         };
-        let item_spec = spec_for::<T>(spec.mode);
+        let item_spec = spec_for::<T>(spec.mode, spec.prompting);
         let run = req.attempt_loop(spec);
         Ok(Self {
             req,
