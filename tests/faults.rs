@@ -784,7 +784,6 @@ async fn tools_mode_with_invalid_arguments_is_re_asked() {
         Value::Null,
         json!("{\"name\": \"Jason\"}"),
         json!("[1, 2]"),
-        json!("{\"name\": \"Jason\", \"age\": 20} trailing"),
     ] {
         let (err, n) = tools_body(
             tool_calls_reply(tool_call("UserDetails", args.clone()), usage(1, 1)),
@@ -800,6 +799,31 @@ async fn tools_mode_with_invalid_arguments_is_re_asked() {
         );
         assert_eq!(n, 2, "{args}");
     }
+}
+
+#[tokio::test]
+async fn tools_mode_arguments_with_text_after_the_json_are_repaired_not_re_asked() {
+    let args = json!("{\"name\": \"Jason\", \"age\": 20} trailing");
+    let server = FaultServer::always(Fault::ok(&tool_calls_reply(
+        tool_call("UserDetails", args),
+        usage(1, 1),
+    )))
+    .await;
+    let (user, extraction) = client(&server)
+        .extract::<UserDetails>()
+        .user("Jason is 20")
+        .mode(Mode::Tools)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!((user.name.as_str(), user.age), ("Jason", 20));
+    assert_eq!(server.requests(), 1);
+    let repair = extraction.attempts[0].repair.as_ref().unwrap();
+    assert_eq!(repair.fixes, ["text around the JSON"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&repair.json).unwrap(),
+        json!({"name": "Jason", "age": 20})
+    );
 }
 
 #[tokio::test]

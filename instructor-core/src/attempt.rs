@@ -9,6 +9,7 @@
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
 use crate::reask::reask_messages;
+use crate::repair::Repair;
 use crate::reply::Reply;
 use crate::wire::{ChatCompletion, Message, Usage};
 
@@ -21,6 +22,8 @@ pub(crate) struct Judged<T> {
     /// The text kept as the last reply if the answer is rejected (the JSON read from the
     /// reply, or the reply itself when none was found).
     pub text: Option<String>,
+    /// The repair that made the reply parse, if it needed one.
+    pub repair: Option<Repair>,
 }
 
 /// What comes after an attempt.
@@ -99,6 +102,7 @@ impl AttemptLoop {
                     response,
                     raw,
                     error: None,
+                    repair: judged.repair,
                 });
                 return Next::Accept(value, self.extraction());
             }
@@ -121,6 +125,7 @@ impl AttemptLoop {
             response,
             raw,
             error: Some(error),
+            repair: judged.repair,
         });
         if reask {
             return Next::Reask;
@@ -144,6 +149,7 @@ impl AttemptLoop {
             response,
             raw,
             error: None,
+            repair: None,
         });
         self.extraction()
     }
@@ -195,4 +201,7 @@ pub struct Attempt {
     pub raw: String,
     /// Why the answer was rejected and re-asked; `None` for the accepted one.
     pub error: Option<AttemptError>,
+    /// Set when the reply was almost JSON and was repaired before it was parsed (a fence,
+    /// trailing commas, single quotes, ...): what was parsed and what was fixed.
+    pub repair: Option<Repair>,
 }

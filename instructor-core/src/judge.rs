@@ -9,6 +9,7 @@ use crate::error::{AttemptError, Error};
 use crate::extract::Extract;
 use crate::mode::{Mode, ModeSpec};
 use crate::parse::{parse_strict, parse_text};
+use crate::repair::{repair, Repair};
 use crate::reply::read_reply;
 use crate::validation::context::ValidationContext;
 use crate::validation::custom::ValidatorFailure;
@@ -32,37 +33,43 @@ where
         let (reply, json) = read_reply(completion, spec, usage)?;
         Ok(match json {
             Ok(text) => {
-                let outcome = self.check(&text, spec).await?;
+                let (parsed, repair) = parse_answer::<T>(&text, spec);
+                let outcome = match parsed {
+                    Ok(value) => self.validate(value).await?,
+                    Err(e) => Err(AttemptError::Parse(e)),
+                };
                 Judged {
                     reply,
                     outcome,
                     text: Some(text),
+                    repair,
                 }
             }
             Err(error) => Judged {
                 text: reply.text().map(str::to_owned),
                 reply,
                 outcome: Err(error),
+                repair: None,
             },
         })
     }
 
-    /// Parses and validates one answer. `Err` ends the extraction (a validator aborted);
-    /// `Ok(Err)` is re-asked.
+    /// Parses and validates one answer's JSON. `Err` ends the extraction (a validator
+    /// aborted); `Ok(Err)` is re-asked.
     pub(crate) async fn check(
         &self,
         text: &str,
         spec: &ModeSpec,
     ) -> Result<Result<T, AttemptError>, Error> {
-        let parsed = if spec.mode == Mode::JsonSchemaStrict {
-            parse_strict::<T>(text, spec.schema)
-        } else {
-            parse_text::<T>(text)
-        };
-        let value = match parsed {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(AttemptError::Parse(e))),
-        };
+        match parse_answer::<T>(text, spec).0 {
+            Ok(value) => self.validate(value).await,
+            Err(e) => Ok(Err(AttemptError::Parse(e))),
+        }
+    }
+
+    /// Runs every rule on a parsed value: the type's own, then the request's validators.
+    /// `Err` ends the extraction (a validator aborted); `Ok(Err)` is re-asked.
+    async fn validate(&self, value: T) -> Result<Result<T, AttemptError>, Error> {
         let mut errors = match self.context.validate(&value) {
             Ok(()) => ValidationErrors::new(),
             Err(e) => e,
@@ -82,5 +89,31 @@ where
         } else {
             Err(AttemptError::Validation(errors))
         })
+    }
+}
+
+/// Parses the JSON of an answer into `T`; when it is not JSON but almost, parses its repair.
+/// The error is that of the reply as it was, so a re-ask shows the model its own mistake.
+fn parse_answer<T: DeserializeOwned>(
+    text: &str,
+    spec: &ModeSpec,
+) -> (Result<T, ValidationErrors>, Option<Repair>) {
+    let parse = |text: &str| {
+        if spec.mode == Mode::JsonSchemaStrict {
+            parse_strict::<T>(text, spec.schema)
+        } else {
+            parse_text::<T>(text)
+        }
+    };
+    let error = match parse(text) {
+        Ok(value) => return (Ok(value), None),
+        Err(e) => e,
+    };
+    match repair(text) {
+        Some(fixed) => match parse(&fixed.json) {
+            Ok(value) => (Ok(value), Some(fixed)),
+            Err(_) => (Err(error), None),
+        },
+        None => (Err(error), None),
     }
 }

@@ -222,6 +222,7 @@ where
                         reply,
                         outcome: Err(error),
                         text: Some(session.text()),
+                        repair: None,
                     };
                     match self.run.record(judged, completion, session.raw) {
                         Next::Fail(e) => Err(e),
