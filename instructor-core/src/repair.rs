@@ -407,7 +407,7 @@ mod props {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i32>().prop_map(|n| Value::from(n)),
+            any::<i32>().prop_map(Value::from),
             "[a-zA-Z0-9 '\"\\\\/*,{}:\\[\\]é😀\n]{0,12}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 48, 5, |inner| {
