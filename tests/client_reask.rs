@@ -66,7 +66,11 @@ async fn invalid_then_valid_in_json_schema_mode() {
             { "role": "assistant", "content": bad },
             {
                 "role": "user",
-                "content": "Your answer has errors:\nname: length is lower than 1\nage: greater than 120\n\nReply with a corrected JSON object that fixes every error."
+                "content": "Your answer has 2 errors:\n\
+                    - `name` is \"\": length is lower than 1. A valid value: string, at least 1 character.\n\
+                    - `age` is 130: greater than 120. A valid value: integer, from 0 to 120.\n\
+                    \n\
+                    Reply with the whole corrected JSON: fix every error and keep the rest as it was."
             }
         ])
     );
@@ -94,7 +98,7 @@ async fn parse_errors_are_re_asked_with_their_path() {
     let feedback = bodies[1]["messages"][2]["content"].as_str().unwrap();
     assert!(
         feedback.starts_with(
-            "Your answer has errors:\nage: invalid type: string \"twenty\", expected u8"
+            "Your answer has an error:\n- `age` is \"twenty\": invalid type: string \"twenty\", expected u8"
         ),
         "{feedback}"
     );
@@ -143,7 +147,11 @@ async fn tools_mode_answers_the_tool_call_with_the_errors() {
             {
                 "role": "tool",
                 "tool_call_id": "call_abc",
-                "content": "The arguments have errors:\nage: greater than 120\n\nCall `UserDetails` again with corrected arguments that fix every error."
+                "content": "Your answer has an error:\n\
+                    - `age` is 200: greater than 120. A valid value: integer, from 0 to 120.\n\
+                    \n\
+                    Call `UserDetails` again with the whole corrected arguments: fix every error \
+                    and keep the rest as it was."
             }
         ])
     );
@@ -338,7 +346,7 @@ async fn async_validators_are_re_asked() {
     let bodies = bodies(&server).await;
     assert_eq!(
         bodies[1]["messages"][2]["content"],
-        "Your answer has errors:\n(root): `Jason` is not a full name\n\nReply with a corrected JSON object that fixes every error."
+        "Your answer has an error:\n- The answer: `Jason` is not a full name.\n\nReply with the whole corrected JSON: fix every error and keep the rest as it was."
     );
 }
 
@@ -392,7 +400,7 @@ async fn validation_context_is_passed_to_the_rules() {
     assert!(bodies[1]["messages"][2]["content"]
         .as_str()
         .unwrap()
-        .contains("value: must be at most 10"));
+        .contains("- `value` is 50: must be at most 10."));
 }
 
 #[tokio::test]
@@ -446,7 +454,7 @@ async fn llm_validator_asks_a_model_and_re_asks_with_its_reason() {
     assert!(asked.contains("\"Jason\""));
     assert_eq!(
         bodies[2]["messages"][2]["content"],
-        "Your answer has errors:\n(root): the name must be in capitals\n\nReply with a corrected JSON object that fixes every error."
+        "Your answer has an error:\n- The answer: the name must be in capitals.\n\nReply with the whole corrected JSON: fix every error and keep the rest as it was."
     );
 }
 
@@ -487,7 +495,7 @@ async fn derived_types_are_re_asked_with_serde_paths() {
     let bodies = bodies(&server).await;
     let feedback = bodies[1]["messages"][2]["content"].as_str().unwrap();
     assert!(
-        feedback.starts_with("Your answer has errors:\nlineItems[1].unitCount: "),
+        feedback.starts_with("Your answer has an error:\n- `lineItems[1].unitCount` is "),
         "{feedback}"
     );
     assert_eq!(

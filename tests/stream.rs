@@ -432,9 +432,12 @@ async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over(
     assert_eq!(messages[1]["role"], "assistant");
     assert_eq!(messages[1]["content"], bad);
     let feedback = messages[2]["content"].as_str().unwrap();
-    assert!(feedback.contains("score: greater than 100"), "{feedback}");
     assert!(
-        feedback.contains("title: length is lower than 1"),
+        feedback.contains("- `score` is 101: greater than 100."),
+        "{feedback}"
+    );
+    assert!(
+        feedback.contains("- `title` is \"\": length is lower than 1."),
         "{feedback}"
     );
 }

@@ -8,7 +8,7 @@
 
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
-use crate::reask::reask_messages;
+use crate::reask::{reask_messages, Context};
 use crate::repair::Repair;
 use crate::reply::Reply;
 use crate::wire::{ChatCompletion, Message, Usage};
@@ -50,6 +50,8 @@ pub(crate) struct AttemptLoop {
     last_reply: Option<String>,
     /// The function the model must call, in [`Mode::Tools`]: re-asks answer that call.
     tool: Option<&'static str>,
+    /// The type's schema, for telling the model what a valid value looks like.
+    schema: &'static serde_json::Value,
 }
 
 impl AttemptLoop {
@@ -63,6 +65,7 @@ impl AttemptLoop {
             attempts: Vec::new(),
             last_reply: None,
             tool: (spec.mode == Mode::Tools).then_some(spec.tool_name.as_str()),
+            schema: spec.schema,
         }
     }
 
@@ -109,17 +112,22 @@ impl AttemptLoop {
             Err(error) => error,
         };
         tracing::debug!(attempt = self.started, error = %error, "answer rejected");
-        if judged.text.is_some() {
-            self.last_reply = judged.text;
-        }
         let reask = self.started < self.total;
         if reask {
-            self.messages.extend(reask_messages(
-                &judged.reply,
-                &error,
-                self.tool,
-                self.started,
-            ));
+            let cx = Context {
+                tool: self.tool,
+                schema: self.schema,
+                answer: judged
+                    .repair
+                    .as_ref()
+                    .map(|r| r.json.as_str())
+                    .or(judged.text.as_deref()),
+            };
+            self.messages
+                .extend(reask_messages(&judged.reply, &error, &cx, self.started));
+        }
+        if judged.text.is_some() {
+            self.last_reply = judged.text;
         }
         self.attempts.push(Attempt {
             response,

@@ -236,6 +236,17 @@ fn type_phrase(schema: &Value, defs: Option<&Map<String, Value>>) -> String {
     parts.join(" or ")
 }
 
+/// A value of `schema` in words: its type, then its rules (`integer, from 0 to 150`).
+pub(crate) fn describe(schema: &Value, defs: Option<&Map<String, Value>>) -> String {
+    let mut text = type_phrase(schema, defs);
+    let rules = rules(schema);
+    if !rules.is_empty() {
+        text.push_str(", ");
+        text.push_str(&rules.join(", "));
+    }
+    text
+}
+
 /// The rules a value must follow, in words.
 fn rules(schema: &Value) -> Vec<String> {
     let mut out = Vec::new();

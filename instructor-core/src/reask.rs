@@ -4,29 +4,198 @@
 //! and each re-ask appends to that copy.
 //!
 //! - JSON modes: the model's own reply as an `assistant` message, then a `user` message
-//!   listing every error as `path: message` and asking for a corrected JSON object.
+//!   listing every error with its path, the value that broke the rule, the rule, and what a
+//!   valid value looks like (from the schema), and asking for the corrected JSON.
 //! - [`Mode::Tools`](crate::Mode::Tools): the model's tool call as an `assistant` message,
 //!   then a `tool` message answering that call with the errors.
 
+use serde_json::Value;
+
 use crate::error::AttemptError;
+use crate::prompt::describe;
 use crate::reply::Reply;
+use crate::validation::ValidationError;
 use crate::wire::Message;
 
-/// The feedback text for `error`. `tool` is the function name in tools mode.
-pub(crate) fn feedback(error: &AttemptError, tool: Option<&str>) -> String {
-    match (error, tool) {
-        (AttemptError::Parse(e) | AttemptError::Validation(e), None) => format!(
-            "Your answer has errors:\n{e}\n\nReply with a corrected JSON object that fixes every error."
-        ),
-        (AttemptError::Parse(e) | AttemptError::Validation(e), Some(tool)) => format!(
-            "The arguments have errors:\n{e}\n\nCall `{tool}` again with corrected arguments that fix every error."
-        ),
-        (AttemptError::NoToolCall { tool, .. }, _) => {
+/// What a re-ask can tell the model besides the errors: where the answer's values are, and
+/// what the schema says a valid one looks like.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// The function name, in tools mode.
+    pub tool: Option<&'a str>,
+    /// The type's schema (the original one, whatever the mode sent).
+    pub schema: &'a Value,
+    /// The JSON the model answered, when there was some.
+    pub answer: Option<&'a str>,
+}
+
+/// The feedback text for `error`: each error with its JSON path, the value that broke the
+/// rule, the rule, and what a valid value looks like.
+pub(crate) fn feedback(error: &AttemptError, cx: &Context<'_>) -> String {
+    match error {
+        AttemptError::Parse(e) | AttemptError::Validation(e) => {
+            let answer = cx
+                .answer
+                .and_then(|a| serde_json::from_str::<Value>(a).ok());
+            let mut text = match e.len() {
+                1 => "Your answer has an error:\n".to_owned(),
+                n => format!("Your answer has {n} errors:\n"),
+            };
+            for err in e.iter() {
+                text.push_str(&line(err, answer.as_ref(), cx.schema));
+                text.push('\n');
+            }
+            text.push('\n');
+            text.push_str(&match cx.tool {
+                None => "Reply with the whole corrected JSON: fix every error and keep the \
+                         rest as it was."
+                    .to_owned(),
+                Some(tool) => format!(
+                    "Call `{tool}` again with the whole corrected arguments: fix every error \
+                     and keep the rest as it was."
+                ),
+            });
+            text
+        }
+        AttemptError::NoToolCall { tool, .. } => {
             format!("You did not call `{tool}`. Call it now, with the answer as its arguments.")
         }
-        (AttemptError::EmptyContent, _) => {
+        AttemptError::EmptyContent => {
             "Your answer was empty. Reply with a JSON object that matches the schema.".to_owned()
         }
+    }
+}
+
+/// `- \`path\` is VALUE: MESSAGE. A valid value: EXPECTED.`
+fn line(err: &ValidationError, answer: Option<&Value>, schema: &Value) -> String {
+    let message = err.message().trim_end_matches('.');
+    // serde names a missing field in its message, at the path of the object that lacks it.
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        let path = join(err.path(), field);
+        let expected = expected_at(schema, &path)
+            .map(|e| format!(" A valid value: {e}."))
+            .unwrap_or_default();
+        return format!("- `{path}` is missing.{expected}");
+    }
+    let place = if err.path().is_empty() {
+        "The answer".to_owned()
+    } else {
+        format!("`{}`", err.path())
+    };
+    // The whole answer is in the conversation already: only a part is quoted.
+    if err.path().is_empty() {
+        return format!("- {place}: {message}.");
+    }
+    let value = answer
+        .and_then(|a| value_at(a, err.path()))
+        .map(|v| format!(" is {}", shorten(&v.to_string())))
+        .unwrap_or_default();
+    let expected = expected_at(schema, err.path())
+        .map(|e| format!(" A valid value: {e}."))
+        .unwrap_or_default();
+    format!("- {place}{value}: {message}.{expected}")
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// One step of a path as [`JsonPath`](crate::JsonPath) writes it.
+#[derive(Debug, PartialEq)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `lineItems[1].unitCount` -> `Key(lineItems), Index(1), Key(unitCount)`; `None` when the
+/// path cannot be read back (a key with `.` or `[` in it).
+fn steps(path: &str) -> Option<Vec<Step<'_>>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Step::Key(key));
+        }
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            out.push(Step::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    steps(path)?.iter().try_fold(value, |v, step| match step {
+        Step::Key(k) => v.get(*k),
+        Step::Index(i) => v.get(*i),
+    })
+}
+
+/// What the schema says a valid value at `path` is, in words.
+fn expected_at(schema: &Value, path: &str) -> Option<String> {
+    let defs = schema.get("$defs").and_then(Value::as_object);
+    let resolve = |s: &'_ Value| -> Option<Value> { Some(resolve_ref(s, schema)?.clone()) };
+    let mut at = resolve(schema)?;
+    for step in steps(path)? {
+        at = object_or_array(&at, schema);
+        let next = match step {
+            Step::Key(k) => at
+                .get("properties")
+                .and_then(|p| p.get(k))
+                .or_else(|| at.get("additionalProperties").filter(|a| a.is_object()))?,
+            Step::Index(i) => at
+                .get("prefixItems")
+                .and_then(|p| p.get(i))
+                .or_else(|| at.get("items").filter(|a| a.is_object()))?,
+        };
+        at = resolve(next)?;
+    }
+    Some(describe(&at, defs))
+}
+
+fn resolve_ref<'s>(s: &'s Value, root: &'s Value) -> Option<&'s Value> {
+    let mut s = s;
+    for _ in 0..16 {
+        match s.get("$ref").and_then(Value::as_str) {
+            Some(r) => s = root.get("$defs")?.get(r.strip_prefix("#/$defs/")?)?,
+            None => return Some(s),
+        }
+    }
+    None
+}
+
+/// The branch of a nullable `anyOf` that can hold fields or items.
+fn object_or_array(s: &Value, root: &Value) -> Value {
+    match s.get("anyOf").and_then(Value::as_array) {
+        Some(branches) => branches
+            .iter()
+            .filter_map(|b| resolve_ref(b, root))
+            .find(|b| b.get("properties").is_some() || b.get("items").is_some())
+            .cloned()
+            .unwrap_or_else(|| s.clone()),
+        None => s.clone(),
     }
 }
 
@@ -35,7 +204,7 @@ pub(crate) fn feedback(error: &AttemptError, tool: Option<&str>) -> String {
 pub(crate) fn reask_messages(
     reply: &Reply,
     error: &AttemptError,
-    tool: Option<&str>,
+    cx: &Context<'_>,
     attempt: u32,
 ) -> Vec<Message> {
     match reply {
@@ -47,7 +216,7 @@ pub(crate) fn reask_messages(
             let id = call.id.clone();
             vec![
                 Message::assistant_tool_calls(vec![call]),
-                Message::tool(id, feedback(error, tool)),
+                Message::tool(id, feedback(error, cx)),
             ]
         }
         Reply::Text(content) => {
@@ -56,11 +225,14 @@ pub(crate) fn reask_messages(
                 out.push(Message::assistant(c));
             }
             // A tools-mode reply without a tool call is answered as text.
-            let tool = match error {
-                AttemptError::NoToolCall { .. } => tool,
-                _ => None,
+            let cx = Context {
+                tool: match error {
+                    AttemptError::NoToolCall { .. } => cx.tool,
+                    _ => None,
+                },
+                ..*cx
             };
-            out.push(Message::user(feedback(error, tool)));
+            out.push(Message::user(feedback(error, &cx)));
             out
         }
     }
@@ -71,32 +243,107 @@ mod tests {
     use super::*;
     use crate::validation::ValidationErrors;
     use crate::wire::{FunctionCall, Role, ToolCall};
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "name": { "type": "string", "minLength": 1 },
+                "age": { "type": "integer", "minimum": 0, "maximum": 150 },
+                "lineItems": { "type": "array", "items": { "$ref": "#/$defs/Line" } }
+            },
+            "required": ["name", "age"],
+            "$defs": {
+                "Line": {
+                    "type": "object",
+                    "properties": { "unitCount": { "type": "integer", "minimum": 1 } },
+                    "required": ["unitCount"]
+                }
+            }
+        })
+    }
 
     fn errs() -> ValidationErrors {
         let mut e = ValidationErrors::new();
         e.add("age", "must be at most 150");
+        e.add("lineItems[1].unitCount", "lower than 1");
         e.add("", "names must differ");
         e
     }
 
+    const ANSWER: &str =
+        r#"{"name": "Jason", "age": 200, "lineItems": [{"unitCount": 2}, {"unitCount": 0}]}"#;
+
+    fn cx<'a>(schema: &'a Value, tool: Option<&'a str>) -> Context<'a> {
+        Context {
+            tool,
+            schema,
+            answer: Some(ANSWER),
+        }
+    }
+
     #[test]
-    fn json_mode_reask() {
+    fn json_mode_reask_names_path_value_rule_and_what_is_valid() {
+        let s = schema();
         let m = reask_messages(
-            &Reply::Text(Some("{\"age\": 200}".into())),
+            &Reply::Text(Some(ANSWER.into())),
             &AttemptError::Validation(errs()),
-            None,
+            &cx(&s, None),
             1,
         );
         assert_eq!(m.len(), 2);
-        assert_eq!(m[0], Message::assistant("{\"age\": 200}"));
+        assert_eq!(m[0], Message::assistant(ANSWER));
         assert_eq!(
             m[1].content.as_deref(),
-            Some("Your answer has errors:\nage: must be at most 150\n(root): names must differ\n\nReply with a corrected JSON object that fixes every error.")
+            Some(
+                "Your answer has 3 errors:\n\
+                 - `age` is 200: must be at most 150. A valid value: integer, from 0 to 150.\n\
+                 - `lineItems[1].unitCount` is 0: lower than 1. A valid value: integer, at least 1.\n\
+                 - The answer: names must differ.\n\
+                 \n\
+                 Reply with the whole corrected JSON: fix every error and keep the rest as it was."
+            )
         );
     }
 
     #[test]
+    fn a_missing_field_is_named_with_what_it_should_be() {
+        let s = schema();
+        let mut e = ValidationErrors::new();
+        e.add("", "missing field `age` at line 1 column 17");
+        let text = feedback(&AttemptError::Parse(e), &cx(&s, None));
+        assert!(
+            text.starts_with(
+                "Your answer has an error:\n- `age` is missing. A valid value: integer, from 0 to 150.\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn paths_read_back() {
+        assert_eq!(
+            steps("lineItems[1].unitCount[0][12]"),
+            Some(vec![
+                Step::Key("lineItems"),
+                Step::Index(1),
+                Step::Key("unitCount"),
+                Step::Index(0),
+                Step::Index(12)
+            ])
+        );
+        assert_eq!(steps(""), Some(vec![]));
+        assert_eq!(steps("a[x]"), None);
+        let answer: Value = serde_json::from_str(ANSWER).unwrap();
+        assert_eq!(value_at(&answer, "lineItems[1].unitCount"), Some(&json!(0)));
+        assert_eq!(value_at(&answer, "nope"), None);
+        assert_eq!(expected_at(&schema(), "nope"), None);
+    }
+
+    #[test]
     fn tool_mode_reask_answers_the_call() {
+        let s = schema();
         let call = ToolCall {
             id: String::new(),
             kind: "function".into(),
@@ -108,35 +355,39 @@ mod tests {
         let m = reask_messages(
             &Reply::Tool(call),
             &AttemptError::Parse(errs()),
-            Some("U"),
+            &cx(&s, Some("U")),
             3,
         );
         assert_eq!(m[0].tool_calls[0].id, "call_3");
         assert_eq!(m[1].role, Role::Tool);
         assert_eq!(m[1].tool_call_id.as_deref(), Some("call_3"));
-        assert!(m[1]
-            .content
-            .as_deref()
-            .unwrap()
-            .ends_with("Call `U` again with corrected arguments that fix every error."));
+        assert!(m[1].content.as_deref().unwrap().ends_with(
+            "Call `U` again with the whole corrected arguments: fix every error and keep the rest as it was."
+        ));
     }
 
     #[test]
     fn missing_tool_call_and_empty_reply() {
+        let s = schema();
         let m = reask_messages(
             &Reply::Text(Some("Jason is 20".into())),
             &AttemptError::NoToolCall {
                 tool: "U".into(),
                 content: None,
             },
-            Some("U"),
+            &cx(&s, Some("U")),
             1,
         );
         assert_eq!(
             m[1].content.as_deref(),
             Some("You did not call `U`. Call it now, with the answer as its arguments.")
         );
-        let m = reask_messages(&Reply::Text(None), &AttemptError::EmptyContent, None, 1);
+        let m = reask_messages(
+            &Reply::Text(None),
+            &AttemptError::EmptyContent,
+            &cx(&s, None),
+            1,
+        );
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].role, Role::User);
     }
