@@ -1,0 +1,544 @@
+//! A fault-injecting OpenAI-compatible server for the reliability tests: a small HTTP/1.1
+//! server on 127.0.0.1 over raw tokio sockets, so it can do what a well-behaved server
+//! (wiremock) cannot: close the connection before the headers, send half a body and reset,
+//! stall, stream a 100 MB body without allocating it, send bytes that are not UTF-8.
+//!
+//! Every request is answered by a handler `Fn(&Request, n) -> Fault` (`n`: the request's
+//! 0-based number on this server). The server counts requests, connections, connections the
+//! client closed, and body bytes written, so tests assert what the client did, not how long
+//! it took.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::replies::{content_reply, usage};
+use crate::support::sse::Sse;
+use crate::support::types::JASON;
+
+/// How long a stalling connection waits for the client to go away before it gives up by
+/// itself (so a test that forgets a timeout still ends).
+pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+
+/// One request as the server read it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The text of the first `user` message.
+    pub fn first_user(&self) -> String {
+        self.json()["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["role"] == "user"))
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The extraction attempt this request belongs to: 1 + the re-asks already made (each
+    /// re-ask adds one `assistant` message, or one `tool` message in tools mode).
+    pub fn attempt(&self) -> usize {
+        let j = self.json();
+        let msgs = j["messages"].as_array().cloned().unwrap_or_default();
+        let tool = msgs.iter().filter(|m| m["role"] == "tool").count();
+        let feedback = msgs
+            .iter()
+            .filter(|m| m["role"] == "user")
+            .count()
+            .saturating_sub(1);
+        1 + tool.max(feedback)
+    }
+
+    /// Whether the body asks for a stream.
+    pub fn streaming(&self) -> bool {
+        self.json()["stream"] == true
+    }
+}
+
+/// What the server does with one request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// A complete response with `Content-Length`; the connection stays open.
+    Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Reads the request and closes the connection without a byte of response.
+    CloseBeforeHeaders,
+    /// Status line and headers (with the full `Content-Length`), half the body, then a TCP
+    /// reset.
+    HalfBodyThenReset { status: u16, body: Vec<u8> },
+    /// Never answers; waits for the client to close (or [`STALL_LIMIT`]).
+    StallBeforeHeaders,
+    /// Headers and half the body, then waits for the client to close.
+    StallMidBody { body: Vec<u8> },
+    /// A 200 whose body is `len` bytes of a JSON-looking prefix and spaces, written in 64 KiB
+    /// pieces from one static buffer (never allocated whole). With `content_length` the size
+    /// is announced; without it the body is chunked.
+    Huge { len: u64, content_length: bool },
+    /// These exact bytes, then close (malformed HTTP).
+    Raw(Vec<u8>),
+    /// A `text/event-stream` response: each event's bytes written and flushed in order (the
+    /// caller writes the `data: ...\n\n` framing), then, per `end`, finish or stall or reset.
+    Sse { events: Vec<Vec<u8>>, end: SseEnd },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SseEnd {
+    /// Terminate the chunked body cleanly.
+    Finish,
+    /// Keep the connection open without another byte.
+    Stall,
+    /// Reset the connection.
+    Reset,
+}
+
+impl Fault {
+    pub fn json(status: u16, body: &Value) -> Self {
+        Fault::Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(body).unwrap(),
+        }
+    }
+
+    pub fn ok(body: &Value) -> Self {
+        Self::json(200, body)
+    }
+
+    pub fn bytes(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Fault::Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn status(status: u16) -> Self {
+        Self::json(
+            status,
+            &json!({ "error": { "message": format!("injected {status}"), "type": "server_error" } }),
+        )
+    }
+
+    /// A finished event stream of `sse`'s events.
+    pub fn sse(sse: Sse) -> Self {
+        Self::sse_ending(sse, SseEnd::Finish)
+    }
+
+    pub fn sse_ending(sse: Sse, end: SseEnd) -> Self {
+        Fault::Sse {
+            events: sse.events(),
+            end,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let Fault::Reply { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+}
+
+type Handler = dyn Fn(&Request, usize) -> Fault + Send + Sync;
+
+#[derive(Default)]
+pub struct Stats {
+    pub requests: AtomicUsize,
+    pub connections: AtomicUsize,
+    /// Connections on which the client went away first (EOF or reset seen while the
+    /// server stalled or wrote).
+    pub closed_by_client: AtomicUsize,
+    /// Connections whose task has ended, for whatever reason.
+    pub finished: AtomicUsize,
+    pub body_bytes_written: AtomicU64,
+}
+
+pub struct FaultServer {
+    pub addr: std::net::SocketAddr,
+    pub stats: Arc<Stats>,
+    pub log: Arc<Mutex<Vec<Request>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl FaultServer {
+    /// Starts a server on 127.0.0.1 answering with `handler`.
+    pub async fn start(handler: impl Fn(&Request, usize) -> Fault + Send + Sync + 'static) -> Self {
+        Self::start_with(handler, true).await
+    }
+
+    /// Like [`start`](Self::start); `keep_log: false` does not keep the requests (load test).
+    pub async fn start_with(
+        handler: impl Fn(&Request, usize) -> Fault + Send + Sync + 'static,
+        keep_log: bool,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stats = Arc::new(Stats::default());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let (s, l) = (stats.clone(), log.clone());
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                s.connections.fetch_add(1, Ordering::SeqCst);
+                let (s, l, h) = (s.clone(), l.clone(), handler.clone());
+                tokio::spawn(async move {
+                    serve(stream, &s, &l, &*h, keep_log).await;
+                    s.finished.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        FaultServer {
+            addr,
+            stats,
+            log,
+            accept,
+        }
+    }
+
+    /// Answers the n-th request with `script[n]`, and every later one with `then`.
+    pub async fn script(script: Vec<Fault>, then: Fault) -> Self {
+        Self::start(move |_, n| script.get(n).cloned().unwrap_or_else(|| then.clone())).await
+    }
+
+    /// Answers every request with `fault`.
+    pub async fn always(fault: Fault) -> Self {
+        Self::start(move |_, _| fault.clone()).await
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn requests(&self) -> usize {
+        self.stats.requests.load(Ordering::SeqCst)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.stats.connections.load(Ordering::SeqCst)
+    }
+
+    pub fn closed_by_client(&self) -> usize {
+        self.stats.closed_by_client.load(Ordering::SeqCst)
+    }
+
+    pub fn finished(&self) -> usize {
+        self.stats.finished.load(Ordering::SeqCst)
+    }
+
+    pub fn body_bytes_written(&self) -> u64 {
+        self.stats.body_bytes_written.load(Ordering::SeqCst)
+    }
+
+    /// Waits (a bounded number of short sleeps) until `f` holds; returns whether it did.
+    pub async fn eventually(&self, f: impl Fn(&Self) -> bool) -> bool {
+        for _ in 0..1000 {
+            if f(self) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        f(self)
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    stats: &Stats,
+    log: &Mutex<Vec<Request>>,
+    handler: &Handler,
+    keep_log: bool,
+) {
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::with_capacity(8192);
+    loop {
+        let req = match read_request(&mut stream, &mut buf).await {
+            Some(r) => r,
+            None => return,
+        };
+        let n = stats.requests.fetch_add(1, Ordering::SeqCst);
+        let fault = handler(&req, n);
+        if keep_log {
+            log.lock().unwrap().push(req);
+        }
+        match fault {
+            Fault::Reply {
+                status,
+                headers,
+                body,
+            } => {
+                let head = head(status, &headers, Some(body.len() as u64));
+                if write(&mut stream, &head).await.is_err()
+                    || write(&mut stream, &body).await.is_err()
+                {
+                    stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+                stats
+                    .body_bytes_written
+                    .fetch_add(body.len() as u64, Ordering::SeqCst);
+            }
+            Fault::CloseBeforeHeaders => return,
+            Fault::HalfBodyThenReset { status, body } => {
+                let head = head(status, &json_ct(), Some(body.len() as u64));
+                let half = &body[..body.len() / 2];
+                let _ = write(&mut stream, &head).await;
+                let _ = write(&mut stream, half).await;
+                stats
+                    .body_bytes_written
+                    .fetch_add(half.len() as u64, Ordering::SeqCst);
+                reset(stream);
+                return;
+            }
+            Fault::StallBeforeHeaders => {
+                wait_for_close(&mut stream, stats).await;
+                return;
+            }
+            Fault::StallMidBody { body } => {
+                let head = head(200, &json_ct(), Some(body.len() as u64));
+                let half = &body[..body.len() / 2];
+                if write(&mut stream, &head).await.is_ok() && write(&mut stream, half).await.is_ok()
+                {
+                    stats
+                        .body_bytes_written
+                        .fetch_add(half.len() as u64, Ordering::SeqCst);
+                    wait_for_close(&mut stream, stats).await;
+                } else {
+                    stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+                }
+                return;
+            }
+            Fault::Huge {
+                len,
+                content_length,
+            } => {
+                if !huge(&mut stream, stats, len, content_length).await {
+                    stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+            }
+            Fault::Raw(bytes) => {
+                let _ = write(&mut stream, &bytes).await;
+                return;
+            }
+            Fault::Sse { events, end } => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                            cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+                if write(&mut stream, head.as_bytes()).await.is_err() {
+                    stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+                for e in events.iter().filter(|e| !e.is_empty()) {
+                    let mut chunk = format!("{:x}\r\n", e.len()).into_bytes();
+                    chunk.extend_from_slice(e);
+                    chunk.extend_from_slice(b"\r\n");
+                    if write(&mut stream, &chunk).await.is_err() {
+                        stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                    stats
+                        .body_bytes_written
+                        .fetch_add(e.len() as u64, Ordering::SeqCst);
+                }
+                match end {
+                    SseEnd::Finish => {
+                        if write(&mut stream, b"0\r\n\r\n").await.is_err() {
+                            return;
+                        }
+                    }
+                    SseEnd::Stall => {
+                        wait_for_close(&mut stream, stats).await;
+                        return;
+                    }
+                    SseEnd::Reset => {
+                        reset(stream);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn json_ct() -> Vec<(String, String)> {
+    vec![("content-type".into(), "application/json".into())]
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+fn head(status: u16, headers: &[(String, String)], len: Option<u64>) -> Vec<u8> {
+    let mut h = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (n, v) in headers {
+        h.push_str(&format!("{n}: {v}\r\n"));
+    }
+    match len {
+        Some(n) => h.push_str(&format!("content-length: {n}\r\n")),
+        None => h.push_str("transfer-encoding: chunked\r\n"),
+    }
+    h.push_str("\r\n");
+    h.into_bytes()
+}
+
+async fn write(stream: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+#[allow(deprecated)]
+fn reset(stream: TcpStream) {
+    // SO_LINGER 0: closing sends RST instead of FIN (and does not block).
+    let _ = stream.set_linger(Some(Duration::ZERO));
+    drop(stream);
+}
+
+async fn wait_for_close(stream: &mut TcpStream, stats: &Stats) {
+    let mut tmp = [0u8; 1024];
+    let closed = tokio::time::timeout(STALL_LIMIT, async {
+        loop {
+            match stream.read(&mut tmp).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    if closed.is_ok() {
+        stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+static SPACES: [u8; 64 * 1024] = [b' '; 64 * 1024];
+
+/// Writes a 200 with a `len`-byte body; false when the client went away first.
+async fn huge(stream: &mut TcpStream, stats: &Stats, len: u64, content_length: bool) -> bool {
+    let head = head(200, &json_ct(), content_length.then_some(len));
+    if write(stream, &head).await.is_err() {
+        return false;
+    }
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(SPACES.len() as u64) as usize;
+        let piece = &SPACES[..n];
+        let ok = if content_length {
+            stream.write_all(piece).await.is_ok()
+        } else {
+            let mut c = format!("{n:x}\r\n").into_bytes();
+            c.extend_from_slice(piece);
+            c.extend_from_slice(b"\r\n");
+            stream.write_all(&c).await.is_ok()
+        };
+        if !ok {
+            return false;
+        }
+        stats
+            .body_bytes_written
+            .fetch_add(n as u64, Ordering::SeqCst);
+        left -= n as u64;
+    }
+    if !content_length && stream.write_all(b"0\r\n\r\n").await.is_err() {
+        return false;
+    }
+    stream.flush().await.is_ok()
+}
+
+/// Reads one request (headers, then a `Content-Length` body); `None` when the client closed
+/// the connection or sent something unreadable.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
+    let mut tmp = [0u8; 16 * 1024];
+    let header_end = loop {
+        if let Some(p) = find(buf, b"\r\n\r\n") {
+            break p;
+        }
+        if buf.len() > 1 << 20 {
+            return None;
+        }
+        let n = stream.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let text = String::from_utf8_lossy(&buf[..header_end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let start = header_end + 4;
+    while buf.len() < start + len {
+        let n = stream.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    let body = buf[start..start + len].to_vec();
+    buf.drain(..start + len);
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The usual good answer (Jason, 20).
+pub fn ok_reply() -> Fault {
+    Fault::ok(&content_reply(JASON, usage(10, 5)))
+}
