@@ -1,12 +1,12 @@
 //! Each mode sends exactly the documented body and reads the answer from the right place.
 
-mod client_support;
-
-use client_support::*;
-use instructor::{Error, Mode};
+use instructor::{Error, Instructor, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::mock::bodies;
+use crate::support::*;
 
 const SYSTEM: &str = "You are a world class extractor";
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
@@ -24,15 +24,24 @@ async fn serve(reply: Value) -> MockServer {
     server
 }
 
-fn jason() -> UserDetails {
-    UserDetails {
-        name: "Jason".into(),
-        age: 20,
-        nickname: None,
-    }
+/// The type's schema as the body carries it, in the derive's key order (the prompt modes
+/// embed it as text).
+fn user_schema() -> Value {
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {
+            "name": { "type": "string", "minLength": 1 },
+            "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+            "nickname": { "type": ["string", "null"] }
+        },
+        "required": ["name", "age"],
+        "title": "UserDetails",
+        "description": "A person mentioned in the text."
+    });
+    assert_eq!(*UserDetails::json_schema(), schema);
+    schema
 }
-
-const JASON: &str = r#"{"name": "Jason", "age": 20}"#;
 
 #[tokio::test]
 async fn json_schema_mode_body() {
@@ -250,9 +259,7 @@ async fn md_json_mode_reads_the_first_balanced_object() {
 #[tokio::test]
 async fn client_default_mode_and_model_apply() {
     let server = serve(content_reply(JASON, usage(1, 1))).await;
-    let client = instructor::Client::builder()
-        .base_url(base(&server))
-        .api_key(KEY)
+    let client = builder(&server)
         .default_model("from-client")
         .default_mode(Mode::Json)
         .build()
@@ -293,7 +300,7 @@ async fn non_object_roots_work_in_json_schema_mode() {
 #[tokio::test]
 async fn missing_model_is_a_config_error() {
     let server = MockServer::start().await;
-    let client = instructor::Client::openai_compatible(base(&server), KEY).unwrap();
+    let client = instructor::Client::openai_compatible(server.base(), KEY).unwrap();
     let err = client
         .extract::<UserDetails>()
         .user(USER)

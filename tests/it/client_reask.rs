@@ -1,26 +1,18 @@
 //! Re-asking: invalid answers are sent back with their errors, per mode; usage is summed.
 
-mod client_support;
-
-use client_support::*;
 use instructor::{llm_validator, AttemptError, Error, Mode};
 use serde_json::{json, Value};
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::mock::{answer_in_order, bodies, count, json_ok};
+use crate::support::*;
 
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
 
 /// Mounts replies answered in order, one request each.
 async fn serve_in_order(server: &MockServer, replies: Vec<Value>) {
-    for reply in replies {
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(reply))
-            .up_to_n_times(1)
-            .expect(1)
-            .mount(server)
-            .await;
-    }
+    answer_in_order(server, replies.into_iter().map(json_ok).collect()).await;
 }
 
 #[tokio::test]
@@ -66,7 +58,7 @@ async fn invalid_then_valid_in_json_schema_mode() {
             { "role": "assistant", "content": bad },
             {
                 "role": "user",
-                "content": "Your answer has errors:\nname: length is lower than 1\nage: greater than 120\n\nReply with a corrected JSON object that fixes every error."
+                "content": "Your answer has errors:\nage: greater than 120\nname: length is lower than 1\n\nReply with a corrected JSON object that fixes every error."
             }
         ])
     );
@@ -216,7 +208,7 @@ async fn default_is_one_attempt_without_re_ask() {
         matches!(err, Error::RetriesExhausted { attempts: 1, .. }),
         "{err:?}"
     );
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(count(&server).await, 1);
 }
 
 fn text_only(content: &str) -> Value {
@@ -366,7 +358,7 @@ async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
         matches!(err, Error::Config(ref m) if m.contains("lookup")),
         "{err:?}"
     );
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(count(&server).await, 1);
 }
 
 #[tokio::test]

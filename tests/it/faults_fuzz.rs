@@ -8,19 +8,19 @@
 //! is not a completion is never re-asked; a content problem is always re-asked).
 //!
 //! Cases per property: `FAULTS_FUZZ_CASES` (default 128), e.g.
-//! `FAULTS_FUZZ_CASES=20000 cargo test --release --test faults_fuzz -- --nocapture`.
-
-mod fault_support;
+//! `FAULTS_FUZZ_CASES=20000 cargo test --release --test it faults_fuzz -- --nocapture`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use fault_support::*;
 use instructor::parse::extract_json;
 use instructor::{AttemptError, ChatCompletion, Client, Error, Mode};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
+
+use crate::support::servers::fault::{Fault, FaultServer};
+use crate::support::*;
 
 fn cases() -> u32 {
     std::env::var("FAULTS_FUZZ_CASES")
@@ -197,10 +197,7 @@ fn rig() -> Rig {
         move |_, _| Fault::bytes(200, n.lock().unwrap().clone()),
         false,
     ));
-    let client = Client::builder()
-        .base_url(server.base())
-        .api_key(KEY)
-        .default_model("fuzz")
+    let client = builder(&server)
         .no_transport_retries()
         .max_response_bytes(1 << 20)
         .build()

@@ -2,14 +2,15 @@
 //! streams, and a lockstep server (one event per request of the test) for the sequence of
 //! partial values.
 
-use instructor::{Client, Error, Instructor, Mode, StreamExt};
+use instructor::{Error, Instructor, Mode, StreamExt};
 use serde::Deserialize;
-use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use serde_json::json;
+use wiremock::{MockServer, ResponseTemplate};
+
+use crate::support::servers::lockstep::Lockstep;
+use crate::support::servers::mock::{answer_always, bodies, serving, sse_ok};
+use crate::support::sse::Sse;
+use crate::support::*;
 
 /// A report being written.
 #[derive(Debug, Clone, PartialEq, Deserialize, Instructor, garde::Validate)]
@@ -22,86 +23,9 @@ struct Report {
     tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Instructor, garde::Validate)]
-struct User {
-    #[garde(length(min = 1))]
-    name: String,
-    #[garde(range(max = 150))]
-    age: u8,
-}
-
-fn client(base: &str) -> Client {
-    Client::builder()
-        .base_url(base)
-        .api_key("sk-test-stream-0123456789")
-        .default_model("m")
-        .build()
-        .unwrap()
-}
-
-/// One SSE event carrying a content delta.
-fn content(text: &str) -> String {
-    let chunk = json!({"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
-    format!("data: {chunk}\n\n")
-}
-
-fn tool_args(text: &str, first: bool) -> String {
-    let call = if first {
-        json!({"index": 0, "id": "call_1", "type": "function", "function": {"name": "Report", "arguments": text}})
-    } else {
-        json!({"index": 0, "function": {"arguments": text}})
-    };
-    let chunk = json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]});
-    format!("data: {chunk}\n\n")
-}
-
-fn finish(reason: &str) -> String {
-    let chunk = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]});
-    format!("data: {chunk}\n\n")
-}
-
-fn usage(prompt: u64, completion: u64) -> String {
-    let chunk = json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}});
-    format!("data: {chunk}\n\n")
-}
-
-const DONE: &str = "data: [DONE]\n\n";
-
-/// The answer `text` cut into deltas of `n` characters, as a whole SSE body.
-fn body_of(text: &str, n: usize, tail: &[String]) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut body: String = chars
-        .chunks(n)
-        .map(|c| content(&c.iter().collect::<String>()))
-        .collect();
-    for t in tail {
-        body.push_str(t);
-    }
-    body
-}
-
-async fn sse_server(bodies: Vec<String>) -> MockServer {
-    let server = MockServer::start().await;
-    for (i, body) in bodies.into_iter().enumerate() {
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream"))
-            .up_to_n_times(1)
-            .with_priority(i as u8 + 1)
-            .mount(&server)
-            .await;
-    }
-    server
-}
-
-async fn requests(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
+/// A server answering with each of `streams` in turn, once.
+async fn sse_server(streams: Vec<Sse>) -> MockServer {
+    serving(streams.iter().map(|s| sse_ok(s.body())).collect()).await
 }
 
 const REPORT: &str = r#"{"title": "Q3 {\"draft\"}", "score": 87, "tags": ["a", "b"]}"#;
@@ -116,13 +40,13 @@ fn report() -> Report {
 
 #[tokio::test]
 async fn json_schema_mode_stream_gives_the_value_and_the_usage() {
-    let server = sse_server(vec![body_of(
-        REPORT,
-        3,
-        &[finish("stop"), usage(11, 7), DONE.into()],
-    )])
+    let server = sse_server(vec![Sse::new()
+        .deltas(REPORT, 3)
+        .finish("stop")
+        .usage(11, 7)
+        .done()])
     .await;
-    let stream = client(&format!("{}/v1", server.uri()))
+    let stream = client(&server)
         .extract::<Report>()
         .user("write")
         .stream_partial();
@@ -130,7 +54,7 @@ async fn json_schema_mode_stream_gives_the_value_and_the_usage() {
     assert_eq!(value, report());
     assert_eq!(completion.usage.prompt_tokens, 11);
     assert_eq!(completion.usage.completion_tokens, 7);
-    let sent = &requests(&server).await[0];
+    let sent = &bodies(&server).await[0];
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["stream_options"], json!({"include_usage": true}));
     assert_eq!(sent["response_format"]["type"], "json_object");
@@ -141,20 +65,19 @@ async fn json_schema_mode_stream_gives_the_value_and_the_usage() {
 async fn every_mode_reads_its_own_deltas() {
     for mode in Mode::ALL {
         let body = match mode {
-            Mode::Tools => {
-                let mut b = tool_args(&REPORT[..10], true);
-                b.push_str(&tool_args(&REPORT[10..], false));
-                b + &finish("tool_calls") + DONE
-            }
-            Mode::MdJson => body_of(
-                &format!("Sure!\n```json\n{REPORT}\n```\nAnything else?"),
-                4,
-                &[finish("stop"), DONE.into()],
-            ),
-            _ => body_of(REPORT, 5, &[finish("stop"), DONE.into()]),
+            Mode::Tools => Sse::new()
+                .tool_args("Report", &REPORT[..10], true)
+                .tool_args("Report", &REPORT[10..], false)
+                .finish("tool_calls")
+                .done(),
+            Mode::MdJson => Sse::new()
+                .deltas(&format!("Sure!\n```json\n{REPORT}\n```\nAnything else?"), 4)
+                .finish("stop")
+                .done(),
+            _ => Sse::new().deltas(REPORT, 5).finish("stop").done(),
         };
         let server = sse_server(vec![body]).await;
-        let got = client(&format!("{}/v1", server.uri()))
+        let got = client(&server)
             .extract::<Report>()
             .mode(mode)
             .user("write")
@@ -162,7 +85,7 @@ async fn every_mode_reads_its_own_deltas() {
             .into_final()
             .await;
         assert_eq!(got.unwrap(), report(), "{mode}");
-        let sent = &requests(&server).await[0];
+        let sent = &bodies(&server).await[0];
         assert_eq!(sent["stream"], true, "{mode}");
         if mode == Mode::Tools {
             assert_eq!(sent["tool_choice"]["function"]["name"], "Report");
@@ -170,70 +93,16 @@ async fn every_mode_reads_its_own_deltas() {
     }
 }
 
-/// An HTTP server that sends one SSE event each time the test asks for one, so the test
-/// sees exactly the partial value each event produces.
-struct Lockstep {
-    url: String,
-    events: mpsc::UnboundedSender<Option<String>>,
-}
-
-async fn lockstep() -> Lockstep {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let (tx, mut rx) = mpsc::unbounded_channel::<Option<String>>();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 65536];
-        let mut read = Vec::new();
-        // Read the request: headers, then Content-Length bytes.
-        loop {
-            let n = sock.read(&mut buf).await.unwrap();
-            read.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&read).to_string();
-            if let Some(end) = text.find("\r\n\r\n") {
-                let len: usize = text
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                if read.len() >= end + 4 + len {
-                    break;
-                }
-            }
-        }
-        sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
-            .await
-            .unwrap();
-        while let Some(event) = rx.recv().await {
-            match event {
-                Some(e) => {
-                    let chunk = format!("{:x}\r\n{e}\r\n", e.len());
-                    if sock.write_all(chunk.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-                // `None`: cut the connection here.
-                None => return,
-            }
-        }
-        let _ = sock.write_all(b"0\r\n\r\n").await;
-    });
-    Lockstep { url, events: tx }
-}
-
 #[tokio::test]
 async fn partials_fill_in_as_events_arrive() {
-    let server = lockstep().await;
-    let mut stream = client(&server.url)
+    let server = Lockstep::start().await;
+    let mut stream = client(&server)
         .extract::<Report>()
         .user("write")
         .stream_partial();
-    let send = |s: String| server.events.send(Some(s)).unwrap();
+    let send = |text: &str| assert!(server.send(Sse::new().delta(text)));
 
-    send(content(r#"{"title": "Q"#));
+    send(r#"{"title": "Q"#);
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(
         p.title.as_deref(),
@@ -243,7 +112,7 @@ async fn partials_fill_in_as_events_arrive() {
     assert_eq!(p.score, None);
     assert_eq!(stream.attempt(), 1);
 
-    send(content(r#"3 {\"dr"#));
+    send(r#"3 {\"dr"#);
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(
         p.title.as_deref(),
@@ -251,7 +120,7 @@ async fn partials_fill_in_as_events_arrive() {
         "a brace inside a string does not end anything"
     );
 
-    send(content(r#"aft\"}", "score": 8"#));
+    send(r#"aft\"}", "score": 8"#);
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(p.title.as_deref(), Some("Q3 {\"draft\"}"));
     assert_eq!(
@@ -259,13 +128,13 @@ async fn partials_fill_in_as_events_arrive() {
         "a number is not shown before it is complete (8 of 87)"
     );
 
-    send(content(r#"7, "tags": ["a""#));
+    send(r#"7, "tags": ["a""#);
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(p.score, Some(87));
     assert_eq!(p.tags.as_deref(), Some(&["a".to_owned()][..]));
 
-    send(content(r#", "b"]}"#) + &finish("stop") + DONE);
-    drop(server.events);
+    assert!(server.send(Sse::new().delta(r#", "b"]}"#).finish("stop").done()));
+    server.finish();
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(
         p.tags.as_deref().map(<[String]>::len),
@@ -280,8 +149,8 @@ async fn partials_fill_in_as_events_arrive() {
 async fn a_slow_consumer_gets_one_snapshot_for_many_chunks() {
     // The whole stream is there before the consumer looks: 2-character deltas, many events.
     let events = REPORT.len().div_ceil(2);
-    let server = sse_server(vec![body_of(REPORT, 2, &[finish("stop"), DONE.into()])]).await;
-    let mut stream = client(&format!("{}/v1", server.uri()))
+    let server = sse_server(vec![Sse::new().deltas(REPORT, 2).finish("stop").done()]).await;
+    let mut stream = client(&server)
         .extract::<Report>()
         .user("w")
         .stream_partial();
@@ -299,18 +168,15 @@ async fn a_slow_consumer_gets_one_snapshot_for_many_chunks() {
 
 #[tokio::test]
 async fn a_stream_cut_mid_object_is_a_clear_error() {
-    let server = lockstep().await;
-    let mut stream = client(&server.url)
+    let server = Lockstep::start().await;
+    let mut stream = client(&server)
         .extract::<Report>()
         .user("write")
         .stream_partial();
-    server
-        .events
-        .send(Some(content(r#"{"title": "Q3", "sco"#)))
-        .unwrap();
+    assert!(server.send(Sse::new().delta(r#"{"title": "Q3", "sco"#)));
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(p.title.as_deref(), Some("Q3"));
-    server.events.send(None).unwrap();
+    server.cut();
     let err = stream.next().await.unwrap().unwrap_err();
     match &err {
         Error::Stream { message, text, .. } => {
@@ -332,10 +198,11 @@ async fn a_stream_cut_mid_object_is_a_clear_error() {
 
 #[tokio::test]
 async fn an_error_event_ends_the_stream_with_its_message() {
-    let body = content(r#"{"title": "#)
-        + "event: error\ndata: {\"error\": {\"message\": \"model overloaded\"}}\n\n";
+    let body = Sse::new()
+        .delta(r#"{"title": "#)
+        .raw("event: error\ndata: {\"error\": {\"message\": \"model overloaded\"}}\n\n");
     let server = sse_server(vec![body]).await;
-    let err = client(&format!("{}/v1", server.uri()))
+    let err = client(&server)
         .extract::<Report>()
         .user("write")
         .stream_partial()
@@ -350,8 +217,8 @@ async fn an_error_event_ends_the_stream_with_its_message() {
 
 #[tokio::test]
 async fn done_may_be_missing_after_a_finish_but_not_before() {
-    let server = sse_server(vec![body_of(REPORT, 6, &[finish("stop")])]).await;
-    let got = client(&format!("{}/v1", server.uri()))
+    let server = sse_server(vec![Sse::new().deltas(REPORT, 6).finish("stop")]).await;
+    let got = client(&server)
         .extract::<Report>()
         .user("w")
         .stream_partial()
@@ -363,8 +230,8 @@ async fn done_may_be_missing_after_a_finish_but_not_before() {
         "finish_reason then end of body: complete"
     );
 
-    let server = sse_server(vec![body_of(&REPORT[..20], 6, &[])]).await;
-    let err = client(&format!("{}/v1", server.uri()))
+    let server = sse_server(vec![Sse::new().deltas(&REPORT[..20], 6)]).await;
+    let err = client(&server)
         .extract::<Report>()
         .user("w")
         .stream_partial()
@@ -376,13 +243,12 @@ async fn done_may_be_missing_after_a_finish_but_not_before() {
 
 #[tokio::test]
 async fn truncation_is_an_error_not_a_reask() {
-    let server = sse_server(vec![body_of(
-        &REPORT[..25],
-        6,
-        &[finish("length"), DONE.into()],
-    )])
+    let server = sse_server(vec![Sse::new()
+        .deltas(&REPORT[..25], 6)
+        .finish("length")
+        .done()])
     .await;
-    let err = client(&format!("{}/v1", server.uri()))
+    let err = client(&server)
         .extract::<Report>()
         .user("w")
         .max_retries(3)
@@ -394,18 +260,22 @@ async fn truncation_is_an_error_not_a_reask() {
         matches!(&err, Error::Truncated { text, .. } if text == &REPORT[..25]),
         "{err:?}"
     );
-    assert_eq!(requests(&server).await.len(), 1);
+    assert_eq!(bodies(&server).await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over() {
     let bad = r#"{"title": "", "score": 101, "tags": []}"#;
     let server = sse_server(vec![
-        body_of(bad, 8, &[finish("stop"), usage(10, 5), DONE.into()]),
-        body_of(REPORT, 8, &[finish("stop"), usage(20, 6), DONE.into()]),
+        Sse::new().deltas(bad, 8).finish("stop").usage(10, 5).done(),
+        Sse::new()
+            .deltas(REPORT, 8)
+            .finish("stop")
+            .usage(20, 6)
+            .done(),
     ])
     .await;
-    let mut stream = client(&format!("{}/v1", server.uri()))
+    let mut stream = client(&server)
         .extract::<Report>()
         .user("write")
         .max_retries(1)
@@ -424,7 +294,7 @@ async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over(
     assert_eq!(value, report());
     assert_eq!(completion.attempts.len(), 2);
     assert_eq!(completion.usage.prompt_tokens, 30, "usage of both attempts");
-    let second = &requests(&server).await[1];
+    let second = &bodies(&server).await[1];
     let messages = second["messages"].as_array().unwrap();
     assert_eq!(messages[1]["role"], "assistant");
     assert_eq!(messages[1]["content"], bad);
@@ -439,9 +309,9 @@ async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over(
 #[tokio::test]
 async fn stream_iter_yields_each_valid_item_and_reports_invalid_ones_by_index() {
     let answer = r#"{"items": [{"name": "Jason", "age": 20}, {"name": "", "age": 30}, {"name": "Ada", "age": 36}]}"#;
-    let server = sse_server(vec![body_of(answer, 7, &[finish("stop"), DONE.into()])]).await;
-    let mut users = client(&format!("{}/v1", server.uri()))
-        .extract::<User>()
+    let server = sse_server(vec![Sse::new().deltas(answer, 7).finish("stop").done()]).await;
+    let mut users = client(&server)
+        .extract::<UserDetails>()
         .user("list them")
         .stream_iter();
     let mut got = Vec::new();
@@ -449,63 +319,52 @@ async fn stream_iter_yields_each_valid_item_and_reports_invalid_ones_by_index() 
         got.push(item);
     }
     assert_eq!(got.len(), 3, "{got:?}");
-    assert_eq!(
-        got[0].as_ref().unwrap(),
-        &User {
-            name: "Jason".into(),
-            age: 20
-        }
-    );
+    assert_eq!(got[0].as_ref().unwrap(), &jason());
     assert!(
         matches!(&got[1], Err(Error::InvalidItem { index: 1, .. })),
         "{:?}",
         got[1]
     );
     assert_eq!(got[2].as_ref().unwrap().name, "Ada");
-    let sent = &requests(&server).await[0];
+    let sent = &bodies(&server).await[0];
     let schema = &sent["response_format"]["schema"];
     assert_eq!(schema["required"], json!(["items"]));
     assert_eq!(
         schema["properties"]["items"]["items"]["$ref"],
-        "#/$defs/User"
+        "#/$defs/UserDetails"
     );
 }
 
 #[tokio::test]
 async fn stream_iter_gives_each_item_before_the_list_closes() {
-    let server = lockstep().await;
-    let mut users = client(&server.url)
-        .extract::<User>()
+    let server = Lockstep::start().await;
+    let mut users = client(&server)
+        .extract::<UserDetails>()
         .user("list")
         .stream_iter();
-    server
-        .events
-        .send(Some(content(
-            r#"{"items": [{"name": "Jason", "age": 20}, {"name": "A"#,
-        )))
-        .unwrap();
+    assert!(
+        server.send(Sse::new().delta(r#"{"items": [{"name": "Jason", "age": 20}, {"name": "A"#))
+    );
     let first = users.next().await.unwrap().unwrap();
     assert_eq!(first.name, "Jason");
-    server
-        .events
-        .send(Some(
-            content(r#"da", "age": 36}]}"#) + &finish("stop") + DONE,
-        ))
-        .unwrap();
+    assert!(server.send(
+        Sse::new()
+            .delta(r#"da", "age": 36}]}"#)
+            .finish("stop")
+            .done()
+    ));
     assert_eq!(users.next().await.unwrap().unwrap().name, "Ada");
     assert!(users.next().await.is_none());
 }
 
 #[tokio::test]
 async fn stream_iter_cut_after_some_items_yields_them_then_the_error() {
-    let server = sse_server(vec![body_of(
-        r#"{"items": [{"name": "Jason", "age": 20}, {"na"#,
-        9,
-        &[],
-    )])
+    let server = sse_server(vec![
+        Sse::new().deltas(r#"{"items": [{"name": "Jason", "age": 20}, {"na"#, 9)
+    ])
     .await;
-    let items: Vec<_> = client(&format!("{}/v1", server.uri()))
-        .extract::<User>()
+    let items: Vec<_> = client(&server)
+        .extract::<UserDetails>()
         .user("l")
         .stream_iter()
         .collect()
@@ -518,13 +377,12 @@ async fn stream_iter_cut_after_some_items_yields_them_then_the_error() {
 #[tokio::test]
 async fn an_api_error_before_the_stream_is_the_same_as_without_streaming() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "bad model"}})),
-        )
-        .mount(&server)
-        .await;
-    let err = client(&format!("{}/v1", server.uri()))
+    answer_always(
+        &server,
+        ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "bad model"}})),
+    )
+    .await;
+    let err = client(&server)
         .extract::<Report>()
         .user("w")
         .stream_partial()
@@ -539,22 +397,19 @@ async fn an_api_error_before_the_stream_is_the_same_as_without_streaming() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
-    let server = lockstep().await;
-    let mut stream = client(&server.url)
+    let server = Lockstep::start().await;
+    let mut stream = client(&server)
         .extract::<Report>()
         .user("write")
         .stream_partial();
-    server
-        .events
-        .send(Some(content(r#"{"title": "Q"#)))
-        .unwrap();
+    assert!(server.send(Sse::new().delta(r#"{"title": "Q"#)));
     stream.next().await.unwrap().unwrap();
     drop(stream);
     // The server's writes fail once the client is gone, and its task ends: the channel
     // closes.
     let mut closed = false;
     for _ in 0..200 {
-        if server.events.send(Some(content("x"))).is_err() {
+        if !server.send(Sse::new().delta("x")) {
             closed = true;
             break;
         }
