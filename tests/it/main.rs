@@ -9,7 +9,7 @@
 //! the fault tables check that no line any test traces carries the key. `client_tracing`
 //! records its own thread only (`Recorder::scoped`), which takes precedence there.
 
-// Until client_transport and faults move in, some support is unused.
+// Until faults move in, some support is unused.
 #[allow(dead_code, unused_imports)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -18,6 +18,7 @@ mod batch;
 mod client_modes;
 mod client_reask;
 mod client_tracing;
+mod client_transport;
 mod derive_edge;
 mod derive_runtime;
 mod faults_fuzz;
