@@ -15,7 +15,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::cases::{assert_rows, Expect};
 use crate::support::servers::mock::{answer, answer_always, count, json_ok};
-use crate::support::servers::NothingListening;
 use crate::support::*;
 
 const USER: &str = "Jason is 20";
@@ -221,25 +220,6 @@ async fn bad_request_is_not_retried_and_its_message_is_parsed() {
     );
     assert!(!err.is_transient());
     assert_eq!(count(&server).await, 1);
-}
-
-#[tokio::test]
-async fn connection_errors_are_retried_then_reported() {
-    let tries = Arc::new(Mutex::new(0));
-    let t = tries.clone();
-    let client = builder(&NothingListening::new())
-        .on_request(move |_| *t.lock().unwrap() += 1)
-        .build()
-        .unwrap();
-    let err = client
-        .extract::<UserDetails>()
-        .user(USER)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
-    assert!(err.is_transient());
-    assert_eq!(*tries.lock().unwrap(), 3);
-    assert!(!format!("{err} {err:?}").contains(KEY));
 }
 
 #[tokio::test]

@@ -5,12 +5,11 @@
 //! Kept out of it: `schema_conformance` (its own corpus), `e2e` (a real model, run alone)
 //! and `load` (`#[ignore]`d, run in release).
 //!
-//! One tracing subscriber is global to this binary ([`support::trace::Recorder::global`]):
-//! the fault tables check that no line any test traces carries the key. `client_tracing`
-//! records its own thread only (`Recorder::scoped`), which takes precedence there.
+//! One tracing subscriber is global to this binary: `faults` installs
+//! [`support::trace::Recorder::global`] and checks that no line any test traces carries the
+//! key. `client_tracing` records its own thread only (`Recorder::scoped`), which takes
+//! precedence there.
 
-// Until faults move in, some support is unused.
-#[allow(dead_code, unused_imports)]
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -21,6 +20,7 @@ mod client_tracing;
 mod client_transport;
 mod derive_edge;
 mod derive_runtime;
+mod faults;
 mod faults_fuzz;
 mod faults_stream;
 mod stream;
