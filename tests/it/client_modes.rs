@@ -1,6 +1,6 @@
 //! Each mode sends exactly the documented body and reads the answer from the right place.
 
-use instructor::{Error, Instructor, Mode};
+use instructor::{Error, Extract, Instructor, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -24,6 +24,21 @@ async fn serve(reply: Value) -> MockServer {
     server
 }
 
+/// `request` on a server answering `reply` gives Jason, and the one request it sends has
+/// exactly `body`.
+async fn assert_sends(
+    reply: Value,
+    request: impl FnOnce(Extract<UserDetails>) -> Extract<UserDetails>,
+    body: Value,
+) {
+    let server = serve(reply).await;
+    let user = request(client(&server).extract::<UserDetails>())
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(bodies(&server).await, vec![body]);
+}
+
 /// The type's schema as the body carries it, in the derive's key order (the prompt modes
 /// embed it as text).
 fn user_schema() -> Value {
@@ -45,21 +60,17 @@ fn user_schema() -> Value {
 
 #[tokio::test]
 async fn json_schema_mode_body() {
-    let server = serve(content_reply(JASON, usage(10, 5))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::JsonSchema)
-        .system(SYSTEM)
-        .user(USER)
-        .temperature(0.0)
-        .max_tokens(256)
-        .seed(7)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(JASON, usage(10, 5)),
+        |r| {
+            r.mode(Mode::JsonSchema)
+                .system(SYSTEM)
+                .user(USER)
+                .temperature(0.0)
+                .max_tokens(256)
+                .seed(7)
+        },
+        json!({
             "model": "test-model",
             "messages": [
                 { "role": "system", "content": SYSTEM },
@@ -69,29 +80,24 @@ async fn json_schema_mode_body() {
             "max_tokens": 256,
             "seed": 7,
             "response_format": { "type": "json_object", "schema": user_schema() }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn json_schema_strict_mode_body() {
-    let server = serve(content_reply(
-        r#"{"name": "Jason", "age": 20, "nickname": null}"#,
-        usage(10, 5),
-    ))
-    .await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::JsonSchemaStrict)
-        .model("gpt-4o-mini")
-        .user(USER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(
+            r#"{"name": "Jason", "age": 20, "nickname": null}"#,
+            usage(10, 5),
+        ),
+        |r| {
+            r.mode(Mode::JsonSchemaStrict)
+                .model("gpt-4o-mini")
+                .user(USER)
+        },
+        json!({
             "model": "gpt-4o-mini",
             "messages": [{ "role": "user", "content": USER }],
             "response_format": {
@@ -113,8 +119,9 @@ async fn json_schema_strict_mode_body() {
                     }
                 }
             }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -195,42 +202,28 @@ fn schema_prompt() -> String {
 
 #[tokio::test]
 async fn json_mode_puts_the_schema_in_the_system_message() {
-    let server = serve(content_reply(JASON, usage(1, 1))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::Json)
-        .system(SYSTEM)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(JASON, usage(1, 1)),
+        |r| r.mode(Mode::Json).system(SYSTEM).user(USER),
+        json!({
             "model": "test-model",
             "messages": [
                 { "role": "system", "content": format!("{SYSTEM}\n\n{}", schema_prompt()) },
                 { "role": "user", "content": USER }
             ],
             "response_format": { "type": "json_object" }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn md_json_mode_reads_a_fenced_block() {
     let reply = "Sure! Here it is:\n```json\n{\"name\": \"Jason\", \"age\": 20}\n```\nAnything else? {\"not\": \"this\"}";
-    let server = serve(content_reply(reply, usage(1, 1))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::MdJson)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(reply, usage(1, 1)),
+        |r| r.mode(Mode::MdJson).user(USER),
+        json!({
             "model": "test-model",
             "messages": [
                 {
@@ -239,8 +232,9 @@ async fn md_json_mode_reads_a_fenced_block() {
                 },
                 { "role": "user", "content": USER }
             ]
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -15,17 +15,20 @@ async fn serve_in_order(server: &MockServer, replies: Vec<Value>) {
     answer_in_order(server, replies.into_iter().map(json_ok).collect()).await;
 }
 
+/// A server answering with `replies` in order, one request each.
+async fn replying(replies: Vec<Value>) -> MockServer {
+    let server = MockServer::start().await;
+    serve_in_order(&server, replies).await;
+    server
+}
+
 #[tokio::test]
 async fn invalid_then_valid_in_json_schema_mode() {
-    let server = MockServer::start().await;
     let bad = r#"{"name": "", "age": 130}"#;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(bad, usage(100, 10)),
-            content_reply(r#"{"name": "Jason", "age": 20}"#, usage(130, 12)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(bad, usage(100, 10)),
+        content_reply(r#"{"name": "Jason", "age": 20}"#, usage(130, 12)),
+    ])
     .await;
     let (user, completion) = client(&server)
         .extract::<UserDetails>()
@@ -67,14 +70,10 @@ async fn invalid_then_valid_in_json_schema_mode() {
 
 #[tokio::test]
 async fn parse_errors_are_re_asked_with_their_path() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"name": "Jason", "age": "twenty"}"#, usage(1, 1)),
-            content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"name": "Jason", "age": "twenty"}"#, usage(1, 1)),
+        content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
+    ])
     .await;
     client(&server)
         .extract::<UserDetails>()
@@ -94,22 +93,18 @@ async fn parse_errors_are_re_asked_with_their_path() {
 
 #[tokio::test]
 async fn tools_mode_answers_the_tool_call_with_the_errors() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            tool_reply(
-                "UserDetails",
-                r#"{"name": "Jason", "age": 200}"#,
-                usage(50, 5),
-            ),
-            tool_reply(
-                "UserDetails",
-                r#"{"name": "Jason", "age": 20}"#,
-                usage(70, 5),
-            ),
-        ],
-    )
+    let server = replying(vec![
+        tool_reply(
+            "UserDetails",
+            r#"{"name": "Jason", "age": 200}"#,
+            usage(50, 5),
+        ),
+        tool_reply(
+            "UserDetails",
+            r#"{"name": "Jason", "age": 20}"#,
+            usage(70, 5),
+        ),
+    ])
     .await;
     let user = client(&server)
         .extract::<UserDetails>()
@@ -144,15 +139,11 @@ async fn tools_mode_answers_the_tool_call_with_the_errors() {
 
 #[tokio::test]
 async fn exhausted_retries_report_every_attempt_and_the_summed_usage() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"name": "", "age": 20}"#, usage(10, 1)),
-            content_reply(r#"{"name": "Jason"}"#, usage(20, 2)),
-            content_reply(r#"{"name": "Jason", "age": 121}"#, usage(30, 3)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"name": "", "age": 20}"#, usage(10, 1)),
+        content_reply(r#"{"name": "Jason"}"#, usage(20, 2)),
+        content_reply(r#"{"name": "Jason", "age": 121}"#, usage(30, 3)),
+    ])
     .await;
     let err = client(&server)
         .extract::<UserDetails>()
@@ -193,11 +184,10 @@ async fn exhausted_retries_report_every_attempt_and_the_summed_usage() {
 
 #[tokio::test]
 async fn default_is_one_attempt_without_re_ask() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![content_reply(r#"{"name": "", "age": 1}"#, usage(1, 1))],
-    )
+    let server = replying(vec![content_reply(
+        r#"{"name": "", "age": 1}"#,
+        usage(1, 1),
+    )])
     .await;
     let err = client(&server)
         .extract::<UserDetails>()
@@ -217,8 +207,7 @@ fn text_only(content: &str) -> Value {
 
 #[tokio::test]
 async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
-    let server = MockServer::start().await;
-    serve_in_order(&server, vec![text_only("Jason is 20 years old.")]).await;
+    let server = replying(vec![text_only("Jason is 20 years old.")]).await;
     let err = client(&server)
         .extract::<UserDetails>()
         .mode(Mode::Tools)
@@ -244,18 +233,14 @@ async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
         "{err}"
     );
 
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            text_only("Jason is 20 years old."),
-            tool_reply(
-                "UserDetails",
-                r#"{"name": "Jason", "age": 20}"#,
-                usage(1, 1),
-            ),
-        ],
-    )
+    let server = replying(vec![
+        text_only("Jason is 20 years old."),
+        tool_reply(
+            "UserDetails",
+            r#"{"name": "Jason", "age": 20}"#,
+            usage(1, 1),
+        ),
+    ])
     .await;
     client(&server)
         .extract::<UserDetails>()
@@ -277,10 +262,9 @@ async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
 
 #[tokio::test]
 async fn null_content_is_re_askable() {
-    let server = MockServer::start().await;
     let mut empty = content_reply("", usage(1, 0));
     empty["choices"][0]["message"]["content"] = Value::Null;
-    serve_in_order(&server, vec![empty]).await;
+    let server = replying(vec![empty]).await;
     let err = client(&server)
         .extract::<UserDetails>()
         .user(USER)
@@ -300,14 +284,10 @@ async fn null_content_is_re_askable() {
 
 #[tokio::test]
 async fn async_validators_are_re_asked() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
-            content_reply(r#"{"name": "Jason Liu", "age": 20}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
+        content_reply(r#"{"name": "Jason Liu", "age": 20}"#, usage(1, 1)),
+    ])
     .await;
     let user = client(&server)
         .extract::<UserDetails>()
@@ -336,14 +316,10 @@ async fn async_validators_are_re_asked() {
 
 #[tokio::test]
 async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![content_reply(
-            r#"{"name": "Jason", "age": 20}"#,
-            usage(1, 1),
-        )],
-    )
+    let server = replying(vec![content_reply(
+        r#"{"name": "Jason", "age": 20}"#,
+        usage(1, 1),
+    )])
     .await;
     let err = client(&server)
         .extract::<UserDetails>()
@@ -363,14 +339,10 @@ async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
 
 #[tokio::test]
 async fn validation_context_is_passed_to_the_rules() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"value": 50}"#, usage(1, 1)),
-            content_reply(r#"{"value": 5}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"value": 50}"#, usage(1, 1)),
+        content_reply(r#"{"value": 5}"#, usage(1, 1)),
+    ])
     .await;
     let v = client(&server)
         .extract::<Bounded>()
@@ -456,15 +428,11 @@ struct LineItem {
 
 #[tokio::test]
 async fn derived_types_are_re_asked_with_serde_paths() {
-    let server = MockServer::start().await;
     let bad = r#"{"lineItems": [{"unitCount": 2}, {"unitCount": 0}]}"#;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(bad, usage(1, 1)),
-            content_reply(r#"{"lineItems": [{"unitCount": 2}]}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(bad, usage(1, 1)),
+        content_reply(r#"{"lineItems": [{"unitCount": 2}]}"#, usage(1, 1)),
+    ])
     .await;
     let invoice = client(&server)
         .extract::<Invoice>()

@@ -31,6 +31,18 @@ fn jason_stream() -> Fault {
     )
 }
 
+/// A server whose first stream stalls after a delta; every later one is Jason's.
+async fn stalls_once() -> FaultServer {
+    FaultServer::script(
+        vec![Fault::sse_ending(
+            Sse::new().delta("{\"name\": \"Ja"),
+            SseEnd::Stall,
+        )],
+        jason_stream(),
+    )
+    .await
+}
+
 /// A 10 MB answer (`name` is 10 MiB of `a`) in one event.
 fn ten_mb_stream() -> Fault {
     let answer = format!("{{\"name\": \"{}\", \"age\": 20}}", "a".repeat(10 << 20));
@@ -184,14 +196,7 @@ async fn a_whole_stream_gives_the_value() {
 
 #[tokio::test]
 async fn a_stalled_stream_without_done_times_out() {
-    let server = FaultServer::script(
-        vec![Fault::sse_ending(
-            Sse::new().delta("{\"name\": \"Ja"),
-            SseEnd::Stall,
-        )],
-        jason_stream(),
-    )
-    .await;
+    let server = stalls_once().await;
     let c = builder(&server)
         .timeout(Duration::from_millis(300))
         .build()
@@ -287,14 +292,7 @@ async fn the_key_echoed_in_a_stream_never_shows() {
 
 #[tokio::test]
 async fn a_dropped_stream_closes_its_connection() {
-    let server = FaultServer::script(
-        vec![Fault::sse_ending(
-            Sse::new().delta("{\"name\": \"Ja"),
-            SseEnd::Stall,
-        )],
-        jason_stream(),
-    )
-    .await;
+    let server = stalls_once().await;
     let c = client(&server);
     // Dropped once the stream has started.
     let mut fut = Box::pin(stream(&c));

@@ -2,7 +2,7 @@
 //! streams, and a lockstep server (one event per request of the test) for the sequence of
 //! partial values.
 
-use instructor::{Error, Instructor, Mode, StreamExt};
+use instructor::{Error, Instructor, ItemStream, Mode, PartialStream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
@@ -28,6 +28,29 @@ async fn sse_server(streams: Vec<Sse>) -> MockServer {
     serving(streams.iter().map(|s| sse_ok(s.body())).collect()).await
 }
 
+/// A report asked of `server`, streamed.
+fn report_stream(server: &impl Endpoint) -> PartialStream<Report> {
+    client(server)
+        .extract::<Report>()
+        .user("write")
+        .stream_partial()
+}
+
+/// The final report streamed by a server answering with `stream`.
+async fn final_report(stream: Sse) -> Result<Report, Error> {
+    report_stream(&sse_server(vec![stream]).await)
+        .into_final()
+        .await
+}
+
+/// Users asked of `server`, streamed item by item.
+fn users_stream(server: &impl Endpoint) -> ItemStream<UserDetails> {
+    client(server)
+        .extract::<UserDetails>()
+        .user("list them")
+        .stream_iter()
+}
+
 const REPORT: &str = r#"{"title": "Q3 {\"draft\"}", "score": 87, "tags": ["a", "b"]}"#;
 
 fn report() -> Report {
@@ -46,10 +69,7 @@ async fn json_schema_mode_stream_gives_the_value_and_the_usage() {
         .usage(11, 7)
         .done()])
     .await;
-    let stream = client(&server)
-        .extract::<Report>()
-        .user("write")
-        .stream_partial();
+    let stream = report_stream(&server);
     let (value, completion) = stream.into_final_with_extraction().await.unwrap();
     assert_eq!(value, report());
     assert_eq!(completion.usage.prompt_tokens, 11);
@@ -96,10 +116,7 @@ async fn every_mode_reads_its_own_deltas() {
 #[tokio::test]
 async fn partials_fill_in_as_events_arrive() {
     let server = Lockstep::start().await;
-    let mut stream = client(&server)
-        .extract::<Report>()
-        .user("write")
-        .stream_partial();
+    let mut stream = report_stream(&server);
     let send = |text: &str| assert!(server.send(Sse::new().delta(text)));
 
     send(r#"{"title": "Q"#);
@@ -150,10 +167,7 @@ async fn a_slow_consumer_gets_one_snapshot_for_many_chunks() {
     // The whole stream is there before the consumer looks: 2-character deltas, many events.
     let events = REPORT.len().div_ceil(2);
     let server = sse_server(vec![Sse::new().deltas(REPORT, 2).finish("stop").done()]).await;
-    let mut stream = client(&server)
-        .extract::<Report>()
-        .user("w")
-        .stream_partial();
+    let mut stream = report_stream(&server);
     let mut snapshots = 0;
     while let Some(p) = stream.next().await {
         p.unwrap();
@@ -169,10 +183,7 @@ async fn a_slow_consumer_gets_one_snapshot_for_many_chunks() {
 #[tokio::test]
 async fn a_stream_cut_mid_object_is_a_clear_error() {
     let server = Lockstep::start().await;
-    let mut stream = client(&server)
-        .extract::<Report>()
-        .user("write")
-        .stream_partial();
+    let mut stream = report_stream(&server);
     assert!(server.send(Sse::new().delta(r#"{"title": "Q3", "sco"#)));
     let p = stream.next().await.unwrap().unwrap();
     assert_eq!(p.title.as_deref(), Some("Q3"));
@@ -201,14 +212,7 @@ async fn an_error_event_ends_the_stream_with_its_message() {
     let body = Sse::new()
         .delta(r#"{"title": "#)
         .raw("event: error\ndata: {\"error\": {\"message\": \"model overloaded\"}}\n\n");
-    let server = sse_server(vec![body]).await;
-    let err = client(&server)
-        .extract::<Report>()
-        .user("write")
-        .stream_partial()
-        .into_final()
-        .await
-        .unwrap_err();
+    let err = final_report(body).await.unwrap_err();
     assert!(
         matches!(&err, Error::Stream { message, .. } if message == "model overloaded"),
         "{err:?}"
@@ -217,25 +221,14 @@ async fn an_error_event_ends_the_stream_with_its_message() {
 
 #[tokio::test]
 async fn done_may_be_missing_after_a_finish_but_not_before() {
-    let server = sse_server(vec![Sse::new().deltas(REPORT, 6).finish("stop")]).await;
-    let got = client(&server)
-        .extract::<Report>()
-        .user("w")
-        .stream_partial()
-        .into_final()
-        .await;
+    let got = final_report(Sse::new().deltas(REPORT, 6).finish("stop")).await;
     assert_eq!(
         got.unwrap(),
         report(),
         "finish_reason then end of body: complete"
     );
 
-    let server = sse_server(vec![Sse::new().deltas(&REPORT[..20], 6)]).await;
-    let err = client(&server)
-        .extract::<Report>()
-        .user("w")
-        .stream_partial()
-        .into_final()
+    let err = final_report(Sse::new().deltas(&REPORT[..20], 6))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Stream { .. }), "{err:?}");
@@ -310,10 +303,7 @@ async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over(
 async fn stream_iter_yields_each_valid_item_and_reports_invalid_ones_by_index() {
     let answer = r#"{"items": [{"name": "Jason", "age": 20}, {"name": "", "age": 30}, {"name": "Ada", "age": 36}]}"#;
     let server = sse_server(vec![Sse::new().deltas(answer, 7).finish("stop").done()]).await;
-    let mut users = client(&server)
-        .extract::<UserDetails>()
-        .user("list them")
-        .stream_iter();
+    let mut users = users_stream(&server);
     let mut got = Vec::new();
     while let Some(item) = users.next().await {
         got.push(item);
@@ -338,10 +328,7 @@ async fn stream_iter_yields_each_valid_item_and_reports_invalid_ones_by_index() 
 #[tokio::test]
 async fn stream_iter_gives_each_item_before_the_list_closes() {
     let server = Lockstep::start().await;
-    let mut users = client(&server)
-        .extract::<UserDetails>()
-        .user("list")
-        .stream_iter();
+    let mut users = users_stream(&server);
     assert!(
         server.send(Sse::new().delta(r#"{"items": [{"name": "Jason", "age": 20}, {"name": "A"#))
     );
@@ -363,12 +350,7 @@ async fn stream_iter_cut_after_some_items_yields_them_then_the_error() {
         Sse::new().deltas(r#"{"items": [{"name": "Jason", "age": 20}, {"na"#, 9)
     ])
     .await;
-    let items: Vec<_> = client(&server)
-        .extract::<UserDetails>()
-        .user("l")
-        .stream_iter()
-        .collect()
-        .await;
+    let items: Vec<_> = users_stream(&server).collect().await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     assert!(matches!(items[1], Err(Error::Stream { .. })));
@@ -382,13 +364,7 @@ async fn an_api_error_before_the_stream_is_the_same_as_without_streaming() {
         ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "bad model"}})),
     )
     .await;
-    let err = client(&server)
-        .extract::<Report>()
-        .user("w")
-        .stream_partial()
-        .into_final()
-        .await
-        .unwrap_err();
+    let err = report_stream(&server).into_final().await.unwrap_err();
     assert!(
         matches!(&err, Error::Api { status: 400, message, .. } if message == "bad model"),
         "{err:?}"
@@ -398,10 +374,7 @@ async fn an_api_error_before_the_stream_is_the_same_as_without_streaming() {
 #[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
     let server = Lockstep::start().await;
-    let mut stream = client(&server)
-        .extract::<Report>()
-        .user("write")
-        .stream_partial();
+    let mut stream = report_stream(&server);
     assert!(server.send(Sse::new().delta(r#"{"title": "Q"#)));
     stream.next().await.unwrap().unwrap();
     drop(stream);
