@@ -5,10 +5,14 @@
 //! Kept out of it: `schema_conformance` (its own corpus), `e2e` (a real model, run alone)
 //! and `load` (`#[ignore]`d, run in release).
 //!
-//! One tracing subscriber is global to this binary: `faults` installs
-//! [`support::trace::Recorder::global`] and checks that no line any test traces carries the
-//! key. `client_tracing` records its own thread only (`Recorder::scoped`), which takes
-//! precedence there.
+//! One tracing subscriber is global to this binary ([`support::trace::Recorder::global`],
+//! installed by the first fault test or `client_tracing` to run): the fault tests check that
+//! no line any test traces carries the key. `client_tracing` also records its own thread
+//! (`Recorder::scoped`), which takes precedence there; the global one keeps every callsite
+//! enabled so that thread sees all its spans (see `support::trace`).
+//!
+//! `faults_fuzz` runs here too; its cases per property are `FAULTS_FUZZ_CASES`:
+//! `FAULTS_FUZZ_CASES=20000 cargo test --release --test it faults_fuzz -- --nocapture`.
 
 #[path = "../support/mod.rs"]
 mod support;
