@@ -9,16 +9,20 @@
 //! ```
 //! Sizes: `LOAD_N` (10000), `LOAD_IN_FLIGHT` (256), `LOAD_FAULT_PERCENT` (10).
 
-mod fault_support;
+// The shared support module; this test uses the fault server and the reply builders of it.
+#[allow(dead_code, unused_imports)]
+mod support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fault_support::*;
-use instructor::{Client, RetryPolicy, Usage};
+use instructor::{RetryPolicy, Usage};
 use serde_json::json;
+
+use support::servers::fault::{Fault, FaultServer, Request};
+use support::*;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -167,10 +171,7 @@ async fn ten_thousand_extractions_with_ten_percent_faults() {
     .await;
     let tries = Arc::new(AtomicUsize::new(0));
     let t = tries.clone();
-    let client = Client::builder()
-        .base_url(server.base())
-        .api_key(KEY)
-        .default_model("load")
+    let client = builder(&server)
         .timeout(Duration::from_millis(500))
         .retry_policy(
             RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(4)),
@@ -210,11 +211,7 @@ async fn ten_thousand_extractions_with_ten_percent_faults() {
                         Err(e) => {
                             assert!(!format!("{e} {e:?}").contains(KEY));
                             Outcome::Err {
-                                variant: format!("{e:?}")
-                                    .split([' ', '(', '{'])
-                                    .next()
-                                    .unwrap()
-                                    .to_owned(),
+                                variant: kind(&e),
                                 usage: e.usage(),
                             }
                         }

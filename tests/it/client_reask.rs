@@ -1,39 +1,34 @@
 //! Re-asking: invalid answers are sent back with their errors, per mode; usage is summed.
 
-mod client_support;
-
-use client_support::*;
 use instructor::{llm_validator, AttemptError, Error, Mode};
 use serde_json::{json, Value};
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::mock::{answer_in_order, bodies, count, json_ok};
+use crate::support::*;
 
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
 
 /// Mounts replies answered in order, one request each.
 async fn serve_in_order(server: &MockServer, replies: Vec<Value>) {
-    for reply in replies {
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(reply))
-            .up_to_n_times(1)
-            .expect(1)
-            .mount(server)
-            .await;
-    }
+    answer_in_order(server, replies.into_iter().map(json_ok).collect()).await;
+}
+
+/// A server answering with `replies` in order, one request each.
+async fn replying(replies: Vec<Value>) -> MockServer {
+    let server = MockServer::start().await;
+    serve_in_order(&server, replies).await;
+    server
 }
 
 #[tokio::test]
 async fn invalid_then_valid_in_json_schema_mode() {
-    let server = MockServer::start().await;
     let bad = r#"{"name": "", "age": 130}"#;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(bad, usage(100, 10)),
-            content_reply(r#"{"name": "Jason", "age": 20}"#, usage(130, 12)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(bad, usage(100, 10)),
+        content_reply(r#"{"name": "Jason", "age": 20}"#, usage(130, 12)),
+    ])
     .await;
     let (user, completion) = client(&server)
         .extract::<UserDetails>()
@@ -67,8 +62,8 @@ async fn invalid_then_valid_in_json_schema_mode() {
             {
                 "role": "user",
                 "content": "Your answer has 2 errors:\n\
-                    - `name` is \"\": length is lower than 1. A valid value: string, at least 1 character.\n\
                     - `age` is 130: greater than 120. A valid value: integer, from 0 to 120.\n\
+                    - `name` is \"\": length is lower than 1. A valid value: string, at least 1 character.\n\
                     \n\
                     Reply with the whole corrected JSON: fix every error and keep the rest as it was."
             }
@@ -79,14 +74,10 @@ async fn invalid_then_valid_in_json_schema_mode() {
 
 #[tokio::test]
 async fn parse_errors_are_re_asked_with_their_path() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"name": "Jason", "age": "twenty"}"#, usage(1, 1)),
-            content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"name": "Jason", "age": "twenty"}"#, usage(1, 1)),
+        content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
+    ])
     .await;
     client(&server)
         .extract::<UserDetails>()
@@ -106,22 +97,18 @@ async fn parse_errors_are_re_asked_with_their_path() {
 
 #[tokio::test]
 async fn tools_mode_answers_the_tool_call_with_the_errors() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            tool_reply(
-                "UserDetails",
-                r#"{"name": "Jason", "age": 200}"#,
-                usage(50, 5),
-            ),
-            tool_reply(
-                "UserDetails",
-                r#"{"name": "Jason", "age": 20}"#,
-                usage(70, 5),
-            ),
-        ],
-    )
+    let server = replying(vec![
+        tool_reply(
+            "UserDetails",
+            r#"{"name": "Jason", "age": 200}"#,
+            usage(50, 5),
+        ),
+        tool_reply(
+            "UserDetails",
+            r#"{"name": "Jason", "age": 20}"#,
+            usage(70, 5),
+        ),
+    ])
     .await;
     let user = client(&server)
         .extract::<UserDetails>()
@@ -160,15 +147,11 @@ async fn tools_mode_answers_the_tool_call_with_the_errors() {
 
 #[tokio::test]
 async fn exhausted_retries_report_every_attempt_and_the_summed_usage() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"name": "", "age": 20}"#, usage(10, 1)),
-            content_reply(r#"{"name": "Jason"}"#, usage(20, 2)),
-            content_reply(r#"{"name": "Jason", "age": 121}"#, usage(30, 3)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"name": "", "age": 20}"#, usage(10, 1)),
+        content_reply(r#"{"name": "Jason"}"#, usage(20, 2)),
+        content_reply(r#"{"name": "Jason", "age": 121}"#, usage(30, 3)),
+    ])
     .await;
     let err = client(&server)
         .extract::<UserDetails>()
@@ -209,11 +192,10 @@ async fn exhausted_retries_report_every_attempt_and_the_summed_usage() {
 
 #[tokio::test]
 async fn default_is_one_attempt_without_re_ask() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![content_reply(r#"{"name": "", "age": 1}"#, usage(1, 1))],
-    )
+    let server = replying(vec![content_reply(
+        r#"{"name": "", "age": 1}"#,
+        usage(1, 1),
+    )])
     .await;
     let err = client(&server)
         .extract::<UserDetails>()
@@ -224,7 +206,7 @@ async fn default_is_one_attempt_without_re_ask() {
         matches!(err, Error::RetriesExhausted { attempts: 1, .. }),
         "{err:?}"
     );
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(count(&server).await, 1);
 }
 
 fn text_only(content: &str) -> Value {
@@ -233,8 +215,7 @@ fn text_only(content: &str) -> Value {
 
 #[tokio::test]
 async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
-    let server = MockServer::start().await;
-    serve_in_order(&server, vec![text_only("Jason is 20 years old.")]).await;
+    let server = replying(vec![text_only("Jason is 20 years old.")]).await;
     let err = client(&server)
         .extract::<UserDetails>()
         .mode(Mode::Tools)
@@ -260,18 +241,14 @@ async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
         "{err}"
     );
 
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            text_only("Jason is 20 years old."),
-            tool_reply(
-                "UserDetails",
-                r#"{"name": "Jason", "age": 20}"#,
-                usage(1, 1),
-            ),
-        ],
-    )
+    let server = replying(vec![
+        text_only("Jason is 20 years old."),
+        tool_reply(
+            "UserDetails",
+            r#"{"name": "Jason", "age": 20}"#,
+            usage(1, 1),
+        ),
+    ])
     .await;
     client(&server)
         .extract::<UserDetails>()
@@ -293,10 +270,9 @@ async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
 
 #[tokio::test]
 async fn null_content_is_re_askable() {
-    let server = MockServer::start().await;
     let mut empty = content_reply("", usage(1, 0));
     empty["choices"][0]["message"]["content"] = Value::Null;
-    serve_in_order(&server, vec![empty]).await;
+    let server = replying(vec![empty]).await;
     let err = client(&server)
         .extract::<UserDetails>()
         .user(USER)
@@ -316,14 +292,10 @@ async fn null_content_is_re_askable() {
 
 #[tokio::test]
 async fn async_validators_are_re_asked() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
-            content_reply(r#"{"name": "Jason Liu", "age": 20}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
+        content_reply(r#"{"name": "Jason Liu", "age": 20}"#, usage(1, 1)),
+    ])
     .await;
     let user = client(&server)
         .extract::<UserDetails>()
@@ -352,14 +324,10 @@ async fn async_validators_are_re_asked() {
 
 #[tokio::test]
 async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![content_reply(
-            r#"{"name": "Jason", "age": 20}"#,
-            usage(1, 1),
-        )],
-    )
+    let server = replying(vec![content_reply(
+        r#"{"name": "Jason", "age": 20}"#,
+        usage(1, 1),
+    )])
     .await;
     let err = client(&server)
         .extract::<UserDetails>()
@@ -374,19 +342,15 @@ async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
         matches!(err, Error::Config(ref m) if m.contains("lookup")),
         "{err:?}"
     );
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(count(&server).await, 1);
 }
 
 #[tokio::test]
 async fn validation_context_is_passed_to_the_rules() {
-    let server = MockServer::start().await;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(r#"{"value": 50}"#, usage(1, 1)),
-            content_reply(r#"{"value": 5}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(r#"{"value": 50}"#, usage(1, 1)),
+        content_reply(r#"{"value": 5}"#, usage(1, 1)),
+    ])
     .await;
     let v = client(&server)
         .extract::<Bounded>()
@@ -475,15 +439,11 @@ struct LineItem {
 
 #[tokio::test]
 async fn derived_types_are_re_asked_with_serde_paths() {
-    let server = MockServer::start().await;
     let bad = r#"{"lineItems": [{"unitCount": 2}, {"unitCount": 0}]}"#;
-    serve_in_order(
-        &server,
-        vec![
-            content_reply(bad, usage(1, 1)),
-            content_reply(r#"{"lineItems": [{"unitCount": 2}]}"#, usage(1, 1)),
-        ],
-    )
+    let server = replying(vec![
+        content_reply(bad, usage(1, 1)),
+        content_reply(r#"{"lineItems": [{"unitCount": 2}]}"#, usage(1, 1)),
+    ])
     .await;
     let invoice = client(&server)
         .extract::<Invoice>()

@@ -8,19 +8,19 @@
 //! is not a completion is never re-asked; a content problem is always re-asked).
 //!
 //! Cases per property: `FAULTS_FUZZ_CASES` (default 128), e.g.
-//! `FAULTS_FUZZ_CASES=20000 cargo test --release --test faults_fuzz -- --nocapture`.
-
-mod fault_support;
+//! `FAULTS_FUZZ_CASES=20000 cargo test --release --test it faults_fuzz -- --nocapture`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use fault_support::*;
 use instructor::parse::extract_json;
 use instructor::{AttemptError, ChatCompletion, Client, Error, Mode};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
+
+use crate::support::servers::fault::{Fault, FaultServer};
+use crate::support::*;
 
 fn cases() -> u32 {
     std::env::var("FAULTS_FUZZ_CASES")
@@ -29,12 +29,17 @@ fn cases() -> u32 {
         .unwrap_or(128)
 }
 
-fn runner() -> TestRunner {
+/// A runner of `n` cases that keeps no failure file.
+fn runner_of(n: u32) -> TestRunner {
     TestRunner::new(Config {
-        cases: cases(),
+        cases: n,
         failure_persistence: None,
         ..Config::default()
     })
+}
+
+fn runner() -> TestRunner {
+    runner_of(cases())
 }
 
 fn report(name: &str, runs: u32, started: Instant) {
@@ -102,11 +107,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn extract_json_returns_a_json_slice_of_its_input_or_nothing() {
     let started = Instant::now();
     let n = cases() * 20;
-    let mut runner = TestRunner::new(Config {
-        cases: n,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = runner_of(n);
     runner
         .run(&tricky_text(), |text| {
             if let Some(found) = extract_json(&text) {
@@ -150,11 +151,7 @@ fn extract_json_is_linear_on_unclosed_brackets() {
 fn chat_completion_deserialize_never_panics() {
     let started = Instant::now();
     let n = cases() * 20;
-    let mut runner = TestRunner::new(Config {
-        cases: n,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = runner_of(n);
     let bodies = prop_oneof![
         prop::collection::vec(any::<u8>(), 0..400),
         json_value().prop_map(|v| v.to_string().into_bytes()),
@@ -197,10 +194,7 @@ fn rig() -> Rig {
         move |_, _| Fault::bytes(200, n.lock().unwrap().clone()),
         false,
     ));
-    let client = Client::builder()
-        .base_url(server.base())
-        .api_key(KEY)
-        .default_model("fuzz")
+    let client = builder(&server)
         .no_transport_retries()
         .max_response_bytes(1 << 20)
         .build()

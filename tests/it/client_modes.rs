@@ -1,12 +1,12 @@
 //! Each mode sends exactly the documented body and reads the answer from the right place.
 
-mod client_support;
-
-use client_support::*;
-use instructor::{Error, Mode};
+use instructor::{Error, Extract, Instructor, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::mock::bodies;
+use crate::support::*;
 
 const SYSTEM: &str = "You are a world class extractor";
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
@@ -24,33 +24,53 @@ async fn serve(reply: Value) -> MockServer {
     server
 }
 
-fn jason() -> UserDetails {
-    UserDetails {
-        name: "Jason".into(),
-        age: 20,
-        nickname: None,
-    }
-}
-
-const JASON: &str = r#"{"name": "Jason", "age": 20}"#;
-
-#[tokio::test]
-async fn json_schema_mode_body() {
-    let server = serve(content_reply(JASON, usage(10, 5))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::JsonSchema)
-        .system(SYSTEM)
-        .user(USER)
-        .temperature(0.0)
-        .max_tokens(256)
-        .seed(7)
+/// `request` on a server answering `reply` gives Jason, and the one request it sends has
+/// exactly `body`.
+async fn assert_sends(
+    reply: Value,
+    request: impl FnOnce(Extract<UserDetails>) -> Extract<UserDetails>,
+    body: Value,
+) {
+    let server = serve(reply).await;
+    let user = request(client(&server).extract::<UserDetails>())
         .await
         .unwrap();
     assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_eq!(bodies(&server).await, vec![body]);
+}
+
+/// The type's schema as the body carries it, in the derive's key order (the prompt modes
+/// embed it as text).
+fn user_schema() -> Value {
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {
+            "name": { "type": "string", "minLength": 1 },
+            "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+            "nickname": { "type": ["string", "null"] }
+        },
+        "required": ["name", "age"],
+        "title": "UserDetails",
+        "description": "A person mentioned in the text."
+    });
+    assert_eq!(*UserDetails::json_schema(), schema);
+    schema
+}
+
+#[tokio::test]
+async fn json_schema_mode_body() {
+    assert_sends(
+        content_reply(JASON, usage(10, 5)),
+        |r| {
+            r.mode(Mode::JsonSchema)
+                .system(SYSTEM)
+                .user(USER)
+                .temperature(0.0)
+                .max_tokens(256)
+                .seed(7)
+        },
+        json!({
             "model": "test-model",
             "messages": [
                 { "role": "system", "content": SYSTEM },
@@ -63,49 +83,38 @@ async fn json_schema_mode_body() {
                 "type": "json_schema",
                 "json_schema": { "name": "UserDetails", "schema": user_schema() }
             }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn json_object_schema_mode_body_is_anyscales_form() {
-    let server = serve(content_reply(JASON, usage(10, 5))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::JsonObjectSchema)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(JASON, usage(10, 5)),
+        |r| r.mode(Mode::JsonObjectSchema).user(USER),
+        json!({
             "model": "test-model",
             "messages": [{ "role": "user", "content": USER }],
             "response_format": { "type": "json_object", "schema": user_schema() }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn json_schema_strict_mode_body() {
-    let server = serve(content_reply(
-        r#"{"name": "Jason", "age": 20, "nickname": null}"#,
-        usage(10, 5),
-    ))
-    .await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::JsonSchemaStrict)
-        .model("gpt-4o-mini")
-        .user(USER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(
+            r#"{"name": "Jason", "age": 20, "nickname": null}"#,
+            usage(10, 5),
+        ),
+        |r| {
+            r.mode(Mode::JsonSchemaStrict)
+                .model("gpt-4o-mini")
+                .user(USER)
+        },
+        json!({
             "model": "gpt-4o-mini",
             "messages": [{ "role": "user", "content": USER }],
             "response_format": {
@@ -127,8 +136,9 @@ async fn json_schema_strict_mode_body() {
                     }
                 }
             }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -209,42 +219,28 @@ fn schema_prompt() -> String {
 
 #[tokio::test]
 async fn json_mode_puts_the_schema_in_the_system_message() {
-    let server = serve(content_reply(JASON, usage(1, 1))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::Json)
-        .system(SYSTEM)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(JASON, usage(1, 1)),
+        |r| r.mode(Mode::Json).system(SYSTEM).user(USER),
+        json!({
             "model": "test-model",
             "messages": [
                 { "role": "system", "content": format!("{SYSTEM}\n\n{}", schema_prompt()) },
                 { "role": "user", "content": USER }
             ],
             "response_format": { "type": "json_object" }
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn md_json_mode_reads_a_fenced_block() {
     let reply = "Sure! Here it is:\n```json\n{\"name\": \"Jason\", \"age\": 20}\n```\nAnything else? {\"not\": \"this\"}";
-    let server = serve(content_reply(reply, usage(1, 1))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .mode(Mode::MdJson)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(
-        bodies(&server).await,
-        vec![json!({
+    assert_sends(
+        content_reply(reply, usage(1, 1)),
+        |r| r.mode(Mode::MdJson).user(USER),
+        json!({
             "model": "test-model",
             "messages": [
                 {
@@ -253,8 +249,9 @@ async fn md_json_mode_reads_a_fenced_block() {
                 },
                 { "role": "user", "content": USER }
             ]
-        })]
-    );
+        }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -273,9 +270,7 @@ async fn md_json_mode_reads_the_first_balanced_object() {
 #[tokio::test]
 async fn client_default_mode_and_model_apply() {
     let server = serve(content_reply(JASON, usage(1, 1))).await;
-    let client = instructor::Client::builder()
-        .base_url(base(&server))
-        .api_key(KEY)
+    let client = builder(&server)
         .default_model("from-client")
         .default_mode(Mode::Json)
         .build()
@@ -316,7 +311,7 @@ async fn non_object_roots_work_in_json_schema_mode() {
 #[tokio::test]
 async fn missing_model_is_a_config_error() {
     let server = MockServer::start().await;
-    let client = instructor::Client::openai_compatible(base(&server), KEY).unwrap();
+    let client = instructor::Client::openai_compatible(server.base(), KEY).unwrap();
     let err = client
         .extract::<UserDetails>()
         .user(USER)

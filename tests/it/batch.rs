@@ -2,19 +2,18 @@
 //! others, no more than `concurrency` requests reach the server at once, a 429 holds back
 //! the whole batch, and progress is reported.
 
-mod client_support;
-
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::*;
 use instructor::batch::Progress;
 use instructor::{Error, StreamExt};
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::servers::mock::{answer_always, bodies, json_ok};
+use crate::support::*;
 
 /// Answers each request from its last user message, `name=<name>;age=<age>`: a reply with
 /// that name and age (age 200 fails validation), or a 400 for `fail`.
@@ -79,18 +78,12 @@ impl Respond for Shared<Echo> {
             })
             .unwrap();
         let content = format!(r#"{{"name": "{name}", "age": {age}}}"#);
-        ResponseTemplate::new(200)
-            .set_body_json(content_reply(&content, usage(1, 1)))
-            .set_delay(delay)
+        json_ok(content_reply(&content, usage(1, 1))).set_delay(delay)
     }
 }
 
 async fn mount(server: &MockServer, echo: &Arc<Echo>) {
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(Shared(echo.clone()))
-        .mount(server)
-        .await;
+    answer_always(server, Shared(echo.clone())).await;
 }
 
 fn input(i: usize) -> String {
@@ -240,7 +233,7 @@ impl Respond for Shared<RateLimited> {
         }
         let text = last_user_text(req);
         let content = format!(r#"{{"name": "{}", "age": 1}}"#, text);
-        let reply = ResponseTemplate::new(200).set_body_json(content_reply(&content, usage(1, 1)));
+        let reply = json_ok(content_reply(&content, usage(1, 1)));
         if n == 2 {
             reply.set_delay(Duration::from_millis(150))
         } else {
@@ -255,11 +248,7 @@ async fn a_429_holds_back_the_whole_batch() {
     let limited = Arc::new(RateLimited {
         received: Mutex::new(Vec::new()),
     });
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(Shared(limited.clone()))
-        .mount(&server)
-        .await;
+    answer_always(&server, Shared(limited.clone())).await;
     let client = client(&server);
     let results = client
         .extract_many::<UserDetails, _>(["a", "b", "c", "d", "e", "f"])

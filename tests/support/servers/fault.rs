@@ -7,20 +7,18 @@
 //! 0-based number on this server). The server counts requests, connections, connections the
 //! client closed, and body bytes written, so tests assert what the client did, not how long
 //! it took.
-#![allow(dead_code)]
 
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use instructor::{Instructor, SchemaGenerator, ValidationErrors};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub const KEY: &str = "sk-fault-SECRET-7777";
+use crate::support::replies::{content_reply, usage};
+use crate::support::sse::Sse;
+use crate::support::types::JASON;
 
 /// How long a stalling connection waits for the client to go away before it gives up by
 /// itself (so a test that forgets a timeout still ends).
@@ -142,6 +140,18 @@ impl Fault {
             status,
             &json!({ "error": { "message": format!("injected {status}"), "type": "server_error" } }),
         )
+    }
+
+    /// A finished event stream of `sse`'s events.
+    pub fn sse(sse: Sse) -> Self {
+        Self::sse_ending(sse, SseEnd::Finish)
+    }
+
+    pub fn sse_ending(sse: Sse, end: SseEnd) -> Self {
+        Fault::Sse {
+            events: sse.events(),
+            end,
+        }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -528,91 +538,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-// ---------------------------------------------------------------------------------------
-// Canned bodies and the extracted type.
-
-/// A person mentioned in the text.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-pub struct UserDetails {
-    pub name: String,
-    pub age: u8,
-}
-
-impl Instructor for UserDetails {
-    type Partial = Value;
-    type Context = ();
-    fn schema_name() -> Cow<'static, str> {
-        Cow::Borrowed("UserDetails")
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "name": { "type": "string", "minLength": 1 },
-                "age": { "type": "integer", "minimum": 0, "maximum": 120 }
-            },
-            "required": ["name", "age"]
-        })
-    }
-    fn partial_from_value(value: Value) -> Option<Value> {
-        Some(value)
-    }
-    fn validate_with(&self, _: &()) -> Result<(), ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        if self.name.is_empty() {
-            e.add("name", "length is lower than 1");
-        }
-        if self.age > 120 {
-            e.add("age", "greater than 120");
-        }
-        e.into_result()
-    }
-}
-
-pub const JASON: &str = r#"{"name": "Jason", "age": 20}"#;
-
-pub fn usage(p: u64, c: u64) -> Value {
-    json!({ "prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c })
-}
-
-/// A completion whose answer is `content` (any JSON value: a string, `null`, an object...).
-pub fn completion(content: Value, finish: &str, usage_v: Value) -> Value {
-    json!({
-        "id": "chatcmpl-f",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": "fault-model",
-        "choices": [{
-            "index": 0,
-            "message": { "role": "assistant", "content": content },
-            "finish_reason": finish
-        }],
-        "usage": usage_v
-    })
-}
-
-pub fn content_reply(content: &str, usage_v: Value) -> Value {
-    completion(Value::String(content.into()), "stop", usage_v)
-}
-
-/// A tools-mode completion with `calls` as `message.tool_calls`.
-pub fn tool_calls_reply(calls: Value, usage_v: Value) -> Value {
-    json!({
-        "id": "chatcmpl-t",
-        "model": "fault-model",
-        "choices": [{
-            "index": 0,
-            "message": { "role": "assistant", "content": null, "tool_calls": calls },
-            "finish_reason": "tool_calls"
-        }],
-        "usage": usage_v
-    })
-}
-
-pub fn tool_call(name: &str, arguments: Value) -> Value {
-    json!([{ "id": "call_1", "type": "function", "function": { "name": name, "arguments": arguments } }])
-}
-
+/// The usual good answer (Jason, 20).
 pub fn ok_reply() -> Fault {
     Fault::ok(&content_reply(JASON, usage(10, 5)))
 }

@@ -5,6 +5,8 @@ use instructor::Instructor;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::support::types::{Bounded, Limits};
+
 /// An order placed by a customer.
 #[derive(Debug, Serialize, Deserialize, Instructor, garde::Validate)]
 #[serde(rename_all = "camelCase")]
@@ -188,31 +190,12 @@ fn garde_and_custom_validators_run_through_types_without_garde() {
     assert!(Instructor::validate(&Event::Rest).is_ok());
 }
 
-#[derive(Debug, Deserialize, Instructor, garde::Validate)]
-#[garde(context(Limits))]
-struct Budget {
-    #[garde(custom(within_limit))]
-    amount: u32,
-}
-
-struct Limits {
-    max: u32,
-}
-
-fn within_limit(v: &u32, ctx: &Limits) -> garde::Result {
-    if *v <= ctx.max {
-        Ok(())
-    } else {
-        Err(garde::Error::new(format!("over the limit of {}", ctx.max)))
-    }
-}
-
 #[test]
 fn garde_context_is_passed_through() {
-    let b = Budget { amount: 50 };
+    let b = Bounded { value: 50 };
     assert!(b.validate_with(&Limits { max: 100 }).is_ok());
     let e = b.validate_with(&Limits { max: 10 }).unwrap_err();
-    assert_eq!(paths(&e), vec![("amount", "over the limit of 10")]);
+    assert_eq!(paths(&e), vec![("value", "must be at most 10")]);
 }
 
 #[derive(Debug, Deserialize, Instructor)]

@@ -1,0 +1,31 @@
+//! The integration tests, in one binary (one link of the whole dependency tree instead of
+//! one per file): the real client against real HTTP servers on 127.0.0.1, and the derive's
+//! run-time behaviour.
+//!
+//! Kept out of it: `schema_conformance` (its own corpus), `e2e` (a real model, run alone)
+//! and `load` (`#[ignore]`d, run in release).
+//!
+//! One tracing subscriber is global to this binary ([`support::trace::Recorder::global`],
+//! installed by the first fault test or `client_tracing` to run): the fault tests check that
+//! no line any test traces carries the key. `client_tracing` also records its own thread
+//! (`Recorder::scoped`), which takes precedence there; the global one keeps every callsite
+//! enabled so that thread sees all its spans (see `support::trace`).
+//!
+//! `faults_fuzz` runs here too; its cases per property are `FAULTS_FUZZ_CASES`:
+//! `FAULTS_FUZZ_CASES=20000 cargo test --release --test it faults_fuzz -- --nocapture`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod batch;
+mod client_modes;
+mod client_reask;
+mod client_tracing;
+mod client_transport;
+mod derive_edge;
+mod derive_runtime;
+mod faults;
+mod faults_fuzz;
+mod faults_stream;
+mod stream;
+mod stream_props;

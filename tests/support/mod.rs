@@ -1,0 +1,48 @@
+//! What the integration tests share, by job: [`types`] (the derived types extracted),
+//! [`replies`] (chat-completion bodies), [`sse`] (event-stream bodies), [`servers`] (wiremock,
+//! the fault server, the lockstep server, and a client for any of them), [`trace`] (a
+//! tracing recorder) and [`cases`] (table-driven cases: a row's expected outcome and its
+//! check).
+
+pub mod cases;
+pub mod replies;
+pub mod servers;
+pub mod sse;
+pub mod trace;
+pub mod types;
+
+pub use replies::*;
+pub use servers::{builder, client, fast_retries, Endpoint};
+pub use types::*;
+
+/// The API key every test client sends; it must never show in an error, a log line or a
+/// hook's view.
+pub const KEY: &str = "sk-test-SECRET-4242";
+
+/// An error's variant as its `Debug` begins (`Api`, `Transport`, ...), with the status for
+/// `Api` (`Api 503`).
+pub fn kind(err: &instructor::Error) -> String {
+    let debug = format!("{err:?}");
+    let name = debug.split([' ', '(', '{']).next().unwrap_or_default();
+    match err {
+        instructor::Error::Api { status, .. } => format!("{name} {status}"),
+        _ => name.to_owned(),
+    }
+}
+
+/// Display, Debug and those of every `source()` of the error.
+pub fn shown(err: &instructor::Error) -> String {
+    let mut shown = format!("{err} {err:?}");
+    let mut src = std::error::Error::source(err);
+    while let Some(s) = src {
+        shown.push_str(&format!(" / {s} {s:?}"));
+        src = s.source();
+    }
+    shown
+}
+
+/// The key is nowhere in what the error shows.
+pub fn assert_no_key(err: &instructor::Error) {
+    let shown = shown(err);
+    assert!(!shown.contains(KEY), "key in the error: {shown}");
+}

@@ -1,0 +1,73 @@
+//! The servers the client is run against, all on 127.0.0.1: wiremock for exact request
+//! bodies and recorded-shape replies ([`mock`]), the fault server for what a well-behaved
+//! server cannot do ([`fault`]), the lockstep server for one event at a time ([`lockstep`]);
+//! and a client pointed at any of them.
+
+pub mod fault;
+pub mod lockstep;
+pub mod mock;
+
+use std::time::Duration;
+
+use instructor::{Client, ClientBuilder, RetryPolicy};
+use wiremock::MockServer;
+
+use super::KEY;
+
+/// A server's `/v1` base URL.
+pub trait Endpoint {
+    fn base(&self) -> String;
+}
+
+impl Endpoint for MockServer {
+    fn base(&self) -> String {
+        format!("{}/v1", self.uri())
+    }
+}
+
+impl Endpoint for fault::FaultServer {
+    fn base(&self) -> String {
+        fault::FaultServer::base(self)
+    }
+}
+
+impl Endpoint for lockstep::Lockstep {
+    fn base(&self) -> String {
+        lockstep::Lockstep::base(self)
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on.
+pub struct NothingListening(u16);
+
+impl NothingListening {
+    pub fn new() -> Self {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self(l.local_addr().unwrap().port())
+    }
+}
+
+impl Endpoint for NothingListening {
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.0)
+    }
+}
+
+/// Fast transport retries (the default count), so tests that exercise them take
+/// milliseconds.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(2))
+}
+
+/// The tests' client configuration, to add to: the key, model `test-model`, fast retries.
+pub fn builder(server: &impl Endpoint) -> ClientBuilder {
+    Client::builder()
+        .base_url(server.base())
+        .api_key(KEY)
+        .default_model("test-model")
+        .retry_policy(fast_retries())
+}
+
+pub fn client(server: &impl Endpoint) -> Client {
+    builder(server).build().unwrap()
+}
