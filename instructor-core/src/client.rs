@@ -21,6 +21,10 @@ use crate::server::Server;
 pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
 /// OpenAI's API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// The token limit of an extraction whose request sets none
+/// ([`ClientBuilder::default_max_tokens`]): room for large extractions, and a bound on a model
+/// that repeats itself until the context is full.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 /// The default limit on a response body: 32 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
@@ -55,6 +59,7 @@ pub(crate) struct Inner {
     pub(crate) default_mode: Mode,
     pub(crate) server: Server,
     pub(crate) prompting: Prompting,
+    pub(crate) default_max_tokens: Option<u32>,
     /// Body fields written over every request's body.
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
     pub(crate) timeout: Option<Duration>,
@@ -242,6 +247,7 @@ impl Client {
     pub(crate) fn target(&self) -> Target<'_> {
         Target {
             server: self.inner.server,
+            max_tokens: self.inner.default_max_tokens,
             extra: &self.inner.extra_body,
         }
     }
@@ -303,6 +309,7 @@ pub struct ClientBuilder {
     default_mode: Option<Mode>,
     server: Option<Server>,
     prompting: Option<Prompting>,
+    default_max_tokens: Option<Option<u32>>,
     extra_body: serde_json::Map<String, serde_json::Value>,
     invalid: Option<String>,
     timeout: Option<Option<Duration>>,
@@ -366,6 +373,14 @@ impl ClientBuilder {
     /// request may choose otherwise with [`Extract::prompting`](crate::Extract::prompting).
     pub fn prompting(mut self, prompting: Prompting) -> Self {
         self.prompting = Some(prompting);
+        self
+    }
+
+    /// The token limit sent when a request sets none with
+    /// [`Extract::max_tokens`](crate::Extract::max_tokens) (default [`DEFAULT_MAX_TOKENS`];
+    /// `None` sends no limit, leaving it to the server).
+    pub fn default_max_tokens(mut self, limit: impl Into<Option<u32>>) -> Self {
+        self.default_max_tokens = Some(limit.into());
         self
     }
 
@@ -525,6 +540,7 @@ impl ClientBuilder {
                 default_mode: self.default_mode.unwrap_or_default(),
                 server,
                 prompting: self.prompting.unwrap_or_default(),
+                default_max_tokens: self.default_max_tokens.unwrap_or(Some(DEFAULT_MAX_TOKENS)),
                 extra_body: self.extra_body,
                 timeout: self.timeout.unwrap_or(Some(Duration::from_secs(600))),
                 retry: self.retry.unwrap_or_default(),

@@ -24,6 +24,8 @@ pub(crate) struct Options {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a> {
     pub server: Server,
+    /// The token limit when the request sets none.
+    pub max_tokens: Option<u32>,
     pub extra: &'a Map<String, Value>,
 }
 
@@ -66,9 +68,10 @@ pub(crate) fn body(
     target: Target<'_>,
 ) -> Vec<u8> {
     let stream = delivery == Delivery::Stream;
+    let limit = options.max_tokens.or(target.max_tokens);
     let (max_tokens, max_completion_tokens) = match target.server.max_tokens_field() {
-        MaxTokensField::MaxTokens => (options.max_tokens, None),
-        MaxTokensField::MaxCompletionTokens => (None, options.max_tokens),
+        MaxTokensField::MaxTokens => (limit, None),
+        MaxTokensField::MaxCompletionTokens => (None, limit),
     };
     let tool_choice = match spec.tool_choice.as_deref() {
         Some(_) if target.server.forces_tools_with_required() => Some(required()),

@@ -96,6 +96,7 @@ async fn json_object_schema_mode_body_is_anyscales_form() {
         json!({
             "model": "test-model",
             "messages": [{ "role": "user", "content": USER }],
+            "max_tokens": 4096,
             "response_format": { "type": "json_object", "schema": user_schema() }
         }),
     )
@@ -117,6 +118,7 @@ async fn json_schema_strict_mode_body() {
         json!({
             "model": "gpt-4o-mini",
             "messages": [{ "role": "user", "content": USER }],
+            "max_tokens": 4096,
             "response_format": {
                 "type": "json_schema",
                 "json_schema": {
@@ -197,6 +199,7 @@ async fn tools_mode_body_and_answer() {
                 { "role": "system", "content": SYSTEM },
                 { "role": "user", "content": USER }
             ],
+            "max_tokens": 4096,
             "tools": [{
                 "type": "function",
                 "function": {
@@ -228,6 +231,7 @@ async fn json_mode_puts_the_schema_in_the_system_message() {
                 { "role": "system", "content": format!("{SYSTEM}\n\n{}", schema_prompt()) },
                 { "role": "user", "content": USER }
             ],
+            "max_tokens": 4096,
             "response_format": { "type": "json_object" }
         }),
     )
@@ -248,7 +252,8 @@ async fn md_json_mode_reads_a_fenced_block() {
                     "content": format!("{} Put it in a ```json code block.", schema_prompt())
                 },
                 { "role": "user", "content": USER }
-            ]
+            ],
+            "max_tokens": 4096
         }),
     )
     .await;

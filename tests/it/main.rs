@@ -27,5 +27,6 @@ mod derive_runtime;
 mod faults;
 mod faults_fuzz;
 mod faults_stream;
+mod forms;
 mod stream;
 mod stream_props;
