@@ -247,6 +247,15 @@ pub enum AttemptError {
     /// The reply's content was empty or `null`.
     #[error("the answer is empty")]
     EmptyContent,
+    /// The model wrote the same item (or run of items) of a list over and over: caught while
+    /// streaming, or in a reply cut off at the token limit. See `docs/retries.md`.
+    #[error("the list `{path}` repeats the same {period} item(s) over and over")]
+    Repetition {
+        /// Where the list is (empty for the root).
+        path: String,
+        /// How many items the repeated run has.
+        period: usize,
+    },
 }
 
 impl AttemptError {

@@ -26,6 +26,7 @@ pub mod parse;
 mod prompt;
 mod reask;
 mod repair;
+mod repetition;
 mod reply;
 mod request;
 pub mod retry;

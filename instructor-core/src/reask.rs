@@ -63,6 +63,17 @@ pub(crate) fn feedback(error: &AttemptError, cx: &Context<'_>) -> String {
         AttemptError::EmptyContent => {
             "Your answer was empty. Reply with a JSON object that matches the schema.".to_owned()
         }
+        AttemptError::Repetition { path, .. } => {
+            let list = if path.is_empty() {
+                "your list".to_owned()
+            } else {
+                format!("the list `{path}`")
+            };
+            format!(
+                "You wrote the same items of {list} over and over. Answer again: list each \
+                 item the text gives once, then close the list and the JSON."
+            )
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
 use crate::parse::extract_json;
+use crate::partial_json::PartialJson;
+use crate::repetition::{find, Repeat};
 use crate::think::skip_thinking;
 use crate::validation::{ValidationError, ValidationErrors};
 use crate::wire::{ChatCompletion, ToolCall, Usage};
@@ -59,10 +61,16 @@ pub(crate) fn read_reply(
     };
     match choice.finish_reason.as_deref() {
         Some("length") => {
-            return Err(Error::Truncated {
-                text: produced(),
-                usage,
-            })
+            let text = produced();
+            // Cut off while repeating a list: worth a re-ask that says so, not the end.
+            if let Some(repeat) = runaway(&text) {
+                let error = AttemptError::Repetition {
+                    path: repeat.path,
+                    period: repeat.period,
+                };
+                return Ok((Reply::Text(None), Err(error)));
+            }
+            return Err(Error::Truncated { text, usage });
         }
         Some("content_filter") => {
             return Err(Error::ContentFilter {
@@ -111,4 +119,14 @@ pub(crate) fn read_reply(
         Ok(text.clone())
     };
     Ok((Reply::Text(Some(text)), json))
+}
+
+/// A list repeating itself in a reply cut off at the token limit.
+fn runaway(text: &str) -> Option<Repeat> {
+    let text = skip_thinking(text);
+    let start = text.find(['{', '['])?;
+    let mut parser = PartialJson::new();
+    // The cut text ends in an error or unfinished: the snapshot is what came before.
+    let _ = parser.push(&text[start..]);
+    find(&parser.snapshot()?, true)
 }

@@ -28,5 +28,6 @@ mod faults;
 mod faults_fuzz;
 mod faults_stream;
 mod forms;
+mod runaway;
 mod stream;
 mod stream_props;

@@ -14,14 +14,18 @@ use super::items::Items;
 use super::session::{Session, Shape};
 use super::sse::SseError;
 use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
-use crate::error::Error;
+use crate::error::{AttemptError, Error};
 use crate::extract::Extract;
 use crate::mode::{spec_for, ModeSpec};
-use crate::reply::read_reply;
+use crate::repetition::{find, repeated_tail, Repeat};
+use crate::reply::{read_reply, Reply};
 use crate::request::Delivery;
 use crate::transport::{EventStream, Post};
 use crate::validation::context::ValidationContext;
 use crate::Instructor;
+
+/// How many of the last items are kept to catch a repeating list.
+const RECENT: usize = 24;
 
 /// What a step of the driver concluded.
 pub(crate) enum Step<Y, D> {
@@ -48,6 +52,8 @@ pub(crate) struct Driver<T, C> {
     session: Option<Session>,
     items_seen: usize,
     ready_items: VecDeque<Value>,
+    /// The last items completed, to catch a list repeating itself.
+    recent: VecDeque<Value>,
     /// An error found with elements still to yield: it comes after them.
     pending_error: Option<Error>,
     finished: bool,
@@ -81,6 +87,7 @@ where
             session: None,
             items_seen: 0,
             ready_items: VecDeque::new(),
+            recent: VecDeque::new(),
             pending_error: None,
             finished: false,
         })
@@ -242,6 +249,31 @@ where
         }
     }
 
+    /// Ends the attempt whose answer repeats a list over and over: the connection is
+    /// dropped, and the model re-asked if a re-ask is left.
+    fn stop_repeating(&mut self, repeat: Repeat) -> Result<(), Error> {
+        self.response = None;
+        let Some(session) = self.session.take() else {
+            return Ok(());
+        };
+        self.run.add_usage(session.usage.unwrap_or_default());
+        tracing::debug!(path = %repeat.path, period = repeat.period, "a list repeats itself: stopped");
+        let judged = Judged::<T> {
+            // The runaway text is not echoed back.
+            reply: Reply::Text(None),
+            outcome: Err(AttemptError::Repetition {
+                path: repeat.path,
+                period: repeat.period,
+            }),
+            text: Some(session.text()),
+            repair: None,
+        };
+        match self.run.record(judged, session.completion(), session.raw) {
+            Next::Fail(e) => Err(e),
+            Next::Accept(..) | Next::Reask => Ok(()),
+        }
+    }
+
     /// One step of `stream_partial`.
     pub(crate) async fn step_partial(
         &mut self,
@@ -259,6 +291,9 @@ where
         // before (whitespace, a key not yet complete) is not shown again.
         if std::mem::take(&mut session.changed) {
             if let Some(snapshot) = session.parser.snapshot() {
+                if let Some(repeat) = find(&snapshot, !session.parser.is_complete()) {
+                    return self.stop_repeating(repeat).map(|()| Step::Continue);
+                }
                 if session.shown.as_ref() != Some(&snapshot) {
                     session.shown = Some(snapshot.clone());
                     if let Some(partial) = T::partial_from_value(snapshot) {
@@ -305,8 +340,24 @@ where
         let Some(session) = self.session.as_mut() else {
             return Ok(Step::Done(()));
         };
-        self.ready_items
-            .extend(session.parser.take_completed_items());
+        let completed = session.parser.take_completed_items();
+        self.recent.extend(completed.iter().cloned());
+        if self.recent.len() > RECENT {
+            self.recent.drain(..self.recent.len() - RECENT);
+        }
+        self.ready_items.extend(completed);
+        let repeated = repeated_tail(self.recent.make_contiguous()).filter(|_| pumped.is_ok());
+        if let Some(period) = repeated {
+            let stopped = self.stop_repeating(Repeat {
+                path: "items".into(),
+                period,
+            });
+            self.finished = true;
+            if let Err(e) = stopped {
+                self.pending_error = Some(e);
+            }
+            return Ok(Step::Continue);
+        }
         let concluded = match pumped {
             Err(e) => Err(e),
             Ok(()) if session.over() => self.conclude().await.map(|_| ()),
