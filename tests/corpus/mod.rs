@@ -95,6 +95,7 @@ pub fn cases() -> Vec<Case> {
         any_value(),
         non_zero_signed(),
         non_zero_unsigned(),
+        wide_integers(),
     ];
     #[cfg(feature = "chrono")]
     all.push(when());
@@ -852,6 +853,26 @@ fn non_zero_unsigned() -> Case {
     case::<NonZeroUnsigned>(
         vec![json!({"n": 1}), json!({"n": 4294967295_u64})],
         vec![json!({"n": 0}), json!({"n": -1})],
+    )
+}
+
+/// 64-bit integers at their limits: 19 and 20 digits.
+#[derive(Debug, Serialize, Deserialize, Instructor)]
+pub struct WideIntegers {
+    u: u64,
+    i: i64,
+}
+
+fn wide_integers() -> Case {
+    case::<WideIntegers>(
+        vec![
+            ser(WideIntegers {
+                u: u64::MAX,
+                i: i64::MIN,
+            }),
+            json!({"u": 0, "i": 0}),
+        ],
+        vec![json!({"u": -1, "i": 0}), json!({"u": 1.5, "i": 0})],
     )
 }
 
