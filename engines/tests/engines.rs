@@ -12,9 +12,10 @@
 //!   checked with the missing optional properties filled with `null` (what the SDK's
 //!   `strip_added_nulls` undoes).
 //!
-//! Values are fed as their compact serialization (no whitespace), with object keys in the
-//! order of the schema's `properties` (outlines' regex fixes that order; a model writes keys in
-//! the order the grammar allows).
+//! Values are fed as their compact serialization (no whitespace), with object keys in the order
+//! the engine's grammar fixes, since a model writes them in that order: the schema's
+//! `properties` (outlines' regex fixes it; llguidance follows it), required properties first for
+//! llama.cpp (`arrange`).
 //!
 //! # Engines
 //!
@@ -44,7 +45,8 @@
 //!   the rest is the real crate. Sources: crate outlines-core 0.2 (`default-features = false`:
 //!   the regex path needs neither hf-hub nor the network, but the crate still links
 //!   `tokenizers`, a non-optional dependency).
-//! - **llama.cpp** (its server's `response_format` / `json_schema`): `json_schema_to_grammar`
+//! - **llama.cpp** (its server's `response_format` / `json_schema`, built without
+//!   `LLAMA_LLGUIDANCE`, the default): `json_schema_to_grammar`
 //!   (`common/json-schema-to-grammar.cpp`: required properties first, then optional ones; a
 //!   pattern not anchored at both ends, or with `\p{..}`, becomes any string with a warning;
 //!   only `uuid`, `date`, `time`, `date-time` formats are rules; an integer without both bounds
@@ -62,6 +64,11 @@
 //! entry is removed, and a new failure fails the test until it is fixed or listed. The table of
 //! what fails where, with the engines' messages, is printed (`cargo test -p
 //! instructor-engines -- --nocapture`).
+//!
+//! [`LIMITS`] lists keywords an engine reads nowhere (outlines: numeric bounds; llama.cpp: most
+//! formats). An invalid value such an engine accepts is not a failure when the schema without
+//! those keywords accepts it too: the rule is left to validation after parsing, as the design
+//! intends. Each limit must still excuse something, or the test asks for its removal.
 
 #[path = "../../tests/corpus/mod.rs"]
 mod corpus;
