@@ -174,6 +174,9 @@ leaf! {
     u8 => "uint8", json!({ "type": "integer", "minimum": 0, "maximum": u8::MAX });
     u16 => "uint16", json!({ "type": "integer", "minimum": 0, "maximum": u16::MAX });
     u32 => "uint32", json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX });
+    // No upper bound for 64-bit types: llama.cpp reads `u64::MAX` as a negative bound (and
+    // then accepts -1), and llguidance panics on `i64::MIN` ("attempt to negate with
+    // overflow"). Without both bounds llama.cpp caps such integers at 16 digits.
     u64 => "uint64", json!({ "type": "integer", "minimum": 0 });
     u128 => "uint128", json!({ "type": "integer", "minimum": 0 });
     usize => "uint", json!({ "type": "integer", "minimum": 0 });
@@ -184,7 +187,8 @@ leaf! {
     i128 => "int128", json!({ "type": "integer" });
     isize => "int", json!({ "type": "integer" });
     () => "null", json!({ "type": "null" });
-    Value => "any", json!(true);
+    // `{}`, not the boolean schema `true`: llama.cpp and outlines refuse boolean schemas.
+    Value => "any", json!({});
 }
 
 macro_rules! nonzero {
@@ -197,13 +201,15 @@ macro_rules! nonzero {
             }
             fn schema(gen: &mut SchemaGenerator) -> Value {
                 let mut s = <$inner>::schema(gen);
-                let min = if <$inner>::MIN == 0 { 1 } else { <$inner>::MIN as i128 };
-                if min == 1 {
+                if <$inner>::MIN == 0 {
                     crate::schema::keywords::range(&mut s, Some(json!(1)), None);
-                } else {
-                    s = json!({ "allOf": [s, { "not": { "const": 0 } }] });
+                    return s;
                 }
-                s
+                // Below zero or above it: two ranges, since grammar engines refuse `not`.
+                let (mut below, mut above) = (s.clone(), s);
+                crate::schema::keywords::range(&mut below, None, Some(json!(-1)));
+                crate::schema::keywords::range(&mut above, Some(json!(1)), None);
+                json!({ "anyOf": [below, above] })
             }
             fn partial_from_value(value: Value) -> Option<Self> {
                 serde_json::from_value(value).ok()
@@ -316,7 +322,7 @@ fn element_path<'a, T: Instructor + 'a>(
 }
 
 macro_rules! list {
-    ($($ty:ident $(: $bound:path)* => $unique:literal;)*) => {$(
+    ($($ty:ident $(: $bound:path)*;)*) => {$(
         impl<T: Instructor $(+ $bound)*> Instructor for $ty<T> {
             type Partial = Vec<T::Partial>;
             type Context = T::Context;
@@ -324,12 +330,9 @@ macro_rules! list {
                 Cow::Owned(format!("Array_of_{}", T::schema_name()))
             }
             fn schema(gen: &mut SchemaGenerator) -> Value {
-                let items = T::schema(gen);
-                if $unique {
-                    json!({ "type": "array", "items": items, "uniqueItems": true })
-                } else {
-                    json!({ "type": "array", "items": items })
-                }
+                // No `uniqueItems` for sets: llguidance refuses it (vLLM answers 400), and a
+                // set's deserializer merges duplicates anyway.
+                json!({ "type": "array", "items": T::schema(gen) })
             }
             fn partial_from_value(value: Value) -> Option<Self::Partial> {
                 partial_elements::<T>(value)
@@ -347,10 +350,10 @@ macro_rules! list {
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 list! {
-    Vec => false;
-    VecDeque => false;
-    BTreeSet: Ord => true;
-    HashSet: std::hash::Hash: Eq => true;
+    Vec;
+    VecDeque;
+    BTreeSet: Ord;
+    HashSet: std::hash::Hash: Eq;
 }
 
 impl<T: Instructor, const N: usize> Instructor for [T; N] {
@@ -432,10 +435,11 @@ macro_rules! tuple {
                 Cow::Owned(format!("Tuple_of_{}", names.join("_and_")))
             }
             fn schema(gen: &mut SchemaGenerator) -> Value {
+                // No `"items": false`: llama.cpp refuses boolean schemas, and `maxItems`
+                // already rules out more items than the tuple has.
                 json!({
                     "type": "array",
                     "prefixItems": [$($T::schema(gen)),+],
-                    "items": false,
                     "minItems": $n,
                     "maxItems": $n,
                 })

@@ -177,14 +177,16 @@ fn build_spec(
             spec.response_format = Some(json!({ "type": "json_object", "schema": schema }));
         }
         Mode::JsonSchemaStrict => {
-            if !root_is_object(schema) {
+            let strict = strict_schema(schema);
+            // A map at the root is a list of pairs in the dialect: not an object either.
+            if !root_is_object(&strict) {
                 spec.unsupported = Some(format!(
                     "mode json_schema_strict needs an object (a struct) at the root; `{name}` is not one"
                 ));
             }
             spec.response_format = Some(json!({
                 "type": "json_schema",
-                "json_schema": { "name": tool_name, "schema": strict_schema(schema), "strict": true },
+                "json_schema": { "name": tool_name, "schema": strict, "strict": true },
             }));
         }
         Mode::Tools => {

@@ -3,7 +3,7 @@
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 
-use crate::dialect::strict::strip_added_nulls;
+use crate::dialect::strict::undo;
 use crate::validation::ValidationErrors;
 
 /// Finds the JSON document in free text, as [`Mode::MdJson`](crate::Mode::MdJson) reads it:
@@ -132,15 +132,15 @@ pub(crate) fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, Validatio
     Ok(value)
 }
 
-/// Like [`parse_text`], first removing the `null`s the strict rewrite made the model write
-/// for optional properties that do not accept `null` (see [`crate::strict_schema`]).
+/// Like [`parse_text`], first turning the answer to the strict schema back into one of the
+/// original schema (see [`crate::strict_schema`]).
 pub(crate) fn parse_strict<T: DeserializeOwned>(
     text: &str,
     schema: &Value,
 ) -> Result<T, ValidationErrors> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| single("", e.to_string()))?;
     let defs = schema.get("$defs").unwrap_or(&Value::Null);
-    strip_added_nulls(&mut value, schema, defs);
+    undo(&mut value, schema, defs);
     if let Ok(parsed) = T::deserialize(&value) {
         return Ok(parsed);
     }

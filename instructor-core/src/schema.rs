@@ -310,17 +310,69 @@ pub mod keywords {
         }
     }
 
-    /// Adds a `pattern`; a second one goes into `allOf`, since a schema holds one.
+    /// Adds a `pattern` (ECMA-262), written anchored at both ends as grammar engines need
+    /// it (llama.cpp accepts any string for a half-anchored pattern, outlines cannot build
+    /// one): `^ab` becomes `^ab(.|\n|\r|\u2028|\u2029)*$`, same meaning. A pattern that cannot be
+    /// anchored that way (an anchor inside a top-level alternation), or a second pattern on
+    /// the same value (a schema holds one, and engines refuse `allOf` of patterns), is said in
+    /// `description` instead, and checked after parsing.
     pub fn pattern(schema: &mut Value, pattern: &str) {
         let Some(map) = target(schema) else { return };
-        if !map.contains_key("pattern") {
-            map.insert("pattern".into(), json!(pattern));
-            return;
+        match anchored(pattern) {
+            Some(p) if !map.contains_key("pattern") => {
+                map.insert("pattern".into(), json!(p));
+            }
+            _ => describe(
+                schema,
+                &format!("Must match the regular expression /{pattern}/."),
+            ),
         }
-        let all_of = map.entry("allOf").or_insert_with(|| json!([]));
-        if let Value::Array(list) = all_of {
-            list.push(json!({ "pattern": pattern }));
+    }
+
+    /// Matches any one character, line breaks included, in ECMA-262 and in the grammar
+    /// engines' dialects (llama.cpp supports no `\s`, `\S` or `s` flag; `.` excludes line
+    /// breaks everywhere).
+    pub const ANY_CHAR: &str = r"(.|\n|\r|\u2028|\u2029)";
+
+    /// `pattern` anchored at both ends with the same meaning, or `None` when an anchor sits
+    /// in a top-level alternation (`^a|b`).
+    pub fn anchored(pattern: &str) -> Option<String> {
+        let bytes = pattern.as_bytes();
+        let (mut depth, mut class, mut escaped, mut alternation) = (0usize, false, false, false);
+        for &b in bytes {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'[' if !class => class = true,
+                b']' if class => class = false,
+                b'(' if !class => depth += 1,
+                b')' if !class => depth = depth.saturating_sub(1),
+                b'|' if !class && depth == 0 => alternation = true,
+                _ => {}
+            }
         }
+        let starts = pattern.starts_with('^');
+        // A `$` at the end that is not escaped (an even number of backslashes before it).
+        let ends = pattern.ends_with('$')
+            && pattern[..pattern.len() - 1]
+                .bytes()
+                .rev()
+                .take_while(|&b| b == b'\\')
+                .count()
+                % 2
+                == 0;
+        if alternation {
+            if starts || ends {
+                return None;
+            }
+            return Some(format!("^{ANY_CHAR}*({pattern}){ANY_CHAR}*$"));
+        }
+        let from = usize::from(starts);
+        let to = pattern.len() - usize::from(ends && pattern.len() > from);
+        let any = format!("{ANY_CHAR}*");
+        let head = if starts { "" } else { any.as_str() };
+        let tail = if ends { "" } else { any.as_str() };
+        Some(format!("^{head}{}{tail}$", &pattern[from..to]))
     }
 
     /// Sets `format` (`email`, `uri`, `ipv4`, ...).
@@ -335,7 +387,10 @@ pub mod keywords {
         if let Some(map) = target(schema) {
             map.insert(
                 "anyOf".into(),
-                json!([{ "format": "ipv4" }, { "format": "ipv6" }]),
+                json!([
+                    { "type": "string", "format": "ipv4" },
+                    { "type": "string", "format": "ipv6" }
+                ]),
             );
         }
     }
@@ -572,13 +627,34 @@ mod tests {
     }
 
     #[test]
-    fn second_pattern_goes_to_all_of() {
+    fn patterns_are_anchored_and_a_second_one_is_described() {
+        let any = ANY_CHAR;
         let mut s = json!({"type": "string"});
         pattern(&mut s, "^a");
         pattern(&mut s, "b$");
         assert_eq!(
             s,
-            json!({"type": "string", "pattern": "^a", "allOf": [{"pattern": "b$"}]})
+            json!({
+                "type": "string",
+                "pattern": format!("^a{any}*$"),
+                "description": "Must match the regular expression /b$/."
+            })
+        );
+        assert_eq!(anchored("^[a-z]+$").as_deref(), Some("^[a-z]+$"));
+        assert_eq!(anchored(r"\.pdf$"), Some(format!("^{any}*\\.pdf$")));
+        assert_eq!(anchored("@"), Some(format!("^{any}*@{any}*$")));
+        assert_eq!(anchored("a|b"), Some(format!("^{any}*(a|b){any}*$")));
+        assert_eq!(anchored("(a|b)c$"), Some(format!("^{any}*(a|b)c$")));
+        assert_eq!(anchored(r"^a\$"), Some(format!("^a\\${any}*$")));
+        assert_eq!(anchored("[|]x"), Some(format!("^{any}*[|]x{any}*$")));
+        assert_eq!(anchored("^a|b"), None);
+        assert_eq!(anchored("^$").as_deref(), Some("^$"));
+        assert_eq!(anchored("^"), Some(format!("^{any}*$")));
+        let mut s = json!({"type": "string"});
+        pattern(&mut s, "^a|b$");
+        assert_eq!(
+            s,
+            json!({"type": "string", "description": "Must match the regular expression /^a|b$/."})
         );
     }
 

@@ -26,8 +26,12 @@ pub struct Case {
     pub schema: &'static Value,
     /// JSON that serde reads into the type and that passes its validation.
     pub valid: Vec<Value>,
-    /// JSON that serde or validation rejects.
+    /// JSON that serde or validation rejects, and so does the schema.
     pub invalid: Vec<Value>,
+    /// JSON that validation rejects but the schema accepts: the rule cannot be written in a
+    /// form grammar engines take, so it is said in the field's `description` and checked
+    /// after parsing (never stricter than garde).
+    pub described: Vec<Value>,
     /// Whether the Rust side accepts a value: serde reads it and every rule passes.
     pub rust_accepts: fn(&Value) -> bool,
 }
@@ -45,7 +49,16 @@ where
         schema: T::json_schema(),
         valid,
         invalid,
+        described: Vec::new(),
         rust_accepts: rust_accepts::<T>,
+    }
+}
+
+impl Case {
+    /// With values only validation rejects (see [`Case::described`]).
+    fn described(mut self, values: Vec<Value>) -> Self {
+        self.described = values;
+        self
     }
 }
 
@@ -588,17 +601,22 @@ fn rules() -> Case {
             w("v4", json!("::1")),
             w("v6", json!("1.2.3.4")),
             w("plain", json!("é")),
-            w("word", json!("a b")),
             w("affixed", json!("ab.c$")),
-            w("affixed", json!("a.c+$")),
-            w("affixed", json!("ab.c+")),
             w("tags", json!([])),
             w("tags", json!(["a", "b", "c", "d"])),
             w("tags", json!([""])),
-            w("tags", json!(["a-b"])),
             w("scores", json!([11])),
         ],
     )
+    // `alphanumeric` is said in words: `\p{..}` classes are refused by outlines, ignored by
+    // llama.cpp, and an ASCII class would be stricter than garde.
+    // So is every affix rule after the first on one value (engines take one pattern).
+    .described(vec![
+        w("word", json!("a b")),
+        w("tags", json!(["a-b"])),
+        w("affixed", json!("a.c+$")),
+        w("affixed", json!("ab.c+")),
+    ])
 }
 
 /// garde's default `length` counts bytes: "éé" is 4 bytes but 2 characters.
@@ -776,8 +794,9 @@ fn alphanumeric() -> Case {
             json!({"s": "abc"}),
             json!({"s": ""}),
         ],
-        vec![json!({"s": "a b"}), json!({"s": "a-b"})],
+        vec![],
     )
+    .described(vec![json!({"s": "a b"}), json!({"s": "a-b"})])
 }
 
 /// Two fully anchored patterns on one field: the second one goes elsewhere.
@@ -788,10 +807,9 @@ pub struct TwoPatterns {
 }
 
 fn two_patterns() -> Case {
-    case::<TwoPatterns>(
-        vec![json!({"s": "abc"})],
-        vec![json!({"s": "ABC"}), json!({"s": "é"}), json!({"s": ""})],
-    )
+    case::<TwoPatterns>(vec![json!({"s": "abc"})], vec![json!({"s": "é"})])
+        // The second pattern is said in the description: engines take one pattern per value.
+        .described(vec![json!({"s": "ABC"}), json!({"s": ""})])
 }
 
 /// garde `ip`: either address family, as `anyOf` two formats.

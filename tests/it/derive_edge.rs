@@ -125,7 +125,11 @@ fn docs_and_rule_notes_both_reach_the_description() {
         s["properties"]["code"]["description"],
         "The code. At least 3 bytes of UTF-8."
     );
-    assert_eq!(s["properties"]["code"]["pattern"], "^sku-");
+    // Anchored at both ends, as grammar engines need it: the same strings.
+    assert_eq!(
+        s["properties"]["code"]["pattern"],
+        format!("^sku-{}*$", instructor::schema::keywords::ANY_CHAR)
+    );
     assert_eq!(
         s["$defs"]["Kind"]["description"],
         "Kinds of things.\n\n`First`: The first."

@@ -1,6 +1,6 @@
 //! OpenAI's strict structured-outputs dialect: [`strict_schema`] rewrites a schema into it,
-//! and [`strip_added_nulls`] undoes on the answer the one change it makes to what the model
-//! writes.
+//! and [`undo`] turns an answer to it back into one of the original schema (tuples, maps,
+//! the nulls written for optional fields).
 
 use serde_json::{json, Map, Value};
 
@@ -55,8 +55,13 @@ const STRICT_DROP: &[&str] = &["$schema", "$id", "$comment"];
 ///   `description` as `keyword: value.`, so the model still reads them;
 /// - `$schema`, `$id` and `$comment` are dropped.
 ///
-/// A map (an object with an `additionalProperties` schema) cannot be expressed in the
-/// dialect: it becomes a closed empty object, with the value schema described in words.
+/// Two shapes the dialect cannot express are sent in a form it can, and turned back before
+/// the answer is parsed, so no data is lost:
+///
+/// - a tuple (`prefixItems`) is an object with one property per position, `_0`, `_1`, ...;
+/// - a map (an object with an `additionalProperties` schema) is a list of
+///   `{"key": .., "value": ..}` pairs; a struct with a flattened map gets its extra keys the
+///   same way, in a property `__extra`.
 ///
 /// ```
 /// use serde_json::json;
@@ -87,7 +92,9 @@ fn rewrite(schema: &mut Value, defs: &Value) {
         // `true` (anything) cannot be expressed; leave booleans alone.
         return;
     };
-    merge_all_of(map, defs);
+    let mut moved: Vec<String> = merge_all_of(map, defs);
+    tuple_as_object(map);
+    map_as_pairs(map);
     if let Some(one_of) = map.remove("oneOf") {
         match map.get_mut("anyOf") {
             Some(Value::Array(existing)) => {
@@ -101,7 +108,6 @@ fn rewrite(schema: &mut Value, defs: &Value) {
         }
     }
 
-    let mut moved: Vec<String> = Vec::new();
     let keys: Vec<String> = map.keys().cloned().collect();
     for key in keys {
         let keep = STRICT_KEEP.contains(&key.as_str())
@@ -143,13 +149,6 @@ fn rewrite(schema: &mut Value, defs: &Value) {
         _ => map.contains_key("properties"),
     };
     if is_object {
-        match map.get("additionalProperties") {
-            Some(Value::Bool(false)) | None => {}
-            Some(Value::Bool(true)) => {}
-            Some(other) => moved.push(format!(
-                "Free-form keys with values matching {other} are not supported here."
-            )),
-        }
         map.insert("additionalProperties".into(), Value::Bool(false));
         let required: Vec<String> = map
             .get("required")
@@ -194,18 +193,124 @@ fn rewrite(schema: &mut Value, defs: &Value) {
     }
 }
 
-/// Merges `allOf` entries (following `$ref`s) into `map`: properties and required lists are
-/// joined, other keywords are taken when `map` does not have them yet.
-fn merge_all_of(map: &mut Map<String, Value>, defs: &Value) {
-    let Some(Value::Array(parts)) = map.remove("allOf") else {
+/// The property a struct with a flattened map keeps the map's entries in.
+const EXTRA: &str = "__extra";
+
+/// A tuple (`prefixItems`) as an object with one property per position: `_0`, `_1`, ...
+fn tuple_as_object(map: &mut Map<String, Value>) {
+    let Some(Value::Array(items)) = map.remove("prefixItems") else {
         return;
+    };
+    for k in ["items", "minItems", "maxItems"] {
+        map.remove(k);
+    }
+    let n = items.len();
+    let properties: Map<String, Value> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (format!("_{i}"), s))
+        .collect();
+    let required: Vec<Value> = properties.keys().cloned().map(Value::String).collect();
+    map.insert("type".into(), json!("object"));
+    map.insert("properties".into(), Value::Object(properties));
+    map.insert("required".into(), Value::Array(required));
+    append_description(
+        map,
+        &format!(
+            "A list of exactly {n} values, written as an object with keys _0 to _{}.",
+            n - 1
+        ),
+    );
+}
+
+/// A map as a list of `{"key", "value"}` pairs; a struct's flattened map as such a list in
+/// the property `__extra`.
+fn map_as_pairs(map: &mut Map<String, Value>) {
+    let Some(values) = map
+        .get("additionalProperties")
+        .filter(|v| v.is_object())
+        .cloned()
+    else {
+        return;
+    };
+    map.remove("additionalProperties");
+    let pairs = |values: Value| {
+        json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": { "key": { "type": "string" }, "value": values },
+                "required": ["key", "value"],
+            },
+        })
+    };
+    let has_properties = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    if has_properties {
+        let mut extra = pairs(values);
+        append_description(
+            extra.as_object_mut().expect("an object"),
+            "Any other keys, as key-value pairs.",
+        );
+        if let Some(Value::Object(props)) = map.get_mut("properties") {
+            props.insert(EXTRA.into(), extra);
+        }
+        // Required (an empty list when there is nothing else), not nullable.
+        if let Some(Value::Array(required)) = map.get_mut("required") {
+            required.push(json!(EXTRA));
+        } else {
+            map.insert("required".into(), json!([EXTRA]));
+        }
+        return;
+    }
+    let Value::Object(list) = pairs(values) else {
+        return;
+    };
+    map.remove("properties");
+    map.remove("required");
+    for (from, to) in [("minProperties", "minItems"), ("maxProperties", "maxItems")] {
+        if let Some(n) = map.remove(from) {
+            map.insert(to.into(), n);
+        }
+    }
+    for (k, v) in list {
+        map.insert(k, v);
+    }
+    append_description(map, "Key-value pairs.");
+}
+
+fn append_description(map: &mut Map<String, Value>, text: &str) {
+    match map.get_mut("description") {
+        Some(Value::String(d)) if !d.is_empty() => {
+            if !d.ends_with('.') {
+                d.push('.');
+            }
+            d.push(' ');
+            d.push_str(text);
+        }
+        _ => {
+            map.insert("description".into(), Value::String(text.into()));
+        }
+    }
+}
+
+/// Merges `allOf` entries (following `$ref`s) into `map`: properties and required lists are
+/// joined, other keywords are taken when `map` does not have them yet. A keyword `map` has
+/// already with another value cannot be merged: it is returned, in words, for the
+/// description (the rule is checked after parsing).
+fn merge_all_of(map: &mut Map<String, Value>, defs: &Value) -> Vec<String> {
+    let mut unmerged = Vec::new();
+    let Some(Value::Array(parts)) = map.remove("allOf") else {
+        return unmerged;
     };
     for part in parts {
         let part = resolve(&part, defs).clone();
         let Value::Object(mut part) = part else {
             continue;
         };
-        merge_all_of(&mut part, defs);
+        unmerged.extend(merge_all_of(&mut part, defs));
         for (k, v) in part {
             match (k.as_str(), map.get_mut(&k), v) {
                 ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
@@ -220,13 +325,18 @@ fn merge_all_of(map: &mut Map<String, Value>, defs: &Value) {
                         }
                     }
                 }
-                (_, Some(_), _) => {}
+                (_, Some(mine), v) => {
+                    if *mine != v && !matches!(k.as_str(), "title" | "description") {
+                        unmerged.push(format!("Also {k}: {v}."));
+                    }
+                }
                 (_, None, v) => {
                     map.insert(k, v);
                 }
             }
         }
     }
+    unmerged
 }
 
 fn resolve<'a>(schema: &'a Value, defs: &'a Value) -> &'a Value {
@@ -292,13 +402,38 @@ fn make_nullable(schema: Value) -> Value {
     Value::Object(outer)
 }
 
-/// Undoes the one change the strict rewrite makes to answers: an optional property that
-/// does not accept `null` in the original schema but was written as `null` is removed, so
-/// `#[serde(default)]` fields see it missing. Best effort; walks objects and arrays.
-pub(crate) fn strip_added_nulls(value: &mut Value, schema: &Value, defs: &Value) {
-    let schema = resolve(schema, defs);
+/// Turns an answer to the strict schema back into one of the original schema: tuples
+/// written as `{"_0": .., "_1": ..}` become arrays again, maps written as key-value pairs
+/// become objects (a flattened map's `__extra` pairs join their struct), and an optional
+/// property written as `null` that the original does not accept as `null` is removed, so
+/// `#[serde(default)]` fields see it missing. Best effort: what does not fit is left for the
+/// parser to report.
+pub(crate) fn undo(value: &mut Value, schema: &Value, defs: &Value) {
+    let schema = branch_for(value, resolve(schema, defs), defs);
+    if let (Some(Value::Array(positions)), Value::Object(obj)) =
+        (schema.get("prefixItems"), &mut *value)
+    {
+        let mut items = Vec::with_capacity(positions.len());
+        for (i, s) in positions.iter().enumerate() {
+            let mut item = obj.remove(&format!("_{i}")).unwrap_or(Value::Null);
+            undo(&mut item, s, defs);
+            items.push(item);
+        }
+        *value = Value::Array(items);
+        return;
+    }
+    let map_values = schema.get("additionalProperties").filter(|v| v.is_object());
+    if let (Some(values), Value::Array(pairs)) = (map_values, &mut *value) {
+        *value = Value::Object(from_pairs(std::mem::take(pairs), values, defs));
+        return;
+    }
     match value {
         Value::Object(obj) => {
+            if let (Some(values), Some(Value::Array(pairs))) = (map_values, obj.remove(EXTRA)) {
+                for (k, v) in from_pairs(pairs, values, defs) {
+                    obj.entry(k).or_insert(v);
+                }
+            }
             let Some(props) = schema.get("properties").and_then(Value::as_object) else {
                 return;
             };
@@ -314,19 +449,71 @@ pub(crate) fn strip_added_nulls(value: &mut Value, schema: &Value, defs: &Value)
             });
             for (k, v) in obj.iter_mut() {
                 if let Some(p) = props.get(k) {
-                    strip_added_nulls(v, p, defs);
+                    undo(v, p, defs);
                 }
             }
         }
         Value::Array(items) => {
-            if let Some(item_schema) = schema.get("items") {
+            if let Some(item_schema) = schema.get("items").filter(|s| s.is_object()) {
                 for v in items {
-                    strip_added_nulls(v, item_schema, defs);
+                    undo(v, item_schema, defs);
                 }
             }
         }
         _ => {}
     }
+}
+
+/// The entries of `{"key", "value"}` pairs, each value turned back with `values`.
+fn from_pairs(pairs: Vec<Value>, values: &Value, defs: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    for pair in pairs {
+        if let Value::Object(mut pair) = pair {
+            if let (Some(Value::String(k)), Some(mut v)) =
+                (pair.remove("key"), pair.remove("value"))
+            {
+                undo(&mut v, values, defs);
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+/// The branch of an `anyOf`/`oneOf` the strict answer `value` was written for: the one whose
+/// original shape becomes the value's shape in the strict form (a tuple is an object there,
+/// a map a list); `schema` itself when it has no branches.
+fn branch_for<'a>(value: &Value, schema: &'a Value, defs: &'a Value) -> &'a Value {
+    let Some(Value::Array(branches)) = schema.get("anyOf").or_else(|| schema.get("oneOf")) else {
+        return schema;
+    };
+    let strict_kind = |s: &Value| -> Option<&'static str> {
+        if s.get("prefixItems").is_some() {
+            Some("object")
+        } else if s.get("additionalProperties").is_some_and(Value::is_object)
+            && s.get("properties")
+                .and_then(Value::as_object)
+                .is_none_or(|p| p.is_empty())
+        {
+            Some("array")
+        } else if s.get("properties").is_some() {
+            Some("object")
+        } else if s.get("items").is_some() {
+            Some("array")
+        } else {
+            None
+        }
+    };
+    let kind = match value {
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        _ => return schema,
+    };
+    branches
+        .iter()
+        .map(|b| resolve(b, defs))
+        .find(|b| strict_kind(b) == Some(kind))
+        .unwrap_or(schema)
 }
 
 #[cfg(test)]
@@ -422,15 +609,71 @@ mod tests {
     }
 
     #[test]
-    fn maps_are_closed_and_described() {
-        let s = json!({ "type": "object", "additionalProperties": { "type": "integer" } });
+    fn maps_and_tuples_take_shapes_the_dialect_has_and_come_back() {
+        let original = json!({
+            "type": "object",
+            "properties": {
+                "scores": { "type": "object", "additionalProperties": { "type": "integer" }, "maxProperties": 3 },
+                "pair": { "type": "array", "prefixItems": [{ "type": "integer" }, { "type": "string" }], "minItems": 2, "maxItems": 2 },
+                "name": { "type": "string" }
+            },
+            "required": ["scores", "pair", "name"],
+            "additionalProperties": { "type": "boolean" }
+        });
+        let strict = strict_schema(&original);
+        assert_eq!(
+            strict["properties"]["scores"],
+            json!({
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": { "key": { "type": "string" }, "value": { "type": "integer" } },
+                    "required": ["key", "value"],
+                    "additionalProperties": false
+                },
+                "maxItems": 3,
+                "description": "Key-value pairs."
+            })
+        );
+        assert_eq!(
+            strict["properties"]["pair"],
+            json!({
+                "type": "object",
+                "properties": { "_0": { "type": "integer" }, "_1": { "type": "string" } },
+                "required": ["_0", "_1"],
+                "description": "A list of exactly 2 values, written as an object with keys _0 to _1.",
+                "additionalProperties": false
+            })
+        );
+        assert_eq!(
+            strict["properties"]["__extra"]["items"]["properties"]["value"],
+            json!({ "type": "boolean" })
+        );
+        assert_eq!(
+            strict["required"],
+            json!(["scores", "pair", "name", "__extra"])
+        );
+        assert_eq!(strict["additionalProperties"], json!(false));
+
+        let mut answer = json!({
+            "scores": [{ "key": "a", "value": 1 }, { "key": "b", "value": 2 }],
+            "pair": { "_0": 7, "_1": "x" },
+            "name": "n",
+            "__extra": [{ "key": "flag", "value": true }]
+        });
+        undo(&mut answer, &original, &Value::Null);
+        assert_eq!(
+            answer,
+            json!({ "scores": { "a": 1, "b": 2 }, "pair": [7, "x"], "name": "n", "flag": true })
+        );
+    }
+
+    #[test]
+    fn an_allof_keyword_that_cannot_merge_is_described() {
+        let s = json!({ "type": "string", "pattern": "^a", "allOf": [{ "pattern": "b$" }] });
         let out = strict_schema(&s);
-        assert_eq!(out["additionalProperties"], json!(false));
-        assert_eq!(out["required"], json!([]));
-        assert!(out["description"]
-            .as_str()
-            .unwrap()
-            .contains("Free-form keys"));
+        assert_eq!(out["pattern"], "^a");
+        assert_eq!(out["description"], "Also pattern: \"b$\".");
     }
 
     #[test]
@@ -447,7 +690,7 @@ mod tests {
             "$defs": { "I": { "type": "object", "properties": { "x": { "type": "string" } } } }
         });
         let mut v = json!({ "a": null, "b": null, "c": null, "list": [{ "x": null }] });
-        strip_added_nulls(&mut v, &schema, &schema["$defs"]);
+        undo(&mut v, &schema, &schema["$defs"]);
         assert_eq!(v, json!({ "b": null, "c": null, "list": [{}] }));
     }
 }

@@ -144,8 +144,10 @@ fn rules(cx: &Cx, rules: &[Rule], ascii: bool) -> TokenStream {
             RuleKind::Format(f) => quote!(#kw::format(__t, #f);),
             RuleKind::Ip => quote!(#kw::ip(__t);),
             RuleKind::Ascii => quote!(#kw::pattern(__t, "^[\\x00-\\x7F]*$");),
+            // `\p{..}` is refused by outlines and ignored by llama.cpp, and an ASCII class
+            // would be stricter than garde (which takes any Unicode letter): said in words.
             RuleKind::Alphanumeric => {
-                quote!(#kw::pattern(__t, "^[\\p{Alphabetic}\\p{N}]*$");)
+                quote!(#kw::describe(__t, "Letters and digits only.");)
             }
             RuleKind::Inner(inner) => {
                 let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
@@ -223,7 +225,6 @@ fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenSt
             quote!(#p::json!({
                 "type": "array",
                 "prefixItems": [#((#items)),*],
-                "items": false,
                 "minItems": #n,
                 "maxItems": #n,
             }))
