@@ -170,8 +170,8 @@ const fn k(
     }
 }
 
-use Engine::{LlamaCpp, Llguidance, Outlines, Reference};
-use Kind::{AcceptsInvalid, Compile, RejectsValid, StricterThanSchema};
+use Engine::{LlamaCpp, Outlines};
+use Kind::{Compile, RejectsValid, StricterThanSchema};
 use Mode::{Root, Strict};
 
 const ROOT: &[Mode] = &[Root];
