@@ -455,3 +455,53 @@ async fn stream_iter_over_the_real_server() {
         "{got:?}"
     );
 }
+
+/// A label on a parcel.
+#[derive(Debug, Deserialize, Instructor, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+enum Label {
+    Fragile,
+    Urgent,
+    Heavy,
+    Cold,
+}
+
+/// The constructs grammar engines used to refuse or weaken, in one type.
+#[derive(Debug, Deserialize, Instructor, garde::Validate)]
+struct Shipment {
+    /// The shipment's id.
+    #[garde(prefix("SHP-"), length(max = 12))]
+    id: String,
+    /// The labels on the parcel.
+    #[garde(length(max = 3))]
+    labels: std::collections::BTreeSet<Label>,
+    /// Width and height in centimetres.
+    #[garde(skip)]
+    size: (u16, u16),
+    /// The change in stock: never zero.
+    #[garde(skip)]
+    change: std::num::NonZeroI32,
+}
+
+#[tokio::test]
+async fn the_servers_grammar_enforces_a_set_a_tuple_a_prefix_and_a_non_zero_integer() {
+    let client = client_or_skip!(
+        "the_servers_grammar_enforces_a_set_a_tuple_a_prefix_and_a_non_zero_integer"
+    );
+    // The text's id lacks the prefix the rule asks for; only the grammar can add it, since
+    // there is no re-ask.
+    let text = "Shipment 4711: a 30 by 20 box labelled fragile and urgent; stock went down by 2.";
+    let (s, _) = run(
+        "grammar constructs",
+        client
+            .extract::<Shipment>()
+            .mode(Mode::JsonSchema)
+            .system(SYSTEM)
+            .user(text),
+    )
+    .await
+    .expect("the server's grammar admits only valid answers");
+    assert!(s.id.starts_with("SHP-"), "{s:?}");
+    assert!(s.labels.len() <= 3, "{s:?}");
+    assert_ne!(s.change.get(), 0);
+}

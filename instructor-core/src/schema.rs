@@ -242,7 +242,76 @@ pub mod keywords {
         if let Some(max) = max {
             tighten(map, hi, json!(max), false);
         }
+        fold_length_into_pattern(map);
     }
+
+    /// A string with a pattern and a length: where the pattern is an affix (a literal, then
+    /// any text, or the reverse), the length is written into it (`^SHP-(..){0,8}$`) and the
+    /// length keywords are dropped. llama.cpp ignores `minLength`/`maxLength` beside a
+    /// pattern, and xgrammar refuses the two together; the folded pattern means the same.
+    fn fold_length_into_pattern(map: &mut Map<String, Value>) {
+        let (min, max) = (
+            map.get("minLength").and_then(Value::as_u64),
+            map.get("maxLength").and_then(Value::as_u64),
+        );
+        let Some(Value::String(pattern)) = map.get("pattern") else {
+            return;
+        };
+        if min.is_none() && max.is_none() {
+            return;
+        }
+        let any = format!("{ANY_CHAR}*");
+        let Some(inner) = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')) else {
+            return;
+        };
+        let (literal, prefix) = match (inner.strip_suffix(&any), inner.strip_prefix(&any)) {
+            (Some(l), _) => (l, true),
+            (None, Some(l)) => (l, false),
+            _ => return,
+        };
+        let Some(n) = literal_chars(literal) else {
+            return;
+        };
+        let lo = min.map_or(0, |m| m.saturating_sub(n));
+        let times = match max {
+            // No string fits: leave both keywords, which say so.
+            Some(m) if m < n || m - n < lo => return,
+            Some(m) => format!("{{{lo},{}}}", m - n),
+            None => format!("{{{lo},}}"),
+        };
+        let folded = if prefix {
+            format!("^{literal}{ANY_CHAR}{times}$")
+        } else {
+            format!("^{ANY_CHAR}{times}{literal}$")
+        };
+        map.insert("pattern".into(), json!(folded));
+        map.remove("minLength");
+        map.remove("maxLength");
+    }
+
+    /// The length in characters of an escaped literal (as [`escape_regex`] writes it), or
+    /// `None` when `text` is not one.
+    fn literal_chars(text: &str) -> Option<u64> {
+        let mut n = 0;
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    let next = chars.next()?;
+                    if !SYNTAX.contains(next) {
+                        return None;
+                    }
+                }
+                c if SYNTAX.contains(c) => return None,
+                _ => {}
+            }
+            n += 1;
+        }
+        Some(n)
+    }
+
+    /// ECMA-262's syntax characters: with the `u` flag, escaping any other is an error.
+    const SYNTAX: &str = "\\^$.|?*+()[]{}";
 
     /// How garde counts the length of a string (`length(bytes | chars | graphemes | utf16, ..)`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,6 +390,7 @@ pub mod keywords {
         match anchored(pattern) {
             Some(p) if !map.contains_key("pattern") => {
                 map.insert("pattern".into(), json!(p));
+                fold_length_into_pattern(map);
             }
             _ => describe(
                 schema,
@@ -472,8 +542,7 @@ pub mod keywords {
     pub fn escape_regex(text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         for c in text.chars() {
-            // ECMA-262's syntax characters: with the `u` flag, escaping any other is an error.
-            if "\\^$.|?*+()[]{}".contains(c) {
+            if SYNTAX.contains(c) {
                 out.push('\\');
             }
             out.push(c);
@@ -624,6 +693,33 @@ mod tests {
         let mut s = json!({"type": "integer", "minimum": 0, "maximum": 255});
         range(&mut s, Some(json!(-5)), Some(json!(150)));
         assert_eq!(s, json!({"type": "integer", "minimum": 0, "maximum": 150}));
+    }
+
+    #[test]
+    fn an_affix_with_a_length_carries_the_length_in_its_pattern() {
+        let any = ANY_CHAR;
+        let mut s = json!({"type": "string"});
+        pattern(&mut s, "^SHP-");
+        length(&mut s, Some(6), Some(12));
+        assert_eq!(
+            s,
+            json!({"type": "string", "pattern": format!("^SHP-{any}{{2,8}}$")})
+        );
+        // Either order, and a suffix.
+        let mut s = json!({"type": "string", "maxLength": 10});
+        pattern(&mut s, "\\.pdf$");
+        assert_eq!(
+            s,
+            json!({"type": "string", "pattern": format!("^{any}{{0,6}}\\.pdf$")})
+        );
+        // Not an affix of a literal: both kept.
+        let mut s = json!({"type": "string", "maxLength": 10});
+        pattern(&mut s, "^[a-z]");
+        assert_eq!(s["maxLength"], 10);
+        // No string fits: both kept, saying so.
+        let mut s = json!({"type": "string", "maxLength": 2});
+        pattern(&mut s, "^abc");
+        assert_eq!(s["maxLength"], 2);
     }
 
     #[test]
