@@ -58,3 +58,24 @@
 
 pub use instructor_core::*;
 pub use instructor_derive::Instructor;
+
+/// The guide's code (`docs/*.md`), compiled and run as doctests so that it stays true.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../docs/quickstart.md")]
+    struct Quickstart;
+    #[doc = include_str!("../docs/derive.md")]
+    struct Derive;
+    #[doc = include_str!("../docs/modes.md")]
+    struct Modes;
+    #[doc = include_str!("../docs/retries.md")]
+    struct Retries;
+    #[doc = include_str!("../docs/errors.md")]
+    struct Errors;
+    #[doc = include_str!("../docs/streaming.md")]
+    struct Streaming;
+    #[doc = include_str!("../docs/performance.md")]
+    struct Performance;
+    #[doc = include_str!("../docs/local-llm.md")]
+    struct LocalLlm;
+}
