@@ -34,7 +34,13 @@ fn rust_accepts<T: Instructor<Context = ()> + serde::de::DeserializeOwned>(json:
 /// both; its described JSON must pass the schema and fail the Rust side (the rule is in the
 /// description, checked after parsing).
 fn conforms(case: &Case) {
-    let schema = case.schema;
+    conforms_as_sent(case, case.schema);
+    // The lean schema requests carry must mean exactly the same.
+    let sent = instructor::mode::request_schema(case.schema, instructor::Mode::JsonSchema);
+    conforms_as_sent(case, &sent);
+}
+
+fn conforms_as_sent(case: &Case, schema: &Value) {
     let v = validator(schema);
     for json in &case.valid {
         assert!(

@@ -240,10 +240,12 @@ const LIMITS: &[Limit] = &[
 
 /// The schema `mode` sends for `case`, or `None` when the SDK refuses the mode for the type.
 fn sent_schema(case: &Case, mode: Mode) -> Option<Value> {
+    // Exactly what a request carries (the lean schema; strict: rewritten from it).
+    let sent = |m| instructor::mode::request_schema(case.schema, m);
     match mode {
-        Mode::Root => Some(case.schema.clone()),
+        Mode::Root => Some(sent(instructor::Mode::JsonSchema)),
         Mode::Strict => (case.schema.get("type").and_then(Value::as_str) == Some("object"))
-            .then(|| instructor::strict_schema(case.schema)),
+            .then(|| sent(instructor::Mode::JsonSchemaStrict)),
     }
 }
 

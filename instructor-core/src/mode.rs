@@ -22,6 +22,7 @@ use std::sync::{OnceLock, RwLock};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
+use crate::dialect::lean::{lean, Carrier};
 use crate::dialect::strict::strict_schema;
 use crate::prompt::{system_text, Prompting};
 use crate::Instructor;
@@ -166,18 +167,25 @@ fn build_spec(
         system_prompt: None,
         unsupported: None,
     };
+    let carrier = match mode {
+        Mode::Tools => Carrier::Tool,
+        _ => Carrier::ResponseFormat,
+    };
+    // The schema as it travels: lean (no `$schema`, titles, or single-use `$defs`).
+    let sent = lean(schema, carrier);
+    let prompt_schema = lean(schema, Carrier::ResponseFormat);
     match mode {
         Mode::JsonSchema => {
             spec.response_format = Some(json!({
                 "type": "json_schema",
-                "json_schema": { "name": tool_name, "schema": schema },
+                "json_schema": { "name": tool_name, "schema": sent },
             }));
         }
         Mode::JsonObjectSchema => {
-            spec.response_format = Some(json!({ "type": "json_object", "schema": schema }));
+            spec.response_format = Some(json!({ "type": "json_object", "schema": sent }));
         }
         Mode::JsonSchemaStrict => {
-            let strict = strict_schema(schema);
+            let strict = strict_schema(&sent);
             // A map at the root is a list of pairs in the dialect: not an object either.
             if !root_is_object(&strict) {
                 spec.unsupported = Some(format!(
@@ -200,7 +208,7 @@ fn build_spec(
             if let Some(d) = description.filter(|d| !d.is_empty()) {
                 function.insert("description".into(), json!(d));
             }
-            function.insert("parameters".into(), schema.clone());
+            function.insert("parameters".into(), sent);
             spec.tools = Some(json!([{ "type": "function", "function": function }]));
             spec.tool_choice =
                 Some(json!({ "type": "function", "function": { "name": tool_name } }));
@@ -210,7 +218,7 @@ fn build_spec(
         }
         Mode::MdJson => {}
     }
-    spec.system_prompt = system_text(mode, prompting, schema, name);
+    spec.system_prompt = system_text(mode, prompting, &prompt_schema, name);
     let raw = |v: Option<Value>| {
         v.map(|v| serde_json::value::to_raw_value(&v).expect("a JSON value always serializes"))
     };
@@ -234,6 +242,19 @@ struct SpecValues {
     tool_choice: Option<Value>,
     system_prompt: Option<String>,
     unsupported: Option<String>,
+}
+
+/// The schema as a request in `mode` carries it: lean (no `$schema`, no titles, a type used
+/// once written where it is used), then rewritten to the strict dialect for
+/// [`Mode::JsonSchemaStrict`]; in the tool's `parameters` for [`Mode::Tools`] (without the
+/// root description, which the tool carries); in the system message for [`Mode::Json`] and
+/// [`Mode::MdJson`]. What grammar engines compile, and what is billed on every request.
+pub fn request_schema(schema: &Value, mode: Mode) -> Value {
+    match mode {
+        Mode::Tools => lean(schema, Carrier::Tool),
+        Mode::JsonSchemaStrict => strict_schema(&lean(schema, Carrier::ResponseFormat)),
+        _ => lean(schema, Carrier::ResponseFormat),
+    }
 }
 
 /// A function or schema name the OpenAI API accepts (`^[a-zA-Z0-9_-]{1,64}$`): other

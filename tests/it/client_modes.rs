@@ -39,11 +39,10 @@ async fn assert_sends(
     assert_eq!(bodies(&server).await, vec![body]);
 }
 
-/// The type's schema as the body carries it, in the derive's key order (the prompt modes
-/// embed it as text).
-fn user_schema() -> Value {
+/// The schema as requests carry it: lean, without `$schema` and titles (the tool or response
+/// format names the type); `tools` leaves out the description, which the tool carries.
+fn sent_schema() -> Value {
     let schema = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": {
             "name": { "type": "string", "minLength": 1 },
@@ -51,11 +50,19 @@ fn user_schema() -> Value {
             "nickname": { "type": ["string", "null"] }
         },
         "required": ["name", "age"],
-        "title": "UserDetails",
         "description": "A person mentioned in the text."
     });
-    assert_eq!(*UserDetails::json_schema(), schema);
+    assert_eq!(
+        instructor::mode::request_schema(UserDetails::json_schema(), Mode::JsonSchema),
+        schema
+    );
     schema
+}
+
+fn tool_parameters() -> Value {
+    let mut s = sent_schema();
+    s.as_object_mut().unwrap().remove("description");
+    s
 }
 
 #[tokio::test]
@@ -81,7 +88,7 @@ async fn json_schema_mode_body() {
             "seed": 7,
             "response_format": {
                 "type": "json_schema",
-                "json_schema": { "name": "UserDetails", "schema": user_schema() }
+                "json_schema": { "name": "UserDetails", "schema": sent_schema() }
             }
         }),
     )
@@ -97,7 +104,7 @@ async fn json_object_schema_mode_body_is_anyscales_form() {
             "model": "test-model",
             "messages": [{ "role": "user", "content": USER }],
             "max_tokens": 4096,
-            "response_format": { "type": "json_object", "schema": user_schema() }
+            "response_format": { "type": "json_object", "schema": sent_schema() }
         }),
     )
     .await;
@@ -125,8 +132,6 @@ async fn json_schema_strict_mode_body() {
                     "name": "UserDetails",
                     "strict": true,
                     "schema": {
-                        "title": "UserDetails",
-                        "description": "A person mentioned in the text.",
                         "type": "object",
                         "properties": {
                             "name": { "type": "string", "description": "minLength: 1." },
@@ -134,6 +139,7 @@ async fn json_schema_strict_mode_body() {
                             "nickname": { "type": ["string", "null"] }
                         },
                         "required": ["name", "age", "nickname"],
+                        "description": "A person mentioned in the text.",
                         "additionalProperties": false
                     }
                 }
@@ -205,7 +211,7 @@ async fn tools_mode_body_and_answer() {
                 "function": {
                     "name": "UserDetails",
                     "description": "A person mentioned in the text.",
-                    "parameters": user_schema()
+                    "parameters": tool_parameters()
                 }
             }],
             "tool_choice": { "type": "function", "function": { "name": "UserDetails" } }
@@ -216,7 +222,7 @@ async fn tools_mode_body_and_answer() {
 fn schema_prompt() -> String {
     format!(
         "Answer with a JSON object that matches this JSON Schema:\n\n{}\n\nReturn the data itself as a JSON object, not the schema.",
-        user_schema()
+        sent_schema()
     )
 }
 

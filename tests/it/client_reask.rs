@@ -407,7 +407,7 @@ async fn llm_validator_asks_a_model_and_re_asks_with_its_reason() {
     assert_eq!(bodies.len(), 4);
     let verdict_req = &bodies[1];
     assert_eq!(
-        verdict_req["response_format"]["json_schema"]["schema"]["title"],
+        verdict_req["response_format"]["json_schema"]["name"],
         "Verdict"
     );
     let asked = verdict_req["messages"][1]["content"].as_str().unwrap();
@@ -460,6 +460,9 @@ async fn derived_types_are_re_asked_with_serde_paths() {
     );
     assert_eq!(
         bodies[0]["response_format"]["json_schema"]["schema"],
-        *<Invoice as instructor::Instructor>::json_schema()
+        instructor::mode::request_schema(
+            <Invoice as instructor::Instructor>::json_schema(),
+            instructor::Mode::JsonSchema
+        )
     );
 }

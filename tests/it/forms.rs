@@ -160,7 +160,10 @@ async fn the_default_mode_is_the_json_schema_form() {
     assert_eq!(rf["json_schema"]["name"], "UserDetails");
     assert_eq!(
         rf["json_schema"]["schema"],
-        *<UserDetails as instructor::Instructor>::json_schema()
+        instructor::mode::request_schema(
+            <UserDetails as instructor::Instructor>::json_schema(),
+            Mode::JsonSchema
+        )
     );
 }
 

@@ -1,3 +1,4 @@
 //! Schema dialects: the same JSON Schema rewritten for what a receiver accepts.
 
+pub(crate) mod lean;
 pub(crate) mod strict;
