@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::hooks::{ErrorHook, Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
 use crate::prompt::Prompting;
-use crate::request::Target;
+use crate::request::{add_extra, Target};
 use crate::retry::{Gate, RetryPolicy};
 use crate::server::Server;
 
@@ -388,9 +388,8 @@ impl ClientBuilder {
     /// [`extra_body`](crate::Extract::extra_body) is written over these). `extra` must be a
     /// JSON object, else [`build`](Self::build) fails.
     pub fn extra_body(mut self, extra: serde_json::Value) -> Self {
-        match extra {
-            serde_json::Value::Object(map) => self.extra_body.extend(map),
-            other => self.invalid = Some(format!("extra_body must be a JSON object, not {other}")),
+        if let Err(why) = add_extra(&mut self.extra_body, extra) {
+            self.invalid = Some(why);
         }
         self
     }

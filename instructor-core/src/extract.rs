@@ -172,9 +172,8 @@ impl<T, C> Extract<T, C> {
     ///
     /// A value that is not an object makes the request fail with [`Error::Config`].
     pub fn extra_body(mut self, extra: serde_json::Value) -> Self {
-        match extra {
-            serde_json::Value::Object(map) => self.options.extra.extend(map),
-            other => self.invalid = Some(format!("extra_body must be a JSON object, not {other}")),
+        if let Err(why) = request::add_extra(&mut self.options.extra, extra) {
+            self.invalid = Some(why);
         }
         self
     }

@@ -20,6 +20,18 @@ pub(crate) struct Options {
     pub extra: Map<String, Value>,
 }
 
+/// Adds the fields of `extra` (a JSON object) to `fields`; anything but an object is refused
+/// with the reason, which the request or client reports as `Error::Config`.
+pub(crate) fn add_extra(fields: &mut Map<String, Value>, extra: Value) -> Result<(), String> {
+    match extra {
+        Value::Object(map) => {
+            fields.extend(map);
+            Ok(())
+        }
+        other => Err(format!("extra_body must be a JSON object, not {other}")),
+    }
+}
+
 /// What the client adds to every body: the server's names, and its own extra fields.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a> {

@@ -18,6 +18,18 @@ async fn one_reply(reply: Value) -> MockServer {
     serving(vec![json_ok(reply)]).await
 }
 
+/// The seed type extracted from `reply`, with the extraction and the server that answered.
+async fn extracted(reply: Value) -> (UserDetails, instructor::Extraction, MockServer) {
+    let server = one_reply(reply).await;
+    let (user, extraction) = client(&server)
+        .extract::<UserDetails>()
+        .user(USER)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    (user, extraction, server)
+}
+
 async fn sent(server: &MockServer) -> Value {
     let mut b = bodies(server).await;
     assert_eq!(b.len(), 1, "one request");
@@ -242,13 +254,7 @@ async fn reasoning_content_is_kept_apart_from_the_answer() {
     for field in ["reasoning_content", "reasoning"] {
         let mut reply = content_reply(JASON, usage(1, 1));
         reply["choices"][0]["message"][field] = json!("Jason is 20.");
-        let server = one_reply(reply).await;
-        let (user, extraction) = client(&server)
-            .extract::<UserDetails>()
-            .user(USER)
-            .send_with_extraction()
-            .await
-            .unwrap();
+        let (user, extraction, _) = extracted(reply).await;
         assert_eq!(user, jason());
         let message = &extraction.response().choices[0].message;
         assert_eq!(message.thinking(), Some("Jason is 20."), "{field}");
@@ -327,17 +333,11 @@ async fn a_stream_that_starts_with_a_byte_order_mark_loses_no_event() {
 
 #[tokio::test]
 async fn an_almost_json_answer_is_repaired_and_recorded() {
-    let server = one_reply(content_reply(
+    let (user, extraction, server) = extracted(content_reply(
         "Here you go:\n```json\n{name: 'Jason', age: 20,}\n```",
         usage(1, 1),
     ))
     .await;
-    let (user, extraction) = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .send_with_extraction()
-        .await
-        .unwrap();
     assert_eq!(user, jason());
     assert_eq!(count(&server).await, 1, "no re-ask");
     let repair = extraction.attempts[0].repair.as_ref().unwrap();
