@@ -3,7 +3,7 @@
 //! with `.source(..)`; one that is not there is re-asked at its JSON path.
 
 use instructor::grounding::Source;
-use instructor::{AttemptError, Cited, Error, Instructor, Mode, Quote};
+use instructor::{AttemptError, Cited, Instructor, Mode, Quote};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -141,15 +141,10 @@ async fn the_default_source_is_the_user_messages_only() {
         .max_retries(1)
         .await
         .unwrap_err();
-    let Error::RetriesExhausted {
-        errors_per_attempt, ..
-    } = &err
-    else {
-        panic!("{err:?}");
-    };
+    // The last attempt's errors.
     assert_eq!(
-        errors_per_attempt[1].errors().unwrap().to_string(),
-        "facts[0].sourceQuote: \"does not appear in the text\" does not appear in the text"
+        err.validation_errors().map(ToString::to_string).as_deref(),
+        Some("facts[0].sourceQuote: \"does not appear in the text\" does not appear in the text")
     );
 }
 
@@ -233,9 +228,8 @@ async fn cited_facts_need_a_quote_each_and_every_quote_in_the_text() {
          Call `QuestionAnswer` again with the whole corrected arguments: fix every error and keep \
          the rest as it was."
     );
-    // The tool's schema holds the cited facts under `$defs`.
-    let tool_schema = &bodies[0]["tools"][0]["function"]["parameters"];
-    let cited = &tool_schema["$defs"]["Cited_for_string"];
+    // The type's schema holds the cited facts under `$defs`.
+    let cited = &QuestionAnswer::json_schema()["$defs"]["Cited_for_string"];
     assert_eq!(cited["required"], json!(["fact", "quotes"]));
     assert_eq!(cited["properties"]["quotes"]["minItems"], 1);
 }
