@@ -59,6 +59,24 @@
 pub use instructor_core::*;
 pub use instructor_derive::Instructor;
 
+/// Prompts checked at compile time.
+///
+/// ```
+/// let text = "Jason is 20. Ada is 36.";
+/// let prompt = instructor::prompt!("
+///     Extract every person in the text.
+///
+///     Text: {text}
+/// ");
+/// assert_eq!(prompt, "Extract every person in the text.\n\nText: Jason is 20. Ada is 36.");
+///
+/// // A hole can also name an argument: `{name}` with `name = value`.
+/// let doc = ("report.txt", "Sales rose 4%.");
+/// let prompt = instructor::prompt!("List the facts in {file}: {body}", file = doc.0, body = doc.1);
+/// assert_eq!(prompt, "List the facts in report.txt: Sales rose 4%.");
+/// ```
+pub use instructor_derive::prompt;
+
 /// The guide's code (`docs/*.md`), compiled and run as doctests so that it stays true.
 #[cfg(doctest)]
 mod guide {
@@ -78,4 +96,6 @@ mod guide {
     struct Performance;
     #[doc = include_str!("../docs/local-llm.md")]
     struct LocalLlm;
+    #[doc = include_str!("../docs/citations.md")]
+    struct Citations;
 }

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
+use crate::grounding::Source;
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::request::{self, Delivery, Options};
@@ -49,6 +50,7 @@ impl Client {
             max_retries: 0,
             context: DefaultContext,
             validators: Vec::new(),
+            source: None,
             _marker: PhantomData,
         }
     }
@@ -76,6 +78,9 @@ pub struct Extract<T, C = DefaultContext> {
     pub(crate) max_retries: u32,
     pub(crate) context: C,
     pub(crate) validators: Vec<Validator<T>>,
+    /// The text the answer's quotes must appear in: set by `source`, else the user
+    /// messages' when the request is sent (see `grounding`).
+    pub(crate) source: Option<Source>,
     pub(crate) _marker: PhantomData<fn() -> T>,
 }
 
@@ -247,6 +252,7 @@ impl<T: Instructor, C> Extract<T, C> {
             max_retries: self.max_retries,
             context: WithContext(context),
             validators: self.validators,
+            source: self.source,
             _marker: PhantomData,
         }
     }
@@ -284,6 +290,9 @@ impl<T: Instructor, C> Extract<T, C> {
     /// The attempt loop of this request sent with `spec`: it owns a copy of the caller's
     /// messages (re-asks append to the copy), with the mode's schema prompt merged in.
     pub(crate) fn attempt_loop(&mut self, spec: &'static ModeSpec) -> AttemptLoop {
+        if self.source.is_none() {
+            self.source = Some(Source::from_messages(&self.messages));
+        }
         let messages = request::prepare_messages(std::mem::take(&mut self.messages), spec);
         AttemptLoop::new(messages, spec, self.max_retries)
     }

@@ -70,7 +70,8 @@ where
     /// Runs every rule on a parsed value: the type's own, then the request's validators.
     /// `Err` ends the extraction (a validator aborted); `Ok(Err)` is re-asked.
     async fn validate(&self, value: T) -> Result<Result<T, AttemptError>, Error> {
-        let mut errors = match self.context.validate(&value) {
+        let own = crate::grounding::scoped(self.source.as_ref(), || self.context.validate(&value));
+        let mut errors = match own {
             Ok(()) => ValidationErrors::new(),
             Err(e) => e,
         };

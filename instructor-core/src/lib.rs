@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod grounding;
 mod instructor;
 pub mod partial_json;
 pub mod schema;
@@ -39,6 +40,7 @@ pub mod wire;
 #[doc(hidden)]
 pub mod __private;
 
+pub use crate::grounding::{Cited, Quote};
 pub use crate::instructor::{Extractable, Instructor};
 pub use crate::schema::SchemaGenerator;
 pub use crate::validation::{JsonPath, ValidationError, ValidationErrors};

@@ -13,6 +13,8 @@
 //! - `emit`: the tokens. `emit/mod.rs` the impl skeleton, the error stub and the shared
 //!   helpers; `emit/schema.rs` the JSON Schema; `emit/validate.rs` the validation hooks and
 //!   garde's paths in serde's names; `emit/partial.rs` the partial companion.
+//! - `prompt`: the `prompt!` macro, in the same three steps (its own file: it shares only
+//!   `ctxt` with the derive).
 //! - Leaves used by the passes: `ctxt` (the error collector), `ty` (what a type's spelling
 //!   tells: `Option`, shape), `case` (serde's `rename_all`), `regex` (garde's patterns in
 //!   ECMA-262).
@@ -22,6 +24,7 @@ mod check;
 mod ctxt;
 mod emit;
 mod model;
+mod prompt;
 mod regex;
 mod syntax;
 mod ty;
@@ -49,4 +52,37 @@ pub fn derive_instructor(input: TokenStream) -> TokenStream {
         }
     }
     .into()
+}
+
+/// A prompt written as a `format!` string, checked at compile time: every hole is named
+/// (`{text}`: a variable in scope, or a `text = value` argument), so a misspelt name is a
+/// compile error pointing at the prompt, not a template error at run time. Returns a
+/// `String`.
+///
+/// Beyond `format!`:
+///
+/// - the literal is dedented like Python's `inspect.cleandoc`: the first line loses its
+///   leading whitespace, the indentation the later lines share is removed, blank lines at
+///   the start and whitespace at the end are dropped. Only the literal is changed, at compile
+///   time; the values put in the holes are written as they are;
+/// - positional holes (`{}`, `{0}`, a width or precision `1$` or `.*`) and positional
+///   arguments are compile errors: every hole says what goes in it;
+/// - `Debug` holes (`{value:?}`) are compile errors: a prompt is read by a model, which
+///   should see the value's text, not Rust's syntax for it.
+///
+/// ```ignore
+/// let text = "Jason is 20. Ada is 36.";
+/// let prompt = instructor::prompt!("
+///     Extract every person in the text.
+///
+///     Text: {text}
+/// ");
+/// assert_eq!(prompt, "Extract every person in the text.\n\nText: Jason is 20. Ada is 36.");
+/// ```
+///
+/// The `instructor` crate's documentation has this example tested, and `docs/citations.md`
+/// the whole story.
+#[proc_macro]
+pub fn prompt(input: TokenStream) -> TokenStream {
+    prompt::expand(input.into()).into()
 }

@@ -1,0 +1,4 @@
+fn main() {
+    let text = "Jason is 20";
+    let _ = instructor::prompt!("Extract the people in: {text}", txt = text);
+}
