@@ -7,9 +7,9 @@
 //! # criterion (wall clock; noisy on a shared machine)
 //! cargo bench -p instructor-core --bench partial_json -- --warm-up-time 1 --measurement-time 3
 //! # one measured workload, for callgrind (see benches/support/partial_json_callgrind.sh)
-//! partial_json-HASH probe parse str|bytes|serde SIZE CHUNK REPS
+//! partial_json-HASH probe parse str|bytes|serde SIZE CHUNK REPS [records|pretty|text]
 //! partial_json-HASH probe snapshot SIZE K none|owned
-//! partial_json-HASH probe len SIZE
+//! partial_json-HASH probe len SIZE [records|pretty|text]
 //! ```
 //!
 //! `probe parse` parses the document of at least `SIZE` bytes `REPS` times (in `CHUNK`-byte
@@ -145,9 +145,36 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// `probe parse IMPL SIZE CHUNK REPS`.
-fn probe_parse(imp: &str, size: usize, chunk: usize, reps: usize) {
-    let doc = document(size);
+/// The document of kind `kind` of at least `size` bytes: `records` ([`document`]), `pretty`
+/// (the same, pretty-printed: indentation and newlines, as models often write), `text` (one
+/// long string, as in a summary field).
+fn document_of(kind: &str, size: usize) -> String {
+    match kind {
+        "records" => document(size),
+        "pretty" => {
+            let compact: Value = serde_json::from_str(&document(size * 2 / 3)).unwrap();
+            serde_json::to_string_pretty(&compact).unwrap()
+        }
+        "text" => {
+            let words =
+                "The quick brown fox jumps over the lazy dog; \"quoted\" text, caf\u{e9}.\n";
+            let mut text = String::new();
+            while text.len() < size {
+                text.push_str(words);
+            }
+            serde_json::to_string(&json!({ "summary": text })).unwrap()
+        }
+        "plain" => {
+            let text = "The quick brown fox jumps over the lazy dog. ".repeat(size / 45 + 1);
+            serde_json::to_string(&json!({ "summary": text })).unwrap()
+        }
+        other => panic!("unknown document kind {other}"),
+    }
+}
+
+/// `probe parse IMPL SIZE CHUNK REPS [KIND]`.
+fn probe_parse(imp: &str, size: usize, chunk: usize, reps: usize, kind: &str) {
+    let doc = document_of(kind, size);
     let whole = if chunk == 0 { doc.len() } else { chunk };
     match imp {
         "serde" => {
@@ -198,9 +225,18 @@ fn probe(args: &[String]) {
             .unwrap_or_else(|| panic!("argument {i}: a number"))
     };
     match args.first().map(String::as_str) {
-        Some("parse") => probe_parse(&args[1], num(2), num(3), num(4)),
+        Some("parse") => probe_parse(
+            &args[1],
+            num(2),
+            num(3),
+            num(4),
+            args.get(5).map_or("records", String::as_str),
+        ),
         Some("snapshot") => probe_snapshot(num(1), num(2), &args[3]),
-        Some("len") => println!("{}", document(num(1)).len()),
+        Some("len") => println!(
+            "{}",
+            document_of(args.get(2).map_or("records", String::as_str), num(1)).len()
+        ),
         _ => panic!("probe parse|snapshot|len ..."),
     }
 }
