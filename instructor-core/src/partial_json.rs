@@ -405,6 +405,9 @@ struct Shown {
     dirty: bool,
     /// Bumped by every `sync` that changed `tree`.
     version: u64,
+    /// `PartialJson::consumed` at the last `PartialJson::snapshot_ref` (each byte accepted
+    /// moves it, and nothing but accepted bytes changes the value).
+    at: Option<usize>,
 }
 
 impl Shown {
@@ -884,6 +887,11 @@ impl PartialJson {
     /// large the value is. Use [`snapshot_version`](Self::snapshot_version) to tell whether
     /// it changed.
     pub fn snapshot_ref(&mut self) -> Option<&Value> {
+        if self.shown.at == Some(self.consumed) {
+            // Nothing arrived since the last call.
+            return self.shown.tree.as_ref();
+        }
+        self.shown.at = Some(self.consumed);
         let open = (self.state == State::Str).then_some(self.str_buf.as_str());
         self.shown.sync(&mut self.frames, open);
         self.shown.tree.as_ref()
@@ -913,6 +921,7 @@ impl PartialJson {
             str_synced: self.shown.str_synced,
             dirty: false,
             version: 0,
+            at: None,
         };
         shown.sync(&mut self.frames.clone(), open);
         shown.tree
