@@ -605,6 +605,34 @@ fn is_plain(b: u8) -> bool {
     b != b'"' && b != b'\\' && b >= 0x20
 }
 
+/// `buf.push_str(text)`; a short `text` (a small chunk) as a copy of fixed size, which
+/// compiles to a few moves instead of a call to `memcpy`.
+#[inline(always)]
+fn push_small(buf: &mut String, text: &str) {
+    match text.len() {
+        1 => buf.push_str(&text[..1]),
+        2 => buf.push_str(&text[..2]),
+        3 => buf.push_str(&text[..3]),
+        4 => buf.push_str(&text[..4]),
+        5 => buf.push_str(&text[..5]),
+        6 => buf.push_str(&text[..6]),
+        7 => buf.push_str(&text[..7]),
+        8 => buf.push_str(&text[..8]),
+        _ => buf.push_str(text),
+    }
+}
+
+/// Appends the ASCII bytes `seg` to `buf` (without a UTF-8 validation call: each byte is a
+/// character).
+#[inline(always)]
+fn push_ascii(buf: &mut String, seg: &[u8]) {
+    buf.reserve(seg.len());
+    for &b in seg {
+        // `& 0x7f` (a no-op on ASCII) lets the compiler take the one-byte path of `push`.
+        buf.push(char::from(b & 0x7f));
+    }
+}
+
 /// The bits `HIGH4` of the bytes of `w` that are `"`, `\` or below 0x20 (exact for the lowest
 /// such byte; see [`plain_run`]).
 #[inline]
@@ -624,9 +652,9 @@ fn special4(w: u32) -> u32 {
 fn all_plain(bytes: &[u8], ascii: bool) -> bool {
     if let Ok(word) = <[u8; 4]>::try_from(bytes) {
         let w = u32::from_le_bytes(word);
-        special4(w) == 0 && (!ascii || w & 0x8080_8080 == 0)
+        special4(w) == 0 && !(ascii && w & 0x8080_8080 != 0)
     } else if bytes.len() < 4 {
-        bytes.iter().all(|&b| is_plain(b) && (!ascii || b < 0x80))
+        bytes.iter().all(|&b| is_plain(b) && !(ascii && b >= 0x80))
     } else {
         all_plain_long(bytes, ascii)
     }
@@ -671,10 +699,15 @@ fn plain_run(bytes: &[u8]) -> (usize, bool) {
     if let Some(word) = bytes.get(i..i + 4) {
         // The same on four bytes.
         let w = u32::from_le_bytes(word.try_into().expect("4 bytes"));
-        if special4(w) == 0 {
-            high |= u64::from(w);
-            i += 4;
+        let found = special4(w);
+        if found != 0 {
+            let n = (found.trailing_zeros() / 8) as usize;
+            let mask = (1u32 << (8 * n)).wrapping_sub(1);
+            high |= u64::from(w & mask);
+            return (i + n, high & HIGH != 0);
         }
+        high |= u64::from(w);
+        i += 4;
     }
     let mut high = u8::from(high & HIGH != 0) << 7;
     while i < bytes.len() && is_plain(bytes[i]) {
@@ -778,12 +811,13 @@ impl PartialJson {
     ///
     /// A `&str` chunk always holds whole characters; use [`push_bytes`](Self::push_bytes) when
     /// chunks may split a multi-byte character.
-    #[inline]
+    // Always inlined: the fast path below is a few dozen instructions, cheaper than a call.
+    #[inline(always)]
     pub fn push(&mut self, chunk: &str) -> Result<Pushed, PartialJsonError> {
         // The common case of a small chunk, kept small enough to inline: plain text inside a
         // string.
         if self.in_plain_string() && all_plain(chunk.as_bytes(), false) {
-            self.str_buf.push_str(chunk);
+            push_small(&mut self.str_buf, chunk);
             return Ok(self.pushed_plain(chunk.len()));
         }
         self.push_slow(chunk.as_bytes(), Some(chunk))
@@ -794,10 +828,15 @@ impl PartialJson {
     /// rest arrives.
     #[inline]
     pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Pushed, PartialJsonError> {
-        if self.in_plain_string() && all_plain(chunk, true) {
-            // ASCII, so valid UTF-8.
-            self.str_buf
-                .push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        if chunk.len() > 16 {
+            // A large chunk of whole characters (the usual case) goes as a `&str`: one
+            // validation of the chunk spares validating each string in it.
+            if let Ok(text) = std::str::from_utf8(chunk) {
+                return self.push(text);
+            }
+        } else if self.in_plain_string() && all_plain(chunk, true) {
+            // A small chunk: the same fast path as `push`, for ASCII.
+            push_ascii(&mut self.str_buf, chunk);
             return Ok(self.pushed_plain(chunk.len()));
         }
         self.push_slow(chunk, None)
@@ -970,10 +1009,14 @@ impl PartialJson {
     // ---------------------------------------------------------------------------------------
     // Internals.
 
+    #[cold]
+    #[inline(never)]
     fn err(&self, offset: usize, kind: PartialJsonErrorKind) -> PartialJsonError {
         PartialJsonError { offset, kind }
     }
 
+    #[cold]
+    #[inline(never)]
     fn unexpected(&self, offset: usize, found: u8, expected: &'static str) -> PartialJsonError {
         self.err(
             offset,
@@ -1255,13 +1298,11 @@ impl PartialJson {
         }
         if self.pending_len == 0 {
             if let Some(valid) = valid {
-                self.str_buf.push_str(valid);
+                push_small(&mut self.str_buf, valid);
                 return Ok(());
             }
             if !high {
-                // ASCII, so valid UTF-8.
-                self.str_buf
-                    .push_str(std::str::from_utf8(seg).unwrap_or_default());
+                push_ascii(&mut self.str_buf, seg);
                 return Ok(());
             }
         }
@@ -1307,6 +1348,7 @@ impl PartialJson {
 
     /// Appends raw string bytes that start at stream offset `offset`, validating them as UTF-8
     /// and holding back a character that is cut at the end (see `pending`).
+    #[inline(never)]
     fn append_raw(&mut self, mut seg: &[u8], mut offset: usize) -> Res<()> {
         if self.pending_len != 0 {
             // Complete the held-back character with the first bytes of `seg`.
@@ -1365,6 +1407,7 @@ impl PartialJson {
     }
 
     /// One byte of an escape sequence.
+    #[inline(never)]
     fn escape_byte(&mut self, b: u8, offset: usize, key: bool) -> Res<()> {
         match self.esc {
             Esc::None => {}
