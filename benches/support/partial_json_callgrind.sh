@@ -9,8 +9,9 @@
 # under callgrind. Each figure is a difference of two runs that differ only in the number of
 # parses (or snapshots), so start-up and building the document drop out:
 #   parse:    (Ir(R2 parses) - Ir(R1 parses)) / (R2 - R1) / document bytes
-#   snapshot: (Ir(K pushes of 4 bytes + K snapshots) - Ir(K pushes)) / K
-# SIZES (bytes) and SNAP_SIZES can be set; API="owned ..." picks the snapshot calls measured.
+#   snapshot: (Ir(K x (DELTA bytes pushed + a snapshot)) - Ir(K x DELTA bytes pushed)) / K
+# SIZES (bytes), SNAP_SIZES, DELTAS and K can be set; API picks the snapshot calls measured (default
+# "owned ref ref+clone"; the code before snapshot_ref has only "owned").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-}
@@ -49,18 +50,21 @@ for size in ${SIZES:-1024 10240 102400 1048576}; do
 done
 
 echo
-echo "## snapshot after a 4-byte push: instructions per snapshot"
+for delta in ${DELTAS:-4 256}; do
 echo
-apis=${API:-owned}
+echo "## snapshot after pushing $delta bytes (in 4-byte chunks): instructions per snapshot"
+echo
+apis=${API:-owned ref ref+clone}
 echo "value size (bytes fed) | $(echo "$apis" | sed 's/ / | /g')"
 echo "--- $(for _ in $apis; do printf '| --- '; done)"
 for size in ${SNAP_SIZES:-1024 10240 102400 1048576}; do
   k=${K:-20}
-  base=$(ir snapshot "$size" "$k" none)
+  base=$(ir snapshot "$size" "$k" none "$delta")
   row="$size"
   for api in $apis; do
-    v=$(ir snapshot "$size" "$k" "$api")
+    v=$(ir snapshot "$size" "$k" "$api" "$delta")
     row="$row | $(( (v - base) / k ))"
   done
   echo "$row"
+done
 done

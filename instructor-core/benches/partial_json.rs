@@ -8,7 +8,7 @@
 //! cargo bench -p instructor-core --bench partial_json -- --warm-up-time 1 --measurement-time 3
 //! # one measured workload, for callgrind (see benches/support/partial_json_callgrind.sh)
 //! partial_json-HASH probe parse str|bytes|serde SIZE CHUNK REPS [records|pretty|text]
-//! partial_json-HASH probe snapshot SIZE K none|owned
+//! partial_json-HASH probe snapshot SIZE K none|owned|ref|ref+clone [DELTA]
 //! partial_json-HASH probe len SIZE [records|pretty|text]
 //! ```
 //!
@@ -18,7 +18,8 @@
 //! The difference between two `REPS` counts under callgrind is the cost of the parses alone.
 //!
 //! `probe snapshot` feeds the first `SIZE` bytes of a larger document in 4-byte chunks, then
-//! `K` times pushes the next 4 bytes and takes a snapshot (`owned`: `snapshot()`, a `Value`;
+//! `K` times pushes the next `DELTA` bytes (4 by default) and takes a snapshot (`owned`: `snapshot()`, a `Value`;
+//! `ref`: `snapshot_ref()` and `snapshot_version()`; `ref+clone`: `snapshot_ref().cloned()`;
 //! `none`: no snapshot, the baseline to subtract).
 
 use std::hint::black_box;
@@ -197,20 +198,32 @@ fn probe_parse(imp: &str, size: usize, chunk: usize, reps: usize, kind: &str) {
     }
 }
 
-/// `probe snapshot SIZE K API`.
-fn probe_snapshot(size: usize, k: usize, api: &str) {
-    let doc = document(size + 4 * k + 1024);
+/// `probe snapshot SIZE K API [DELTA]`: `DELTA` bytes (4 by default, in 4-byte chunks) between
+/// snapshots.
+fn probe_snapshot(size: usize, k: usize, api: &str, delta: usize) {
+    let doc = document(size + delta * k + 1024);
     let bytes = doc.as_bytes();
     let mut parser = PartialJson::new();
     for c in bytes[..size].chunks(4) {
         parser.push_bytes(c).unwrap();
     }
-    for c in bytes[size..size + 4 * k].chunks(4) {
-        parser.push_bytes(c).unwrap();
+    for step in bytes[size..size + delta * k].chunks(delta) {
+        for c in step.chunks(4) {
+            parser.push_bytes(c).unwrap();
+        }
         match api {
             "none" => {}
             "owned" => {
                 black_box(parser.snapshot());
+            }
+            "ref" => {
+                black_box(parser.snapshot_ref());
+                black_box(parser.snapshot_version());
+            }
+            "ref+clone" => {
+                // What the stream driver pays when the value changed: an owned copy for
+                // `T::partial_from_value`.
+                black_box(parser.snapshot_ref().cloned());
             }
             other => panic!("unknown snapshot api {other}"),
         }
@@ -232,7 +245,12 @@ fn probe(args: &[String]) {
             num(4),
             args.get(5).map_or("records", String::as_str),
         ),
-        Some("snapshot") => probe_snapshot(num(1), num(2), &args[3]),
+        Some("snapshot") => probe_snapshot(
+            num(1),
+            num(2),
+            &args[3],
+            args.get(4).and_then(|d| d.parse().ok()).unwrap_or(4),
+        ),
         Some("len") => println!(
             "{}",
             document_of(args.get(2).map_or("records", String::as_str), num(1)).len()

@@ -530,6 +530,8 @@ enum State {
     MemberValue,
     /// After a value in a container: `,` or the container's closer.
     AfterValue,
+    /// The top-level value is complete; only whitespace may follow.
+    Done,
     /// Inside an object key; escape progress in `PartialJson::esc`.
     Key,
     /// Inside a string value; escape progress in `PartialJson::esc`.
@@ -538,8 +540,6 @@ enum State {
     Number,
     /// Inside `true`, `false` or `null`, `PartialJson::lit_pos` bytes in.
     Literal,
-    /// The top-level value is complete; only whitespace may follow.
-    Done,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -669,7 +669,7 @@ fn all_plain_long(bytes: &[u8], ascii: bool) -> bool {
 /// The length of the run of plain string bytes at the start of `bytes`, and whether it holds
 /// a byte outside ASCII. Eight bytes at a time: a word has a `"`, a `\` or a control byte when
 /// one of its bytes is zero after xor with `"` (or `\`), or below 0x20.
-#[inline]
+#[inline(always)]
 fn plain_run(bytes: &[u8]) -> (usize, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
