@@ -10,7 +10,8 @@
 # parses (or snapshots), so start-up and building the document drop out:
 #   parse:    (Ir(R2 parses) - Ir(R1 parses)) / (R2 - R1) / document bytes
 #   snapshot: (Ir(K x (DELTA bytes pushed + a snapshot)) - Ir(K x DELTA bytes pushed)) / K
-# SIZES (bytes), SNAP_SIZES, DELTAS and K can be set; API picks the snapshot calls measured (default
+# DOC (records, pretty, text, plain: see the bench), SIZES (bytes), SNAP_SIZES, DELTAS and K
+# can be set (DELTAS= skips the snapshot tables); API picks the snapshot calls measured (default
 # "owned ref ref+clone"; the code before snapshot_ref has only "owned").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,12 +28,13 @@ ir() {
 }
 per_byte() { awk "BEGIN { printf \"%.1f\", ($2 - $1) / $3 }"; }
 
-echo "## push: instructions per byte"
+doc=${DOC:-records}
+echo "## push: instructions per byte ($doc document)"
 echo
 echo "size | bytes | serde_json::from_slice | push, 4 B &str | push_bytes, 4 B | push, one chunk | push_bytes, one chunk | ratio 4 B &str / serde"
 echo "--- | --- | --- | --- | --- | --- | --- | ---"
 for size in ${SIZES:-1024 10240 102400 1048576}; do
-  len=$("$bin" probe len "$size")
+  len=$("$bin" probe len "$size" "$doc")
   # R2 - R1 parses of about 1 MB in all, at least 2.
   extra=$(( 1048576 / len )); [ "$extra" -lt 2 ] && extra=2
   r1=1; r2=$(( 1 + extra ))
@@ -40,7 +42,7 @@ for size in ${SIZES:-1024 10240 102400 1048576}; do
   serde=""
   for case in "serde 0" "str 4" "bytes 4" "str 0" "bytes 0"; do
     set -- $case
-    a=$(ir parse "$1" "$size" "$2" "$r1"); b=$(ir parse "$1" "$size" "$2" "$r2")
+    a=$(ir parse "$1" "$size" "$2" "$r1" "$doc"); b=$(ir parse "$1" "$size" "$2" "$r2" "$doc")
     v=$(per_byte "$a" "$b" $(( extra * len )))
     [ -z "$serde" ] && serde=$v
     [ "$1 $2" = "str 4" ] && str4=$v
@@ -50,7 +52,7 @@ for size in ${SIZES:-1024 10240 102400 1048576}; do
 done
 
 echo
-for delta in ${DELTAS:-4 256}; do
+for delta in ${DELTAS-4 256}; do
 echo
 echo "## snapshot after pushing $delta bytes (in 4-byte chunks): instructions per snapshot"
 echo
