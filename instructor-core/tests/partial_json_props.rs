@@ -225,6 +225,20 @@ fn cuts(len: usize, picks: &[Index]) -> Vec<usize> {
     cuts
 }
 
+/// `byte_cuts` moved to character boundaries of `doc`: `&str` chunks hold whole characters.
+fn char_cuts(doc: &str, byte_cuts: &[usize]) -> Vec<usize> {
+    let mut cuts: Vec<usize> = byte_cuts
+        .iter()
+        .map(|&c| {
+            (c..=doc.len())
+                .find(|&c| doc.is_char_boundary(c))
+                .unwrap_or(doc.len())
+        })
+        .collect();
+    cuts.dedup();
+    cuts
+}
+
 /// Feeds `doc` cut at `cuts` (as bytes, or as `&str` when `as_str`) and checks every
 /// snapshot against `expected`; returns the finished value.
 fn run_checked(
@@ -384,12 +398,7 @@ proptest! {
     fn random_documents_random_chunks(doc in document(), picks in prop::collection::vec(any::<Index>(), 0..24)) {
         let expected: Result<Value, _> = serde_json::from_str(&doc);
         let byte_cuts = cuts(doc.len(), &picks);
-        // &str chunks must hold whole characters: move each cut to a char boundary.
-        let mut str_cuts: Vec<usize> = byte_cuts
-            .iter()
-            .map(|&c| (c..=doc.len()).find(|&c| doc.is_char_boundary(c)).unwrap_or(doc.len()))
-            .collect();
-        str_cuts.dedup();
+        let str_cuts = char_cuts(&doc, &byte_cuts);
         match expected {
             Ok(expected) => {
                 prop_assert_eq!(&run_checked(&doc, &byte_cuts, &expected, false).unwrap(), &expected);
@@ -408,11 +417,7 @@ proptest! {
     ) {
         if let Ok(expected) = serde_json::from_str::<Value>(&doc) {
             let byte_cuts = cuts(doc.len(), &picks);
-            let mut str_cuts: Vec<usize> = byte_cuts
-                .iter()
-                .map(|&c| (c..=doc.len()).find(|&c| doc.is_char_boundary(c)).unwrap_or(doc.len()))
-                .collect();
-            str_cuts.dedup();
+            let str_cuts = char_cuts(&doc, &byte_cuts);
             prop_assert_eq!(&run_viewed(&doc, &byte_cuts, &look, false), &expected);
             prop_assert_eq!(&run_viewed(&doc, &str_cuts, &look, true), &expected);
         }
