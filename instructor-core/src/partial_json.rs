@@ -884,8 +884,7 @@ impl PartialJson {
                 })
             }
             Err(err) => {
-                // The state is left as it was before the offending byte, for `snapshot`;
-                // `consumed` and the error's offset agree.
+                // The state is left as it was before the offending byte, for snapshots.
                 self.consumed = base + i;
                 self.error = Some(err.clone());
                 Err(err)
@@ -1556,6 +1555,7 @@ impl PartialJson {
     }
 
     /// Attaches a completed value to its parent (or makes it the root).
+    #[inline(always)]
     fn complete_value(&mut self, value: Value) {
         self.changed = true;
         if self.items_at.is_some() && self.is_watched_array() {
@@ -1605,26 +1605,34 @@ impl PartialJson {
     }
 
     /// Closes the innermost container and attaches it to its parent.
+    #[inline(always)]
     fn close_container(&mut self) {
         let Some(mut frame) = self.frames.pop() else {
             return;
         };
         let depth = self.frames.len();
-        if depth >= self.shown.synced {
-            // Not shown: the frame holds the whole container.
-            let len = match &frame {
-                Frame::Array(items) => items.len(),
-                Frame::Object { map, .. } => map.len(),
-            };
-            if self.hints.len() <= depth {
-                self.hints.resize(depth + 1, 0);
-            }
-            self.hints[depth] = len.min(MAX_HINT);
-            let value = frame.take_value();
-            self.complete_value(value);
+        if depth < self.shown.synced {
+            self.close_shown(frame);
             return;
         }
-        // Shown: move the children completed since into its shown copy.
+        // Not shown: the frame holds the whole container.
+        let len = match &frame {
+            Frame::Array(items) => items.len(),
+            Frame::Object { map, .. } => map.len(),
+        };
+        if self.hints.len() <= depth {
+            self.hints.resize(depth + 1, 0);
+        }
+        self.hints[depth] = len.min(MAX_HINT);
+        let value = frame.take_value();
+        self.complete_value(value);
+    }
+
+    /// Closes `frame`, just popped, whose container is shown: moves the children completed
+    /// since into its shown copy.
+    #[inline(never)]
+    fn close_shown(&mut self, mut frame: Frame) {
+        let depth = self.frames.len();
         self.shown.synced = depth;
         let watched = self.items_at.is_some() && self.is_watched_array();
         let slot = navigate(&mut self.shown.tree, &self.frames);
