@@ -1,11 +1,21 @@
 //! An incremental JSON parser for partial model output.
 //!
 //! Models stream a JSON document in small chunks. [`PartialJson`] consumes those chunks one at a
-//! time, resuming exactly where the previous chunk stopped, and can show at any point a
-//! [`snapshot`](PartialJson::snapshot) of "the value so far" as a [`serde_json::Value`]. Each input
-//! byte is looked at once, so a document of `n` bytes costs `O(n)` to parse however it is
-//! chunked; a snapshot costs `O(size of the value so far)`, independent of how many bytes or
-//! chunks were fed.
+//! time, resuming exactly where the previous chunk stopped, and can show at any point "the value
+//! so far" as a [`serde_json::Value`]. Each input byte is looked at once, so a document of `n`
+//! bytes costs `O(n)` to parse however it is chunked.
+//!
+//! # Two ways to look at the value so far
+//!
+//! - [`snapshot_ref`](PartialJson::snapshot_ref) keeps the value shown in the parser and brings
+//!   it up to date in place: it costs what changed since the previous call (the members and
+//!   elements completed since, the new text of the string being written, one step per open
+//!   container), not the size of the value, and returns it by reference.
+//!   [`snapshot_version`](PartialJson::snapshot_version) tells whether it changed since a
+//!   previous call without comparing values. This is what a stream shown after every delta
+//!   uses.
+//! - [`snapshot`](PartialJson::snapshot) returns an owned copy (`&self`; a clone, `O(size of
+//!   the value)`).
 //!
 //! # What a snapshot shows
 //!
@@ -55,7 +65,7 @@
 //! assert_eq!(parser.snapshot(), Some(json!({"name": "Ada Lov"})));
 //! parser.push(r#"elace", "age": 3"#).unwrap();
 //! // `3` may still become `36`: it is held back.
-//! assert_eq!(parser.snapshot(), Some(json!({"name": "Ada Lovelace"})));
+//! assert_eq!(parser.snapshot_ref(), Some(&json!({"name": "Ada Lovelace"})));
 //! parser.push("6}").unwrap();
 //! assert!(parser.is_complete());
 //! assert_eq!(parser.finish().unwrap(), json!({"name": "Ada Lovelace", "age": 36}));
@@ -67,7 +77,17 @@
 //! stack. Nesting deeper than [`max_depth`](PartialJson::with_max_depth) (default
 //! [`DEFAULT_MAX_DEPTH`]) is an error, which also keeps `serde_json`'s own recursive `Clone`,
 //! `Drop` and `PartialEq` on the resulting values within a safe stack depth.
-
+//!
+//! # How the shown value is kept
+//!
+//! Each open container is a frame on the stack holding the children completed in it that are
+//! not shown yet; the value shown (`Shown::tree`) holds everything shown so far. Bringing it up
+//! to date walks the open containers once, outermost first, moves each frame's new children
+//! into the shown copy of that container (a frame not shown yet moves in whole), and appends the
+//! new text of the string being written. A container (or string) that is shown and then
+//! completes has its last children moved into its shown copy when it closes, found by walking
+//! down from the root along the open members. The completed value lives in the tree, so
+//! [`finish`](PartialJson::finish) hands it over without a copy.
 use std::fmt;
 
 use serde_json::{Map, Number, Value};
@@ -275,7 +295,7 @@ impl fmt::Display for PartialJsonError {
 
 impl std::error::Error for PartialJsonError {}
 
-/// An open container and the children completed in it so far.
+/// An open container and the children completed in it that are not in the shown tree yet.
 #[derive(Debug, Clone)]
 enum Frame {
     Array(Vec<Value>),
@@ -284,6 +304,176 @@ enum Frame {
         /// The key of the member being written, once its closing quote arrived.
         key: Option<String>,
     },
+}
+
+impl Frame {
+    /// The container with the children it holds, leaving it empty.
+    fn take_value(&mut self) -> Value {
+        match self {
+            Frame::Array(items) => Value::Array(std::mem::take(items)),
+            Frame::Object { map, .. } => Value::Object(std::mem::take(map)),
+        }
+    }
+
+    /// Moves the children held here into `shown` (this container's copy in the tree).
+    /// Returns whether `shown` changed.
+    fn drain_into(&mut self, shown: &mut Value) -> bool {
+        match (self, shown) {
+            (Frame::Array(items), Value::Array(shown)) => {
+                let changed = !items.is_empty();
+                shown.append(items);
+                changed
+            }
+            (Frame::Object { map, .. }, Value::Object(shown)) => {
+                let mut changed = false;
+                for (k, v) in std::mem::take(map) {
+                    changed |= put(shown, k, v);
+                }
+                changed
+            }
+            _ => unreachable!("a frame and its shown copy are the same kind of container"),
+        }
+    }
+
+    /// The shown copy of the open child of this container, within `shown` (this container's
+    /// copy); `new`, when given, is placed there first. Sets `changed` when that changed
+    /// `shown`.
+    fn open_child<'a>(
+        &self,
+        shown: &'a mut Value,
+        new: Option<Value>,
+        changed: &mut bool,
+    ) -> &'a mut Value {
+        match (self, shown) {
+            (Frame::Array(_), Value::Array(shown)) => {
+                if let Some(v) = new {
+                    shown.push(v);
+                    *changed = true;
+                }
+                shown.last_mut().expect("an open element is shown")
+            }
+            (Frame::Object { key: Some(k), .. }, Value::Object(shown)) => match new {
+                Some(v) => {
+                    *changed |= put(shown, k.clone(), v);
+                    shown.get_mut(k.as_str()).expect("just placed")
+                }
+                None => shown.get_mut(k.as_str()).expect("an open member is shown"),
+            },
+            _ => unreachable!("an open child sits in a container of the frame's kind"),
+        }
+    }
+}
+
+/// `map.insert(k, v)`, telling whether the map changed (a repeated key with an equal value
+/// does not change it).
+fn put(map: &mut Map<String, Value>, k: String, v: Value) -> bool {
+    match map.entry(k) {
+        serde_json::map::Entry::Vacant(e) => {
+            e.insert(v);
+            true
+        }
+        serde_json::map::Entry::Occupied(mut e) => {
+            let changed = *e.get() != v;
+            e.insert(v);
+            changed
+        }
+    }
+}
+
+/// The shown copy of `frames`' innermost open child (the root when `frames` is empty), all of
+/// whose ancestors are shown.
+fn navigate<'a>(tree: &'a mut Option<Value>, frames: &[Frame]) -> &'a mut Value {
+    let mut cur = tree.as_mut().expect("the root is shown");
+    for frame in frames {
+        cur = frame.open_child(cur, None, &mut false);
+    }
+    cur
+}
+
+/// The value shown by [`PartialJson::snapshot_ref`], kept between calls.
+#[derive(Debug, Clone, Default)]
+struct Shown {
+    /// The value shown (for a completed document, the final value).
+    tree: Option<Value>,
+    /// How many open containers, from the outermost, have their copy in `tree`. Their
+    /// frames hold only the children completed since.
+    synced: usize,
+    /// When the string being written has its copy in `tree`: how many bytes of it are there.
+    str_synced: Option<usize>,
+    /// `tree` was changed outside `sync` (a shown container or string completed with new
+    /// content, or the top-level value completed).
+    dirty: bool,
+    /// Bumped by every `sync` that changed `tree`.
+    version: u64,
+    /// `PartialJson::consumed` at the last `PartialJson::snapshot_ref` (each byte accepted
+    /// moves it, and nothing but accepted bytes changes the value).
+    at: Option<usize>,
+}
+
+impl Shown {
+    /// Brings `tree` up to date with `frames` (the open containers) and `open_str` (the text of
+    /// the string value being written, if any), at the cost of what changed since the last
+    /// call plus one step per open container.
+    fn sync(&mut self, frames: &mut [Frame], open_str: Option<&str>) {
+        let mut changed = std::mem::take(&mut self.dirty);
+        let synced = self.synced;
+        if frames.is_empty() {
+            // A top-level string (anything else at the top is shown only once complete).
+            if let Some(text) = open_str {
+                match (self.str_synced, &mut self.tree) {
+                    (Some(n), Some(Value::String(s))) => {
+                        if text.len() > n {
+                            s.push_str(&text[n..]);
+                            changed = true;
+                        }
+                    }
+                    _ => {
+                        self.tree = Some(Value::String(text.to_owned()));
+                        changed = true;
+                    }
+                }
+                self.str_synced = Some(text.len());
+            }
+        } else {
+            if synced == 0 {
+                self.tree = Some(frames[0].take_value());
+                changed = true;
+            }
+            let mut cur = self.tree.as_mut().expect("the root is shown");
+            for idx in 0..frames.len() {
+                let (head, tail) = frames.split_at_mut(idx + 1);
+                let frame = &mut head[idx];
+                if idx < synced {
+                    changed |= frame.drain_into(cur);
+                }
+                if let Some(child) = tail.first_mut() {
+                    let new = (idx + 1 >= synced).then(|| child.take_value());
+                    cur = frame.open_child(cur, new, &mut changed);
+                } else if let Some(text) = open_str {
+                    match self.str_synced {
+                        Some(n) => {
+                            if text.len() > n {
+                                if let Value::String(s) = frame.open_child(cur, None, &mut changed)
+                                {
+                                    s.push_str(&text[n..]);
+                                }
+                                changed = true;
+                            }
+                        }
+                        None => {
+                            let new = Value::String(text.to_owned());
+                            frame.open_child(cur, Some(new), &mut changed);
+                        }
+                    }
+                    self.str_synced = Some(text.len());
+                }
+            }
+            self.synced = frames.len();
+        }
+        if changed {
+            self.version += 1;
+        }
+    }
 }
 
 /// Progress inside a string.
@@ -340,14 +530,16 @@ enum State {
     MemberValue,
     /// After a value in a container: `,` or the container's closer.
     AfterValue,
-    /// Inside a string; `key` tells an object key from a string value.
-    Str { key: bool, esc: Esc },
-    /// Inside a number; its bytes are in `num`.
-    Number(Num),
-    /// Inside `true`, `false` or `null`, `pos` bytes in.
-    Literal { lit: Lit, pos: u8 },
     /// The top-level value is complete; only whitespace may follow.
     Done,
+    /// Inside an object key; escape progress in `PartialJson::esc`.
+    Key,
+    /// Inside a string value; escape progress in `PartialJson::esc`.
+    Str,
+    /// Inside a number; its grammar position in `PartialJson::num_state`, its bytes in `num`.
+    Number,
+    /// Inside `true`, `false` or `null`, `PartialJson::lit_pos` bytes in.
+    Literal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,6 +580,15 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The index of the first byte at or after `i` that is not white space (or `bytes.len()`).
+#[inline]
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && is_ws(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
 #[inline]
 fn hex_val(b: u8) -> Option<u16> {
     match b {
@@ -398,17 +599,145 @@ fn hex_val(b: u8) -> Option<u16> {
     }
 }
 
+/// Whether `b` is plain string text: not `"`, `\` or a control character.
+#[inline]
+fn is_plain(b: u8) -> bool {
+    b != b'"' && b != b'\\' && b >= 0x20
+}
+
+/// `buf.push_str(text)`; a short `text` (a small chunk) as a copy of fixed size, which
+/// compiles to a few moves instead of a call to `memcpy`.
+#[inline(always)]
+fn push_small(buf: &mut String, text: &str) {
+    match text.len() {
+        1 => buf.push_str(&text[..1]),
+        2 => buf.push_str(&text[..2]),
+        3 => buf.push_str(&text[..3]),
+        4 => buf.push_str(&text[..4]),
+        5 => buf.push_str(&text[..5]),
+        6 => buf.push_str(&text[..6]),
+        7 => buf.push_str(&text[..7]),
+        8 => buf.push_str(&text[..8]),
+        _ => buf.push_str(text),
+    }
+}
+
+/// Appends the ASCII bytes `seg` to `buf` (without a UTF-8 validation call: each byte is a
+/// character).
+#[inline(always)]
+fn push_ascii(buf: &mut String, seg: &[u8]) {
+    buf.reserve(seg.len());
+    for &b in seg {
+        // `& 0x7f` (a no-op on ASCII) lets the compiler take the one-byte path of `push`.
+        buf.push(char::from(b & 0x7f));
+    }
+}
+
+/// The bits `HIGH4` of the bytes of `w` that are `"`, `\` or below 0x20 (exact for the lowest
+/// such byte; see [`plain_run`]).
+#[inline]
+fn special4(w: u32) -> u32 {
+    const ONES4: u32 = 0x0101_0101;
+    const HIGH4: u32 = 0x8080_8080;
+    let quote = w ^ (ONES4 * u32::from(b'"'));
+    let backslash = w ^ (ONES4 * u32::from(b'\\'));
+    ((quote.wrapping_sub(ONES4) & !quote)
+        | (backslash.wrapping_sub(ONES4) & !backslash)
+        | (w.wrapping_sub(ONES4 * 0x20) & !w))
+        & HIGH4
+}
+
+/// Whether every byte of `bytes` is plain string text (and, with `ascii`, ASCII).
+#[inline(always)]
+fn all_plain(bytes: &[u8], ascii: bool) -> bool {
+    if let Ok(word) = <[u8; 4]>::try_from(bytes) {
+        let w = u32::from_le_bytes(word);
+        special4(w) == 0 && !(ascii && w & 0x8080_8080 != 0)
+    } else if bytes.len() < 4 {
+        bytes.iter().all(|&b| is_plain(b) && !(ascii && b >= 0x80))
+    } else {
+        all_plain_long(bytes, ascii)
+    }
+}
+
+#[inline(never)]
+fn all_plain_long(bytes: &[u8], ascii: bool) -> bool {
+    let (run, high) = plain_run(bytes);
+    run == bytes.len() && !(ascii && high)
+}
+
+/// The length of the run of plain string bytes at the start of `bytes`, and whether it holds
+/// a byte outside ASCII. Eight bytes at a time: a word has a `"`, a `\` or a control byte when
+/// one of its bytes is zero after xor with `"` (or `\`), or below 0x20.
+#[inline(always)]
+fn plain_run(bytes: &[u8]) -> (usize, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    let mut high = 0u64;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // `(x - ONES) & !x & HIGH` flags the lowest zero byte of `x` exactly (higher flags may
+        // be false positives from the borrow, but only above a true one); the same with
+        // `0x20 * ONES` flags the lowest byte below 0x20.
+        let found = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGH;
+        if found != 0 {
+            let n = (found.trailing_zeros() / 8) as usize;
+            // Only the bytes before the special one count for `high`.
+            let mask = (1u64 << (8 * n)).wrapping_sub(1);
+            high |= w & mask;
+            return (i + n, high & HIGH != 0);
+        }
+        high |= w;
+        i += 8;
+    }
+    if let Some(word) = bytes.get(i..i + 4) {
+        // The same on four bytes.
+        let w = u32::from_le_bytes(word.try_into().expect("4 bytes"));
+        let found = special4(w);
+        if found != 0 {
+            let n = (found.trailing_zeros() / 8) as usize;
+            let mask = (1u32 << (8 * n)).wrapping_sub(1);
+            high |= u64::from(w & mask);
+            return (i + n, high & HIGH != 0);
+        }
+        high |= u64::from(w);
+        i += 4;
+    }
+    let mut high = u8::from(high & HIGH != 0) << 7;
+    while i < bytes.len() && is_plain(bytes[i]) {
+        high |= bytes[i];
+        i += 1;
+    }
+    (i, high >= 0x80)
+}
+
 /// A resumable, incremental JSON parser: feed chunks with [`push`](Self::push), look at the
-/// value so far with [`snapshot`](Self::snapshot), get the final value with
-/// [`finish`](Self::finish). See the [module documentation](self) for the rules.
+/// value so far with [`snapshot_ref`](Self::snapshot_ref) (or [`snapshot`](Self::snapshot)),
+/// get the final value with [`finish`](Self::finish). See the [module documentation](self) for
+/// the rules.
 #[derive(Debug, Clone)]
 pub struct PartialJson {
     state: State,
+    /// Escape progress inside a string (`State::Key` or `State::Str`).
+    esc: Esc,
+    /// Grammar position inside a number (`State::Number`).
+    num_state: Num,
+    /// The literal being read (`State::Literal`) and how many of its bytes arrived.
+    lit: Lit,
+    lit_pos: u8,
     /// Open containers, outermost first.
     frames: Vec<Frame>,
-    /// The completed top-level value.
-    root: Option<Value>,
-    /// The bytes of the string being read (escapes already decoded).
+    /// The value shown, kept between snapshots; holds the completed top-level value.
+    shown: Shown,
+    /// The bytes of the string being read (escapes already decoded), when it spans chunks or
+    /// has escapes; a string that starts and ends within one chunk without escapes is built
+    /// directly from the chunk.
     str_buf: String,
     /// The first bytes of a UTF-8 character split across `push_bytes` chunks (held back).
     pending: [u8; 4],
@@ -423,7 +752,14 @@ pub struct PartialJson {
     items_at: Option<ItemsAt>,
     items: Vec<Value>,
     changed: bool,
+    /// By depth, the size of the last container closed there (at most `MAX_HINT`): records in
+    /// a list tend to have the same shape, so the next container there starts with that
+    /// capacity instead of growing (and, for an object, rehashing) step by step.
+    hints: Vec<usize>,
 }
+
+/// The largest capacity a container starts with from `PartialJson::hints`.
+const MAX_HINT: usize = 32;
 
 impl Default for PartialJson {
     fn default() -> Self {
@@ -444,8 +780,12 @@ impl PartialJson {
     pub fn with_max_depth(depth: usize) -> Self {
         PartialJson {
             state: State::Start,
+            esc: Esc::None,
+            num_state: Num::Zero,
+            lit: Lit::Null,
+            lit_pos: 0,
             frames: Vec::new(),
-            root: None,
+            shown: Shown::default(),
             str_buf: String::new(),
             pending: [0; 4],
             pending_len: 0,
@@ -456,6 +796,7 @@ impl PartialJson {
             items_at: None,
             items: Vec::new(),
             changed: false,
+            hints: Vec::new(),
         }
     }
 
@@ -470,33 +811,85 @@ impl PartialJson {
     ///
     /// A `&str` chunk always holds whole characters; use [`push_bytes`](Self::push_bytes) when
     /// chunks may split a multi-byte character.
+    // Always inlined: the fast path below is a few dozen instructions, cheaper than a call.
+    #[inline(always)]
     pub fn push(&mut self, chunk: &str) -> Result<Pushed, PartialJsonError> {
-        self.push_inner(chunk.as_bytes(), Some(chunk))
+        // The common case of a small chunk, kept small enough to inline: plain text inside a
+        // string.
+        if self.in_plain_string() && all_plain(chunk.as_bytes(), false) {
+            push_small(&mut self.str_buf, chunk);
+            return Ok(self.pushed_plain(chunk.len()));
+        }
+        self.push_slow(chunk.as_bytes(), Some(chunk))
     }
 
     /// Feed the next chunk of the document as raw bytes. A multi-byte UTF-8 character may be
     /// split across chunks: its first bytes are held back (not shown in snapshots) until the
     /// rest arrives.
+    #[inline]
     pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Pushed, PartialJsonError> {
-        self.push_inner(chunk, None)
+        if chunk.len() > 16 {
+            // A large chunk of whole characters (the usual case) goes as a `&str`: one
+            // validation of the chunk spares validating each string in it.
+            if let Ok(text) = std::str::from_utf8(chunk) {
+                return self.push(text);
+            }
+        } else if self.in_plain_string() && all_plain(chunk, true) {
+            // A small chunk: the same fast path as `push`, for ASCII.
+            push_ascii(&mut self.str_buf, chunk);
+            return Ok(self.pushed_plain(chunk.len()));
+        }
+        self.push_slow(chunk, None)
     }
 
-    /// `text` is `chunk` as a `&str` when the caller has it, which spares validating it.
-    fn push_inner(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
+    /// Whether the parser is in the plain text of a string (no escape under way, no partial
+    /// character held back) and has not failed.
+    #[inline]
+    fn in_plain_string(&self) -> bool {
+        matches!(self.state, State::Str | State::Key)
+            && self.esc == Esc::None
+            && self.pending_len == 0
+            && self.error.is_none()
+    }
+
+    /// Accounts for `len` bytes of plain string text appended to `str_buf`.
+    #[inline]
+    fn pushed_plain(&mut self, len: usize) -> Pushed {
+        self.consumed += len;
+        self.changed = self.state == State::Str && len > 0;
+        Pushed {
+            changed: self.changed,
+            complete: false,
+            items_ready: self.items.len(),
+        }
+    }
+
+    /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as
+    /// a `&str` when the caller has it, which spares validating it.
+    #[inline(never)]
+    fn push_slow(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
         if let Some(err) = &self.error {
             return Err(err.clone());
         }
         self.changed = false;
-        if let Err(err) = self.feed(chunk, text) {
-            // The state is left as it was before the offending byte, for `snapshot`.
-            self.error = Some(err.clone());
-            return Err(err);
+        let base = self.consumed;
+        let mut i = 0;
+        match self.feed(chunk, text, base, &mut i) {
+            Ok(()) => {
+                self.consumed = base + chunk.len();
+                Ok(Pushed {
+                    changed: self.changed,
+                    complete: self.state == State::Done,
+                    items_ready: self.items.len(),
+                })
+            }
+            Err(err) => {
+                // The state is left as it was before the offending byte, for snapshots.
+                self.consumed = base + i;
+                self.error = Some(err.clone());
+                Err(err)
+            }
         }
-        Ok(Pushed {
-            changed: self.changed,
-            complete: self.is_complete(),
-            items_ready: self.items.len(),
-        })
     }
 
     /// Whether the top-level value is complete. A top-level number is complete only once a
@@ -516,37 +909,60 @@ impl PartialJson {
         self.error.as_ref()
     }
 
-    /// The value so far, under the rules of the [module documentation](self); `None` until
-    /// something can be shown (before the first byte of a container or string, or while a
-    /// top-level number or literal is incomplete). After an error, the value as it was just
-    /// before the offending byte.
+    /// The text of the string value being written, if the parser is inside one.
+    fn open_str(&self) -> Option<&str> {
+        (self.state == State::Str).then_some(self.str_buf.as_str())
+    }
+
+    /// The value so far, under the rules of the [module documentation](self), by reference;
+    /// `None` until something can be shown (before the first byte of a container or string,
+    /// or while a top-level number or literal is incomplete). After an error, the value as it
+    /// was just before the offending byte.
+    ///
+    /// The parser keeps the value it showed last and brings it up to date in place, so a call
+    /// costs what changed since the previous one (the members and elements completed since,
+    /// the new text of the string being written, and one step per open container), however
+    /// large the value is. Use [`snapshot_version`](Self::snapshot_version) to tell whether
+    /// it changed.
+    pub fn snapshot_ref(&mut self) -> Option<&Value> {
+        if self.shown.at == Some(self.consumed) {
+            // Nothing arrived since the last call.
+            return self.shown.tree.as_ref();
+        }
+        self.shown.at = Some(self.consumed);
+        let open = (self.state == State::Str).then_some(self.str_buf.as_str());
+        self.shown.sync(&mut self.frames, open);
+        self.shown.tree.as_ref()
+    }
+
+    /// A number that changes whenever the value returned by
+    /// [`snapshot_ref`](Self::snapshot_ref) changes: two calls of `snapshot_ref` whose
+    /// versions (read after each) are equal returned equal values. The converse holds too
+    /// except in a document that repeats a key, where a value can change and change back
+    /// between two calls. Starts at 0 (nothing shown).
+    pub fn snapshot_version(&self) -> u64 {
+        self.shown.version
+    }
+
+    /// The value so far as an owned copy: the value [`snapshot_ref`](Self::snapshot_ref)
+    /// would return, without updating the one the parser keeps.
     ///
     /// Cost: one clone of the value so far, `O(size of the value)`.
     pub fn snapshot(&self) -> Option<Value> {
-        if let Some(root) = &self.root {
-            return Some(root.clone());
+        let open = self.open_str();
+        if self.frames.is_empty() && open.is_none() {
+            return self.shown.tree.clone();
         }
-        let mut cur = match self.state {
-            State::Str { key: false, .. } => Some(Value::String(self.partial_string())),
-            _ => None,
+        let mut shown = Shown {
+            tree: self.shown.tree.clone(),
+            synced: self.shown.synced,
+            str_synced: self.shown.str_synced,
+            dirty: false,
+            version: 0,
+            at: None,
         };
-        for frame in self.frames.iter().rev() {
-            cur = Some(match frame {
-                Frame::Array(items) => {
-                    let mut items = items.clone();
-                    items.extend(cur);
-                    Value::Array(items)
-                }
-                Frame::Object { map, key } => {
-                    let mut map = map.clone();
-                    if let (Some(key), Some(cur)) = (key, cur) {
-                        map.insert(key.clone(), cur);
-                    }
-                    Value::Object(map)
-                }
-            });
-        }
-        cur
+        shown.sync(&mut self.frames.clone(), open);
+        shown.tree
     }
 
     /// The elements of the array chosen with [`with_items_at`](Self::with_items_at) that were
@@ -564,20 +980,19 @@ impl PartialJson {
         if let Some(err) = this.error.take() {
             return Err(err);
         }
-        if let State::Number(num) = this.state {
-            if this.frames.is_empty() && num.is_final() {
-                let value = this.number_value()?;
-                return Ok(value);
+        if this.state == State::Number && this.frames.is_empty() && this.num_state.is_final() {
+            return this.number_value();
+        }
+        if this.state == State::Done {
+            if let Some(root) = this.shown.tree.take() {
+                return Ok(root);
             }
         }
-        if let Some(root) = this.root.take() {
-            return Ok(root);
-        }
         let inside = match this.state {
-            State::Str { key: true, .. } => Inside::ObjectKey,
-            State::Str { key: false, .. } => Inside::String,
-            State::Number(_) => Inside::Number,
-            State::Literal { .. } => Inside::Literal,
+            State::Key => Inside::ObjectKey,
+            State::Str => Inside::String,
+            State::Number => Inside::Number,
+            State::Literal => Inside::Literal,
             _ => match this.frames.last() {
                 None => Inside::Nothing,
                 Some(Frame::Array(_)) => Inside::Array,
@@ -593,14 +1008,14 @@ impl PartialJson {
     // ---------------------------------------------------------------------------------------
     // Internals.
 
-    fn partial_string(&self) -> String {
-        self.str_buf.clone()
-    }
-
+    #[cold]
+    #[inline(never)]
     fn err(&self, offset: usize, kind: PartialJsonErrorKind) -> PartialJsonError {
         PartialJsonError { offset, kind }
     }
 
+    #[cold]
+    #[inline(never)]
     fn unexpected(&self, offset: usize, found: u8, expected: &'static str) -> PartialJsonError {
         self.err(
             offset,
@@ -608,41 +1023,26 @@ impl PartialJson {
         )
     }
 
-    /// Parses the bytes of `chunk`, updating `self.consumed` as it goes.
-    fn feed(&mut self, chunk: &[u8], text: Option<&str>) -> Res<()> {
-        let base = self.consumed;
-        let len = chunk.len();
-        let mut i = 0;
-        // `self.consumed` is set on every exit so error offsets and `consumed()` agree.
-        let result = self.feed_inner(chunk, text, base, &mut i);
-        self.consumed = base + if result.is_ok() { len } else { i };
-        result
-    }
-
-    fn feed_inner(
-        &mut self,
-        chunk: &[u8],
-        text: Option<&str>,
-        base: usize,
-        i: &mut usize,
-    ) -> Res<()> {
+    /// Parses `chunk[*i..]`; on an error, `*i` is the offending byte's index.
+    fn feed(&mut self, chunk: &[u8], text: Option<&str>, base: usize, i: &mut usize) -> Res<()> {
         let len = chunk.len();
         while *i < len {
-            let b = chunk[*i];
             match self.state {
-                State::Str { key, esc } => {
-                    if esc == Esc::None {
+                State::Str | State::Key => {
+                    let key = self.state == State::Key;
+                    if self.esc == Esc::None {
                         self.scan_string(chunk, text, base, i, key)?;
                     } else {
-                        self.escape_byte(b, base + *i, key, esc)?;
+                        self.escape_byte(chunk[*i], base + *i, key)?;
                         *i += 1;
                     }
                 }
-                State::Number(num) => {
-                    if self.number_byte(num, b, base + *i)? {
+                State::Number => {
+                    let b = chunk[*i];
+                    if self.number_byte(b, base + *i)? {
                         *i += 1;
                         // Digits come in runs: take the rest of the run at once.
-                        if matches!(self.state, State::Number(Num::Int | Num::Frac | Num::Exp)) {
+                        if matches!(self.num_state, Num::Int | Num::Frac | Num::Exp) {
                             let start = *i;
                             while *i < len && chunk[*i].is_ascii_digit() {
                                 *i += 1;
@@ -652,33 +1052,24 @@ impl PartialJson {
                     }
                     // Otherwise the number ended and `b` is handled in the new state.
                 }
-                State::Literal { lit, pos } => {
-                    let text = lit.text();
-                    if b != text[usize::from(pos)] {
-                        return Err(self.unexpected(base + *i, b, lit.expected()));
+                State::Literal => {
+                    let lit = self.lit.text();
+                    while *i < len && usize::from(self.lit_pos) < lit.len() {
+                        let b = chunk[*i];
+                        if b != lit[usize::from(self.lit_pos)] {
+                            return Err(self.unexpected(base + *i, b, self.lit.expected()));
+                        }
+                        *i += 1;
+                        self.lit_pos += 1;
                     }
-                    *i += 1;
-                    let pos = pos + 1;
-                    if usize::from(pos) == text.len() {
-                        self.complete_value(lit.value());
-                    } else {
-                        self.state = State::Literal { lit, pos };
+                    if usize::from(self.lit_pos) == lit.len() {
+                        self.complete_value(self.lit.value());
                     }
                 }
-                State::Start | State::ArrayNext | State::MemberValue => {
-                    if is_ws(b) {
-                        *i += 1;
-                        continue;
-                    }
-                    self.begin_value(b, base + *i)?;
-                    *i += 1;
-                }
-                State::ArrayFirst => {
-                    if is_ws(b) {
-                        *i += 1;
-                        continue;
-                    }
-                    if b == b']' {
+                State::Start | State::ArrayNext | State::MemberValue | State::ArrayFirst => {
+                    *i = skip_ws(chunk, *i);
+                    let Some(&b) = chunk.get(*i) else { break };
+                    if b == b']' && self.state == State::ArrayFirst {
                         self.close_container();
                     } else {
                         self.begin_value(b, base + *i)?;
@@ -686,10 +1077,8 @@ impl PartialJson {
                     *i += 1;
                 }
                 State::ObjectFirst | State::ObjectNext => {
-                    if is_ws(b) {
-                        *i += 1;
-                        continue;
-                    }
+                    *i = skip_ws(chunk, *i);
+                    let Some(&b) = chunk.get(*i) else { break };
                     match b {
                         b'"' => self.begin_string(true),
                         b'}' if self.state == State::ObjectFirst => self.close_container(),
@@ -705,10 +1094,8 @@ impl PartialJson {
                     *i += 1;
                 }
                 State::Colon => {
-                    if is_ws(b) {
-                        *i += 1;
-                        continue;
-                    }
+                    *i = skip_ws(chunk, *i);
+                    let Some(&b) = chunk.get(*i) else { break };
                     if b != b':' {
                         return Err(self.unexpected(base + *i, b, "`:`"));
                     }
@@ -716,14 +1103,15 @@ impl PartialJson {
                     *i += 1;
                 }
                 State::AfterValue | State::Done => {
+                    *i = skip_ws(chunk, *i);
+                    let Some(&b) = chunk.get(*i) else { break };
                     if let Some(e) = self.unfit_after_value(b, base + *i) {
                         return Err(e);
                     }
                     match (b, self.frames.last()) {
                         (b',', Some(Frame::Array(_))) => self.state = State::ArrayNext,
                         (b',', Some(Frame::Object { .. })) => self.state = State::ObjectNext,
-                        (b']' | b'}', Some(_)) => self.close_container(),
-                        _ => {} // white space
+                        _ => self.close_container(), // `]` or `}`
                     }
                     *i += 1;
                 }
@@ -753,8 +1141,13 @@ impl PartialJson {
     /// Starts the value whose first byte is `b`.
     fn begin_value(&mut self, b: u8, offset: usize) -> Res<()> {
         match b {
+            b'"' => {
+                self.begin_string(false);
+                self.changed = true;
+            }
             b'{' | b'[' => {
-                if self.frames.len() >= self.max_depth {
+                let depth = self.frames.len();
+                if depth >= self.max_depth {
                     return Err(self.err(
                         offset,
                         PartialJsonErrorKind::TooDeep {
@@ -762,49 +1155,37 @@ impl PartialJson {
                         },
                     ));
                 }
+                let hint = self.hints.get(depth).copied().unwrap_or(0);
                 if b == b'{' {
                     self.frames.push(Frame::Object {
-                        map: Map::new(),
+                        map: Map::with_capacity(hint),
                         key: None,
                     });
                     self.state = State::ObjectFirst;
                 } else {
-                    self.frames.push(Frame::Array(Vec::new()));
+                    self.frames.push(Frame::Array(Vec::with_capacity(hint)));
                     self.state = State::ArrayFirst;
                 }
                 self.changed = true;
             }
-            b'"' => {
-                self.begin_string(false);
-                self.changed = true;
-            }
-            b'-' => {
+            b'-' | b'0'..=b'9' => {
                 self.num.clear();
                 self.num.push(b);
-                self.state = State::Number(Num::Minus);
+                self.num_state = match b {
+                    b'-' => Num::Minus,
+                    b'0' => Num::Zero,
+                    _ => Num::Int,
+                };
+                self.state = State::Number;
             }
-            b'0'..=b'9' => {
-                self.num.clear();
-                self.num.push(b);
-                self.state = State::Number(if b == b'0' { Num::Zero } else { Num::Int });
-            }
-            b't' => {
-                self.state = State::Literal {
-                    lit: Lit::True,
-                    pos: 1,
-                }
-            }
-            b'f' => {
-                self.state = State::Literal {
-                    lit: Lit::False,
-                    pos: 1,
-                }
-            }
-            b'n' => {
-                self.state = State::Literal {
-                    lit: Lit::Null,
-                    pos: 1,
-                }
+            b't' | b'f' | b'n' => {
+                self.lit = match b {
+                    b't' => Lit::True,
+                    b'f' => Lit::False,
+                    _ => Lit::Null,
+                };
+                self.lit_pos = 1;
+                self.state = State::Literal;
             }
             _ => {
                 let expected = if self.state == State::ArrayFirst {
@@ -819,12 +1200,10 @@ impl PartialJson {
     }
 
     fn begin_string(&mut self, key: bool) {
-        self.str_buf.clear();
+        debug_assert!(self.str_buf.is_empty() && self.shown.str_synced.is_none());
         self.pending_len = 0;
-        self.state = State::Str {
-            key,
-            esc: Esc::None,
-        };
+        self.esc = Esc::None;
+        self.state = if key { State::Key } else { State::Str };
     }
 
     /// Reads plain string text from `chunk[*i..]` up to the next `"`, `\` or control byte, and
@@ -838,37 +1217,47 @@ impl PartialJson {
         key: bool,
     ) -> Res<()> {
         let start = *i;
-        let len = chunk.len();
-        let mut high = 0u8;
-        while *i < len {
-            let c = chunk[*i];
-            if c == b'"' || c == b'\\' || c < 0x20 {
-                break;
-            }
-            high |= c;
-            *i += 1;
-        }
-        if *i > start {
-            // `start` and `*i` sit next to ASCII bytes or at the chunk's ends, so a `&str`
-            // chunk slices there on character boundaries and needs no validation.
-            let seg = &chunk[start..*i];
-            match text.and_then(|t| t.get(start..*i)) {
-                Some(valid) if self.pending_len == 0 => self.str_buf.push_str(valid),
-                _ if high < 0x80 && self.pending_len == 0 && seg.len() <= 16 => {
-                    // Short ASCII runs (small chunks): cheaper than a validation call.
-                    self.str_buf.extend(seg.iter().map(|&b| char::from(b)));
+        let (run, high) = plain_run(&chunk[start..]);
+        let end = start + run;
+        let stop = chunk.get(end).copied();
+        if stop == Some(b'"')
+            && self.str_buf.is_empty()
+            && self.pending_len == 0
+            && self.shown.str_synced.is_none()
+        {
+            // The whole string (or all of it but an empty start in an earlier chunk) is here:
+            // build it directly, without going through `str_buf`.
+            let whole = match text {
+                // `start` and `end` sit next to ASCII bytes or at the chunk's ends, so a `&str`
+                // chunk slices there on character boundaries.
+                Some(t) => t.get(start..end),
+                None => std::str::from_utf8(&chunk[start..end]).ok(),
+            };
+            if let Some(s) = whole {
+                *i = end + 1;
+                let s = s.to_owned();
+                if key {
+                    self.set_key(s);
+                } else {
+                    self.complete_value(Value::String(s));
                 }
-                _ => self.append_raw(seg, base + start)?,
-            }
-            if !key {
-                self.changed = true;
+                return Ok(());
             }
         }
-        if *i == len {
+        *i = end;
+        if run > 0 {
+            self.append_run(
+                &chunk[start..end],
+                text.and_then(|t| t.get(start..end)),
+                high,
+                base + start,
+            )?;
+        }
+        let Some(c) = stop else {
+            // The chunk ends inside the string.
             return Ok(());
-        }
-        let c = chunk[*i];
-        let offset = base + *i;
+        };
+        let offset = base + end;
         if self.pending_len != 0 {
             // A multi-byte character cut short by a quote, backslash or control byte.
             return Err(self.err(
@@ -878,15 +1267,12 @@ impl PartialJson {
         }
         match c {
             b'"' => {
-                *i += 1;
+                *i = end + 1;
                 self.end_string(key);
             }
             b'\\' => {
-                *i += 1;
-                self.state = State::Str {
-                    key,
-                    esc: Esc::Backslash,
-                };
+                *i = end + 1;
+                self.esc = Esc::Backslash;
             }
             _ => {
                 return Err(self.err(offset, PartialJsonErrorKind::ControlCharacterInString(c)));
@@ -895,15 +1281,65 @@ impl PartialJson {
         Ok(())
     }
 
+    /// Appends a non-empty run of plain string bytes `seg` (`valid`: the same as a `&str`,
+    /// when the caller has it; `high`: it has bytes outside ASCII), which starts at stream
+    /// offset `offset`, to `str_buf`.
+    #[inline]
+    fn append_run(
+        &mut self,
+        seg: &[u8],
+        valid: Option<&str>,
+        high: bool,
+        offset: usize,
+    ) -> Res<()> {
+        if self.state == State::Str {
+            self.changed = true;
+        }
+        if self.pending_len == 0 {
+            if let Some(valid) = valid {
+                push_small(&mut self.str_buf, valid);
+                return Ok(());
+            }
+            if !high {
+                push_ascii(&mut self.str_buf, seg);
+                return Ok(());
+            }
+        }
+        self.append_raw(seg, offset)
+    }
+
+    fn set_key(&mut self, text: String) {
+        if let Some(Frame::Object { key, .. }) = self.frames.last_mut() {
+            *key = Some(text);
+        }
+        self.state = State::Colon;
+    }
+
     fn end_string(&mut self, key: bool) {
+        if !key {
+            if let Some(n) = self.shown.str_synced.take() {
+                // The string is shown: complete its shown copy.
+                let watched = self.is_watched_array();
+                let slot = navigate(&mut self.shown.tree, &self.frames);
+                if let Value::String(s) = &mut *slot {
+                    if self.str_buf.len() > n {
+                        s.push_str(&self.str_buf[n..]);
+                        self.shown.dirty = true;
+                    }
+                }
+                if watched {
+                    self.items.push(slot.clone());
+                }
+                self.str_buf.clear();
+                self.completed_in_tree();
+                return;
+            }
+        }
         // Copy out (an exact-size allocation) and keep the buffer's capacity for the next string.
         let text = self.str_buf.as_str().to_owned();
         self.str_buf.clear();
         if key {
-            if let Some(Frame::Object { key, .. }) = self.frames.last_mut() {
-                *key = Some(text);
-            }
-            self.state = State::Colon;
+            self.set_key(text);
         } else {
             self.complete_value(Value::String(text));
         }
@@ -911,6 +1347,7 @@ impl PartialJson {
 
     /// Appends raw string bytes that start at stream offset `offset`, validating them as UTF-8
     /// and holding back a character that is cut at the end (see `pending`).
+    #[inline(never)]
     fn append_raw(&mut self, mut seg: &[u8], mut offset: usize) -> Res<()> {
         if self.pending_len != 0 {
             // Complete the held-back character with the first bytes of `seg`.
@@ -962,19 +1399,16 @@ impl PartialJson {
 
     fn push_char(&mut self, ch: char, key: bool) {
         self.str_buf.push(ch);
-        self.state = State::Str {
-            key,
-            esc: Esc::None,
-        };
+        self.esc = Esc::None;
         if !key {
             self.changed = true;
         }
     }
 
     /// One byte of an escape sequence.
-    fn escape_byte(&mut self, b: u8, offset: usize, key: bool, esc: Esc) -> Res<()> {
-        let set = |this: &mut Self, esc: Esc| this.state = State::Str { key, esc };
-        match esc {
+    #[inline(never)]
+    fn escape_byte(&mut self, b: u8, offset: usize, key: bool) -> Res<()> {
+        match self.esc {
             Esc::None => {}
             Esc::Backslash => {
                 let ch = match b {
@@ -987,7 +1421,7 @@ impl PartialJson {
                     b'r' => '\r',
                     b't' => '\t',
                     b'u' => {
-                        set(self, Esc::Hex { n: 0, acc: 0 });
+                        self.esc = Esc::Hex { n: 0, acc: 0 };
                         return Ok(());
                     }
                     _ => return Err(self.err(offset, PartialJsonErrorKind::InvalidEscape(b))),
@@ -1000,9 +1434,9 @@ impl PartialJson {
                 };
                 let acc = (acc << 4) | d;
                 if n < 3 {
-                    set(self, Esc::Hex { n: n + 1, acc });
+                    self.esc = Esc::Hex { n: n + 1, acc };
                 } else if (0xD800..0xDC00).contains(&acc) {
-                    set(self, Esc::LowBackslash { hi: acc });
+                    self.esc = Esc::LowBackslash { hi: acc };
                 } else if let Some(ch) = char::from_u32(u32::from(acc)) {
                     self.push_char(ch, key);
                 } else {
@@ -1014,13 +1448,13 @@ impl PartialJson {
                 if b != b'\\' {
                     return Err(self.err(offset, PartialJsonErrorKind::LoneSurrogate));
                 }
-                set(self, Esc::LowU { hi });
+                self.esc = Esc::LowU { hi };
             }
             Esc::LowU { hi } => {
                 if b != b'u' {
                     return Err(self.err(offset, PartialJsonErrorKind::LoneSurrogate));
                 }
-                set(self, Esc::LowHex { hi, n: 0, acc: 0 });
+                self.esc = Esc::LowHex { hi, n: 0, acc: 0 };
             }
             Esc::LowHex { hi, n, acc } => {
                 let Some(d) = hex_val(b) else {
@@ -1028,7 +1462,7 @@ impl PartialJson {
                 };
                 let acc = (acc << 4) | d;
                 if n < 3 {
-                    set(self, Esc::LowHex { hi, n: n + 1, acc });
+                    self.esc = Esc::LowHex { hi, n: n + 1, acc };
                 } else if (0xDC00..0xE000).contains(&acc) {
                     let cp = 0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(acc) - 0xDC00);
                     match char::from_u32(cp) {
@@ -1045,8 +1479,8 @@ impl PartialJson {
 
     /// One byte while in a number. Returns whether `b` belonged to the number; if not, the
     /// number was completed (or was invalid) and `b` must be handled in the new state.
-    fn number_byte(&mut self, num: Num, b: u8, offset: usize) -> Res<bool> {
-        let next = match (num, b) {
+    fn number_byte(&mut self, b: u8, offset: usize) -> Res<bool> {
+        let next = match (self.num_state, b) {
             (Num::Minus, b'0') => Num::Zero,
             (Num::Minus, b'1'..=b'9') => Num::Int,
             (Num::Minus, _) => return Err(self.unexpected(offset, b, "a digit")),
@@ -1079,7 +1513,7 @@ impl PartialJson {
             }
         };
         self.num.push(b);
-        self.state = State::Number(next);
+        self.num_state = next;
         Ok(true)
     }
 
@@ -1108,11 +1542,12 @@ impl PartialJson {
                 return Ok(Value::Number(Number::from(-(n as i64))));
             }
         }
-        // Everything else (fractions, exponents, big integers, `-0`) goes through serde_json
-        // so that the result is bit-for-bit the one `serde_json::from_slice` gives.
-        match serde_json::from_slice::<Value>(digits) {
-            Ok(value) => Ok(value),
-            Err(_) => Err(self.err(
+        // Everything else (fractions, exponents, big integers, `-0`) goes through serde_json's
+        // own number parser (what `from_slice` uses), so that the result is bit-for-bit the
+        // one `serde_json::from_slice` gives.
+        match std::str::from_utf8(digits).map(str::parse::<Number>) {
+            Ok(Ok(n)) => Ok(Value::Number(n)),
+            _ => Err(self.err(
                 end.saturating_sub(digits.len()),
                 PartialJsonErrorKind::NumberOutOfRange,
             )),
@@ -1120,6 +1555,7 @@ impl PartialJson {
     }
 
     /// Attaches a completed value to its parent (or makes it the root).
+    #[inline(always)]
     fn complete_value(&mut self, value: Value) {
         self.changed = true;
         if self.items_at.is_some() && self.is_watched_array() {
@@ -1127,7 +1563,8 @@ impl PartialJson {
         }
         match self.frames.last_mut() {
             None => {
-                self.root = Some(value);
+                self.shown.tree = Some(value);
+                self.shown.dirty = true;
                 self.state = State::Done;
             }
             Some(Frame::Array(items)) => {
@@ -1138,6 +1575,19 @@ impl PartialJson {
                 if let Some(key) = key.take() {
                     map.insert(key, value);
                 }
+                self.state = State::AfterValue;
+            }
+        }
+    }
+
+    /// The innermost open container's child, shown and now complete in the tree, is done.
+    fn completed_in_tree(&mut self) {
+        self.changed = true;
+        match self.frames.last_mut() {
+            None => self.state = State::Done,
+            Some(Frame::Array(_)) => self.state = State::AfterValue,
+            Some(Frame::Object { key, .. }) => {
+                *key = None;
                 self.state = State::AfterValue;
             }
         }
@@ -1155,12 +1605,43 @@ impl PartialJson {
     }
 
     /// Closes the innermost container and attaches it to its parent.
+    #[inline(always)]
     fn close_container(&mut self) {
-        let value = match self.frames.pop() {
-            Some(Frame::Array(items)) => Value::Array(items),
-            Some(Frame::Object { map, .. }) => Value::Object(map),
-            None => return,
+        let Some(mut frame) = self.frames.pop() else {
+            return;
         };
+        let depth = self.frames.len();
+        if depth < self.shown.synced {
+            self.close_shown(frame);
+            return;
+        }
+        // Not shown: the frame holds the whole container.
+        let len = match &frame {
+            Frame::Array(items) => items.len(),
+            Frame::Object { map, .. } => map.len(),
+        };
+        if self.hints.len() <= depth {
+            self.hints.resize(depth + 1, 0);
+        }
+        self.hints[depth] = len.min(MAX_HINT);
+        let value = frame.take_value();
         self.complete_value(value);
+    }
+
+    /// Closes `frame`, just popped, whose container is shown: moves the children completed
+    /// since into its shown copy.
+    #[inline(never)]
+    fn close_shown(&mut self, mut frame: Frame) {
+        let depth = self.frames.len();
+        self.shown.synced = depth;
+        let watched = self.items_at.is_some() && self.is_watched_array();
+        let slot = navigate(&mut self.shown.tree, &self.frames);
+        if frame.drain_into(slot) {
+            self.shown.dirty = true;
+        }
+        if watched {
+            self.items.push(slot.clone());
+        }
+        self.completed_in_tree();
     }
 }

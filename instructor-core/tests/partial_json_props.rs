@@ -4,6 +4,9 @@
 //!   fractions and exponents, random whitespace), split at random points: the final value is
 //!   `serde_json::from_str` of the whole, and every snapshot on the way is a prefix-consistent
 //!   partial of the final value and of the next snapshot.
+//! - The value kept by `snapshot_ref`, brought up to date at random points, is always the
+//!   snapshot a parser never looked at that way shows, and its version changes exactly when it
+//!   does.
 //! - The "many objects" helper yields each element of the items array exactly once, in order.
 //! - Fuzzing (proptest is the fuzzer here: cargo-fuzz needs a nightly toolchain and a separate
 //!   crate): arbitrary bytes, arbitrary strings and mutated valid documents never panic, and the
@@ -222,6 +225,20 @@ fn cuts(len: usize, picks: &[Index]) -> Vec<usize> {
     cuts
 }
 
+/// `byte_cuts` moved to character boundaries of `doc`: `&str` chunks hold whole characters.
+fn char_cuts(doc: &str, byte_cuts: &[usize]) -> Vec<usize> {
+    let mut cuts: Vec<usize> = byte_cuts
+        .iter()
+        .map(|&c| {
+            (c..=doc.len())
+                .find(|&c| doc.is_char_boundary(c))
+                .unwrap_or(doc.len())
+        })
+        .collect();
+    cuts.dedup();
+    cuts
+}
+
 /// Feeds `doc` cut at `cuts` (as bytes, or as `&str` when `as_str`) and checks every
 /// snapshot against `expected`; returns the finished value.
 fn run_checked(
@@ -264,16 +281,64 @@ fn run_checked(
     parser.finish()
 }
 
-/// Feeds arbitrary bytes in the given chunks; returns the outcome. Must never panic.
+/// Feeds arbitrary bytes in the given chunks; returns the outcome. Must never panic. Between
+/// chunks (and after an error), the value kept by `snapshot_ref` is brought up to date at every
+/// other cut, and always agrees with `snapshot`.
 fn run_bytes(bytes: &[u8], cuts: &[usize]) -> Result<Value, PartialJsonError> {
     let mut parser = PartialJson::new().with_items_at(ItemsAt::Root);
-    for w in cuts.windows(2) {
-        let _ = parser.snapshot();
-        let _ = parser.take_completed_items();
-        parser.push_bytes(&bytes[w[0]..w[1]])?;
+    let result = (|| {
+        for (n, w) in cuts.windows(2).enumerate() {
+            check_views(&mut parser, n % 2 == 0);
+            let _ = parser.take_completed_items();
+            parser.push_bytes(&bytes[w[0]..w[1]])?;
+        }
+        Ok(())
+    })();
+    check_views(&mut parser, true);
+    result.and_then(|()| parser.finish())
+}
+
+/// `snapshot` and (when `by_ref`) `snapshot_ref` show the same value.
+fn check_views(parser: &mut PartialJson, by_ref: bool) {
+    let owned = parser.snapshot();
+    if by_ref {
+        assert_eq!(parser.snapshot_ref(), owned.as_ref());
     }
-    let _ = parser.snapshot();
-    parser.finish()
+}
+
+/// Feeds `doc` cut at `cuts` to two parsers, one of which brings its kept value up to date
+/// (`snapshot_ref`) where `look` says so: that value is always the one the other parser,
+/// never looked at that way, shows with `snapshot`; its version changes exactly when it
+/// does (the generated documents have no repeated keys); the final values agree.
+fn run_viewed(doc: &str, cuts: &[usize], look: &[bool], as_str: bool) -> Value {
+    let mut viewed = PartialJson::new();
+    let mut plain = PartialJson::new();
+    let mut last: Option<(u64, Option<Value>)> = None;
+    for (n, w) in cuts.windows(2).enumerate() {
+        for p in [&mut viewed, &mut plain] {
+            if as_str {
+                p.push(&doc[w[0]..w[1]]).unwrap();
+            } else {
+                p.push_bytes(&doc.as_bytes()[w[0]..w[1]]).unwrap();
+            }
+        }
+        if !look.get(n).copied().unwrap_or(true) {
+            continue;
+        }
+        let expected = plain.snapshot();
+        assert_eq!(viewed.snapshot(), expected, "snapshot of a viewed parser");
+        let shown = viewed.snapshot_ref().cloned();
+        assert_eq!(shown, expected, "snapshot_ref after {:?}", &doc[..w[1]]);
+        let version = viewed.snapshot_version();
+        if let Some((v, value)) = &last {
+            assert_eq!(*v == version, *value == shown, "version {v} -> {version}");
+        }
+        last = Some((version, shown));
+    }
+    assert_eq!(viewed.snapshot_ref().cloned(), plain.snapshot());
+    let value = viewed.finish().unwrap();
+    assert_eq!(value, plain.finish().unwrap());
+    value
 }
 
 fn same_outcome(bytes: &[u8], ours: Result<Value, PartialJsonError>) -> Result<(), TestCaseError> {
@@ -333,12 +398,7 @@ proptest! {
     fn random_documents_random_chunks(doc in document(), picks in prop::collection::vec(any::<Index>(), 0..24)) {
         let expected: Result<Value, _> = serde_json::from_str(&doc);
         let byte_cuts = cuts(doc.len(), &picks);
-        // &str chunks must hold whole characters: move each cut to a char boundary.
-        let mut str_cuts: Vec<usize> = byte_cuts
-            .iter()
-            .map(|&c| (c..=doc.len()).find(|&c| doc.is_char_boundary(c)).unwrap_or(doc.len()))
-            .collect();
-        str_cuts.dedup();
+        let str_cuts = char_cuts(&doc, &byte_cuts);
         match expected {
             Ok(expected) => {
                 prop_assert_eq!(&run_checked(&doc, &byte_cuts, &expected, false).unwrap(), &expected);
@@ -346,6 +406,34 @@ proptest! {
             }
             // Only numbers out of f64 range make a generated document invalid.
             Err(_) => prop_assert!(run_bytes(doc.as_bytes(), &byte_cuts).is_err()),
+        }
+    }
+
+    #[test]
+    fn snapshot_ref_is_the_snapshot_at_any_cut(
+        doc in document(),
+        picks in prop::collection::vec(any::<Index>(), 0..32),
+        look in prop::collection::vec(any::<bool>(), 0..33),
+    ) {
+        if let Ok(expected) = serde_json::from_str::<Value>(&doc) {
+            let byte_cuts = cuts(doc.len(), &picks);
+            let str_cuts = char_cuts(&doc, &byte_cuts);
+            prop_assert_eq!(&run_viewed(&doc, &byte_cuts, &look, false), &expected);
+            prop_assert_eq!(&run_viewed(&doc, &str_cuts, &look, true), &expected);
+        }
+    }
+
+    #[test]
+    fn snapshot_ref_byte_by_byte(doc in document(), look in prop::collection::vec(any::<bool>(), 0..64)) {
+        if let Ok(expected) = serde_json::from_str::<Value>(&doc) {
+            let every: Vec<usize> = (0..=doc.len()).collect();
+            // Looked at after every byte, or (cycling through `look`) after some.
+            let look: Vec<bool> = if look.is_empty() {
+                vec![true; doc.len()]
+            } else {
+                look.iter().copied().cycle().take(doc.len()).collect()
+            };
+            prop_assert_eq!(run_viewed(&doc, &every, &look, false), expected);
         }
     }
 
@@ -377,9 +465,13 @@ proptest! {
         let expected_items = if root { expected.clone() } else { expected["items"].clone() };
         let mut parser = PartialJson::new().with_items_at(at);
         let mut got = Vec::new();
-        for w in cuts(doc.len(), &picks).windows(2) {
+        for (n, w) in cuts(doc.len(), &picks).windows(2).enumerate() {
             parser.push_bytes(&doc.as_bytes()[w[0]..w[1]]).unwrap();
             got.extend(parser.take_completed_items());
+            if (seed >> (n % 64)) & 1 == 1 {
+                // Elements shown and then completed are collected whole too.
+                let _ = parser.snapshot_ref();
+            }
             // Everything taken so far is a completed prefix of the final items.
             let snap = parser.snapshot();
             let shown = match (&snap, root) {

@@ -598,3 +598,117 @@ fn a_number_ended_by_an_offending_byte_is_not_shown() {
     let e = PartialJson::new().push("1x").unwrap_err();
     assert!(e.to_string().contains("trailing"), "{e}");
 }
+
+#[test]
+fn snapshot_ref_updates_the_kept_value_in_place() {
+    let mut p = PartialJson::new();
+    assert_eq!(p.snapshot_ref(), None);
+    assert_eq!(p.snapshot_version(), 0);
+    let mut steps = Vec::new();
+    for chunk in [
+        r#"{"title": "Ada"#,
+        " Lov",
+        r#"elace", "#,   // the string closes: nothing new is shown
+        r#""tags": ["#,  // a key and a container
+        r#""math", 18"#, // 18 may still grow
+        "15",            // still growing
+        "] ",            // the number completes; the list closes
+        r#", "nested": {"a": [[{"b": "c"#,
+        r#"d"}]]}"#, // containers shown open close with the string they held
+        "}",
+    ] {
+        p.push(chunk).unwrap();
+        let shown = p.snapshot_ref().cloned();
+        steps.push((shown, p.snapshot_version()));
+    }
+    let values: Vec<Value> = steps.iter().map(|(v, _)| v.clone().unwrap()).collect();
+    assert_eq!(
+        values,
+        vec![
+            json!({"title": "Ada"}),
+            json!({"title": "Ada Lov"}),
+            json!({"title": "Ada Lovelace"}),
+            json!({"title": "Ada Lovelace", "tags": []}),
+            json!({"title": "Ada Lovelace", "tags": ["math"]}),
+            json!({"title": "Ada Lovelace", "tags": ["math"]}),
+            json!({"title": "Ada Lovelace", "tags": ["math", 1815]}),
+            json!({"title": "Ada Lovelace", "tags": ["math", 1815], "nested": {"a": [[{"b": "c"}]]}}),
+            json!({"title": "Ada Lovelace", "tags": ["math", 1815], "nested": {"a": [[{"b": "cd"}]]}}),
+            json!({"title": "Ada Lovelace", "tags": ["math", 1815], "nested": {"a": [[{"b": "cd"}]]}}),
+        ]
+    );
+    // The version changes exactly when the value does.
+    for pair in steps.windows(2) {
+        assert_eq!(pair[0].1 == pair[1].1, pair[0].0 == pair[1].0, "{pair:?}");
+    }
+    assert!(p.is_complete());
+    // The completed value is the one kept, handed over by `finish`.
+    assert_eq!(Some(p.snapshot().unwrap()), p.snapshot_ref().cloned());
+    assert_eq!(p.finish().unwrap(), values[9]);
+}
+
+#[test]
+fn snapshot_ref_at_the_top_level_and_after_errors() {
+    // A top-level string is shown as it grows; a number once complete.
+    let mut p = PartialJson::new();
+    p.push(r#""abc"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!("abc")));
+    p.push(r#"\u00e9""#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!("abcé")));
+    assert_eq!(p.finish().unwrap(), json!("abcé"));
+    let mut p = PartialJson::new();
+    p.push("12").unwrap();
+    assert_eq!(p.snapshot_ref(), None);
+    p.push(" ").unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!(12)));
+    // After an error, the value before the offending byte.
+    let mut p = PartialJson::new();
+    p.push(r#"{"a": [1, "par"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!({"a": [1, "par"]})));
+    assert!(p.push("tial\u{1}").is_err());
+    assert_eq!(p.snapshot_ref(), Some(&json!({"a": [1, "partial"]})));
+    assert_eq!(p.snapshot(), Some(json!({"a": [1, "partial"]})));
+    assert!(p.finish().is_err());
+}
+
+#[test]
+fn snapshot_ref_with_repeated_keys() {
+    let mut p = PartialJson::new();
+    p.push(r#"{"a": "old", "a": "ne"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!({"a": "ne"})));
+    p.push(r#"w", "b": 1, "a": [2"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!({"a": [], "b": 1})));
+    let v = p.snapshot_version();
+    // The same value again under the same key: not a change.
+    p.push(r#"], "a": [2]"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!({"a": [2], "b": 1})));
+    let w = p.snapshot_version();
+    assert_ne!(v, w);
+    p.push(r#", "a": [2], "b": 1"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!({"a": [2], "b": 1})));
+    assert_eq!(p.snapshot_version(), w);
+    p.push("}").unwrap();
+    assert_eq!(p.finish().unwrap(), json!({"a": [2], "b": 1}));
+}
+
+#[test]
+fn items_shown_before_they_complete_are_collected_whole() {
+    let mut p = PartialJson::new().with_items_at(ItemsAt::key("items"));
+    p.push(r#"{"items": [{"name": "Ja"#).unwrap();
+    assert_eq!(p.snapshot_ref(), Some(&json!({"items": [{"name": "Ja"}]})));
+    assert!(p.take_completed_items().is_empty());
+    p.push(r#"son", "tags": ["a"#).unwrap();
+    let _ = p.snapshot_ref();
+    p.push(r#"b"]}, "plain", "te"#).unwrap();
+    assert_eq!(
+        p.take_completed_items(),
+        vec![json!({"name": "Jason", "tags": ["ab"]}), json!("plain")]
+    );
+    let _ = p.snapshot_ref();
+    p.push(r#"xt"]}"#).unwrap();
+    assert_eq!(p.take_completed_items(), vec![json!("text")]);
+    assert_eq!(
+        p.finish().unwrap(),
+        json!({"items": [{"name": "Jason", "tags": ["ab"]}, "plain", "text"]})
+    );
+}

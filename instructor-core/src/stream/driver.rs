@@ -288,15 +288,26 @@ where
             return Ok(Step::Continue);
         };
         // The last change is shown before the answer is judged; a snapshot equal to the one
-        // before (whitespace, a key not yet complete) is not shown again.
-        if std::mem::take(&mut session.changed) {
-            if let Some(snapshot) = session.parser.snapshot() {
-                if let Some(repeat) = find(&snapshot, !session.parser.is_complete()) {
+        // before (whitespace, a key not yet complete) is not shown again. The parser keeps the
+        // snapshot up to date in place (at the cost of what changed) and numbers its
+        // versions, so an equal one is told without comparing values. Lists are looked at for
+        // repetition when the value changed, or when the answer completed (its last item then
+        // counts).
+        if std::mem::take(&mut session.changed) && session.parser.snapshot_ref().is_some() {
+            let seen = (
+                session.parser.snapshot_version(),
+                session.parser.is_complete(),
+            );
+            if session.checked != Some(seen) {
+                session.checked = Some(seen);
+                // Already up to date: no cost.
+                if let Some(repeat) = session.parser.snapshot_ref().and_then(|v| find(v, !seen.1)) {
                     return self.stop_repeating(repeat).map(|()| Step::Continue);
                 }
-                if session.shown.as_ref() != Some(&snapshot) {
-                    session.shown = Some(snapshot.clone());
-                    if let Some(partial) = T::partial_from_value(snapshot) {
+                if session.shown != Some(seen.0) {
+                    session.shown = Some(seen.0);
+                    let snapshot = session.parser.snapshot_ref().cloned();
+                    if let Some(partial) = snapshot.and_then(T::partial_from_value) {
                         return Ok(Step::Yield(partial));
                     }
                 }

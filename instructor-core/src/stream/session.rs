@@ -53,8 +53,11 @@ pub(crate) struct Session {
     pub(crate) error: Option<String>,
     pub(crate) raw: String,
     pub(crate) changed: bool,
-    /// The last snapshot shown.
-    pub(crate) shown: Option<Value>,
+    /// The version ([`PartialJson::snapshot_version`]) of the last snapshot shown.
+    pub(crate) shown: Option<u64>,
+    /// The version of the last snapshot looked at for repetition, and whether the answer was
+    /// complete then.
+    pub(crate) checked: Option<(u64, bool)>,
     events: Vec<SseEvent>,
 }
 
@@ -88,6 +91,7 @@ impl Session {
             raw: String::new(),
             changed: false,
             shown: None,
+            checked: None,
             events: Vec::new(),
         }
     }
