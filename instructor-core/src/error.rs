@@ -18,6 +18,18 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
 
+    /// An input given to a message cannot be sent: a file that cannot be read, a type that
+    /// is not the kind asked for (a PDF given as an image), a file over the size limit. Found
+    /// when the [`Image`](crate::Image), [`Pdf`](crate::Pdf) or [`Audio`](crate::Audio) is
+    /// made, before any request.
+    #[error("cannot send {input}: {message}")]
+    Input {
+        /// What it is (`the image file \`receipt.png\``).
+        input: String,
+        /// What is wrong, and what to do about it.
+        message: String,
+    },
+
     /// The provider answered with an error status that is not retried (400, 401, 403,
     /// 404, 422, ...), or a retryable one after the transport retries ran out.
     #[error("the provider answered HTTP {status}: {message}")]

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
+use crate::input::IntoParts;
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::request::{self, Delivery, Options};
@@ -107,6 +108,30 @@ impl<T, C> Extract<T, C> {
     /// Appends a user message.
     pub fn user(self, content: impl Into<String>) -> Self {
         self.message(Message::user(content))
+    }
+
+    /// Appends a user message made of parts: text, [`Image`](crate::Image)s,
+    /// [`Pdf`](crate::Pdf)s and [`Audio`](crate::Audio), in order. Pass a tuple to mix
+    /// kinds, or a `Vec` / array of one kind (see [`IntoParts`]). Re-asks keep the parts:
+    /// the model sees them again with its answer and the errors.
+    ///
+    /// ```no_run
+    /// # async fn run(client: instructor_core::Client) -> Result<(), instructor_core::Error> {
+    /// use instructor_core::{Image, Part, Pdf};
+    /// let total: f64 = client
+    ///     .extract::<f64>()
+    ///     .model("gpt-4o-mini")
+    ///     .user_parts(("What is the total of this receipt?", Image::from_path("receipt.png")?))
+    ///     .await?;
+    /// let title: String = client
+    ///     .extract::<String>()
+    ///     .model("gpt-4o-mini")
+    ///     .user_parts(vec![Part::text("What is the title of this paper?"), Pdf::from_path("paper.pdf")?.into()])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn user_parts(self, parts: impl IntoParts) -> Self {
+        self.message(Message::user_parts(parts))
     }
 
     /// Appends an assistant message (a few-shot example, or earlier turns).

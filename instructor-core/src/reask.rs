@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m[0], Message::assistant(ANSWER));
         assert_eq!(
-            m[1].content.as_deref(),
+            m[1].text(),
             Some(
                 "Your answer has 3 errors:\n\
                  - `age` is 200: must be at most 150. A valid value: integer, from 0 to 150.\n\
@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(m[0].tool_calls[0].id, "call_3");
         assert_eq!(m[1].role, Role::Tool);
         assert_eq!(m[1].tool_call_id.as_deref(), Some("call_3"));
-        assert!(m[1].content.as_deref().unwrap().ends_with(
+        assert!(m[1].text().unwrap().ends_with(
             "Call `U` again with the whole corrected arguments: fix every error and keep the rest as it was."
         ));
     }
@@ -390,7 +390,7 @@ mod tests {
             1,
         );
         assert_eq!(
-            m[1].content.as_deref(),
+            m[1].text(),
             Some("You did not call `U`. Call it now, with the answer as its arguments.")
         );
         let m = reask_messages(

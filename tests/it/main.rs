@@ -28,6 +28,7 @@ mod faults;
 mod faults_fuzz;
 mod faults_stream;
 mod forms;
+mod inputs;
 mod runaway;
 mod stream;
 mod stream_props;
