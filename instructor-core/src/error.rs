@@ -261,13 +261,22 @@ pub enum AttemptError {
     EmptyContent,
     /// The model wrote the same item (or run of items) of a list over and over: caught while
     /// streaming, or in a reply cut off at the token limit. See `docs/retries.md`.
-    #[error("the list `{path}` repeats the same {period} item(s) over and over")]
+    #[error("{} repeats the same {period} item(s) over and over", list_name(path))]
     Repetition {
         /// Where the list is (empty for the root).
         path: String,
         /// How many items the repeated run has.
         period: usize,
     },
+}
+
+/// "the list `tags`", or "the list" for the answer itself.
+fn list_name(path: &str) -> String {
+    if path.is_empty() {
+        "the list".to_owned()
+    } else {
+        format!("the list `{path}`")
+    }
 }
 
 impl AttemptError {

@@ -286,9 +286,6 @@ impl<T: Instructor, C> Extract<T, C> {
         let mode = self.mode.unwrap_or(self.client.default_mode());
         let prompting = self.prompting.unwrap_or(self.client.prompting());
         let spec = spec_for::<U>(mode, prompting);
-        if let Some(why) = &spec.unsupported {
-            return Err(Error::Config(why.clone()));
-        }
         let model = self
             .model
             .clone()

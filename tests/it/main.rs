@@ -17,6 +17,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod answers;
 mod batch;
 mod client_modes;
 mod client_reask;
