@@ -476,3 +476,31 @@ async fn maybe_streams_its_fields() {
     assert!(last.result.is_none());
     assert!(!stream.into_final().await.unwrap().is_found());
 }
+
+#[tokio::test]
+async fn maybe_runs_the_values_rules_with_the_requests_context() {
+    let over = r#"{"result": {"value": 11}, "error": false, "message": null}"#;
+    let server = serving(vec![json_ok(content_reply(over, usage(1, 1)))]).await;
+    let err = client(&server)
+        .extract::<Maybe<Bounded>>()
+        .validation_context(Limits { max: 10 })
+        .user("A value at most 10")
+        .await
+        .unwrap_err();
+    let errors = err.validation_errors().expect("a validation error");
+    let e = errors.iter().next().unwrap();
+    assert_eq!(
+        (e.path(), e.message()),
+        ("result.value", "must be at most 10")
+    );
+
+    let none = r#"{"result": null, "error": true, "message": "no value"}"#;
+    let server = serving(vec![json_ok(content_reply(none, usage(1, 1)))]).await;
+    let found = client(&server)
+        .extract::<Maybe<Bounded>>()
+        .validation_context(Limits { max: 10 })
+        .user("A value at most 10")
+        .await
+        .unwrap();
+    assert!(!found.is_found(), "no rule runs on an absent value");
+}

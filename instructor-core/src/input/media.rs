@@ -71,8 +71,9 @@ impl Image {
     /// a `data:` URL of another type) is [`Error::Input`]: read a file with
     /// [`from_path`](Self::from_path).
     ///
-    /// Whether a server fetches remote URLs is its own: OpenAI and vLLM do; llama.cpp's
-    /// server reads `data:` URLs (send local images with [`from_path`](Self::from_path)).
+    /// The server fetches a remote URL itself: OpenAI and vLLM do, and so does llama.cpp's
+    /// server (up to 10 MB, within 10 seconds). Send a local image with
+    /// [`from_path`](Self::from_path).
     pub fn from_url(url: impl Into<String>) -> Result<Self, Error> {
         let url = url.into();
         let trimmed = url.trim();
