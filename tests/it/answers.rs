@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use instructor::{AttemptError, Error, Instructor, Maybe, Mode, StreamExt};
+use instructor::{AttemptError, Error, Extractable, Instructor, Maybe, Mode, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -63,6 +63,19 @@ fn reply_in(mode: Mode, tool: &str, answer: &str) -> Value {
     }
 }
 
+/// A `T` extracted in `mode` (with `user` as the message) from a server answering `reply`
+/// once, and the body it was sent.
+async fn extract_once<T: Extractable>(mode: Mode, user: &str, reply: Value) -> (T, Value) {
+    let server = serving(vec![json_ok(reply)]).await;
+    let value = client(&server)
+        .extract::<T>()
+        .mode(mode)
+        .user(user)
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: {e:?}"));
+    (value, bodies(&server).await.remove(0))
+}
+
 #[tokio::test]
 async fn a_unit_enum_is_wrapped_in_every_mode_and_comes_back_bare() {
     sentiment_schema();
@@ -70,19 +83,9 @@ async fn a_unit_enum_is_wrapped_in_every_mode_and_comes_back_bare() {
     let mut strict = wrapped.clone();
     strict.as_object_mut().unwrap().remove("$schema");
     for mode in Mode::ALL {
-        let server = serving(vec![json_ok(reply_in(
-            mode,
-            "Sentiment",
-            r#"{"value": "negative"}"#,
-        ))])
-        .await;
-        let got = client(&server)
-            .extract::<Sentiment>()
-            .mode(mode)
-            .user(REVIEW)
-            .await;
-        assert_eq!(got.unwrap(), Sentiment::Negative, "{mode}");
-        let body = bodies(&server).await.remove(0);
+        let reply = reply_in(mode, "Sentiment", r#"{"value": "negative"}"#);
+        let (got, body) = extract_once::<Sentiment>(mode, REVIEW, reply).await;
+        assert_eq!(got, Sentiment::Negative, "{mode}");
         let messages = json!([{ "role": "user", "content": REVIEW }]);
         match mode {
             Mode::Tools => assert_eq!(
@@ -133,21 +136,10 @@ async fn a_unit_enum_is_wrapped_in_every_mode_and_comes_back_bare() {
 #[tokio::test]
 async fn lists_strings_options_and_strict_maps_come_back_unwrapped() {
     let two = r#"{"value": [{"name": "Jason", "age": 20}, {"name": "Maria", "age": 31}]}"#;
-    let server = serving(vec![json_ok(tool_reply(
-        "Array_of_UserDetails",
-        two,
-        usage(1, 1),
-    ))])
-    .await;
-    let users = client(&server)
-        .extract::<Vec<UserDetails>>()
-        .mode(Mode::Tools)
-        .user("Jason is 20, Maria 31")
-        .await
-        .unwrap();
+    let reply = tool_reply("Array_of_UserDetails", two, usage(1, 1));
+    let (users, body) = extract_once::<Vec<UserDetails>>(Mode::Tools, "Two", reply).await;
     assert_eq!(users.len(), 2);
     assert_eq!(users[0], jason());
-    let body = &bodies(&server).await[0];
     let parameters = &body["tools"][0]["function"]["parameters"];
     assert_eq!(parameters["required"], json!(["value"]));
     assert_eq!(
@@ -156,20 +148,11 @@ async fn lists_strings_options_and_strict_maps_come_back_unwrapped() {
     );
     assert_eq!(parameters["$defs"]["UserDetails"]["title"], "UserDetails");
 
-    let server = serving(vec![json_ok(content_reply(
-        r#"{"value": "Jason"}"#,
-        usage(1, 1),
-    ))])
-    .await;
-    let name = client(&server)
-        .extract::<String>()
-        .mode(Mode::JsonSchemaStrict)
-        .user("Who? Jason is 20")
-        .await
-        .unwrap();
+    let reply = content_reply(r#"{"value": "Jason"}"#, usage(1, 1));
+    let (name, body) = extract_once::<String>(Mode::JsonSchemaStrict, "Who?", reply).await;
     assert_eq!(name, "Jason");
     assert_eq!(
-        bodies(&server).await[0]["response_format"]["json_schema"]["schema"],
+        body["response_format"]["json_schema"]["schema"],
         json!({
             "type": "object",
             "properties": { "value": { "type": "string" } },
@@ -182,66 +165,83 @@ async fn lists_strings_options_and_strict_maps_come_back_unwrapped() {
         (r#"{"value": null}"#, None),
         (r#"{"value": {"name": "Jason", "age": 20}}"#, Some(jason())),
     ] {
-        let server = serving(vec![json_ok(tool_reply(
-            "Nullable_UserDetails",
-            answer,
-            usage(1, 1),
-        ))])
-        .await;
-        let user = client(&server)
-            .extract::<Option<UserDetails>>()
-            .mode(Mode::Tools)
-            .user("Anyone?")
-            .await
-            .unwrap();
+        let reply = tool_reply("Nullable_UserDetails", answer, usage(1, 1));
+        let (user, _) = extract_once::<Option<UserDetails>>(Mode::Tools, "Anyone?", reply).await;
         assert_eq!(user, want, "{answer}");
     }
 
     // A map is an object, but the strict dialect writes it as pairs: wrapped there.
     let pairs = r#"{"value": [{"key": "apples", "value": 3}, {"key": "pears", "value": 2}]}"#;
-    let server = serving(vec![json_ok(content_reply(pairs, usage(1, 1)))]).await;
-    let counts = client(&server)
-        .extract::<HashMap<String, u32>>()
-        .mode(Mode::JsonSchemaStrict)
-        .user("3 apples, 2 pears")
-        .await
-        .unwrap();
+    let reply = content_reply(pairs, usage(1, 1));
+    let (counts, body) =
+        extract_once::<HashMap<String, u32>>(Mode::JsonSchemaStrict, "Fruit", reply).await;
     assert_eq!(
         counts,
         HashMap::from([("apples".into(), 3), ("pears".into(), 2)])
     );
-    let schema = &bodies(&server).await[0]["response_format"]["json_schema"]["schema"];
+    let schema = &body["response_format"]["json_schema"]["schema"];
     assert_eq!(schema["properties"]["value"]["type"], "array");
 }
 
-#[tokio::test]
-async fn errors_carry_the_callers_paths_and_re_asks_the_models() {
-    let bad = r#"{"value": [{"name": "Jason", "age": 20}, {"name": "Bob", "age": 200}]}"#;
-    let good = r#"{"value": [{"name": "Jason", "age": 20}, {"name": "Bob", "age": 70}]}"#;
+/// What [`reasked_in_tools`] saw.
+struct Reasked<T> {
+    value: T,
+    /// The paths of the first answer's errors.
+    paths: Vec<String>,
+    /// The text of the re-ask (the `tool` message).
+    reask: String,
+    /// The tool's parameters as sent.
+    parameters: Value,
+}
+
+/// A `T` from a server in tools mode that answers `bad` (a rule broken), then `good` after
+/// the re-ask.
+async fn reasked_in_tools<T: Extractable>(tool: &str, bad: &str, good: &str) -> Reasked<T> {
     let server = serving(vec![
-        json_ok(tool_reply("Array_of_UserDetails", bad, usage(1, 1))),
-        json_ok(tool_reply("Array_of_UserDetails", good, usage(1, 1))),
+        json_ok(tool_reply(tool, bad, usage(1, 1))),
+        json_ok(tool_reply(tool, good, usage(1, 1))),
     ])
     .await;
-    let (users, extraction) = client(&server)
-        .extract::<Vec<UserDetails>>()
+    let (value, extraction) = client(&server)
+        .extract::<T>()
         .mode(Mode::Tools)
         .user("Jason is 20, Bob 70")
         .max_retries(1)
         .send_with_extraction()
         .await
         .unwrap();
-    assert_eq!(users[1].age, 70);
     let first = extraction.attempts[0].error.as_ref().unwrap();
     assert!(matches!(first, AttemptError::Validation(_)), "{first:?}");
-    let paths: Vec<&str> = first.errors().unwrap().iter().map(|e| e.path()).collect();
-    assert_eq!(paths, ["[1].age"], "the caller's path");
-    let reask = &bodies(&server).await[1]["messages"][2];
+    let paths = first
+        .errors()
+        .unwrap()
+        .iter()
+        .map(|e| e.path().to_owned())
+        .collect();
+    let bodies = bodies(&server).await;
+    assert_eq!(bodies[0]["tools"][0]["function"]["name"], tool);
+    let reask = &bodies[1]["messages"][2];
     assert_eq!(reask["role"], "tool");
-    let text = reask["content"].as_str().unwrap();
+    Reasked {
+        value,
+        paths,
+        reask: reask["content"].as_str().unwrap().to_owned(),
+        parameters: bodies[0]["tools"][0]["function"]["parameters"].clone(),
+    }
+}
+
+#[tokio::test]
+async fn errors_carry_the_callers_paths_and_re_asks_the_models() {
+    let bad = r#"{"value": [{"name": "Jason", "age": 20}, {"name": "Bob", "age": 200}]}"#;
+    let good = r#"{"value": [{"name": "Jason", "age": 20}, {"name": "Bob", "age": 70}]}"#;
+    let r = reasked_in_tools::<Vec<UserDetails>>("Array_of_UserDetails", bad, good).await;
+    assert_eq!(r.value[1].age, 70);
+    assert_eq!(r.parameters["required"], json!(["value"]));
+    assert_eq!(r.paths, ["[1].age"], "the caller's path");
     assert!(
-        text.contains("- `value[1].age` is 200: ") && text.contains("A valid value: integer"),
-        "the model's path, its value and what is valid: {text}"
+        r.reask.contains("- `value[1].age` is 200: ") && r.reask.contains("A valid value: integer"),
+        "the model's path, its value and what is valid: {}",
+        r.reask
     );
 
     // A value that is not one of the enum's, and an answer without the wrapper.
@@ -332,6 +332,21 @@ async fn a_wrapped_stream_shows_partials_from_inside_the_wrapper() {
     assert_eq!(stream.into_final().await.unwrap(), ["red", "green"]);
 }
 
+/// The sentiments `stream_iter` yields in `mode` from a server streaming `body`, and the body
+/// it was sent.
+async fn sentiments_streamed(mode: Mode, body: Sse) -> (Vec<Sentiment>, Value) {
+    let server = serving(vec![sse_ok(body.body())]).await;
+    let items = client(&server)
+        .extract::<Sentiment>()
+        .mode(mode)
+        .user("two reviews")
+        .stream_iter()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    (items, bodies(&server).await.remove(0))
+}
+
 #[tokio::test]
 async fn stream_iter_reads_bare_elements_of_a_wrapped_type() {
     let body = Sse::new()
@@ -339,17 +354,9 @@ async fn stream_iter_reads_bare_elements_of_a_wrapped_type() {
         .tool_args("SentimentList", r#""negative"]}"#, false)
         .finish("tool_calls")
         .done();
-    let server = serving(vec![sse_ok(body.body())]).await;
-    let items: Vec<Sentiment> = client(&server)
-        .extract::<Sentiment>()
-        .mode(Mode::Tools)
-        .user("two reviews")
-        .stream_iter()
-        .map(Result::unwrap)
-        .collect()
-        .await;
+    let (items, sent) = sentiments_streamed(Mode::Tools, body).await;
     assert_eq!(items, [Sentiment::Positive, Sentiment::Negative]);
-    let parameters = &bodies(&server).await[0]["tools"][0]["function"]["parameters"];
+    let parameters = &sent["tools"][0]["function"]["parameters"];
     assert_eq!(
         parameters["properties"]["items"]["items"],
         json!({ "$ref": "#/$defs/Sentiment" }),
@@ -361,15 +368,7 @@ async fn stream_iter_reads_bare_elements_of_a_wrapped_type() {
         .deltas(r#"{"items": ["positive", "negative"]}"#, 7)
         .finish("stop")
         .done();
-    let server = serving(vec![sse_ok(body.body())]).await;
-    let items: Vec<Sentiment> = client(&server)
-        .extract::<Sentiment>()
-        .mode(Mode::JsonSchemaStrict)
-        .user("two reviews")
-        .stream_iter()
-        .map(Result::unwrap)
-        .collect()
-        .await;
+    let (items, _) = sentiments_streamed(Mode::JsonSchemaStrict, body).await;
     assert_eq!(items, [Sentiment::Positive, Sentiment::Negative]);
 }
 
@@ -427,32 +426,11 @@ async fn maybe_says_whether_the_text_holds_the_value() {
     // An object already: not wrapped in Tools mode; the value's rules run on `result`.
     let bad = r#"{"result": {"name": "Jason", "age": 200}, "error": false, "message": null}"#;
     let good = r#"{"result": {"name": "Jason", "age": 20}, "error": false, "message": null}"#;
-    let server = serving(vec![
-        json_ok(tool_reply("MaybeUserDetails", bad, usage(1, 1))),
-        json_ok(tool_reply("MaybeUserDetails", good, usage(1, 1))),
-    ])
-    .await;
-    let (found, extraction) = client(&server)
-        .extract::<Maybe<UserDetails>>()
-        .mode(Mode::Tools)
-        .user("Is there a person in this text? \"Jason is 20\"")
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(found.into_option(), Some(jason()));
-    let first = extraction.attempts[0].error.as_ref().unwrap();
-    assert_eq!(
-        first.errors().unwrap().iter().next().unwrap().path(),
-        "result.age"
-    );
-    let bodies = bodies(&server).await;
-    assert_eq!(
-        bodies[0]["tools"][0]["function"]["parameters"],
-        maybe_user_schema()
-    );
-    let reask = bodies[1]["messages"][2]["content"].as_str().unwrap();
-    assert!(reask.contains("- `result.age` is 200: "), "{reask}");
+    let r = reasked_in_tools::<Maybe<UserDetails>>("MaybeUserDetails", bad, good).await;
+    assert_eq!(r.value.into_option(), Some(jason()));
+    assert_eq!(r.parameters, maybe_user_schema());
+    assert_eq!(r.paths, ["result.age"]);
+    assert!(r.reask.contains("- `result.age` is 200: "), "{}", r.reask);
 }
 
 #[tokio::test]
