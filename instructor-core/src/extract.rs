@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
-use crate::input::IntoParts;
+use crate::input::{Content, IntoParts};
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::request::{self, Delivery, Options};
@@ -130,8 +130,19 @@ impl<T, C> Extract<T, C> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn user_parts(self, parts: impl IntoParts) -> Self {
-        self.message(Message::user_parts(parts))
+    ///
+    /// No parts at all makes the request fail with [`Error::Config`] before it is sent.
+    pub fn user_parts(mut self, parts: impl IntoParts) -> Self {
+        let message = Message::user_parts(parts);
+        if message
+            .content
+            .as_ref()
+            .and_then(Content::parts)
+            .is_some_and(<[_]>::is_empty)
+        {
+            self.invalid = Some("user_parts: a message needs at least one part".into());
+        }
+        self.message(message)
     }
 
     /// Appends an assistant message (a few-shot example, or earlier turns).

@@ -4,6 +4,7 @@
 
 use instructor::{Audio, AudioFormat, Detail, Error, Image, Message, Mode, Part, Pdf, StreamExt};
 use serde_json::{json, Value};
+use wiremock::MockServer;
 
 use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok};
 use crate::support::sse::Sse;
@@ -206,4 +207,19 @@ async fn an_input_that_cannot_be_sent_is_an_error_naming_it_and_the_fix() {
 
     let err = Image::from_url("receipt.png").unwrap_err();
     assert!(err.to_string().contains("use Image::from_path"), "{err}");
+}
+
+#[tokio::test]
+async fn a_message_of_no_parts_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let err = client(&server)
+        .extract::<UserDetails>()
+        .user_parts(Vec::<Part>::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("at least one part")),
+        "{err:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

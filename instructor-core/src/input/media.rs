@@ -82,8 +82,7 @@ impl Image {
             return Ok(Self::inline(trimmed.into()));
         }
         let what = || format!("the image URL `{}`", shorten(trimmed));
-        if let Some(rest) = lower.strip_prefix("data:") {
-            let _ = rest;
+        if lower.starts_with("data:") {
             let (mime, data) = split_data_url(trimmed).ok_or_else(|| {
                 input(
                     what(),
