@@ -98,4 +98,8 @@ mod guide {
     struct LocalLlm;
     #[doc = include_str!("../docs/citations.md")]
     struct Citations;
+    #[doc = include_str!("../docs/inputs.md")]
+    struct Inputs;
+    #[doc = include_str!("../docs/answers.md")]
+    struct Answers;
 }

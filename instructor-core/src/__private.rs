@@ -108,9 +108,7 @@ impl<T> DebugViaName for &DebugField<'_, T> {
 }
 
 /// Looks up `T`'s request pieces for `mode` as every request does (for the benchmarks);
-/// `true` when the type can be sent in that mode.
+/// `true` when its answer is asked for inside the `{"value": ..}` wrapper.
 pub fn spec_lookup<T: Instructor>(mode: crate::Mode) -> bool {
-    crate::mode::spec_for::<T>(mode, crate::Prompting::default())
-        .unsupported
-        .is_none()
+    crate::mode::spec_for::<T>(mode, crate::Prompting::default()).wrapped
 }

@@ -50,8 +50,11 @@ pub(crate) struct AttemptLoop {
     last_reply: Option<String>,
     /// The function the model must call, in [`Mode::Tools`]: re-asks answer that call.
     tool: Option<&'static str>,
-    /// The type's schema, for telling the model what a valid value looks like.
+    /// The schema the answer follows (the wrapper's when the type is wrapped), for telling
+    /// the model what a valid value looks like.
     schema: &'static serde_json::Value,
+    /// Whether the answer is asked for as `{"value": ..}`.
+    wrapped: bool,
 }
 
 impl AttemptLoop {
@@ -65,7 +68,8 @@ impl AttemptLoop {
             attempts: Vec::new(),
             last_reply: None,
             tool: (spec.mode == Mode::Tools).then_some(spec.tool_name.as_str()),
-            schema: spec.schema,
+            schema: spec.answer_schema,
+            wrapped: spec.wrapped,
         }
     }
 
@@ -122,6 +126,7 @@ impl AttemptLoop {
                     .as_ref()
                     .map(|r| r.json.as_str())
                     .or(judged.text.as_deref()),
+                wrapped: self.wrapped,
             };
             self.messages
                 .extend(reask_messages(&judged.reply, &error, &cx, self.started));

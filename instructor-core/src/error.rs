@@ -18,6 +18,18 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
 
+    /// An input given to a message cannot be sent: a file that cannot be read, a type that
+    /// is not the kind asked for (a PDF given as an image), a file over the size limit. Found
+    /// when the [`Image`](crate::Image), [`Pdf`](crate::Pdf) or [`Audio`](crate::Audio) is
+    /// made, before any request.
+    #[error("cannot send {input}: {message}")]
+    Input {
+        /// What it is (`the image file \`receipt.png\``).
+        input: String,
+        /// What is wrong, and what to do about it.
+        message: String,
+    },
+
     /// The provider answered with an error status that is not retried (400, 401, 403,
     /// 404, 422, ...), or a retryable one after the transport retries ran out.
     #[error("the provider answered HTTP {status}: {message}")]
@@ -249,13 +261,22 @@ pub enum AttemptError {
     EmptyContent,
     /// The model wrote the same item (or run of items) of a list over and over: caught while
     /// streaming, or in a reply cut off at the token limit. See `docs/retries.md`.
-    #[error("the list `{path}` repeats the same {period} item(s) over and over")]
+    #[error("{} repeats the same {period} item(s) over and over", list_name(path))]
     Repetition {
         /// Where the list is (empty for the root).
         path: String,
         /// How many items the repeated run has.
         period: usize,
     },
+}
+
+/// "the list `tags`", or "the list" for the answer itself.
+fn list_name(path: &str) -> String {
+    if path.is_empty() {
+        "the list".to_owned()
+    } else {
+        format!("the list `{path}`")
+    }
 }
 
 impl AttemptError {

@@ -14,6 +14,7 @@ use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
 use crate::grounding::Source;
+use crate::input::{Content, IntoParts};
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::request::{self, Delivery, Options};
@@ -112,6 +113,41 @@ impl<T, C> Extract<T, C> {
     /// Appends a user message.
     pub fn user(self, content: impl Into<String>) -> Self {
         self.message(Message::user(content))
+    }
+
+    /// Appends a user message made of parts: text, [`Image`](crate::Image)s,
+    /// [`Pdf`](crate::Pdf)s and [`Audio`](crate::Audio), in order. Pass a tuple to mix
+    /// kinds, or a `Vec` / array of one kind (see [`IntoParts`]). Re-asks keep the parts:
+    /// the model sees them again with its answer and the errors.
+    ///
+    /// ```no_run
+    /// # async fn run(client: instructor_core::Client) -> Result<(), instructor_core::Error> {
+    /// use instructor_core::{Image, Part, Pdf};
+    /// let total: f64 = client
+    ///     .extract::<f64>()
+    ///     .model("gpt-4o-mini")
+    ///     .user_parts(("What is the total of this receipt?", Image::from_path("receipt.png")?))
+    ///     .await?;
+    /// let title: String = client
+    ///     .extract::<String>()
+    ///     .model("gpt-4o-mini")
+    ///     .user_parts(vec![Part::text("What is the title of this paper?"), Pdf::from_path("paper.pdf")?.into()])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// No parts at all makes the request fail with [`Error::Config`] before it is sent.
+    pub fn user_parts(mut self, parts: impl IntoParts) -> Self {
+        let message = Message::user_parts(parts);
+        if message
+            .content
+            .as_ref()
+            .and_then(Content::parts)
+            .is_some_and(<[_]>::is_empty)
+        {
+            self.invalid = Some("user_parts: a message needs at least one part".into());
+        }
+        self.message(message)
     }
 
     /// Appends an assistant message (a few-shot example, or earlier turns).
@@ -266,9 +302,6 @@ impl<T: Instructor, C> Extract<T, C> {
         let mode = self.mode.unwrap_or(self.client.default_mode());
         let prompting = self.prompting.unwrap_or(self.client.prompting());
         let spec = spec_for::<U>(mode, prompting);
-        if let Some(why) = &spec.unsupported {
-            return Err(Error::Config(why.clone()));
-        }
         let model = self
             .model
             .clone()

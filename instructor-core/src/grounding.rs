@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::extract::Extract;
+use crate::input::{Content, Part};
 use crate::schema::{ObjectSchema, SchemaGenerator};
 use crate::validation::{JsonPath, ValidationErrors};
 use crate::wire::{Message, Role};
@@ -319,12 +320,21 @@ impl Source {
         Self::default()
     }
 
-    /// The text of the `user` messages among `messages`, one passage each.
+    /// The text of the `user` messages among `messages`, one passage each (each text part of
+    /// a message of parts is a passage of its own).
     pub fn from_messages(messages: &[Message]) -> Self {
         let mut source = Self::new();
         for m in messages.iter().filter(|m| m.role == Role::User) {
-            if let Some(text) = &m.content {
-                source.push(text.as_str());
+            match &m.content {
+                Some(Content::Text(text)) => source.push(text.as_str()),
+                Some(Content::Parts(parts)) => {
+                    for part in parts {
+                        if let Part::Text(text) = part {
+                            source.push(text.as_str());
+                        }
+                    }
+                }
+                None => {}
             }
         }
         source

@@ -8,7 +8,7 @@ use crate::attempt::Judged;
 use crate::error::{AttemptError, Error};
 use crate::extract::Extract;
 use crate::mode::{Mode, ModeSpec};
-use crate::parse::{parse_strict, parse_text};
+use crate::parse::{parse_strict, parse_text, parse_wrapped};
 use crate::repair::{repair, Repair};
 use crate::reply::read_reply;
 use crate::validation::context::ValidationContext;
@@ -54,14 +54,19 @@ where
         })
     }
 
-    /// Parses and validates one answer's JSON. `Err` ends the extraction (a validator
-    /// aborted); `Ok(Err)` is re-asked.
+    /// Parses and validates one element of a streamed list (never wrapped: the list is).
+    /// `Err` ends the extraction (a validator aborted); `Ok(Err)` is the element's error.
     pub(crate) async fn check(
         &self,
         text: &str,
         spec: &ModeSpec,
     ) -> Result<Result<T, AttemptError>, Error> {
-        match parse_answer::<T>(text, spec).0 {
+        let parsed = if spec.mode == Mode::JsonSchemaStrict {
+            parse_strict::<T>(text, spec.schema)
+        } else {
+            parse_text::<T>(text)
+        };
+        match parsed {
             Ok(value) => self.validate(value).await,
             Err(e) => Ok(Err(AttemptError::Parse(e))),
         }
@@ -93,18 +98,18 @@ where
     }
 }
 
-/// Parses the JSON of an answer into `T`; when it is not JSON but almost, parses its repair.
-/// The error is that of the reply as it was, so a re-ask shows the model its own mistake.
+/// Parses the JSON of an answer into `T`, out of its wrapper when the mode asked for one;
+/// when it is not JSON but almost, parses its repair. The error is that of the reply as it
+/// was, so a re-ask shows the model its own mistake.
 fn parse_answer<T: DeserializeOwned>(
     text: &str,
     spec: &ModeSpec,
 ) -> (Result<T, ValidationErrors>, Option<Repair>) {
-    let parse = |text: &str| {
-        if spec.mode == Mode::JsonSchemaStrict {
-            parse_strict::<T>(text, spec.schema)
-        } else {
-            parse_text::<T>(text)
-        }
+    let strict = (spec.mode == Mode::JsonSchemaStrict).then_some(spec.answer_schema);
+    let parse = |text: &str| match strict {
+        _ if spec.wrapped => parse_wrapped::<T>(text, strict),
+        Some(schema) => parse_strict::<T>(text, schema),
+        None => parse_text::<T>(text),
     };
     let error = match parse(text) {
         Ok(value) => return (Ok(value), None),

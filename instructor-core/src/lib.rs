@@ -20,8 +20,10 @@ mod dialect;
 mod error;
 mod extract;
 mod hooks;
+mod input;
 mod judge;
 mod llm_validator;
+mod maybe;
 pub mod mode;
 pub mod parse;
 mod prompt;
@@ -36,6 +38,7 @@ mod stream;
 mod think;
 mod transport;
 pub mod wire;
+mod wrap;
 
 #[doc(hidden)]
 pub mod __private;
@@ -55,7 +58,9 @@ pub use crate::dialect::strict::strict_schema;
 pub use crate::error::{AttemptError, Error};
 pub use crate::extract::Extract;
 pub use crate::hooks::{RequestEvent, ResponseEvent};
+pub use crate::input::{Audio, AudioFormat, Content, Detail, Image, IntoParts, Part, Pdf};
 pub use crate::llm_validator::{llm_validator, LlmValidator, Verdict};
+pub use crate::maybe::{Maybe, MaybePartial};
 pub use crate::mode::Mode;
 pub use crate::prompt::Prompting;
 pub use crate::repair::Repair;

@@ -12,6 +12,14 @@
 //! `S` is [`Instructor::json_schema`], `S'` is [`strict_schema`]`(S)`, `N` is [`tool_name`] of
 //! the type's schema name. The mode-specific pieces are built once per type and mode, then
 //! reused by every request.
+//!
+//! A type whose schema is not an object at the root (a unit enum, `Vec<T>`, `String`, a
+//! number, `Option<T>`, a data enum; in the strict dialect a map too) is asked for as
+//! `{"value": <answer>}` in every mode: `S` is then
+//! `{"type":"object","properties":{"value":T},"required":["value"],"additionalProperties":false}`
+//! around the type's own schema `T` (its `$defs` moved up beside), and the SDK takes the
+//! answer out of `value` before it parses, validates or streams it. The caller never sees
+//! the wrapper.
 
 use std::any::type_name;
 use std::collections::HashMap;
@@ -25,6 +33,7 @@ use serde_json::{json, Map, Value};
 use crate::dialect::lean::{lean, Carrier};
 use crate::dialect::strict::strict_schema;
 use crate::prompt::{system_text, Prompting};
+use crate::wrap;
 use crate::Instructor;
 
 /// How the schema is sent and the answer read. See the [module docs](self), and
@@ -41,7 +50,7 @@ pub enum Mode {
     /// OpenAI structured outputs: the [`JsonSchema`](Mode::JsonSchema) form with
     /// `"strict": true`, the schema rewritten by [`strict_schema`]. Enforced by OpenAI (and
     /// Groq on its structured-output models); the servers that enforce `JsonSchema` enforce
-    /// this too. The root must be an object.
+    /// this too. A root that is not an object is wrapped (see the [module docs](self)).
     JsonSchemaStrict,
     /// Anyscale's 2023 form, `response_format: {"type":"json_object","schema":S}`. Enforced
     /// by llama.cpp's server; vLLM, SGLang and Ollama read it as "any JSON object" and drop
@@ -49,7 +58,7 @@ pub enum Mode {
     /// closed in August 2024. The default of [`Client::anyscale`](crate::Client::anyscale).
     JsonObjectSchema,
     /// A forced function call whose parameters are the schema: OpenAI, Groq, Mistral, most
-    /// hosted APIs. The root must be an object.
+    /// hosted APIs. A root that is not an object is wrapped (see the [module docs](self)).
     Tools,
     /// `response_format: {"type":"json_object"}` with the schema in the system message, for
     /// servers with a JSON mode but no schema support.
@@ -122,10 +131,25 @@ pub(crate) struct ModeSpec {
     pub system_prompt: Option<String>,
     /// The function name (Tools) or schema name (strict).
     pub tool_name: String,
-    /// Set when the type cannot be sent in this mode (non-object root for Tools/strict).
-    pub unsupported: Option<String>,
-    /// The original schema, for undoing the strict rewrite on the answer.
+    /// The type's own schema: what one element of a streamed list follows.
     pub schema: &'static Value,
+    /// Whether the answer is asked for as `{"value": ..}` (see [`crate::wrap`]).
+    pub wrapped: bool,
+    /// What the whole answer follows before any dialect: the wrapper around
+    /// [`schema`](Self::schema) when [`wrapped`](Self::wrapped), else `schema` itself. The
+    /// strict rewrite is undone with it, and re-asks read what a valid value is from it.
+    pub answer_schema: &'static Value,
+}
+
+impl ModeSpec {
+    /// A path found in the answer, in the caller's terms (outside the wrapper).
+    pub(crate) fn caller_path(&self, path: &str) -> String {
+        if self.wrapped {
+            wrap::caller_path(path)
+        } else {
+            path.to_owned()
+        }
+    }
 }
 
 /// The [`ModeSpec`] of `T` in `mode` with `prompting`, built on first use.
@@ -137,19 +161,17 @@ pub(crate) fn spec_for<T: Instructor>(mode: Mode, prompting: Prompting) -> &'sta
     if let Some(spec) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return spec;
     }
-    let built = build_spec(
-        mode,
-        prompting,
-        T::json_schema(),
-        &T::schema_name(),
-        T::description(),
-    );
     let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
-    w.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
-}
-
-fn root_is_object(schema: &Value) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some("object")
+    // Built under the lock: a spec leaks its wrapper schema, once per type and mode.
+    w.entry(key).or_insert_with(|| {
+        Box::leak(Box::new(build_spec(
+            mode,
+            prompting,
+            T::json_schema(),
+            &T::schema_name(),
+            T::description(),
+        )))
+    })
 }
 
 fn build_spec(
@@ -160,20 +182,24 @@ fn build_spec(
     description: Option<&str>,
 ) -> ModeSpec {
     let tool_name = tool_name(name);
+    // A root that is not an object is wrapped in every mode; in the strict dialect a map at
+    // the root is a list of pairs, so it is wrapped there too.
+    let wrapped = match mode {
+        Mode::JsonSchemaStrict => wrap::needs_wrapper(&strict_schema(schema)),
+        _ => wrap::needs_wrapper(schema),
+    };
+    let answer_schema: &'static Value = if wrapped {
+        Box::leak(Box::new(wrap::wrap_schema(schema)))
+    } else {
+        schema
+    };
     let mut spec = SpecValues {
         response_format: None,
         tools: None,
         tool_choice: None,
-        system_prompt: None,
-        unsupported: None,
-    };
-    let carrier = match mode {
-        Mode::Tools => Carrier::Tool,
-        _ => Carrier::ResponseFormat,
     };
     // The schema as it travels: lean (no `$schema`, titles, or single-use `$defs`).
-    let sent = lean(schema, carrier);
-    let prompt_schema = lean(schema, Carrier::ResponseFormat);
+    let sent = request_schema(answer_schema, mode);
     match mode {
         Mode::JsonSchema => {
             spec.response_format = Some(json!({
@@ -185,24 +211,12 @@ fn build_spec(
             spec.response_format = Some(json!({ "type": "json_object", "schema": sent }));
         }
         Mode::JsonSchemaStrict => {
-            let strict = strict_schema(&sent);
-            // A map at the root is a list of pairs in the dialect: not an object either.
-            if !root_is_object(&strict) {
-                spec.unsupported = Some(format!(
-                    "mode json_schema_strict needs an object (a struct) at the root; `{name}` is not one"
-                ));
-            }
             spec.response_format = Some(json!({
                 "type": "json_schema",
-                "json_schema": { "name": tool_name, "schema": strict, "strict": true },
+                "json_schema": { "name": tool_name, "schema": sent, "strict": true },
             }));
         }
         Mode::Tools => {
-            if !root_is_object(schema) {
-                spec.unsupported = Some(format!(
-                    "mode tools needs an object (a struct) at the root; `{name}` is not one"
-                ));
-            }
             let mut function = Map::new();
             function.insert("name".into(), json!(tool_name));
             if let Some(d) = description.filter(|d| !d.is_empty()) {
@@ -218,7 +232,6 @@ fn build_spec(
         }
         Mode::MdJson => {}
     }
-    spec.system_prompt = system_text(mode, prompting, &prompt_schema, name);
     let raw = |v: Option<Value>| {
         v.map(|v| serde_json::value::to_raw_value(&v).expect("a JSON value always serializes"))
     };
@@ -228,10 +241,16 @@ fn build_spec(
         response_format: raw(spec.response_format),
         tools: raw(spec.tools),
         tool_choice: raw(spec.tool_choice),
-        system_prompt: spec.system_prompt,
+        system_prompt: system_text(
+            mode,
+            prompting,
+            &lean(answer_schema, Carrier::ResponseFormat),
+            name,
+        ),
         tool_name,
-        unsupported: spec.unsupported,
         schema,
+        wrapped,
+        answer_schema,
     }
 }
 
@@ -240,8 +259,6 @@ struct SpecValues {
     response_format: Option<Value>,
     tools: Option<Value>,
     tool_choice: Option<Value>,
-    system_prompt: Option<String>,
-    unsupported: Option<String>,
 }
 
 /// The schema as a request in `mode` carries it: lean (no `$schema`, no titles, a type used
@@ -249,6 +266,8 @@ struct SpecValues {
 /// [`Mode::JsonSchemaStrict`]; in the tool's `parameters` for [`Mode::Tools`] (without the
 /// root description, which the tool carries); in the system message for [`Mode::Json`] and
 /// [`Mode::MdJson`]. What grammar engines compile, and what is billed on every request.
+/// `schema` is the answer's schema (a root that is not an object is wrapped first: see
+/// `docs/answers.md`).
 pub fn request_schema(schema: &Value, mode: Mode) -> Value {
     match mode {
         Mode::Tools => lean(schema, Carrier::Tool),

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::dialect::strict::undo;
 use crate::validation::ValidationErrors;
+use crate::wrap::{self, FIELD};
 
 /// Finds the JSON document in free text, as [`Mode::MdJson`](crate::Mode::MdJson) reads it:
 ///
@@ -139,8 +140,43 @@ pub(crate) fn parse_strict<T: DeserializeOwned>(
     schema: &Value,
 ) -> Result<T, ValidationErrors> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| single("", e.to_string()))?;
+    undo_strict(&mut value, schema);
+    parse_value(value)
+}
+
+/// Like [`parse_text`], for an answer asked for as `{"value": ..}` (see [`crate::wrap`]): the
+/// answer is taken out of the wrapper (after the strict rewrite is undone with `strict`, the
+/// wrapper's own schema, when the answer was written to the strict dialect) and parsed, with
+/// the paths of its errors relative to it. A reply without the wrapper that is a `T` as it
+/// is, is taken too: models that read the schema in the prompt sometimes leave it out.
+pub(crate) fn parse_wrapped<T: DeserializeOwned>(
+    text: &str,
+    strict: Option<&Value>,
+) -> Result<T, ValidationErrors> {
+    let mut value: Value = serde_json::from_str(text).map_err(|e| single("", e.to_string()))?;
+    if let Some(schema) = strict {
+        undo_strict(&mut value, schema);
+    }
+    match wrap::unwrap(value) {
+        Ok(inner) => parse_value(inner),
+        Err(bare) => T::deserialize(&bare).map_err(|_| {
+            single(
+                "",
+                format!(
+                    "the answer is not in a field `{FIELD}`: reply with {{\"{FIELD}\": <the answer>}}"
+                ),
+            )
+        }),
+    }
+}
+
+fn undo_strict(value: &mut Value, schema: &Value) {
     let defs = schema.get("$defs").unwrap_or(&Value::Null);
-    undo(&mut value, schema, defs);
+    undo(value, schema, defs);
+}
+
+/// Deserializes a value; a failure is one error at the path where it happened.
+fn parse_value<T: DeserializeOwned>(value: Value) -> Result<T, ValidationErrors> {
     if let Ok(parsed) = T::deserialize(&value) {
         return Ok(parsed);
     }
@@ -217,6 +253,35 @@ mod tests {
     #[allow(dead_code)]
     struct F {
         age: u8,
+    }
+
+    #[test]
+    fn a_wrapped_answer_is_taken_out_with_paths_relative_to_it() {
+        let v: Vec<F> = parse_wrapped(r#"{"value": [{"age": 1}]}"#, None).unwrap();
+        assert_eq!(v.len(), 1);
+        // Without the wrapper, a list that is the type is taken as it is.
+        let v: Vec<F> = parse_wrapped(r#"[{"age": 1}, {"age": 2}]"#, None).unwrap();
+        assert_eq!(v.len(), 2);
+        let e =
+            parse_wrapped::<Vec<F>>(r#"{"value": [{"age": 1}, {"age": 300}]}"#, None).unwrap_err();
+        assert_eq!(e.iter().next().unwrap().path(), "[1].age");
+        let e = parse_wrapped::<Vec<F>>(r#"{"items": []}"#, None).unwrap_err();
+        let e = e.iter().next().unwrap();
+        assert_eq!(e.path(), "");
+        assert!(
+            e.message().contains("not in a field `value`"),
+            "{}",
+            e.message()
+        );
+        // `{}` is not an answer of `None`: the field is required.
+        assert!(parse_wrapped::<Option<F>>("{}", None).is_err());
+        assert_eq!(
+            parse_wrapped::<Option<F>>(r#"{"value": null}"#, None)
+                .unwrap()
+                .map(|f| f.age),
+            None
+        );
+        assert!(parse_wrapped::<String>("not json", None).is_err());
     }
 
     #[test]

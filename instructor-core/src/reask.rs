@@ -16,6 +16,7 @@ use crate::prompt::describe;
 use crate::reply::Reply;
 use crate::validation::ValidationError;
 use crate::wire::Message;
+use crate::wrap;
 
 /// What a re-ask can tell the model besides the errors: where the answer's values are, and
 /// what the schema says a valid one looks like.
@@ -27,6 +28,9 @@ pub(crate) struct Context<'a> {
     pub schema: &'a Value,
     /// The JSON the model answered, when there was some.
     pub answer: Option<&'a str>,
+    /// Whether the answer was asked for as `{"value": ..}` (see [`crate::wrap`]): the
+    /// errors' paths are the caller's, and are written as the model sees them.
+    pub wrapped: bool,
 }
 
 /// The feedback text for `error`: each error with its JSON path, the value that broke the
@@ -42,7 +46,7 @@ pub(crate) fn feedback(error: &AttemptError, cx: &Context<'_>) -> String {
                 n => format!("Your answer has {n} errors:\n"),
             };
             for err in e.iter() {
-                text.push_str(&line(err, answer.as_ref(), cx.schema));
+                text.push_str(&line(err, answer.as_ref(), cx));
                 text.push('\n');
             }
             text.push('\n');
@@ -67,7 +71,7 @@ pub(crate) fn feedback(error: &AttemptError, cx: &Context<'_>) -> String {
             let list = if path.is_empty() {
                 "your list".to_owned()
             } else {
-                format!("the list `{path}`")
+                format!("the list `{}`", cx.model_path(path))
             };
             format!(
                 "You wrote the same items of {list} over and over. Answer again: list each \
@@ -77,34 +81,43 @@ pub(crate) fn feedback(error: &AttemptError, cx: &Context<'_>) -> String {
     }
 }
 
+impl Context<'_> {
+    /// `path` as the model sees it in its answer.
+    fn model_path(&self, path: &str) -> String {
+        if self.wrapped {
+            wrap::model_path(path)
+        } else {
+            path.to_owned()
+        }
+    }
+}
+
 /// `- \`path\` is VALUE: MESSAGE. A valid value: EXPECTED.`
-fn line(err: &ValidationError, answer: Option<&Value>, schema: &Value) -> String {
+fn line(err: &ValidationError, answer: Option<&Value>, cx: &Context<'_>) -> String {
+    let schema = cx.schema;
     let message = err.message().trim_end_matches('.');
     // serde names a missing field in its message, at the path of the object that lacks it.
     if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|m| m.split('`').next())
     {
-        let path = join(err.path(), field);
+        let path = cx.model_path(&join(err.path(), field));
         let expected = expected_at(schema, &path)
             .map(|e| format!(" A valid value: {e}."))
             .unwrap_or_default();
         return format!("- `{path}` is missing.{expected}");
     }
-    let place = if err.path().is_empty() {
-        "The answer".to_owned()
-    } else {
-        format!("`{}`", err.path())
-    };
     // The whole answer is in the conversation already: only a part is quoted.
     if err.path().is_empty() {
-        return format!("- {place}: {message}.");
+        return format!("- The answer: {message}.");
     }
+    let path = cx.model_path(err.path());
+    let place = format!("`{path}`");
     let value = answer
-        .and_then(|a| value_at(a, err.path()))
+        .and_then(|a| value_at(a, &path))
         .map(|v| format!(" is {}", shorten(&v.to_string())))
         .unwrap_or_default();
-    let expected = expected_at(schema, err.path())
+    let expected = expected_at(schema, &path)
         .map(|e| format!(" A valid value: {e}."))
         .unwrap_or_default();
     format!("- {place}{value}: {message}.{expected}")
@@ -291,6 +304,7 @@ mod tests {
             tool,
             schema,
             answer: Some(ANSWER),
+            wrapped: false,
         }
     }
 
@@ -306,7 +320,7 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m[0], Message::assistant(ANSWER));
         assert_eq!(
-            m[1].content.as_deref(),
+            m[1].text(),
             Some(
                 "Your answer has 3 errors:\n\
                  - `age` is 200: must be at most 150. A valid value: integer, from 0 to 150.\n\
@@ -372,7 +386,7 @@ mod tests {
         assert_eq!(m[0].tool_calls[0].id, "call_3");
         assert_eq!(m[1].role, Role::Tool);
         assert_eq!(m[1].tool_call_id.as_deref(), Some("call_3"));
-        assert!(m[1].content.as_deref().unwrap().ends_with(
+        assert!(m[1].text().unwrap().ends_with(
             "Call `U` again with the whole corrected arguments: fix every error and keep the rest as it was."
         ));
     }
@@ -390,7 +404,7 @@ mod tests {
             1,
         );
         assert_eq!(
-            m[1].content.as_deref(),
+            m[1].text(),
             Some("You did not call `U`. Call it now, with the answer as its arguments.")
         );
         let m = reask_messages(

@@ -65,7 +65,7 @@ pub(crate) fn read_reply(
             // Cut off while repeating a list: worth a re-ask that says so, not the end.
             if let Some(repeat) = runaway(&text) {
                 let error = AttemptError::Repetition {
-                    path: repeat.path,
+                    path: spec.caller_path(&repeat.path),
                     period: repeat.period,
                 };
                 return Ok((Reply::Text(None), Err(error)));

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::input::Content;
 use crate::mode::ModeSpec;
 use crate::server::{MaxTokensField, Server};
 use crate::wire::{ChatRequest, Message, Role};
@@ -60,10 +61,7 @@ pub(crate) fn prepare_messages(mut messages: Vec<Message>, spec: &ModeSpec) -> V
                 role: Role::System | Role::Developer,
                 content: Some(content),
                 ..
-            }) => {
-                content.push_str("\n\n");
-                content.push_str(prompt);
-            }
+            }) => content.append_paragraph(prompt),
             _ => messages.insert(0, Message::system(prompt.clone())),
         }
     }
@@ -116,7 +114,7 @@ pub(crate) fn body(
             .sum::<usize>()
         + messages
             .iter()
-            .map(|m| 64 + m.content.as_ref().map_or(0, |c| c.len() + c.len() / 8))
+            .map(|m| 64 + m.content.as_ref().map_or(0, Content::size_hint))
             .sum::<usize>();
     let mut body = Vec::with_capacity(size);
     serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");

@@ -9,6 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::input::{Content, IntoParts};
+
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,9 +32,11 @@ pub enum Role {
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
-    /// The text; absent on an assistant message that only calls tools.
+    /// The text, or the parts (text, images, PDFs, audio) of a user message; absent on an
+    /// assistant message that only calls tools. Text is sent as a JSON string, parts as an
+    /// array of OpenAI's content parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
+    pub content: Option<Content>,
     /// An optional participant name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -49,10 +53,10 @@ pub struct Message {
 }
 
 impl Message {
-    fn text(role: Role, content: impl Into<String>) -> Self {
+    fn of_text(role: Role, content: impl Into<String>) -> Self {
         Self {
             role,
-            content: Some(content.into()),
+            content: Some(Content::Text(content.into())),
             name: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
@@ -61,17 +65,38 @@ impl Message {
 
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
-        Self::text(Role::System, content)
+        Self::of_text(Role::System, content)
     }
 
     /// A user message.
     pub fn user(content: impl Into<String>) -> Self {
-        Self::text(Role::User, content)
+        Self::of_text(Role::User, content)
+    }
+
+    /// A user message made of parts: text, [`Image`](crate::Image)s, [`Pdf`](crate::Pdf)s
+    /// and [`Audio`](crate::Audio), in order (see [`IntoParts`]).
+    ///
+    /// ```
+    /// use instructor_core::{Image, Message};
+    /// let image = Image::from_url("https://example.com/receipt.png")?;
+    /// let message = Message::user_parts(("What is the total?", image));
+    /// let json = serde_json::to_value(&message).unwrap();
+    /// assert_eq!(json["content"][1]["image_url"]["url"], "https://example.com/receipt.png");
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    pub fn user_parts(parts: impl IntoParts) -> Self {
+        Self {
+            role: Role::User,
+            content: Some(Content::Parts(parts.into_parts())),
+            name: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
     }
 
     /// An assistant message.
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self::text(Role::Assistant, content)
+        Self::of_text(Role::Assistant, content)
     }
 
     /// An assistant message that makes tool calls and says nothing else.
@@ -85,11 +110,16 @@ impl Message {
         }
     }
 
+    /// The message's text, when its content is text alone.
+    pub fn text(&self) -> Option<&str> {
+        self.content.as_ref().and_then(Content::as_text)
+    }
+
     /// The answer to the tool call `tool_call_id`.
     pub fn tool(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
         Self {
             role: Role::Tool,
-            content: Some(content.into()),
+            content: Some(Content::Text(content.into())),
             name: None,
             tool_calls: Vec::new(),
             tool_call_id: Some(tool_call_id.into()),

@@ -293,22 +293,6 @@ async fn client_default_mode_and_model_apply() {
 }
 
 #[tokio::test]
-async fn tools_mode_refuses_a_non_object_root() {
-    let server = MockServer::start().await;
-    let err = client(&server)
-        .extract::<Vec<String>>()
-        .mode(Mode::Tools)
-        .user("list")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Config(ref m) if m.contains("object")),
-        "{err:?}"
-    );
-    assert!(server.received_requests().await.unwrap().is_empty());
-}
-
-#[tokio::test]
 async fn non_object_roots_work_in_json_schema_mode() {
     let server = serve(content_reply(r#"["a", "b"]"#, usage(1, 1))).await;
     let v: Vec<String> = client(&server)

@@ -17,6 +17,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod answers;
 mod batch;
 mod client_modes;
 mod client_reask;
@@ -29,6 +30,7 @@ mod faults_fuzz;
 mod faults_stream;
 mod forms;
 mod grounding;
+mod inputs;
 mod runaway;
 mod stream;
 mod stream_props;

@@ -22,6 +22,7 @@ use crate::reply::{read_reply, Reply};
 use crate::request::Delivery;
 use crate::transport::{EventStream, Post};
 use crate::validation::context::ValidationContext;
+use crate::wrap;
 use crate::Instructor;
 
 /// How many of the last items are kept to catch a repeating list.
@@ -262,7 +263,7 @@ where
             // The runaway text is not echoed back.
             reply: Reply::Text(None),
             outcome: Err(AttemptError::Repetition {
-                path: repeat.path,
+                path: self.spec.caller_path(&repeat.path),
                 period: repeat.period,
             }),
             text: Some(session.text()),
@@ -307,7 +308,13 @@ where
                 if session.shown != Some(seen.0) {
                     session.shown = Some(seen.0);
                     let snapshot = session.parser.snapshot_ref().cloned();
-                    if let Some(partial) = snapshot.and_then(T::partial_from_value) {
+                    // A wrapped answer is shown from inside its wrapper.
+                    let value = if self.spec.wrapped {
+                        snapshot.and_then(wrap::unwrap_partial)
+                    } else {
+                        snapshot
+                    };
+                    if let Some(partial) = value.and_then(T::partial_from_value) {
                         return Ok(Step::Yield(partial));
                     }
                 }

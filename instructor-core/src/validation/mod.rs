@@ -137,6 +137,18 @@ impl FromIterator<ValidationError> for ValidationErrors {
     }
 }
 
+/// `path` (relative to the value of `field`) relative to the object holding `field`:
+/// `""` -> `field`, `[1].age` -> `field[1].age`, `name` -> `field.name`.
+pub(crate) fn path_under(field: &str, path: &str) -> String {
+    if path.is_empty() {
+        field.to_owned()
+    } else if path.starts_with('[') {
+        format!("{field}{path}")
+    } else {
+        format!("{field}.{path}")
+    }
+}
+
 /// A path in the JSON document, built while walking a value.
 ///
 /// Used by the derive's generated code; `push_*` return the length to `truncate` back to.
