@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import enum
 import json
+import logging
 import os
 import re
 import sys
@@ -518,6 +519,8 @@ def main() -> int:
     if not args.base_url or not args.model:
         p.error("set --base-url and --model (or INSTRUCTOR_BASE_URL and INSTRUCTOR_MODEL)")
 
+    # instructor logs every failed attempt at ERROR level; the per-case lines say it already.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
     doc = json.loads(Path(args.cases_file).read_text())
     cases = selected(doc["cases"], args.cases)
     modes = [m.strip() for m in args.mode.split(",") if m.strip()]

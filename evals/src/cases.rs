@@ -102,6 +102,8 @@ pub struct TypeEntry {
     pub name: &'static str,
     /// Sends the request, and serializes the value that comes back.
     pub extract: fn(Client, Request) -> BoxFut,
+    /// The body of the first request, without sending it ([`instructor::Extract::dry_run`]).
+    pub dry_run: fn(&Client, Request) -> Result<Value, Error>,
     /// Reads a JSON value as the type, checks it with the type's own validation, and writes it
     /// back: the normal form both sides of a comparison are put in.
     pub normalise: fn(&Value) -> Result<Value, String>,
@@ -115,25 +117,31 @@ impl std::fmt::Debug for TypeEntry {
     }
 }
 
+fn request<T: Instructor>(client: &Client, r: Request) -> instructor::Extract<T> {
+    client
+        .extract::<T>()
+        .model(r.model)
+        .system(r.system)
+        .user(r.user)
+        .mode(r.mode)
+        .prompting(r.prompting)
+        .max_retries(r.max_retries)
+        .temperature(r.temperature)
+        .seed(r.seed)
+        .max_tokens(r.max_tokens)
+}
+
+fn dry_run_as<T: Instructor>(client: &Client, r: Request) -> Result<Value, Error> {
+    request::<T>(client, r).dry_run()
+}
+
 fn extract_as<T>(client: Client, r: Request) -> BoxFut
 where
     T: Instructor + Serialize + DeserializeOwned + Send + 'static,
     T::Context: Default,
 {
     Box::pin(async move {
-        let (value, extraction) = client
-            .extract::<T>()
-            .model(r.model)
-            .system(r.system)
-            .user(r.user)
-            .mode(r.mode)
-            .prompting(r.prompting)
-            .max_retries(r.max_retries)
-            .temperature(r.temperature)
-            .seed(r.seed)
-            .max_tokens(r.max_tokens)
-            .send_with_extraction()
-            .await?;
+        let (value, extraction) = request::<T>(&client, r).send_with_extraction().await?;
         let json = serde_json::to_value(&value)
             .map_err(|e| Error::Config(format!("the extracted value does not serialize: {e}")))?;
         Ok((json, extraction))
@@ -157,6 +165,7 @@ macro_rules! types {
             $(TypeEntry {
                 name: stringify!($t),
                 extract: extract_as::<$t>,
+                dry_run: dry_run_as::<$t>,
                 normalise: normalise_as::<$t>,
             },)*
         ];

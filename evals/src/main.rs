@@ -31,6 +31,8 @@ OPTIONS:
   --json <file>            also write the report as JSON
   --record <file>          write every HTTP response as replay JSON (for evals/replay/)
   --list                   list the cases and exit
+  --dry-run                print the first request body of each case in each arm (JSON
+                           lines), send nothing
   --quiet                  no per-case lines, no progress bar
   -h, --help               this text
 ";
@@ -46,6 +48,7 @@ struct Args {
     json: Option<String>,
     record: Option<String>,
     list: bool,
+    dry_run: bool,
     quiet: bool,
 }
 
@@ -80,6 +83,7 @@ fn parse_args() -> Result<Args, String> {
         json: None,
         record: None,
         list: false,
+        dry_run: false,
         quiet: false,
     };
     let mut it = std::env::args().skip(1);
@@ -113,6 +117,7 @@ fn parse_args() -> Result<Args, String> {
             "--json" => a.json = Some(value()?),
             "--record" => a.record = Some(value()?),
             "--list" => a.list = true,
+            "--dry-run" => a.dry_run = true,
             "--quiet" => a.quiet = true,
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }
@@ -168,6 +173,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.dry_run {
+        for (id, arm, body) in runner.dry_run(&file.system, &cases, &arms, &args.settings) {
+            let body = body.unwrap_or_else(|e| serde_json::json!({ "error": e }));
+            let line = serde_json::json!({"case": id, "mode": arm.mode.as_str(), "prompting": arm.prompting.as_str(), "body": body});
+            println!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
     eprintln!(
         "instructor-evals: {} case(s) x {} arm(s) against {} ({}, server: {}), max_retries {}, max_tokens {}",
         cases.len(),

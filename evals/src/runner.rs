@@ -257,6 +257,45 @@ impl Runner {
         }
     }
 
+    /// The body of the first request of each case in each arm, without sending anything:
+    /// `(case id, arm, body or why it cannot be sent)`.
+    pub fn dry_run(
+        &self,
+        system: &str,
+        cases: &[Case],
+        arms: &[Arm],
+        settings: &Settings,
+    ) -> Vec<(String, Arm, Result<Value, String>)> {
+        let mut out = Vec::new();
+        for &arm in arms {
+            for case in cases {
+                let body = match type_entry(&case.type_name) {
+                    None => Err(format!("no type `{}` in the eval", case.type_name)),
+                    Some(entry) => {
+                        (entry.dry_run)(&self.client, self.request(system, case, arm, settings))
+                            .map_err(|e| e.to_string())
+                    }
+                };
+                out.push((case.id.clone(), arm, body));
+            }
+        }
+        out
+    }
+
+    fn request(&self, system: &str, case: &Case, arm: Arm, settings: &Settings) -> Request {
+        Request {
+            model: self.target.model.clone(),
+            system: system.to_owned(),
+            user: case.text.clone(),
+            mode: arm.mode,
+            prompting: arm.prompting,
+            max_retries: settings.max_retries,
+            temperature: settings.temperature,
+            seed: settings.seed,
+            max_tokens: settings.max_tokens,
+        }
+    }
+
     async fn run_case(
         &self,
         system: &str,
@@ -300,17 +339,7 @@ impl Runner {
                 return result;
             }
         };
-        let request = Request {
-            model: self.target.model.clone(),
-            system: system.to_owned(),
-            user: case.text.clone(),
-            mode: arm.mode,
-            prompting: arm.prompting,
-            max_retries: settings.max_retries,
-            temperature: settings.temperature,
-            seed: settings.seed,
-            max_tokens: settings.max_tokens,
-        };
+        let request = self.request(system, case, arm, settings);
         self.shared.attempt.store(0, Ordering::SeqCst);
         if let Some(rec) = &self.shared.recording {
             rec.lock().unwrap_or_else(|p| p.into_inner()).current = Some((case.id.clone(), arm));
