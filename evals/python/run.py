@@ -495,12 +495,30 @@ def check(cases: list[dict]) -> int:
     return 1 if bad else 0
 
 
+def write_json(args, n_cases: int, summaries: list[dict], results: list[dict]) -> None:
+    meta = {
+        "instructor": instructor.__version__,
+        "openai": openai.__version__,
+        "model": args.model,
+        "base_url": args.base_url,
+        "max_retries": args.max_retries,
+        "max_tokens": args.max_tokens,
+        "temperature": 0.0,
+        "seed": 42,
+        "cases": n_cases,
+    }
+    Path(args.json).write_text(
+        json.dumps({"meta": meta, "arms": summaries, "results": results}, indent=1, ensure_ascii=False)
+        + "\n"
+    )
+
+
 def main() -> int:
     here = Path(__file__).resolve().parent
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base-url", default=os.environ.get("INSTRUCTOR_BASE_URL"))
     p.add_argument("--model", default=os.environ.get("INSTRUCTOR_MODEL"))
-    p.add_argument("--mode", default=",".join(MODES), help="comma-separated: " + ", ".join(MODES))
+    p.add_argument("--mode", default="JSON_SCHEMA,MD_JSON,JSON,TOOLS", help="comma-separated: " + ", ".join(MODES))
     p.add_argument("--cases", default="")
     p.add_argument("--max-retries", type=int, default=2)
     p.add_argument("--max-tokens", type=int, default=256)
@@ -553,6 +571,8 @@ def main() -> int:
             arm.append(r)
         summaries.append(summary(m, arm, int((time.monotonic() - started) * 1000)))
         results.extend(arm)
+        if args.json:
+            write_json(args, len(cases), summaries, results)
 
     print()
     print("| instructor mode | exact match | wrong | error | mean attempts | tokens per right answer | tokens (all attempts) | wall time |")
@@ -563,21 +583,6 @@ def main() -> int:
             f'| {s["mode"]} | {s["passed"]}/{s["cases"]} ({s["exact_match_rate"] * 100:.0f}%) | '
             f'{s["wrong"]} | {s["errors"]} | {s["mean_attempts"]:.2f} | {tpr} | '
             f'{s["tokens"]["total"]} | {duration(s["wall_ms"])} |'
-        )
-    if args.json:
-        meta = {
-            "instructor": instructor.__version__,
-            "openai": openai.__version__,
-            "model": args.model,
-            "base_url": args.base_url,
-            "max_retries": args.max_retries,
-            "max_tokens": args.max_tokens,
-            "temperature": 0.0,
-            "seed": 42,
-            "cases": len(cases),
-        }
-        Path(args.json).write_text(
-            json.dumps({"meta": meta, "arms": summaries, "results": results}, indent=1, ensure_ascii=False) + "\n"
         )
     return 0
 
