@@ -202,6 +202,7 @@ async fn main() -> ExitCode {
             .expect("the template is valid"),
     );
     let quiet = args.quiet;
+    let mut arms_done = Vec::new();
     let mut on_event = |e: Event<'_>| match e {
         Event::Started { arm, case, .. } => bar.set_message(format!("{arm} {}", case.id)),
         Event::Finished(r) => {
@@ -210,6 +211,21 @@ async fn main() -> ExitCode {
                 bar.suspend(|| println!("{}", r.line()));
             }
             bar.inc(1);
+        }
+        // A long run that is stopped keeps what it measured: the files are written after
+        // every arm (marked partial), and again in full at the end.
+        Event::ArmFinished { summary, results } => {
+            arms_done.push(summary.clone());
+            if let Some(path) = &args.json {
+                let partial =
+                    serde_json::json!({"partial": true, "arms": arms_done, "results": results});
+                let _ = std::fs::write(path, partial.to_string() + "\n");
+            }
+            if let Some(path) = &args.record {
+                let entries =
+                    serde_json::to_string_pretty(&runner.recording()).expect("serializes");
+                let _ = std::fs::write(path, entries + "\n");
+            }
         }
     };
     let report = runner

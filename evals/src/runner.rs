@@ -107,6 +107,13 @@ pub enum Event<'a> {
     },
     /// An extraction is done.
     Finished(&'a CaseResult),
+    /// Every case of an arm is done: its figures, and every result of the run so far.
+    ArmFinished {
+        /// The arm's figures.
+        summary: &'a ArmSummary,
+        /// The results of this arm and the ones before it.
+        results: &'a [CaseResult],
+    },
 }
 
 /// One HTTP response, as recorded for a replay (`--record`).
@@ -201,7 +208,19 @@ impl Runner {
         self.server
     }
 
-    /// Every response recorded so far (empty unless connected with `record`).
+    /// A copy of every response recorded so far (empty unless connected with `record`).
+    pub fn recording(&self) -> Vec<ReplayEntry> {
+        match &self.shared.recording {
+            Some(rec) => rec
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entries
+                .clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every response recorded so far (empty unless connected with `record`), taken out.
     pub fn take_recording(&self) -> Vec<ReplayEntry> {
         match &self.shared.recording {
             Some(rec) => std::mem::take(&mut rec.lock().unwrap_or_else(|p| p.into_inner()).entries),
@@ -241,6 +260,10 @@ impl Runner {
                 &results[first..],
                 arm_started.elapsed(),
             ));
+            on_event(Event::ArmFinished {
+                summary: summaries.last().expect("just pushed"),
+                results: &results,
+            });
         }
         Report {
             meta: Meta {

@@ -175,6 +175,7 @@ async fn the_runner_reports_a_recorded_run_exactly() {
 
     let mut started = 0;
     let mut finished = Vec::new();
+    let mut arms_finished: Vec<(String, usize, usize)> = Vec::new();
     let report = runner
         .run(
             &file.system,
@@ -187,10 +188,20 @@ async fn the_runner_reports_a_recorded_run_exactly() {
                     started += 1;
                 }
                 Event::Finished(r) => finished.push(r.id.clone()),
+                Event::ArmFinished { summary, results } => {
+                    arms_finished.push((summary.mode.clone(), summary.passed, results.len()))
+                }
             },
         )
         .await;
     assert_eq!(finished.len(), 10);
+    assert_eq!(
+        arms_finished,
+        vec![
+            ("json_schema".to_owned(), 2, 5),
+            ("tools".to_owned(), 0, 10)
+        ]
+    );
 
     // Every case, as recorded.
     assert_eq!(report.results.len(), EXPECTED.len());
