@@ -20,9 +20,9 @@ OPTIONS:
   --mode <m,..|all>        modes: json_schema, json_schema_strict, json_object_schema, tools,
                            json, md_json
   --prompting <p,..|all>   strategies: plain, json_schema, compact
-                           Neither: the default mode with every strategy, then every other
-                           mode with the default strategy. One: crossed with the other's
-                           default. Both: their cross product.
+                           Neither: the default mode (json_schema) with every strategy.
+                           One: crossed with the other's default (json_schema, plain).
+                           Both: their cross product. `--mode all` adds every other mode.
   --cases <filter>         cases whose id contains, or whose shape or type is, one of the
                            comma-separated words
   --max-retries <n>        re-asks after an invalid answer (default 2)
