@@ -495,7 +495,9 @@ def check(cases: list[dict]) -> int:
     return 1 if bad else 0
 
 
-def write_json(args, n_cases: int, summaries: list[dict], results: list[dict]) -> None:
+def write_json(
+    args, n_cases: int, summaries: list[dict], results: list[dict], partial: bool = False
+) -> None:
     meta = {
         "instructor": instructor.__version__,
         "openai": openai.__version__,
@@ -506,6 +508,7 @@ def write_json(args, n_cases: int, summaries: list[dict], results: list[dict]) -
         "temperature": 0.0,
         "seed": 42,
         "cases": n_cases,
+        "partial": partial,
     }
     Path(args.json).write_text(
         json.dumps({"meta": meta, "arms": summaries, "results": results}, indent=1, ensure_ascii=False)
@@ -569,6 +572,9 @@ def main() -> int:
             r = run_case(client, counter, doc["system"], case, m, args)
             print(f"[{len(results) + i + 1}/{len(cases) * len(modes)}] {line(r)}", flush=True)
             arm.append(r)
+            if args.json:
+                # After every case (marked partial), so a run that is stopped keeps its results.
+                write_json(args, len(cases), summaries, results + arm, partial=True)
         summaries.append(summary(m, arm, int((time.monotonic() - started) * 1000)))
         results.extend(arm)
         if args.json:
