@@ -69,10 +69,11 @@ impl std::fmt::Display for Arm {
 /// is its default (`Mode::default()`, `Prompting::default()`), except that when neither is
 /// given the arms are the default mode with every strategy (the **default matrix**).
 ///
-/// Measured on the 2-core machine (docs/evals.md): a grammar-enforced arm takes 5 to 15
-/// minutes for the 50 cases, an arm whose answers run to `max_tokens` (tools, json, md_json
-/// with gemma-3-270m on llama.cpp) 12 to 40; so the default is the three strategies in the
-/// default mode (~20 minutes), and `--mode all` adds the other modes.
+/// Measured on the shared 2-core machine (docs/evals.md): an arm of the 50 cases in a
+/// grammar-enforced mode took about 5 minutes at moderate load (42 under the heaviest); the
+/// `tools` arm, whose every answer runs to `max_tokens` with gemma-3-270m, 12 minutes, and
+/// `json` half an hour for 31 cases. The 8-arm matrix took over an hour, so the default is the
+/// three strategies in the default mode (~17 minutes), and `--mode all` adds the other modes.
 pub fn matrix(modes: Option<&[Mode]>, promptings: Option<&[Prompting]>) -> Vec<Arm> {
     let default_mode = [Mode::default()];
     let default_prompting = [Prompting::default()];
