@@ -137,14 +137,20 @@ async fn main() -> ExitCode {
     let file = CaseFile::builtin();
     let cases = file.filtered(&args.cases);
     if args.list {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
         for c in &cases {
-            println!(
-                "{:<32} {:<10} {:<16} {}",
-                c.id,
-                c.shape,
-                c.type_name,
-                c.text.replace('\n', " / ")
-            );
+            let text = c.text.replace('\n', " / ");
+            // A closed pipe (`| head`) ends the listing quietly.
+            if writeln!(
+                out,
+                "{:<32} {:<10} {:<16} {text}",
+                c.id, c.shape, c.type_name
+            )
+            .is_err()
+            {
+                break;
+            }
         }
         return ExitCode::SUCCESS;
     }
