@@ -11,6 +11,7 @@ use crate::mode::{Mode, ModeSpec};
 use crate::reask::{reask_messages, Context};
 use crate::repair::Repair;
 use crate::reply::Reply;
+use crate::tools::Toolbox;
 use crate::wire::{ChatCompletion, Message, Usage};
 
 /// One answer, judged: what the model replied, and the value or why it was rejected.
@@ -55,6 +56,8 @@ pub(crate) struct AttemptLoop {
     schema: &'static serde_json::Value,
     /// Whether the answer is asked for as `{"value": ..}`.
     wrapped: bool,
+    /// The tools, in parallel tools mode.
+    toolbox: Option<&'static Toolbox>,
 }
 
 impl AttemptLoop {
@@ -70,6 +73,7 @@ impl AttemptLoop {
             tool: (spec.mode == Mode::Tools).then_some(spec.tool_name.as_str()),
             schema: spec.answer_schema,
             wrapped: spec.wrapped,
+            toolbox: spec.toolbox.as_ref(),
         }
     }
 
@@ -127,6 +131,7 @@ impl AttemptLoop {
                     .map(|r| r.json.as_str())
                     .or(judged.text.as_deref()),
                 wrapped: self.wrapped,
+                toolbox: self.toolbox,
             };
             self.messages
                 .extend(reask_messages(&judged.reply, &error, &cx, self.started));

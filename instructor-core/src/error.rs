@@ -256,6 +256,17 @@ pub enum AttemptError {
         /// What the model wrote instead, if anything.
         content: Option<String>,
     },
+    /// In [`Mode::ParallelTools`](crate::Mode::ParallelTools): the model called a function
+    /// that is not one of the tools.
+    #[error("call {index} names the tool `{name}`, which does not exist (the tools: {tools})")]
+    UnknownTool {
+        /// Which call, from 0.
+        index: usize,
+        /// The name it called.
+        name: String,
+        /// The tools there are, as `` `A`, `B` ``.
+        tools: String,
+    },
     /// The reply's content was empty or `null`.
     #[error("the answer is empty")]
     EmptyContent,

@@ -18,6 +18,7 @@ use crate::input::{Content, IntoParts};
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::request::{self, Delivery, Options};
+use crate::tools::ToolSet;
 use crate::transport::{Post, Whole};
 use crate::validation::context::{DefaultContext, ValidationContext, WithContext};
 use crate::validation::custom::{IntoValidatorFailure, ValidatorFailure};
@@ -54,6 +55,14 @@ impl Client {
             source: None,
             _marker: PhantomData,
         }
+    }
+
+    /// A request for every call the model makes to the tools of `E`, one tool per variant,
+    /// as many calls as the text needs in one reply: [`extract`](Self::extract)`::<Vec<E>>()`
+    /// in [`Mode::ParallelTools`]. `E` derives `Instructor` with `#[instructor(tools)]`; see
+    /// [`ToolSet`](crate::ToolSet) and `docs/answers.md`.
+    pub fn tool_calls<E: ToolSet>(&self) -> Extract<Vec<E>> {
+        self.extract::<Vec<E>>().mode(Mode::ParallelTools)
     }
 }
 
@@ -302,6 +311,9 @@ impl<T: Instructor, C> Extract<T, C> {
         let mode = self.mode.unwrap_or(self.client.default_mode());
         let prompting = self.prompting.unwrap_or(self.client.prompting());
         let spec = spec_for::<U>(mode, prompting);
+        if let Some(why) = &spec.unusable {
+            return Err(Error::Config(why.clone()));
+        }
         let model = self
             .model
             .clone()

@@ -13,7 +13,7 @@ use crate::repair::{repair, Repair};
 use crate::reply::read_reply;
 use crate::validation::context::ValidationContext;
 use crate::validation::custom::ValidatorFailure;
-use crate::validation::ValidationErrors;
+use crate::validation::{ValidationError, ValidationErrors};
 use crate::wire::{ChatCompletion, Usage};
 use crate::Instructor;
 
@@ -113,6 +113,9 @@ fn parse_answer<T: DeserializeOwned>(
     };
     let error = match parse(text) {
         Ok(value) => return (Ok(value), None),
+        // serde stops at the first error: each call of a parallel tools answer is read on
+        // its own, so that the re-ask names what is wrong in every call.
+        Err(e) if spec.toolbox.is_some() => each_call::<T>(text).unwrap_or(e),
         Err(e) => e,
     };
     match repair(text) {
@@ -122,4 +125,21 @@ fn parse_answer<T: DeserializeOwned>(
         },
         None => (Err(error), None),
     }
+}
+
+/// The parse errors of every element of the list `text` (the calls of a parallel tools
+/// answer, side by side), each read on its own as a one-element list; `None` when `text` is
+/// not a JSON list or every element parses.
+fn each_call<T: DeserializeOwned>(text: &str) -> Option<ValidationErrors> {
+    let calls: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
+    let mut all = ValidationErrors::new();
+    for (i, call) in calls.iter().enumerate() {
+        if let Err(errors) = parse_text::<T>(&format!("[{}]", call.get())) {
+            for e in errors.iter() {
+                let inner = e.path().strip_prefix("[0]").unwrap_or(e.path());
+                all.push(ValidationError::new(format!("[{i}]{inner}"), e.message()));
+            }
+        }
+    }
+    (!all.is_empty()).then_some(all)
 }

@@ -36,6 +36,7 @@ pub mod retry;
 mod server;
 mod stream;
 mod think;
+mod tools;
 mod transport;
 pub mod wire;
 mod wrap;
@@ -67,6 +68,7 @@ pub use crate::repair::Repair;
 pub use crate::retry::RetryPolicy;
 pub use crate::server::Server;
 pub use crate::stream::{ItemStream, PartialStream};
+pub use crate::tools::ToolSet;
 pub use crate::wire::{ChatCompletion, Message, Role, ToolCall, Usage};
 
 /// `Stream` and its `next()`, re-exported from `futures-util` so that reading a

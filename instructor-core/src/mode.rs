@@ -6,6 +6,7 @@
 //! | [`Mode::JsonSchemaStrict`] | `response_format: {"type":"json_schema","json_schema":{"name":N,"schema":S',"strict":true}}` | `message.content` |
 //! | [`Mode::JsonObjectSchema`] | `response_format: {"type":"json_object","schema":S}` (Anyscale's form) | `message.content` |
 //! | [`Mode::Tools`] | one function tool `N` with `parameters: S`, `tool_choice` forcing it | the tool call's `arguments` |
+//! | [`Mode::ParallelTools`] | one function tool per variant of `Vec<E>`'s enum `E`, `parallel_tool_calls: true` | every tool call, as `[{"Variant": arguments}, ..]` |
 //! | [`Mode::Json`] | `response_format: {"type":"json_object"}`, S in the system message | `message.content` |
 //! | [`Mode::MdJson`] | S in the system message | a ```` ```json ```` fence, or the first balanced JSON object in the text |
 //!
@@ -33,6 +34,8 @@ use serde_json::{json, Map, Value};
 use crate::dialect::lean::{lean, Carrier};
 use crate::dialect::strict::strict_schema;
 use crate::prompt::{system_text, Prompting};
+pub use crate::tools::tool_name;
+use crate::tools::Toolbox;
 use crate::wrap;
 use crate::Instructor;
 
@@ -60,6 +63,12 @@ pub enum Mode {
     /// A forced function call whose parameters are the schema: OpenAI, Groq, Mistral, most
     /// hosted APIs. A root that is not an object is wrapped (see the [module docs](self)).
     Tools,
+    /// One function tool per variant of an enum, any number of calls in one reply
+    /// (`parallel_tool_calls: true`, `tool_choice: "required"`), read back as a `Vec` of the
+    /// enum: for `Vec<E>` where `E` derives `Instructor` with `#[instructor(tools)]` (see
+    /// [`Client::tool_calls`](crate::Client::tool_calls) and [`ToolSet`](crate::ToolSet)). Any
+    /// other type fails with [`Error::Config`](crate::Error::Config) before a request is sent.
+    ParallelTools,
     /// `response_format: {"type":"json_object"}` with the schema in the system message, for
     /// servers with a JSON mode but no schema support.
     Json,
@@ -70,19 +79,22 @@ pub enum Mode {
 
 impl Mode {
     /// The mode's name as accepted by [`FromStr`] (`json_schema`, `json_schema_strict`,
-    /// `json_object_schema` (also read from `anyscale`), `tools`, `json`, `md_json`).
+    /// `json_object_schema` (also read from `anyscale`), `tools`, `parallel_tools`, `json`,
+    /// `md_json`).
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::JsonSchema => "json_schema",
             Mode::JsonSchemaStrict => "json_schema_strict",
             Mode::JsonObjectSchema => "json_object_schema",
             Mode::Tools => "tools",
+            Mode::ParallelTools => "parallel_tools",
             Mode::Json => "json",
             Mode::MdJson => "md_json",
         }
     }
 
-    /// Every mode.
+    /// Every mode that extracts any type: all but [`Mode::ParallelTools`], which extracts
+    /// lists of tool calls only.
     pub const ALL: [Mode; 6] = [
         Mode::JsonSchema,
         Mode::JsonSchemaStrict,
@@ -108,11 +120,12 @@ impl FromStr for Mode {
         }
         Mode::ALL
             .into_iter()
+            .chain([Mode::ParallelTools])
             .find(|m| m.as_str() == norm)
             .ok_or_else(|| {
                 crate::Error::Config(format!(
                     "unknown mode `{s}`: expected one of json_schema, json_schema_strict, \
-                     json_object_schema (or anyscale), tools, json, md_json"
+                     json_object_schema (or anyscale), tools, parallel_tools, json, md_json"
                 ))
             })
     }
@@ -139,6 +152,11 @@ pub(crate) struct ModeSpec {
     /// [`schema`](Self::schema) when [`wrapped`](Self::wrapped), else `schema` itself. The
     /// strict rewrite is undone with it, and re-asks read what a valid value is from it.
     pub answer_schema: &'static Value,
+    /// The tools of [`Mode::ParallelTools`], one per variant.
+    pub toolbox: Option<Toolbox>,
+    /// Why a request of this type cannot be sent in this mode (reported as
+    /// [`Error::Config`](crate::Error::Config) before anything is sent).
+    pub unusable: Option<String>,
 }
 
 impl ModeSpec {
@@ -186,6 +204,8 @@ fn build_spec(
     // the root is a list of pairs, so it is wrapped there too.
     let wrapped = match mode {
         Mode::JsonSchemaStrict => wrap::needs_wrapper(&strict_schema(schema)),
+        // The calls are the list.
+        Mode::ParallelTools => false,
         _ => wrap::needs_wrapper(schema),
     };
     let answer_schema: &'static Value = if wrapped {
@@ -198,6 +218,7 @@ fn build_spec(
         tools: None,
         tool_choice: None,
     };
+    let (mut toolbox, mut unusable) = (None, None);
     // The schema as it travels: lean (no `$schema`, titles, or single-use `$defs`).
     let sent = request_schema(answer_schema, mode);
     match mode {
@@ -227,6 +248,14 @@ fn build_spec(
             spec.tool_choice =
                 Some(json!({ "type": "function", "function": { "name": tool_name } }));
         }
+        Mode::ParallelTools => match Toolbox::of(schema) {
+            Ok((tools, sent)) => {
+                spec.tools = Some(sent);
+                spec.tool_choice = Some(json!("required"));
+                toolbox = Some(tools);
+            }
+            Err(why) => unusable = Some(why),
+        },
         Mode::Json => {
             spec.response_format = Some(json!({ "type": "json_object" }));
         }
@@ -251,6 +280,8 @@ fn build_spec(
         schema,
         wrapped,
         answer_schema,
+        toolbox,
+        unusable,
     }
 }
 
@@ -276,41 +307,13 @@ pub fn request_schema(schema: &Value, mode: Mode) -> Value {
     }
 }
 
-/// A function or schema name the OpenAI API accepts (`^[a-zA-Z0-9_-]{1,64}$`): other
-/// characters become `_`.
-pub fn tool_name(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if out.is_empty() {
-        out.push_str("response");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn tool_names() {
-        assert_eq!(tool_name("Page_for_User"), "Page_for_User");
-        assert_eq!(tool_name("a b<c>"), "a_b_c_");
-        assert_eq!(tool_name(""), "response");
-        assert_eq!(tool_name(&"x".repeat(100)).len(), 64);
-    }
-
-    #[test]
     fn modes_parse() {
-        for m in Mode::ALL {
+        for m in Mode::ALL.into_iter().chain([Mode::ParallelTools]) {
             assert_eq!(m.as_str().parse::<Mode>().unwrap(), m);
         }
         assert_eq!("MD-JSON".parse::<Mode>().unwrap(), Mode::MdJson);

@@ -14,8 +14,9 @@ use serde_json::Value;
 use crate::error::AttemptError;
 use crate::prompt::describe;
 use crate::reply::Reply;
+use crate::tools::Toolbox;
 use crate::validation::ValidationError;
-use crate::wire::Message;
+use crate::wire::{Message, ToolCall};
 use crate::wrap;
 
 /// What a re-ask can tell the model besides the errors: where the answer's values are, and
@@ -31,6 +32,8 @@ pub(crate) struct Context<'a> {
     /// Whether the answer was asked for as `{"value": ..}` (see [`crate::wrap`]): the
     /// errors' paths are the caller's, and are written as the model sees them.
     pub wrapped: bool,
+    /// The tools, in parallel tools mode.
+    pub toolbox: Option<&'a Toolbox>,
 }
 
 /// The feedback text for `error`: each error with its JSON path, the value that broke the
@@ -61,8 +64,18 @@ pub(crate) fn feedback(error: &AttemptError, cx: &Context<'_>) -> String {
             });
             text
         }
-        AttemptError::NoToolCall { tool, .. } => {
-            format!("You did not call `{tool}`. Call it now, with the answer as its arguments.")
+        AttemptError::NoToolCall { tool, .. } => match cx.toolbox {
+            Some(toolbox) => format!(
+                "You did not call any tool. Call the tools now ({}), once for each thing the \
+                 text asks for, all at once.",
+                toolbox.names()
+            ),
+            None => {
+                format!("You did not call `{tool}`. Call it now, with the answer as its arguments.")
+            }
+        },
+        AttemptError::UnknownTool { name, tools, .. } => {
+            format!("There is no tool `{name}`: the tools are {tools}.")
         }
         AttemptError::EmptyContent => {
             "Your answer was empty. Reply with a JSON object that matches the schema.".to_owned()
@@ -243,6 +256,7 @@ pub(crate) fn reask_messages(
                 Message::tool(id, feedback(error, cx)),
             ]
         }
+        Reply::Tools(calls) => reask_calls(calls, error, cx, attempt),
         Reply::Text(content) => {
             let mut out = Vec::with_capacity(2);
             if let Some(c) = content.as_deref().filter(|c| !c.trim().is_empty()) {
@@ -260,6 +274,97 @@ pub(crate) fn reask_messages(
             out
         }
     }
+}
+
+/// The re-ask of a parallel tools reply: the calls as an `assistant` message, then a
+/// `tool` message answering each call with its own errors (at paths inside its arguments),
+/// the last one asking for every call again.
+fn reask_calls(
+    calls: &[ToolCall],
+    error: &AttemptError,
+    cx: &Context<'_>,
+    attempt: u32,
+) -> Vec<Message> {
+    let calls: Vec<ToolCall> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut c = c.clone();
+            if c.id.is_empty() {
+                c.id = format!("call_{attempt}_{i}");
+            }
+            c
+        })
+        .collect();
+    let last = calls.len().saturating_sub(1);
+    let mut notes: Vec<Vec<String>> = vec![Vec::new(); calls.len()];
+    match error {
+        AttemptError::Parse(e) | AttemptError::Validation(e) => {
+            for err in e.iter() {
+                let (i, inner) = call_path(err.path());
+                let call = &calls[i.min(last)];
+                let tool = cx.toolbox.and_then(|t| t.get(&call.function.name));
+                let own = Context {
+                    tool: None,
+                    schema: tool.map_or(cx.schema, |t| &t.parameters),
+                    answer: None,
+                    wrapped: false,
+                    toolbox: None,
+                };
+                let args = serde_json::from_str::<Value>(&call.function.arguments).ok();
+                // serde's location is in the calls put side by side, not in this call.
+                let message = match err.message().rfind(" at line ") {
+                    Some(cut) if err.message()[cut..].contains(" column ") => &err.message()[..cut],
+                    _ => err.message(),
+                };
+                let local = ValidationError::new(inner, message);
+                notes[i.min(last)].push(line(&local, args.as_ref(), &own));
+            }
+        }
+        AttemptError::UnknownTool { index, .. } => {
+            notes[(*index).min(last)].push(format!("- {}", feedback(error, cx)));
+        }
+        other => notes[0].push(feedback(other, cx)),
+    }
+    let mut out = Vec::with_capacity(calls.len() + 1);
+    out.push(Message::assistant_tool_calls(calls.clone()));
+    for (i, (call, notes)) in calls.iter().zip(notes).enumerate() {
+        let mut text = match notes.len() {
+            0 => "No error found in this call.".to_owned(),
+            1 => format!("This call has an error:\n{}", notes[0]),
+            n => format!("This call has {n} errors:\n{}", notes.join("\n")),
+        };
+        if i == last {
+            text.push_str(
+                "\n\nMake every call again, all at once: fix every error and keep the rest as \
+                 it was.",
+            );
+        }
+        out.push(Message::tool(call.id.clone(), text));
+    }
+    out
+}
+
+/// Which call a path of the calls' list is in, and the path inside that call's arguments:
+/// `[1].Weather.city` -> `(1, "city")`, `[0].Weather` -> `(0, "")`; a path outside any call
+/// is the first call's.
+fn call_path(path: &str) -> (usize, &str) {
+    let Some((index, rest)) = path
+        .strip_prefix('[')
+        .and_then(|p| p.split_once(']'))
+        .and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)))
+    else {
+        return (0, path);
+    };
+    // Past the variant's key, `.Weather` (or `["Web search"]`).
+    let inner = match rest.strip_prefix('.') {
+        Some(keyed) => keyed.find(['.', '[']).map_or("", |cut| &keyed[cut..]),
+        None => rest
+            .strip_prefix("[\"")
+            .and_then(|k| k.find("\"]").map(|end| &k[end + 2..]))
+            .unwrap_or(rest),
+    };
+    (index, inner.strip_prefix('.').unwrap_or(inner))
 }
 
 #[cfg(test)]
@@ -305,6 +410,22 @@ mod tests {
             schema,
             answer: Some(ANSWER),
             wrapped: false,
+            toolbox: None,
+        }
+    }
+
+    #[test]
+    fn a_path_of_the_calls_list_is_a_call_and_a_path_in_its_arguments() {
+        for (path, call, inner) in [
+            ("[1].Weather.city", 1, "city"),
+            ("[0].Weather", 0, ""),
+            ("[2].Weather.stops[3].name", 2, "stops[3].name"),
+            ("[1][\"Web search\"].q", 1, "q"),
+            ("[4]", 4, ""),
+            ("", 0, ""),
+            ("name", 0, "name"),
+        ] {
+            assert_eq!(call_path(path), (call, inner), "{path}");
         }
     }
 

@@ -18,6 +18,8 @@ pub(crate) enum Reply {
     Text(Option<String>),
     /// The tool call (tools mode).
     Tool(ToolCall),
+    /// Every tool call (parallel tools mode).
+    Tools(Vec<ToolCall>),
 }
 
 impl Reply {
@@ -25,7 +27,7 @@ impl Reply {
     pub(crate) fn text(&self) -> Option<&str> {
         match self {
             Reply::Text(t) => t.as_deref(),
-            Reply::Tool(_) => None,
+            Reply::Tool(_) | Reply::Tools(_) => None,
         }
     }
 }
@@ -55,9 +57,12 @@ pub(crate) fn read_reply(
             .or_else(|| msg.tool_calls.first()),
         _ => None,
     };
-    let produced = || match call {
-        Some(c) => c.function.arguments.clone(),
-        None => msg.content.clone().unwrap_or_default(),
+    let produced = || match (call, &spec.toolbox) {
+        (Some(c), _) => c.function.arguments.clone(),
+        (None, Some(toolbox)) if !msg.tool_calls.is_empty() => toolbox
+            .answer(&msg.tool_calls)
+            .unwrap_or_else(|_| arguments(&msg.tool_calls)),
+        (None, _) => msg.content.clone().unwrap_or_default(),
     };
     match choice.finish_reason.as_deref() {
         Some("length") => {
@@ -100,6 +105,17 @@ pub(crate) fn read_reply(
             ),
         });
     }
+    if let Some(toolbox) = &spec.toolbox {
+        if msg.tool_calls.is_empty() {
+            let error = AttemptError::NoToolCall {
+                tool: toolbox.names(),
+                content: content.clone(),
+            };
+            return Ok((Reply::Text(content), Err(error)));
+        }
+        let calls = msg.tool_calls.clone();
+        return Ok((Reply::Tools(calls), toolbox.answer(&msg.tool_calls)));
+    }
     let Some(text) = content else {
         return Ok((Reply::Text(None), Err(AttemptError::EmptyContent)));
     };
@@ -119,6 +135,16 @@ pub(crate) fn read_reply(
         Ok(text.clone())
     };
     Ok((Reply::Text(Some(text)), json))
+}
+
+/// The arguments of every call, one after the other (what the model produced, for an error
+/// that shows it).
+fn arguments(calls: &[ToolCall]) -> String {
+    calls
+        .iter()
+        .map(|c| c.function.arguments.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A list repeating itself in a reply cut off at the token limit.

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::input::Content;
-use crate::mode::ModeSpec;
+use crate::mode::{Mode, ModeSpec};
 use crate::server::{MaxTokensField, Server};
 use crate::wire::{ChatRequest, Message, Role};
 
@@ -97,6 +97,8 @@ pub(crate) fn body(
         response_format: spec.response_format.as_deref(),
         tools: spec.tools.as_deref(),
         tool_choice,
+        // On by default at OpenAI, off by default in llama.cpp's server: said either way.
+        parallel_tool_calls: (spec.mode == Mode::ParallelTools).then_some(true),
         stream: stream.then_some(true),
         stream_options: stream.then(include_usage),
     };

@@ -16,6 +16,9 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
              this one by hand",
         );
     }
+    if let Some(span) = c.instr.tools {
+        check_tools(cx, c, span);
+    }
     match &c.data {
         Data::Struct(fields) => check_fields(cx, fields),
         Data::Enum(variants) => {
@@ -44,6 +47,45 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
                 }
             }
         }
+    }
+}
+
+/// `#[instructor(tools)]`: an externally tagged enum whose every variant holds one type,
+/// the parameters of the tool the variant is.
+fn check_tools(cx: &mut Ctxt, c: &Container, span: proc_macro2::Span) {
+    let Data::Enum(variants) = &c.data else {
+        cx.error(
+            span,
+            "`#[instructor(tools)]` goes on an enum whose variants are the tools, as \
+             `enum Action { Weather(WeatherQuery), Search(SearchQuery) }`",
+        );
+        return;
+    };
+    if !matches!(c.serde.tagging, Tagging::External) {
+        cx.error(
+            span,
+            "`#[instructor(tools)]` reads each tool call as `{\"Variant\": arguments}`, serde's \
+             default tagging: remove `#[serde(tag/content/untagged)]`",
+        );
+    }
+    for v in variants.iter().filter(|v| !v.skip) {
+        if v.fields.style != Style::Newtype || v.untagged {
+            cx.error(
+                v.ident.span(),
+                format!(
+                    "variant `{0}` of a `#[instructor(tools)]` enum must hold one type that \
+                     derives `Instructor`, the tool's parameters: write it as `{0}({0}Args)` \
+                     with `struct {0}Args {{ .. }}`",
+                    v.ident
+                ),
+            );
+        }
+    }
+    if variants.iter().all(|v| v.skip) {
+        cx.error(
+            span,
+            "a `#[instructor(tools)]` enum needs at least one variant",
+        );
     }
 }
 

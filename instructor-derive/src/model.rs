@@ -53,6 +53,8 @@ pub struct InstrContainer {
     pub krate: Option<syn::Path>,
     pub description: Option<String>,
     pub name: Option<String>,
+    /// `#[instructor(tools)]`: the enum's variants are tools (`ToolSet`).
+    pub tools: Option<Span>,
 }
 
 #[derive(Default)]

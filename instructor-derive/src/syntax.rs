@@ -174,12 +174,14 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                     instr.description = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("rename") {
                     instr.name = Some(lit_str(&meta)?.value());
+                } else if p.is_ident("tools") {
+                    instr.tools = Some(p.span());
                 } else {
                     return unknown_attribute(
                         &meta,
                         "a type",
                         "`validate = path::to::fn`, `description = \"...\"`, \
-                         `rename = \"Name\"` or `crate = \"path\"`",
+                         `rename = \"Name\"`, `tools` or `crate = \"path\"`",
                     );
                 }
                 Ok(())

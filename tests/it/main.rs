@@ -31,6 +31,7 @@ mod faults_stream;
 mod forms;
 mod grounding;
 mod inputs;
+mod parallel_tools;
 mod runaway;
 mod stream;
 mod stream_props;

@@ -59,6 +59,20 @@ impl Sse {
         ))
     }
 
+    /// One delta of the call at `index` of several (parallel tool calls): with `name`, the
+    /// first delta of that call (its id `call_<index>` and name), else a piece of its
+    /// arguments.
+    pub fn call(self, index: u32, name: Option<&str>, text: &str) -> Self {
+        let call = match name {
+            Some(name) => json!({"index": index, "id": format!("call_{index}"), "type": "function",
+                                 "function": {"name": name, "arguments": text}}),
+            None => json!({"index": index, "function": {"arguments": text}}),
+        };
+        self.raw(event(
+            &json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}),
+        ))
+    }
+
     /// The `finish_reason` event.
     pub fn finish(self, reason: &str) -> Self {
         self.raw(event(&json!({

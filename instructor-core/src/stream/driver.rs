@@ -16,7 +16,7 @@ use super::sse::SseError;
 use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
 use crate::error::{AttemptError, Error};
 use crate::extract::Extract;
-use crate::mode::{spec_for, ModeSpec};
+use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::repetition::{find, repeated_tail, Repeat};
 use crate::reply::{read_reply, Reply};
 use crate::request::Delivery;
@@ -69,6 +69,13 @@ where
         let (model, spec) = match shape {
             Shape::Value => req.resolve::<T>()?,
             // A list is judged element by element: there is nothing to re-ask as a whole.
+            // Parallel tools: the calls are the list.
+            Shape::Items
+                if req.mode.unwrap_or(req.client.default_mode()) == Mode::ParallelTools =>
+            {
+                req.max_retries = 0;
+                req.resolve::<Vec<T>>()?
+            }
             Shape::Items => {
                 req.max_retries = 0;
                 req.resolve::<Items<T>>()?
@@ -129,6 +136,7 @@ where
             self.req.client.max_response_bytes(),
             self.shape,
             self.req.client.api_key(),
+            self.spec.toolbox.as_ref(),
         ));
         Ok(())
     }
@@ -214,6 +222,12 @@ where
             // Elements were checked one by one; what is left is whether the list was whole.
             let (reply, json) = read_reply(&completion, self.spec, self.run.usage())?;
             return match json {
+                // Each call was an element, and a call to a tool that does not exist was
+                // that element's error already.
+                Err(AttemptError::UnknownTool { .. }) if !session.parser_failed => Ok(Some((
+                    None,
+                    self.run.record_unjudged(completion, session.raw),
+                ))),
                 Ok(_) if session.parser_failed || !session.parser.is_complete() => {
                     Err(Error::Stream {
                         message: "the answer is not a complete `{\"items\": [..]}` object".into(),

@@ -14,7 +14,8 @@ use crate::error::scrub;
 use crate::mode::Mode;
 use crate::partial_json::{ItemsAt, PartialJson};
 use crate::think::ThinkFilter;
-use crate::wire::{error_message, ChatCompletion, StreamChunk, Usage};
+use crate::tools::Toolbox;
+use crate::wire::{error_message, ChatCompletion, StreamChunk, ToolCallDelta, Usage};
 
 /// What a stream is asked for: one value, or the elements of `{"items": [..]}` one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,9 @@ pub(crate) struct Session {
     tool_id: String,
     tool_name: String,
     arguments: String,
+    /// Parallel tools: every call, and the tools that tell a call's variant.
+    calls: Vec<StreamedCall>,
+    toolbox: Option<&'static Toolbox>,
     pub(crate) finish_reason: Option<String>,
     pub(crate) usage: Option<Usage>,
     pub(crate) done: bool,
@@ -61,8 +65,28 @@ pub(crate) struct Session {
     events: Vec<SseEvent>,
 }
 
+/// One call of a parallel tools answer as it streams.
+#[derive(Debug, Default)]
+struct StreamedCall {
+    index: u32,
+    id: String,
+    name: String,
+    arguments: String,
+    /// Whether `{"Variant":` has gone to the parser.
+    opened: bool,
+}
+
 impl Session {
-    pub(crate) fn new(mode: Mode, limit: usize, shape: Shape, secret: Option<&str>) -> Self {
+    /// A session for one answer; `toolbox` in parallel tools mode, where the calls are read
+    /// as the elements of `{"items": [{"Variant": arguments}, ..]}` (each yielded once the
+    /// next call begins or the answer ends).
+    pub(crate) fn new(
+        mode: Mode,
+        limit: usize,
+        shape: Shape,
+        secret: Option<&str>,
+        toolbox: Option<&'static Toolbox>,
+    ) -> Self {
         let parser = match shape {
             Shape::Items => PartialJson::new().with_items_at(ItemsAt::key("items")),
             Shape::Value => PartialJson::new(),
@@ -84,6 +108,8 @@ impl Session {
             tool_id: String::new(),
             tool_name: String::new(),
             arguments: String::new(),
+            calls: Vec::new(),
+            toolbox,
             finish_reason: None,
             usage: None,
             done: false,
@@ -98,6 +124,10 @@ impl Session {
 
     /// The text produced so far (the tool arguments in tools mode), without the API key.
     pub(crate) fn text(&self) -> String {
+        if !self.calls.is_empty() {
+            let args: Vec<&str> = self.calls.iter().map(|c| c.arguments.as_str()).collect();
+            return self.scrub(&args.join("\n"));
+        }
         let text = if self.mode == Mode::Tools && self.tool_index.is_some() {
             &self.arguments
         } else {
@@ -151,6 +181,7 @@ impl Session {
         let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
+            self.end_calls();
             return;
         }
         if !self.raw.is_empty() {
@@ -185,6 +216,7 @@ impl Session {
             self.usage = Some(usage);
         }
         for choice in chunk.choices.into_iter().flatten().take(1) {
+            let finished = choice.finish_reason.is_some();
             if let Some(reason) = choice.finish_reason {
                 self.finish_reason = Some(reason);
             }
@@ -211,6 +243,15 @@ impl Session {
                     }
                 }
             }
+            if self.toolbox.is_some() {
+                for call in delta.tool_calls.into_iter().flatten() {
+                    self.parallel_call(call);
+                }
+                if finished {
+                    self.end_calls();
+                }
+                continue;
+            }
             for call in delta.tool_calls.into_iter().flatten() {
                 let index = call.index.unwrap_or(0);
                 if *self.tool_index.get_or_insert(index) != index {
@@ -234,13 +275,79 @@ impl Session {
         }
     }
 
+    /// A delta of one of several calls: a call with a new index closes the one before.
+    fn parallel_call(&mut self, delta: ToolCallDelta) {
+        let index = delta.index.unwrap_or(0);
+        if self.calls.last().is_none_or(|c| c.index != index) {
+            match self.calls.last() {
+                None => self.parse("{\"items\":["),
+                Some(c) if c.opened => self.parse("},"),
+                // A call that wrote nothing is not a list element.
+                Some(_) => {}
+            }
+            self.calls.push(StreamedCall {
+                index,
+                ..StreamedCall::default()
+            });
+        }
+        let toolbox = self.toolbox;
+        let Some(call) = self.calls.last_mut() else {
+            return;
+        };
+        if let Some(id) = delta.id.filter(|i| !i.is_empty()) {
+            call.id = id;
+        }
+        let Some(f) = delta.function else { return };
+        if let Some(name) = f.name {
+            call.name.push_str(&name);
+        }
+        let Some(args) = f.arguments.filter(|a| !a.is_empty()) else {
+            return;
+        };
+        call.arguments.push_str(&args);
+        let mut json = String::new();
+        if !call.opened {
+            call.opened = true;
+            // The variant the tool stands for; an unknown name stays as it is, and the
+            // element fails to parse with serde's "unknown variant".
+            let key = toolbox
+                .and_then(|t| t.get(&call.name))
+                .map_or(call.name.as_str(), |t| t.key.as_str());
+            json.push('{');
+            json.push_str(&Value::String(key.to_owned()).to_string());
+            json.push(':');
+        }
+        json.push_str(&args);
+        self.parse(&json);
+    }
+
+    /// Closes the list of calls: the answer is over.
+    fn end_calls(&mut self) {
+        if self.toolbox.is_none() || self.calls.is_empty() || self.parser.is_complete() {
+            return;
+        }
+        let open = self.calls.last().is_some_and(|c| c.opened);
+        self.parse(if open { "}]}" } else { "]}" });
+    }
+
     /// The answer as a chat completion, as if it had not been streamed.
     pub(crate) fn completion(&self) -> ChatCompletion {
         let refusal = (!self.refusal.is_empty()).then(|| self.scrub(&self.refusal));
         let content = (!self.content.is_empty()).then(|| self.scrub(&self.content));
         let thinking = (!self.thinking.is_empty()).then(|| self.scrub(&self.thinking));
         let arguments = self.scrub(&self.arguments);
-        let tool_calls = if self.tool_index.is_some() {
+        let tool_calls = if !self.calls.is_empty() {
+            self.calls
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": c.id,
+                        "type": "function",
+                        "function": { "name": c.name, "arguments": self.scrub(&c.arguments) },
+                    })
+                })
+                .collect()
+        } else if self.tool_index.is_some() {
             json!([{
                 "id": self.tool_id,
                 "type": "function",

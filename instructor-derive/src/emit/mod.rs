@@ -145,9 +145,17 @@ pub fn expand(c: &Container) -> TokenStream {
             .push(syn::parse_quote!(#ident #self_tg: #krate::__private::DeserializeOwned));
     }
     let (ig, tg, wc) = g_impl.split_for_impl();
+    let tool_set = match c.instr.tools {
+        Some(_) => quote! {
+            #[automatically_derived]
+            impl #ig #krate::ToolSet for #ident #tg #wc {}
+        },
+        None => quote!(),
+    };
 
     quote! {
         #partial_item
+        #tool_set
 
         #[automatically_derived]
         impl #ig #krate::Instructor for #ident #tg #wc {

@@ -192,7 +192,7 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
                 let member = &f.member;
                 path_arm(cx, f, quote!(&self.#member), i, transparent)
             });
-            path_match(cx, quote!(#(#arms)*), transparent)
+            path_match(cx, quote!(#(#arms)*), transparent, false)
         }
         Data::Enum(variants) => {
             let arms = variants.iter().filter(|v| !v.skip).map(|v| {
@@ -203,7 +203,7 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
                     let b = binding(i);
                     path_arm(cx, f, quote!(#b), i, transparent)
                 });
-                let inner = path_match(cx, quote!(#(#arms)*), transparent);
+                let inner = path_match(cx, quote!(#(#arms)*), transparent, true);
                 quote!(#pat => { #prefix #inner })
             });
             quote! {
@@ -223,13 +223,20 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
 }
 
 /// `match rest.split_first()` over the arms of the fields.
-fn path_match(cx: &Cx, arms: TokenStream, transparent: bool) -> TokenStream {
+fn path_match(cx: &Cx, arms: TokenStream, transparent: bool, variant: bool) -> TokenStream {
     let p = cx.p();
     if transparent && !arms.is_empty() {
-        // A newtype: garde names the inner value with an unnamed component, or none.
+        // A newtype: garde names the inner value with an unnamed component, or none; the
+        // field of a newtype variant by its position, `0`, which JSON does not have.
+        let position = if variant {
+            quote!(::core::option::Option::Some((#p::PathSegment::Index("0") | #p::PathSegment::Key("0"), tail)) => tail,)
+        } else {
+            quote!()
+        };
         return quote! {
             let rest = match rest.split_first() {
                 ::core::option::Option::Some((#p::PathSegment::Unnamed, tail)) => tail,
+                #position
                 _ => rest,
             };
             #arms
