@@ -149,11 +149,22 @@ fn body(out: &mut String, schema: &Value, defs: Option<&Map<String, Value>>) {
         if !rules.is_empty() {
             let _ = write!(out, "; {}", rules.join(", "));
         }
-        match description(s) {
-            Some(d) => {
+        // A named enum is spelled out in the type; what its values mean is in its own
+        // description.
+        let named = s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| defs?.get(r.rsplit('/').next()?))
+            .filter(|d| !is_object(d) && d.get("properties").is_none())
+            .and_then(description);
+        match (description(s), named) {
+            (Some(d), Some(n)) if d != n => {
+                let _ = writeln!(out, ". {} {}", sentence(d), sentence(n));
+            }
+            (Some(d), _) | (None, Some(d)) => {
                 let _ = writeln!(out, ". {}", sentence(d));
             }
-            None => out.push_str(".\n"),
+            (None, None) => out.push_str(".\n"),
         }
     }
 }
@@ -335,6 +346,37 @@ mod tests {
              - \"city\": string, required.\n\
              \nFill each field only with what the text says; leave an optional field out (or null) \
              when the text does not give it. Copy names and values as written."
+        );
+    }
+
+    #[test]
+    fn compact_rendering_says_what_an_enums_values_mean() {
+        let s = json!({
+            "type": "object",
+            "properties": {
+                "category": { "$ref": "#/$defs/Category", "description": "What it is about." },
+                "was": { "$ref": "#/$defs/Category" }
+            },
+            "required": ["category"],
+            "$defs": { "Category": {
+                "type": "string", "enum": ["billing", "shipping"],
+                "description": "`billing`: charges. `shipping`: parcels."
+            } }
+        });
+        let text = compact(&s, "Ticket");
+        assert!(
+            text.contains(
+                "- \"category\": one of \"billing\", \"shipping\", required. What it is about. \
+             `billing`: charges. `shipping`: parcels.\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "- \"was\": one of \"billing\", \"shipping\", optional. `billing`: charges. \
+             `shipping`: parcels.\n"
+            ),
+            "{text}"
         );
     }
 

@@ -129,6 +129,16 @@ fn expand(schema: &mut Value, inline: &HashSet<String>, defs: &Map<String, Value
                 if let Some(Value::Object(body)) = defs.get(&name) {
                     let mut merged = body.clone();
                     map.shift_remove("$ref");
+                    // Both descriptions count: the field's says what this value is for, the
+                    // type's what its values mean (a unit enum's variants, say).
+                    let own = map.get("description").and_then(Value::as_str);
+                    let its = body.get("description").and_then(Value::as_str);
+                    if let (Some(own), Some(its)) = (own, its) {
+                        if own != its && !own.contains(its) {
+                            let both = format!("{} {its}", sentence_end(own));
+                            map.insert("description".into(), Value::String(both));
+                        }
+                    }
                     for (k, v) in std::mem::take(map) {
                         merged.insert(k, v);
                     }
@@ -146,6 +156,16 @@ fn expand(schema: &mut Value, inline: &HashSet<String>, defs: &Map<String, Value
         }
         Value::Array(items) => items.iter_mut().for_each(|v| expand(v, inline, defs)),
         _ => {}
+    }
+}
+
+/// `text` ending in a full stop (or its own `!`, `?`, `:`), to be followed by another sentence.
+fn sentence_end(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?', ':']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
     }
 }
 
@@ -220,5 +240,27 @@ mod tests {
         );
         let tool = super::lean(&s, Carrier::Tool);
         assert!(tool.get("description").is_none());
+    }
+
+    #[test]
+    fn an_inlined_type_keeps_its_description_beside_the_fields() {
+        let s = json!({
+            "type": "object",
+            "properties": {
+                "category": { "$ref": "#/$defs/Category", "description": "What it is about" },
+                "same": { "$ref": "#/$defs/Same", "description": "Said once." }
+            },
+            "$defs": {
+                "Category": { "type": "string", "enum": ["billing", "shipping"],
+                              "description": "`billing`: charges. `shipping`: parcels." },
+                "Same": { "type": "string", "description": "Said once." }
+            }
+        });
+        let lean = lean(&s, Carrier::ResponseFormat);
+        assert_eq!(
+            lean["properties"]["category"]["description"],
+            "What it is about. `billing`: charges. `shipping`: parcels."
+        );
+        assert_eq!(lean["properties"]["same"]["description"], "Said once.");
     }
 }
