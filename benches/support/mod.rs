@@ -331,11 +331,13 @@ pub fn start_server() -> (SocketAddr, Arc<ServerState>) {
 // ---------------------------------------------------------------------------------------------
 // The SDK and the baseline
 
-/// The SDK client for one route: no transport retries, so both sides send exactly one POST.
+/// The SDK client for one route: no transport retries, so both sides send exactly one POST;
+/// `Prompting::Plain`, so both send the same messages.
 pub fn sdk_client(addr: SocketAddr, route: &str) -> Client {
     Client::builder()
         .base_url(format!("http://{addr}/{route}/v1"))
         .default_model(MODEL)
+        .prompting(instructor::Prompting::Plain)
         .no_transport_retries()
         .build()
         .unwrap()

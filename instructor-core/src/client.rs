@@ -58,7 +58,8 @@ pub(crate) struct Inner {
     pub(crate) default_model: Option<String>,
     pub(crate) default_mode: Mode,
     pub(crate) server: Server,
-    pub(crate) prompting: Prompting,
+    /// Chosen on the builder; else the server's default.
+    pub(crate) prompting: Option<Prompting>,
     pub(crate) default_max_tokens: Option<u32>,
     /// Body fields written over every request's body.
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
@@ -223,9 +224,12 @@ impl Client {
         &self.inner.retry
     }
 
-    /// What the system message says about the answer when a request does not choose.
+    /// What the system message says about the answer when a request does not choose: the
+    /// builder's choice, else the server's default ([`Server::default_prompting`]).
     pub fn prompting(&self) -> Prompting {
-        self.inner.prompting
+        self.inner
+            .prompting
+            .unwrap_or_else(|| self.inner.server.default_prompting())
     }
 
     /// The kind of server this client sends to.
@@ -369,8 +373,9 @@ impl ClientBuilder {
         self
     }
 
-    /// What the system message says about the answer (default [`Prompting::default`]); a
-    /// request may choose otherwise with [`Extract::prompting`](crate::Extract::prompting).
+    /// What the system message says about the answer (default: the server's,
+    /// [`Server::default_prompting`]); a request may choose otherwise with
+    /// [`Extract::prompting`](crate::Extract::prompting).
     pub fn prompting(mut self, prompting: Prompting) -> Self {
         self.prompting = Some(prompting);
         self
@@ -538,7 +543,7 @@ impl ClientBuilder {
                 default_model: self.default_model,
                 default_mode: self.default_mode.unwrap_or_default(),
                 server,
-                prompting: self.prompting.unwrap_or_default(),
+                prompting: self.prompting,
                 default_max_tokens: self.default_max_tokens.unwrap_or(Some(DEFAULT_MAX_TOKENS)),
                 extra_body: self.extra_body,
                 timeout: self.timeout.unwrap_or(Some(Duration::from_secs(600))),

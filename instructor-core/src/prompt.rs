@@ -15,7 +15,9 @@ use crate::mode::Mode;
 /// What the system message says about the answer. Set it per client
 /// ([`ClientBuilder::prompting`](crate::ClientBuilder::prompting)) or per request
 /// ([`Extract::prompting`](crate::Extract::prompting)); see what is sent with
-/// [`Extract::dry_run`](crate::Extract::dry_run).
+/// [`Extract::dry_run`](crate::Extract::dry_run). A client that is not told uses its server's
+/// default, [`Server::default_prompting`](crate::Server::default_prompting): `JsonSchema`,
+/// or `Plain` for OpenAI. (`Prompting::default()` is `Plain`, nothing added.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Prompting {

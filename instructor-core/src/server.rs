@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::prompt::Prompting;
+
 /// The kind of server behind a [`Client`](crate::Client). Set it with
 /// [`ClientBuilder::server`](crate::ClientBuilder::server), or ask a running server with
 /// [`Client::detect_server`](crate::Client::detect_server). Unknown servers are
@@ -34,6 +36,20 @@ pub enum Server {
 }
 
 impl Server {
+    /// What a client for this server writes into the system message by default
+    /// ([`ClientBuilder::prompting`](crate::ClientBuilder::prompting) chooses otherwise):
+    /// [`Prompting::JsonSchema`] everywhere but OpenAI. On the extraction eval the schema in the
+    /// prompt raised a small open model's exact matches from 8/50 to 13/50 for 1.9 times the
+    /// tokens (`docs/evals.md`); OpenAI's models read the schema where it is enforced, the
+    /// tool or the strict response format, so there it would be paid for on every request
+    /// for nothing: [`Prompting::Plain`].
+    pub fn default_prompting(self) -> Prompting {
+        match self {
+            Server::OpenAi => Prompting::Plain,
+            _ => Prompting::JsonSchema,
+        }
+    }
+
     /// The kind of server at `base_url`, when its host says so (`api.openai.com`); else
     /// [`Server::Other`].
     pub fn from_base_url(base_url: &str) -> Server {

@@ -317,3 +317,54 @@ async fn missing_model_is_a_config_error() {
         "{err}"
     );
 }
+
+/// The system message of the one request a client built by `builder` sends to a server
+/// answering Jason.
+async fn system_message_of(builder: impl FnOnce(&MockServer) -> instructor::Client) -> Value {
+    let server = serve(content_reply(JASON, usage(1, 1))).await;
+    let user = builder(&server)
+        .extract::<UserDetails>()
+        .system(SYSTEM)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    bodies(&server).await.remove(0)["messages"][0].clone()
+}
+
+#[tokio::test]
+async fn by_default_the_schema_is_in_the_prompt_except_for_openai() {
+    let base = |s: &MockServer| {
+        instructor::Client::builder()
+            .base_url(format!("{}/v1", s.uri()))
+            .api_key(KEY)
+            .default_model("test-model")
+    };
+    // Any server but OpenAI: the schema in the system message (measured: docs/evals.md).
+    let other = system_message_of(|s| base(s).build().unwrap()).await;
+    assert_eq!(
+        other["content"],
+        format!(
+            "{SYSTEM}\n\nAnswer with a JSON object that matches this JSON Schema:\n\n{}",
+            sent_schema()
+        )
+    );
+    // OpenAI: the schema only where it is enforced.
+    let openai = |s: &MockServer| base(s).server(instructor::Server::OpenAi).build().unwrap();
+    assert_eq!(system_message_of(openai).await["content"], SYSTEM);
+    // A client that chooses keeps its choice whatever the server.
+    let chosen = |s: &MockServer| {
+        base(s)
+            .server(instructor::Server::LlamaCpp)
+            .prompting(instructor::Prompting::Plain)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(system_message_of(chosen).await["content"], SYSTEM);
+    let client = base(&MockServer::start().await).build().unwrap();
+    assert_eq!(client.prompting(), instructor::Prompting::JsonSchema);
+    assert_eq!(
+        client.with_server(instructor::Server::OpenAi).prompting(),
+        instructor::Prompting::Plain
+    );
+}

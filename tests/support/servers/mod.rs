@@ -9,7 +9,7 @@ pub mod mock;
 
 use std::time::Duration;
 
-use instructor::{Client, ClientBuilder, RetryPolicy};
+use instructor::{Client, ClientBuilder, Prompting, RetryPolicy};
 use wiremock::MockServer;
 
 use super::KEY;
@@ -59,13 +59,16 @@ pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(2))
 }
 
-/// The tests' client configuration, to add to: the key, model `test-model`, fast retries.
+/// The tests' client configuration, to add to: the key, model `test-model`, fast retries,
+/// and `Prompting::Plain`, so that the pinned request bodies hold the mode's pieces and the
+/// caller's messages alone (the default prompting has its own tests in `client_modes.rs`).
 pub fn builder(server: &impl Endpoint) -> ClientBuilder {
     Client::builder()
         .base_url(server.base())
         .api_key(KEY)
         .default_model("test-model")
         .retry_policy(fast_retries())
+        .prompting(Prompting::Plain)
 }
 
 pub fn client(server: &impl Endpoint) -> Client {
