@@ -23,7 +23,7 @@ pub const MODEL: &str = "bench-model";
 pub const SYSTEM: &str = "You are a world class extractor";
 pub const USER: &str = r#"Extract the following entities: "Jason is 20""#;
 /// What the SDK's re-ask message starts with; the server answers it with a valid reply.
-pub const REASK_MARKER: &[u8] = b"Your answer has errors";
+pub const REASK_MARKER: &[u8] = b"Your answer has ";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -496,7 +496,7 @@ impl Bare {
         messages.push(BareMessage {
             role: "user",
             content: format!(
-                "Your answer has errors:\n{errors}\n\nReply with a corrected JSON object that fixes every error."
+                "Your answer has an error:\n{errors}\n\nReply with the whole corrected JSON: fix every error and keep the rest as it was."
             ),
         });
         let (second, _): (UserDetails, String) = self.post(&messages).await;
