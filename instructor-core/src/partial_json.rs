@@ -599,6 +599,13 @@ fn hex_val(b: u8) -> Option<u16> {
     }
 }
 
+/// Whether `bytes` is white space, and not empty (the first byte is tested first: most chunks
+/// fail there).
+#[inline(always)]
+fn all_ws(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(&b) if is_ws(b)) && bytes[1..].iter().all(|&b| is_ws(b))
+}
+
 /// Whether `b` is plain string text: not `"`, `\` or a control character.
 #[inline]
 fn is_plain(b: u8) -> bool {
@@ -820,6 +827,10 @@ impl PartialJson {
             push_small(&mut self.str_buf, chunk);
             return Ok(self.pushed_plain(chunk.len()));
         }
+        // Next, white space between tokens (indentation).
+        if all_ws(chunk.as_bytes()) && self.between_tokens() {
+            return Ok(self.pushed_ws(chunk.len()));
+        }
         self.push_slow(chunk.as_bytes(), Some(chunk))
     }
 
@@ -860,6 +871,26 @@ impl PartialJson {
         Pushed {
             changed: self.changed,
             complete: false,
+            items_ready: self.items.len(),
+        }
+    }
+
+    /// Whether the parser is between tokens, where white space is skipped, and has not failed.
+    #[inline]
+    fn between_tokens(&self) -> bool {
+        !matches!(
+            self.state,
+            State::Key | State::Str | State::Number | State::Literal
+        ) && self.error.is_none()
+    }
+
+    /// Accounts for `len` bytes of white space between tokens.
+    #[inline]
+    fn pushed_ws(&mut self, len: usize) -> Pushed {
+        self.consumed += len;
+        Pushed {
+            changed: false,
+            complete: self.state == State::Done,
             items_ready: self.items.len(),
         }
     }
