@@ -115,11 +115,11 @@ pub fn expand(c: &Container) -> TokenStream {
     };
 
     let schema = schema::schema_fn(&cx);
-    let json_schema = if c.generics.type_params().next().is_none() {
+    let json_schema = if c.generics.params.is_empty() {
         quote! {
             fn json_schema() -> &'static #p::Value {
                 static SCHEMA: #p::OnceLock<#p::Value> = #p::OnceLock::new();
-                SCHEMA.get_or_init(#krate::SchemaGenerator::root_schema_for::<Self>)
+                #p::root_schema(&SCHEMA, #p::build_root::<Self>)
             }
         }
     } else {

@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, Type};
+use syn::Type;
 
-use super::{binding, bounded_generics, Cx};
+use super::{bounded_generics, Cx};
 use crate::model::*;
 use crate::ty::option_inner;
 
@@ -19,6 +19,25 @@ pub(super) fn needs_deserialize(c: &Container) -> bool {
     }
 }
 
+/// An enum of unit variants that serde's derive reads from their names alone: externally
+/// tagged, without parameters, and no serde attribute the derive does not read (`alias`,
+/// `other`, `skip`, `from`, ...). Its partial form is read from those names, as a struct's
+/// fields are, instead of instantiating its `Deserialize` for `serde_json::Value`; what
+/// `serde_json::from_value` takes, `__private::unit_variant` takes.
+fn plain_unit_enum(c: &Container) -> Option<&[Variant]> {
+    let Data::Enum(variants) = &c.data else {
+        return None;
+    };
+    let plain = matches!(c.serde.tagging, Tagging::External)
+        && c.serde.converted.is_none()
+        && !c.serde.other
+        && c.generics.params.is_empty()
+        && variants
+            .iter()
+            .all(|v| v.fields.style == Style::Unit && !v.skip && !v.untagged && !v.serde_other);
+    plain.then_some(variants.as_slice())
+}
+
 /// `(type Partial, fn partial_from_value, the companion struct)`.
 pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     let c = cx.c;
@@ -26,6 +45,22 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     let p = cx.p();
     let sig =
         quote!(fn partial_from_value(value: #p::Value) -> ::core::option::Option<Self::Partial>);
+    if let Some(variants) = plain_unit_enum(c) {
+        let names = variants.iter().map(|v| &v.wire);
+        let arms = variants.iter().enumerate().map(|(i, v)| {
+            let ident = &v.ident;
+            quote!(#i => #p::Some(Self::#ident),)
+        });
+        let fn_ = quote! {
+            #sig {
+                match #p::unit_variant(value, &[#(#names),*])? {
+                    #(#arms)*
+                    _ => #p::None,
+                }
+            }
+        };
+        return (quote!(Self), fn_, quote!());
+    }
     if needs_deserialize(c) {
         return (quote!(Self), quote!(#sig { #p::whole(value) }), quote!());
     }
@@ -73,34 +108,46 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
         quote!(#doc #fvis #m: ::core::option::Option<#t>,)
     });
     let members: Vec<&syn::Member> = wire.iter().map(|f| &f.member).collect();
-    let names: Vec<String> = wire.iter().map(|f| f.rust.clone()).collect();
-    let tmp: Vec<Ident> = (0..wire.len()).map(binding).collect();
-    let takes = wire
-        .iter()
-        .zip(&tmp)
-        .filter(|(f, _)| f.flatten.is_none())
-        .map(|(f, t)| {
-            let mut keys = vec![f.wire.clone()];
-            keys.extend(f.aliases.iter().cloned());
-            if f.schema_with.is_some() {
-                quote!(let #t = #p::take_raw(&mut __map, &[#(#keys),*]);)
-            } else {
-                let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-                quote_spanned!(ty.span()=> let #t = #p::take_field::<#ty>(&mut __map, &[#(#keys),*]);)
-            }
-        });
-    let flattens = wire
-        .iter()
-        .zip(&tmp)
-        .filter(|(f, _)| f.flatten.is_some())
-        .map(|(f, t)| {
+    let debugs = wire.iter().map(|f| {
+        let name = &f.rust;
+        let m = &f.member;
+        quote!((#name, (&#p::DebugField(&self.#m)).debug_field()))
+    });
+    // Each field under its wire name or an alias, written into a companion made empty
+    // first (so that a panic while reading one drops the companion once, not each value read
+    // before); the flattened ones last, from what is left of the object.
+    let takes = wire.iter().filter(|f| f.flatten.is_none()).map(|f| {
+        let m = &f.member;
+        let mut keys = vec![f.wire.clone()];
+        keys.extend(f.aliases.iter().cloned());
+        if f.schema_with.is_some() {
+            quote!(__out.#m = #p::take_raw(&mut __map, &[#(#keys),*]);)
+        } else {
+            // `__out.field` spanned on the type alone: a type without `Instructor` is then
+            // reported once, at the type, as the other places that name it do.
             let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-            quote! {
-                let #t = <#ty as #krate::Instructor>::partial_from_value(
-                    #p::Value::Object(__map.clone()),
-                );
+            let mut m = m.clone();
+            if let syn::Member::Named(i) = &mut m {
+                i.set_span(ty.span());
             }
-        });
+            quote_spanned!(ty.span()=>
+                #p::take_field::<#ty>(&mut __map, &[#(#keys),*], &mut __out.#m);
+            )
+        }
+    });
+    let flattens = wire.iter().filter(|f| f.flatten.is_some()).map(|f| {
+        let m = &f.member;
+        let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
+        quote! {
+            __out.#m = <#ty as #krate::Instructor>::partial_from_value(
+                #p::Value::Object(__map.clone()),
+            );
+        }
+    });
+    let unused_map = wire
+        .iter()
+        .all(|f| f.flatten.is_some())
+        .then(|| quote!(let _ = &mut __map;));
     // Bounds on the parameters' partials, not on the fields (a recursive type's field bound
     // would never resolve).
     let mut debug_g = g.clone();
@@ -138,21 +185,20 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
                 // Fields whose type has no `Debug` print their type name instead.
                 #[allow(unused_imports)]
                 use #p::{DebugViaName as _, DebugViaTrait as _};
-                f.debug_struct(#pname_str)
-                    #(.field(#names, &(&#p::DebugField(&self.#members)).debug_field()))*
-                    .finish()
+                #p::debug_struct(f, #pname_str, &[#(#debugs),*])
             }
         }
     };
     let fn_ = quote! {
         #sig {
             let #p::Value::Object(mut __map) = value else {
-                return ::core::option::Option::None;
+                return #p::None;
             };
+            let mut __out = <#pname #tg as ::core::default::Default>::default();
             #(#takes)*
             #(#flattens)*
-            let _ = &mut __map;
-            ::core::option::Option::Some(#pname { #(#members: #tmp,)* })
+            #unused_map
+            #p::Some(__out)
         }
     };
     (quote!(#pname #tg), fn_, item)
