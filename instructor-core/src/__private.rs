@@ -3,16 +3,21 @@
 pub use serde::de::DeserializeOwned;
 pub use serde_json::{json, Map, Value};
 pub use std::borrow::Cow;
+pub use std::default::Default;
+pub use std::fmt;
 pub use std::option::Option::{self, None, Some};
+pub use std::result::Result;
 pub use std::string::String;
 pub use std::sync::OnceLock;
 
 pub use crate::instructor::{push_verbatim, PathSegment};
+pub use crate::schema::keywords;
 pub use crate::validation::ValidatorOutput;
+pub use crate::{Instructor, JsonPath, SchemaGenerator, ValidationErrors};
+pub use garde;
 
-use crate::schema::keywords::{self, LengthMode};
+use crate::schema::keywords::LengthMode;
 use crate::schema::ObjectSchema;
-use crate::{Instructor, JsonPath, SchemaGenerator, ValidationErrors};
 
 /// What a derived type's schema is made of, written by the derive as data (a `static` when
 /// the type has no parameters) and turned into JSON by [`Node::build`]: one interpreter here

@@ -38,13 +38,30 @@ fn plain_unit_enum(c: &Container) -> Option<&[Variant]> {
     plain.then_some(variants.as_slice())
 }
 
-/// `(type Partial, fn partial_from_value, the companion struct)`.
-pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
+/// What the partial companion adds to the derive's output.
+pub(super) struct Companion {
+    /// `type Partial`.
+    pub ty: TokenStream,
+    /// `fn partial_from_value`.
+    pub fn_: TokenStream,
+    /// The `{Type}Partial` struct, written beside the `const _` block (users name it).
+    pub item: TokenStream,
+    /// Its `Default` and `Debug`, written in the block.
+    pub impls: TokenStream,
+}
+
+/// The partial companion of the type.
+pub(super) fn companion(cx: &Cx) -> Companion {
+    let only = |ty: TokenStream, fn_: TokenStream| Companion {
+        ty,
+        fn_,
+        item: quote!(),
+        impls: quote!(),
+    };
     let c = cx.c;
     let krate = &cx.krate;
     let p = cx.p();
-    let sig =
-        quote!(fn partial_from_value(value: #p::Value) -> ::core::option::Option<Self::Partial>);
+    let sig = quote!(fn partial_from_value(value: #p::Value) -> #p::Option<Self::Partial>);
     if let Some(variants) = plain_unit_enum(c) {
         let names = variants.iter().map(|v| &v.wire);
         let arms = variants.iter().enumerate().map(|(i, v)| {
@@ -59,10 +76,10 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
                 }
             }
         };
-        return (quote!(Self), fn_, quote!());
+        return only(quote!(Self), fn_);
     }
     if needs_deserialize(c) {
-        return (quote!(Self), quote!(#sig { #p::whole(value) }), quote!());
+        return only(quote!(Self), quote!(#sig { #p::whole(value) }));
     }
     let Data::Struct(fields) = &c.data else {
         unreachable!("enums are handled above")
@@ -71,18 +88,13 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
         return match fields.wire().next() {
             Some(f) if f.schema_with.is_none() => {
                 let ty = &f.ty;
-                (
-                    quote!(<#ty as #krate::Instructor>::Partial),
-                    quote!(#sig { <#ty as #krate::Instructor>::partial_from_value(value) }),
-                    quote!(),
+                only(
+                    quote!(<#ty as #p::Instructor>::Partial),
+                    quote!(#sig { <#ty as #p::Instructor>::partial_from_value(value) }),
                 )
             }
-            Some(_) => (
-                quote!(#p::Value),
-                quote!(#sig { ::core::option::Option::Some(value) }),
-                quote!(),
-            ),
-            None => (quote!(Self), quote!(#sig { #p::whole(value) }), quote!()),
+            Some(_) => only(quote!(#p::Value), quote!(#sig { #p::Some(value) })),
+            None => only(quote!(Self), quote!(#sig { #p::whole(value) })),
         };
     }
 
@@ -90,12 +102,15 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     let ident = &c.ident;
     let pname = format_ident!("{}Partial", ident);
     let vis = &c.vis;
-    let g = bounded_generics(c, krate);
+    // The struct is outside the `const _` block: full paths.
+    let g_decl = bounded_generics(c, krate);
+    let (ig_decl, _, wc_decl) = g_decl.split_for_impl();
+    let g = bounded_generics(c, &p);
     let (ig, tg, wc) = g.split_for_impl();
     let wire: Vec<&Field> = fields.wire().collect();
     let ptype = |f: &Field| -> TokenStream {
         if f.schema_with.is_some() {
-            return quote!(#p::Value);
+            return quote!(#krate::__private::Value);
         }
         let ty = option_inner(&f.ty).unwrap_or(&f.ty);
         quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::Partial)
@@ -139,7 +154,7 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
         let m = &f.member;
         let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
         quote! {
-            __out.#m = <#ty as #krate::Instructor>::partial_from_value(
+            __out.#m = <#ty as #p::Instructor>::partial_from_value(
                 #p::Value::Object(__map.clone()),
             );
         }
@@ -156,7 +171,7 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
         debug_g
             .make_where_clause()
             .predicates
-            .push(syn::parse_quote!(<#t as #krate::Instructor>::Partial: ::core::fmt::Debug));
+            .push(syn::parse_quote!(<#t as #p::Instructor>::Partial: #p::fmt::Debug));
     }
     let debug_wc = debug_g.split_for_impl().2;
 
@@ -168,20 +183,21 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
     let item = quote! {
         #[doc = #doc]
         #[allow(dead_code, missing_docs)]
-        #vis struct #pname #ig #wc {
+        #vis struct #pname #ig_decl #wc_decl {
             #(#decls)*
         }
-
+    };
+    let impls = quote! {
         #[automatically_derived]
-        impl #ig ::core::default::Default for #pname #tg #wc {
+        impl #ig #p::Default for #pname #tg #wc {
             fn default() -> Self {
-                Self { #(#members: ::core::option::Option::None,)* }
+                Self { #(#members: #p::None,)* }
             }
         }
 
         #[automatically_derived]
-        impl #ig ::core::fmt::Debug for #pname #tg #debug_wc {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        impl #ig #p::fmt::Debug for #pname #tg #debug_wc {
+            fn fmt(&self, f: &mut #p::fmt::Formatter<'_>) -> #p::fmt::Result {
                 // Fields whose type has no `Debug` print their type name instead.
                 #[allow(unused_imports)]
                 use #p::{DebugViaName as _, DebugViaTrait as _};
@@ -194,12 +210,17 @@ pub(super) fn companion(cx: &Cx) -> (TokenStream, TokenStream, TokenStream) {
             let #p::Value::Object(mut __map) = value else {
                 return #p::None;
             };
-            let mut __out = <#pname #tg as ::core::default::Default>::default();
+            let mut __out = <#pname #tg as #p::Default>::default();
             #(#takes)*
             #(#flattens)*
             #unused_map
             #p::Some(__out)
         }
     };
-    (quote!(#pname #tg), fn_, item)
+    Companion {
+        ty: quote!(#pname #tg),
+        fn_,
+        item,
+        impls,
+    }
 }

@@ -17,7 +17,6 @@ use crate::ty::option_inner;
 /// description; a transparent type's is its field's.
 pub(super) fn schema_fn(cx: &Cx) -> TokenStream {
     let c = cx.c;
-    let krate = &cx.krate;
     let p = cx.p();
     let (node, named) = match &c.data {
         Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
@@ -61,7 +60,7 @@ pub(super) fn schema_fn(cx: &Cx) -> TokenStream {
     // schema was a table: whatever `path(gen)` compiles for is taken.
     quote! {
         #[allow(clippy::redundant_closure)]
-        fn schema(__gen: &mut #krate::SchemaGenerator) -> #p::Value {
+        fn schema(__gen: &mut #p::SchemaGenerator) -> #p::Value {
             #body
         }
     }
@@ -106,17 +105,16 @@ fn string_const(name: &str) -> String {
 
 /// One field: its type's schema function, then its doc comment, examples and rules.
 fn field(cx: &Cx, f: &Field) -> TokenStream {
-    let krate = &cx.krate;
     let p = cx.p();
     let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
     let source = match (&f.schema_with, option_inner(&f.ty)) {
         (Some(path), _) => quote_spanned!(path.span()=> |__gen| #path(__gen)),
         (None, Some(inner)) if required_rule => {
-            quote_spanned!(inner.span()=> <#inner as #krate::Instructor>::schema)
+            quote_spanned!(inner.span()=> <#inner as #p::Instructor>::schema)
         }
         (None, _) => {
             let ty = &f.ty;
-            quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::schema)
+            quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema)
         }
     };
     let wire = if f.member_is_named() {
@@ -142,10 +140,9 @@ fn field(cx: &Cx, f: &Field) -> TokenStream {
 
 /// A field merged into the object: its type's schema (through one `Option`), unannotated.
 fn flattened(cx: &Cx, f: &Field, required: bool) -> TokenStream {
-    let krate = &cx.krate;
     let p = cx.p();
     let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-    let source = quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::schema);
+    let source = quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema);
     let optional = (!required).then(|| quote!(.optional()));
     quote!(#p::Field::new("", #source).flatten() #optional)
 }

@@ -21,15 +21,14 @@ use crate::ty::is_leaf;
 /// defaults do the rest.
 pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
     let c = cx.c;
-    let krate = &cx.krate;
     let p = cx.p();
     let validate_with = c.garde.used.then(|| {
         quote! {
             fn validate_with(
                 &self,
                 ctx: &Self::Context,
-            ) -> ::core::result::Result<(), #krate::ValidationErrors> {
-                #p::validated(<Self as #krate::garde::Validate>::validate_with(self, ctx), &self)
+            ) -> #p::Result<(), #p::ValidationErrors> {
+                #p::validated(<Self as #p::garde::Validate>::validate_with(self, ctx), &self)
             }
         }
     });
@@ -39,9 +38,9 @@ pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
         quote! {
             if __run_garde {
                 #p::garde_nested(
-                    <Self as #krate::garde::Validate>::validate_with(
+                    <Self as #p::garde::Validate>::validate_with(
                         self,
-                        &::core::default::Default::default(),
+                        &#p::Default::default(),
                     ),
                     &self,
                     __path,
@@ -120,8 +119,8 @@ pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
                 #[allow(unused_variables)]
                 fn validate_at(
                     &self,
-                    __path: &mut #krate::JsonPath,
-                    __errors: &mut #krate::ValidationErrors,
+                    __path: &mut #p::JsonPath,
+                    __errors: &mut #p::ValidationErrors,
                     __run_garde: bool,
                 ) {
                     #garde_nested
@@ -187,10 +186,10 @@ fn visit_field(
     if f.schema_with.is_some() || is_leaf(&f.ty) {
         return None;
     }
-    let krate = &cx.krate;
+    let p = cx.p();
     let ty = &f.ty;
     let call = quote_spanned!(ty.span()=>
-        <#ty as #krate::Instructor>::validate_at(#value, __path, __errors, #child_garde);
+        <#ty as #p::Instructor>::validate_at(#value, __path, __errors, #child_garde);
     );
     if transparent || f.flatten.is_some() {
         return Some(call);
@@ -215,7 +214,6 @@ fn visit_field(
 /// the program only fills from the model's answer is not reported as dead code.
 pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
     let c = cx.c;
-    let krate = &cx.krate;
     let p = cx.p();
     let body = match &c.data {
         Data::Struct(fields) => {
@@ -265,7 +263,7 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
         }
     };
     quote! {
-        fn json_path(&self, rest: &[#p::PathSegment<'_>], out: &mut #krate::JsonPath) {
+        fn json_path(&self, rest: &[#p::PathSegment<'_>], out: &mut #p::JsonPath) {
             #body
         }
     }
@@ -283,7 +281,6 @@ fn fields_path(
     prefix: Option<&str>,
     value: impl Fn(usize, &Field) -> TokenStream,
 ) -> TokenStream {
-    let krate = &cx.krate;
     let p = cx.p();
     let prefix = match prefix {
         Some(key) => quote!(#p::Some(#key)),
@@ -301,7 +298,7 @@ fn fields_path(
                 let ty = &f.ty;
                 let v = value(*i, f);
                 quote_spanned!(ty.span()=>
-                    <#ty as #krate::Instructor>::json_path(
+                    <#ty as #p::Instructor>::json_path(
                         #v,
                         #p::newtype_path(rest, out, #prefix),
                         out,
@@ -330,7 +327,7 @@ fn fields_path(
             let ty = &f.ty;
             let v = value(*i, f);
             arms.push(quote_spanned!(ty.span()=>
-                #j => <#ty as #krate::Instructor>::json_path(#v, __tail, out),
+                #j => <#ty as #p::Instructor>::json_path(#v, __tail, out),
             ));
         }
     }
