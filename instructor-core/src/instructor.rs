@@ -278,47 +278,64 @@ impl<T: Instructor> Instructor for Box<T> {
     }
 }
 
-/// Elements of a list in a partial value: the ones that can be read so far.
-fn partial_elements<T: Instructor>(value: Value) -> Option<Vec<T::Partial>> {
-    match value {
-        Value::Array(items) => Some(
-            items
-                .into_iter()
-                .filter_map(T::partial_from_value)
-                .collect(),
-        ),
-        _ => None,
-    }
+/// `{"type": "array", "items": items}`, written once rather than in every list's `schema`.
+fn array_of(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
 }
 
+// The three helpers below are compiled once per element type (every `Vec<T>` of a derived
+// `T` in a program): plain loops, which compile to a fraction of what iterator adapters
+// (`enumerate`, `filter_map`, `collect`, `nth`) instantiate for each `T`.
+
+/// Elements of a list in a partial value: the ones that can be read so far.
+fn partial_elements<T: Instructor>(value: Value) -> Option<Vec<T::Partial>> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(p) = T::partial_from_value(item) {
+            out.push(p);
+        }
+    }
+    Some(out)
+}
+
+// A counter, not `enumerate`: one adapter fewer compiled per element type.
+#[allow(clippy::explicit_counter_loop)]
 fn validate_elements<'a, T: Instructor + 'a>(
     items: impl Iterator<Item = &'a T>,
     path: &mut JsonPath,
     errors: &mut ValidationErrors,
     run_garde: bool,
 ) {
-    for (i, item) in items.enumerate() {
+    let mut i = 0;
+    for item in items {
         let len = path.push_index(i);
         item.validate_at(path, errors, run_garde);
         path.truncate(len);
+        i += 1;
     }
 }
 
 fn element_path<'a, T: Instructor + 'a>(
-    mut items: impl Iterator<Item = &'a T>,
+    items: impl Iterator<Item = &'a T>,
     rest: &[PathSegment<'_>],
     out: &mut JsonPath,
 ) {
-    match rest.split_first() {
-        Some((PathSegment::Index(i), tail)) => {
-            out.push_index_str(i);
-            match i.parse().ok().and_then(|i| items.nth(i)) {
-                Some(item) => item.json_path(tail, out),
-                None => push_verbatim(tail, out),
+    let Some((PathSegment::Index(i), tail)) = rest.split_first() else {
+        return push_verbatim(rest, out);
+    };
+    out.push_index_str(i);
+    if let Ok(mut n) = i.parse::<usize>() {
+        for item in items {
+            if n == 0 {
+                return item.json_path(tail, out);
             }
+            n -= 1;
         }
-        _ => push_verbatim(rest, out),
     }
+    push_verbatim(tail, out);
 }
 
 macro_rules! list {
@@ -332,7 +349,7 @@ macro_rules! list {
             fn schema(gen: &mut SchemaGenerator) -> Value {
                 // No `uniqueItems` for sets: llguidance refuses it (vLLM answers 400), and a
                 // set's deserializer merges duplicates anyway.
-                json!({ "type": "array", "items": T::schema(gen) })
+                array_of(T::schema(gen))
             }
             fn partial_from_value(value: Value) -> Option<Self::Partial> {
                 partial_elements::<T>(value)
@@ -376,6 +393,11 @@ impl<T: Instructor, const N: usize> Instructor for [T; N] {
     }
 }
 
+/// `{"type": "object", "additionalProperties": values}`.
+fn map_of(values: Value) -> Value {
+    json!({ "type": "object", "additionalProperties": values })
+}
+
 macro_rules! map {
     ($($ty:ident;)*) => {$(
         impl<V: Instructor> Instructor for $ty<String, V> {
@@ -385,7 +407,7 @@ macro_rules! map {
                 Cow::Owned(format!("Map_of_{}", V::schema_name()))
             }
             fn schema(gen: &mut SchemaGenerator) -> Value {
-                json!({ "type": "object", "additionalProperties": V::schema(gen) })
+                map_of(V::schema(gen))
             }
             fn partial_from_value(value: Value) -> Option<Self::Partial> {
                 match value {

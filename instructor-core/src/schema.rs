@@ -43,7 +43,22 @@ impl SchemaGenerator {
         name: impl FnOnce() -> String,
         body: impl FnOnce(&mut Self) -> Value,
     ) -> Value {
-        let key = type_name::<T>();
+        let (mut name, mut body) = (Some(name), Some(body));
+        self.named_by_key(
+            type_name::<T>(),
+            &mut || name.take().map(|f| f()).unwrap_or_default(),
+            &mut |gen| body.take().map(|f| f(gen)).unwrap_or(Value::Bool(true)),
+        )
+    }
+
+    /// [`named`](Self::named) without type parameters, so that it is compiled once rather
+    /// than once per type: `key` tells the types apart, `name` and `body` run at most once.
+    pub(crate) fn named_by_key(
+        &mut self,
+        key: &'static str,
+        name: &mut dyn FnMut() -> String,
+        body: &mut dyn FnMut(&mut Self) -> Value,
+    ) -> Value {
         if let Some((name, refs)) = self.names.get_mut(key) {
             *refs += 1;
             return reference(name);
@@ -92,23 +107,34 @@ impl SchemaGenerator {
     /// The complete root schema of `T`: `T`'s own schema inlined at the top with `$schema`
     /// and, when other types are referenced, `$defs`. A recursive root stays in `$defs` too.
     pub fn root_schema_for<T: Instructor>() -> Value {
+        Self::root_schema_of(T::schema)
+    }
+
+    /// [`root_schema_for`](Self::root_schema_for) of the type whose schema `schema` writes,
+    /// compiled once rather than once per type.
+    pub(crate) fn root_schema_of(schema: fn(&mut Self) -> Value) -> Value {
         let mut gen = Self::new();
-        let top = gen.subschema_for::<T>();
+        let top = schema(&mut gen);
+        gen.into_root(top)
+    }
+
+    /// The root schema around `top`, the schema of the root type written by this generator.
+    fn into_root(mut self, top: Value) -> Value {
         let mut root = match ref_name(&top).map(str::to_owned) {
             Some(name) if top.as_object().is_some_and(|o| o.len() == 1) => {
                 let referenced_elsewhere =
-                    gen.names.values().any(|(n, refs)| *n == name && *refs > 1);
+                    self.names.values().any(|(n, refs)| *n == name && *refs > 1);
                 if referenced_elsewhere {
-                    gen.defs.get(&name).cloned().unwrap_or(top)
+                    self.defs.get(&name).cloned().unwrap_or(top)
                 } else {
-                    gen.defs.shift_remove(&name).unwrap_or(top)
+                    self.defs.shift_remove(&name).unwrap_or(top)
                 }
             }
             _ => top,
         };
-        for (name, refs) in gen.names.values() {
+        for (name, refs) in self.names.values() {
             if *refs == 0 {
-                gen.defs.shift_remove(name);
+                self.defs.shift_remove(name);
             }
         }
         let mut out = Map::new();
@@ -120,8 +146,8 @@ impl SchemaGenerator {
                 out.insert("allOf".into(), json!([other.take()]));
             }
         }
-        if !gen.defs.is_empty() {
-            out.insert("$defs".into(), Value::Object(gen.defs));
+        if !self.defs.is_empty() {
+            out.insert("$defs".into(), Value::Object(self.defs));
         }
         Value::Object(out)
     }

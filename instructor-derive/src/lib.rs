@@ -11,8 +11,10 @@
 //! - `model`: what the derive knows about the type: container, variants, fields, rules.
 //! - `check`: semantic checks, each error spanned on the offending token.
 //! - `emit`: the tokens. `emit/mod.rs` the impl skeleton, the error stub and the shared
-//!   helpers; `emit/schema.rs` the JSON Schema; `emit/validate.rs` the validation hooks and
-//!   garde's paths in serde's names; `emit/partial.rs` the partial companion.
+//!   helpers; `emit/schema.rs` the JSON Schema, as a table `instructor::__private` reads;
+//!   `emit/validate.rs` the validation hooks and garde's paths in serde's names, only for
+//!   what may hold rules; `emit/partial.rs` the partial companion. The generated code is kept
+//!   small: what is the same for every type lives in `instructor::__private`, compiled once.
 //! - `prompt`: the `prompt!` macro, in the same three steps (its own file: it shares only
 //!   `ctxt` with the derive).
 //! - Leaves used by the passes: `ctxt` (the error collector), `ty` (what a type's spelling

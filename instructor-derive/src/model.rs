@@ -30,6 +30,9 @@ pub struct SerdeContainer {
     pub tagging: Tagging,
     /// `#[serde(from = ..)]` / `try_from`: the wire shape is another type's.
     pub converted: Option<Span>,
+    /// A serde attribute the derive does not read that may change how the type is
+    /// deserialized (`remote`, `variant_identifier`, ...).
+    pub other: bool,
 }
 
 /// serde's enum representation, resolved once from `tag`, `content` and `untagged`.
@@ -99,6 +102,8 @@ pub struct Variant {
     pub skip: bool,
     /// `#[serde(untagged)]` on the variant: read by its shape alone, after the tagged ones.
     pub untagged: bool,
+    /// A serde attribute the derive does not read (`alias`, `deserialize_with`, ...).
+    pub serde_other: bool,
     pub fields: Fields,
 }
 

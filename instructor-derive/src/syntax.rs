@@ -159,6 +159,9 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                     serde.converted = Some(p.span());
                     skip_value(&meta)?;
                 } else {
+                    // What only serializing or error messages read changes nothing here.
+                    let known = ["bound", "crate", "expecting", "into"];
+                    serde.other |= !known.iter().any(|k| p.is_ident(k));
                     skip_value(&meta)?;
                 }
                 Ok(())
@@ -251,6 +254,7 @@ fn variant(
     let mut skip = false;
     let mut other = false;
     let mut untagged = false;
+    let mut serde_other = false;
     let mut description = None;
     for attr in &v.attrs {
         if attr.path().is_ident("serde") {
@@ -267,6 +271,7 @@ fn variant(
                 } else if p.is_ident("untagged") {
                     untagged = true;
                 } else {
+                    serde_other = true;
                     skip_value(&meta)?;
                 }
                 Ok(())
@@ -295,6 +300,7 @@ fn variant(
         doc: description.or_else(|| doc(&v.attrs)),
         skip: skip || other,
         untagged,
+        serde_other,
         fields: fields(cx, &v.fields, garde, rename_all),
     }
 }

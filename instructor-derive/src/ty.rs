@@ -90,3 +90,42 @@ pub fn element_shape(ty: &Type) -> Shape {
     }
     Shape::Unknown
 }
+
+/// A type whose `validate_at` and `json_path` are known to do nothing of their own, from
+/// its spelling: numbers, `bool`, `char`, `String`, and the standard containers of them
+/// (`Option`, `Box`, lists, sets, maps, arrays, tuples). Derived code neither visits such a
+/// field when validating nor asks it to translate a garde path.
+pub fn is_leaf(ty: &Type) -> bool {
+    match ty {
+        Type::Array(a) => is_leaf(&a.elem),
+        Type::Tuple(t) => t.elems.iter().all(is_leaf),
+        Type::Paren(p) => is_leaf(&p.elem),
+        Type::Group(g) => is_leaf(&g.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let args = match &last.arguments {
+                syn::PathArguments::None => Vec::new(),
+                syn::PathArguments::AngleBracketed(a) => a.args.iter().collect(),
+                syn::PathArguments::Parenthesized(_) => return false,
+            };
+            let name = last.ident.to_string();
+            let scalar =
+                matches!(shape(ty), Shape::Number | Shape::Bool | Shape::Char) || name == "String";
+            if scalar && args.is_empty() {
+                return true;
+            }
+            let containers = [
+                "Option", "Box", "Vec", "VecDeque", "HashSet", "BTreeSet", "HashMap", "BTreeMap",
+            ];
+            containers.contains(&name.as_str())
+                && !args.is_empty()
+                && args.iter().all(|a| match a {
+                    syn::GenericArgument::Type(t) => is_leaf(t),
+                    _ => false,
+                })
+        }
+        _ => false,
+    }
+}

@@ -137,3 +137,64 @@ fn docs_and_rule_notes_both_reach_the_description() {
         "Kinds of things.\n\n`First`: The first."
     );
 }
+
+#[derive(Debug, Deserialize, garde::Validate, Instructor)]
+struct Capped<const N: usize> {
+    #[garde(length(max = N))]
+    items: Vec<u8>,
+}
+
+#[test]
+fn each_const_parameter_has_its_own_schema() {
+    assert_eq!(
+        Capped::<2>::json_schema()["properties"]["items"]["maxItems"],
+        2
+    );
+    assert_eq!(
+        Capped::<3>::json_schema()["properties"]["items"]["maxItems"],
+        3
+    );
+}
+
+#[derive(Debug, PartialEq, Deserialize, Instructor)]
+#[serde(rename_all = "snake_case")]
+enum Shade {
+    LightGray,
+    Dark,
+}
+
+#[derive(Debug, PartialEq, Deserialize, Instructor)]
+enum Aliased {
+    #[serde(alias = "grey")]
+    Gray,
+    Black,
+}
+
+#[test]
+fn a_unit_enum_partial_reads_what_serde_reads() {
+    let values = [
+        json!("light_gray"),
+        json!("dark"),
+        json!("LightGray"),
+        json!("grey"),
+        json!("Gray"),
+        json!({"dark": null}),
+        json!({"dark": 1}),
+        json!({"dark": null, "light_gray": null}),
+        json!({"grey": null}),
+        json!({}),
+        json!(0),
+        json!(null),
+        json!(["dark"]),
+    ];
+    for v in values {
+        let serde = serde_json::from_value::<Shade>(v.clone()).ok();
+        assert_eq!(Shade::partial_from_value(v.clone()), serde, "{v}");
+        let serde = serde_json::from_value::<Aliased>(v.clone()).ok();
+        assert_eq!(Aliased::partial_from_value(v.clone()), serde, "{v}");
+    }
+    assert_eq!(
+        Aliased::partial_from_value(json!("grey")),
+        Some(Aliased::Gray)
+    );
+}

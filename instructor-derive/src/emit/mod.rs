@@ -20,15 +20,15 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    /// `instructor::__private`: the support the generated code calls.
+    /// `__p`: `instructor::__private`, the support the generated code calls, imported under
+    /// that name in the `const _` block the impls are written in (one token where the full
+    /// path is five: the derive's output is read token by token).
     fn p(&self) -> TokenStream {
-        let k = &self.krate;
-        quote!(#k::__private)
+        quote!(__p)
     }
     /// `instructor::schema::keywords`: the helpers that write garde's rules as keywords.
     fn kw(&self) -> TokenStream {
-        let k = &self.krate;
-        quote!(#k::schema::keywords)
+        quote!(__p::keywords)
     }
 }
 
@@ -40,17 +40,21 @@ fn krate(c: &Container) -> TokenStream {
     }
 }
 
-/// Generics with `T: Instructor` added to every type parameter.
-fn bounded_generics(c: &Container, krate: &TokenStream) -> syn::Generics {
+/// Generics with `T: Instructor` added to every type parameter (`trait_path`: where
+/// `Instructor` is found: the crate outside the `const _` block, `__p` in it).
+fn bounded_generics(c: &Container, trait_path: &TokenStream) -> syn::Generics {
     let mut g = c.generics.clone();
     for param in g.type_params_mut() {
-        param.bounds.push(syn::parse_quote!(#krate::Instructor));
+        param
+            .bounds
+            .push(syn::parse_quote!(#trait_path::Instructor));
     }
     g
 }
 
 /// The schema's name: `rename`, or the type's; a generic type's names its parameters too.
-fn schema_name_expr(c: &Container, krate: &TokenStream) -> TokenStream {
+/// `p`: the path of `instructor::__private`.
+fn schema_name_expr(c: &Container, p: &TokenStream) -> TokenStream {
     let base = c
         .instr
         .name
@@ -59,13 +63,13 @@ fn schema_name_expr(c: &Container, krate: &TokenStream) -> TokenStream {
         .unwrap_or_else(|| c.ident.to_string());
     let params: Vec<&Ident> = c.generics.type_params().map(|p| &p.ident).collect();
     if params.is_empty() {
-        quote!(#krate::__private::Cow::Borrowed(#base))
+        quote!(#p::Cow::Borrowed(#base))
     } else {
         quote! {
-            #krate::__private::Cow::Owned(::std::format!(
+            #p::Cow::Owned(::std::format!(
                 "{}_for_{}",
                 #base,
-                [#(<#params as #krate::Instructor>::schema_name().into_owned()),*].join("_and_")
+                [#(<#params as #p::Instructor>::schema_name().into_owned()),*].join("_and_")
             ))
         }
     }
@@ -95,7 +99,9 @@ pub fn stub(c: &Container) -> TokenStream {
     }
 }
 
-/// The `Instructor` impl, and the partial companion when the type has one.
+/// The `Instructor` impl, and the partial companion when the type has one. The impls are
+/// written in a `const _: () = { .. };` block that imports `instructor::__private` as `__p`;
+/// the partial companion's struct, which users name, is written beside it.
 pub fn expand(c: &Container) -> TokenStream {
     let krate = krate(c);
     let cx = Cx {
@@ -103,23 +109,23 @@ pub fn expand(c: &Container) -> TokenStream {
         krate: krate.clone(),
     };
     let p = cx.p();
-    let g = bounded_generics(c, &krate);
+    let g = bounded_generics(c, &p);
     let ident = &c.ident;
-    let name = schema_name_expr(c, &krate);
+    let name = schema_name_expr(c, &p);
 
     let description = match &c.doc {
-        Some(d) => quote!(fn description() -> ::core::option::Option<&'static str> {
-            ::core::option::Option::Some(#d)
+        Some(d) => quote!(fn description() -> #p::Option<&'static str> {
+            #p::Some(#d)
         }),
         None => quote!(),
     };
 
     let schema = schema::schema_fn(&cx);
-    let json_schema = if c.generics.type_params().next().is_none() {
+    let json_schema = if c.generics.params.is_empty() {
         quote! {
             fn json_schema() -> &'static #p::Value {
                 static SCHEMA: #p::OnceLock<#p::Value> = #p::OnceLock::new();
-                SCHEMA.get_or_init(#krate::SchemaGenerator::root_schema_for::<Self>)
+                #p::root_schema(&SCHEMA, #p::build_root::<Self>)
             }
         }
     } else {
@@ -127,13 +133,18 @@ pub fn expand(c: &Container) -> TokenStream {
     };
 
     let context = if c.garde.used {
-        quote!(<Self as #krate::garde::Validate>::Context)
+        quote!(<Self as #p::garde::Validate>::Context)
     } else {
         quote!(())
     };
     let validate = validate::validate_fns(&cx);
     let json_path = validate::json_path_fn(&cx);
-    let (partial_ty, partial_fn, partial_item) = partial::companion(&cx);
+    let partial::Companion {
+        ty: partial_ty,
+        fn_: partial_fn,
+        item: partial_item,
+        impls: partial_impls,
+    } = partial::companion(&cx);
 
     // Types shown whole in partials are read with serde.
     let mut g_impl = g.clone();
@@ -142,7 +153,7 @@ pub fn expand(c: &Container) -> TokenStream {
         g_impl
             .make_where_clause()
             .predicates
-            .push(syn::parse_quote!(#ident #self_tg: #krate::__private::DeserializeOwned));
+            .push(syn::parse_quote!(#ident #self_tg: #p::DeserializeOwned));
     }
     let (ig, tg, wc) = g_impl.split_for_impl();
     let tool_set = match c.instr.tools {
@@ -157,22 +168,28 @@ pub fn expand(c: &Container) -> TokenStream {
         #partial_item
         #tool_set
 
-        #[automatically_derived]
-        impl #ig #krate::Instructor for #ident #tg #wc {
-            type Partial = #partial_ty;
-            type Context = #context;
+        const _: () = {
+            use #krate::__private as __p;
 
-            fn schema_name() -> #p::Cow<'static, str> {
-                #name
+            #partial_impls
+
+            #[automatically_derived]
+            impl #ig #p::Instructor for #ident #tg #wc {
+                type Partial = #partial_ty;
+                type Context = #context;
+
+                fn schema_name() -> #p::Cow<'static, str> {
+                    #name
+                }
+
+                #description
+                #schema
+                #json_schema
+                #validate
+                #partial_fn
+                #json_path
             }
-
-            #description
-            #schema
-            #json_schema
-            #validate
-            #partial_fn
-            #json_path
-        }
+        };
     }
 }
 

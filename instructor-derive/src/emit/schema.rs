@@ -1,5 +1,9 @@
-//! The `schema` function: the JSON Schema of a struct, an enum and each field, with garde's
-//! rules as keywords and doc comments as descriptions.
+//! The `schema` function. The schema is written as data: a `Node` tree (a `static` when the
+//! type has no parameters) that `instructor::__private` turns into JSON, with the parts
+//! that are fixed when the macro runs (unit variants, enums of strings) as JSON text, and
+//! each field as its type's schema function, its doc comment and its garde rules. The tree
+//! mirrors the schema: struct bodies are objects, variants are wrapped as their tagging
+//! writes them.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -13,151 +17,226 @@ use crate::ty::option_inner;
 /// description; a transparent type's is its field's.
 pub(super) fn schema_fn(cx: &Cx) -> TokenStream {
     let c = cx.c;
-    let krate = &cx.krate;
     let p = cx.p();
-    let kw = cx.kw();
-    if let (Data::Struct(fields), true) = (&c.data, c.serde.transparent) {
-        let body = transparent_schema(cx, fields);
-        return quote! {
-            fn schema(__gen: &mut #krate::SchemaGenerator) -> #p::Value {
-                #body
+    let (node, named) = match &c.data {
+        Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
+            Some(f) => {
+                let f = field(cx, f);
+                (quote!(#p::Node::Field(&#f)), false)
             }
-        };
-    }
-    let body = match &c.data {
-        Data::Struct(fields) => fields_schema(cx, fields, None),
-        Data::Enum(variants) => enum_schema(cx, variants),
+            None => (json_node(cx, r#"{"type":"null"}"#), false),
+        },
+        Data::Struct(fields) => (fields_node(cx, fields, None), true),
+        Data::Enum(variants) => (enum_node(cx, variants), true),
     };
-    let title = quote!(<Self as #krate::Instructor>::schema_name());
     let doc = [c.doc.clone(), unit_variant_docs(c)]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join("\n\n");
-    let description =
-        (!doc.is_empty()).then(|| quote!(#kw::annotate(&mut __s, "description", #p::json!(#doc));));
+    let description = if doc.is_empty() {
+        quote!(#p::None)
+    } else {
+        quote!(#p::Some(#doc))
+    };
+    let build = |node: TokenStream| {
+        if named {
+            quote!(#p::named::<Self>(__gen, #description, #node))
+        } else {
+            quote!(#p::Node::build(#node, __gen))
+        }
+    };
+    // A `static` where nothing in the tree depends on the impl's parameters or `Self`.
+    let body = if c.generics.params.is_empty() && !mentions_self(&node) {
+        let call = build(quote!(&__NODE));
+        quote! {
+            static __NODE: #p::Node<'static> = #node;
+            #call
+        }
+    } else {
+        build(quote!(&#node))
+    };
+    // `schema_with` paths are called through a closure, as they were called before the
+    // schema was a table: whatever `path(gen)` compiles for is taken.
     quote! {
-        fn schema(__gen: &mut #krate::SchemaGenerator) -> #p::Value {
-            __gen.named::<Self>(
-                || #title.into_owned(),
-                |__gen| {
-                    let mut __s = #body;
-                    #kw::annotate(&mut __s, "title", #p::json!(#title));
-                    #description
-                    __s
-                },
-            )
+        #[allow(clippy::redundant_closure)]
+        fn schema(__gen: &mut #p::SchemaGenerator) -> #p::Value {
+            #body
         }
     }
 }
 
-/// `#[serde(transparent)]`: the one wire field's schema.
-fn transparent_schema(cx: &Cx, fields: &Fields) -> TokenStream {
-    match fields.wire().next() {
-        Some(f) => field_schema(cx, f),
-        None => {
-            let p = cx.p();
-            quote!(#p::json!({ "type": "null" }))
-        }
-    }
+/// Whether `Self` appears in the tokens (a field type such as `Vec<Self>`), which an item
+/// nested in the impl cannot name.
+fn mentions_self(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "Self",
+        proc_macro2::TokenTree::Group(g) => mentions_self(&g.stream()),
+        _ => false,
+    })
 }
 
-/// The schema of one field, with its rules and annotations.
-fn field_schema(cx: &Cx, f: &Field) -> TokenStream {
-    let krate = &cx.krate;
+/// `Node::Json` of a schema fixed when the macro runs.
+fn json_node(cx: &Cx, json: &str) -> TokenStream {
     let p = cx.p();
-    let kw = cx.kw();
+    quote!(#p::Node::Json(#json))
+}
+
+/// A string as JSON text.
+fn js(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `{"type":"string","const":name}` as JSON text.
+fn string_const(name: &str) -> String {
+    format!(r#"{{"type":"string","const":{}}}"#, js(name))
+}
+
+/// One field: its type's schema function, then its doc comment, examples and rules.
+fn field(cx: &Cx, f: &Field) -> TokenStream {
+    let p = cx.p();
     let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
     let source = match (&f.schema_with, option_inner(&f.ty)) {
-        (Some(path), _) => quote_spanned!(path.span()=> #path(__gen)),
+        (Some(path), _) => quote_spanned!(path.span()=> |__gen| #path(__gen)),
         (None, Some(inner)) if required_rule => {
-            quote_spanned!(inner.span()=> <#inner as #krate::Instructor>::schema(__gen))
+            quote_spanned!(inner.span()=> <#inner as #p::Instructor>::schema)
         }
         (None, _) => {
             let ty = &f.ty;
-            quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::schema(__gen))
+            quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema)
         }
     };
+    let wire = if f.member_is_named() {
+        f.wire.as_str()
+    } else {
+        ""
+    };
+    let mut out = quote!(#p::Field::new(#wire, #source));
+    if let Some(d) = &f.doc {
+        out.extend(quote!(.doc(#d)));
+    }
+    if !f.examples.is_empty() {
+        let e = &f.examples;
+        out.extend(quote!(.examples(|| #p::json!([#(#p::example(#e)),*]))));
+    }
     let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
     let rules = rules(cx, &f.rules, ascii);
-    let doc = f
-        .doc
-        .as_ref()
-        .map(|d| quote!(#kw::annotate(__t, "description", #p::json!(#d));));
-    let examples = if f.examples.is_empty() {
-        None
-    } else {
-        let e = &f.examples;
-        Some(quote!(#kw::annotate(__t, "examples", #p::json!([#(#p::example(#e)),*]));))
-    };
-    // Descriptions first: rules append their notes to them.
-    quote! {{
-        let mut __s: #p::Value = #source;
-        {
-            let __t: &mut #p::Value = &mut __s;
-            #doc
-            #examples
-            #rules
-        }
-        __s
-    }}
-}
-
-/// Statements applying garde rules to `__t: &mut Value`.
-fn rules(cx: &Cx, rules: &[Rule], ascii: bool) -> TokenStream {
-    let p = cx.p();
-    let kw = cx.kw();
-    let mut out = TokenStream::new();
-    let bound = |b: &Option<Bound>, cast: TokenStream| match b {
-        Some(Bound(t)) => quote!(::core::option::Option::Some((#t) #cast)),
-        None => quote!(::core::option::Option::None),
-    };
-    for rule in rules {
-        out.extend(match &rule.kind {
-            RuleKind::Length(l) => {
-                let mode = match l.mode {
-                    LengthMode::Simple | LengthMode::Bytes => quote!(Bytes),
-                    LengthMode::Chars => quote!(Chars),
-                    LengthMode::Graphemes => quote!(Graphemes),
-                    LengthMode::Utf16 => quote!(Utf16),
-                };
-                let min = bound(&l.min, quote!(as u64));
-                let max = bound(&l.max, quote!(as u64));
-                quote!(#kw::length_rule(__t, #kw::LengthMode::#mode, #min, #max, #ascii);)
-            }
-            RuleKind::Range(r) => {
-                let json = |b: &Option<Bound>| match b {
-                    Some(Bound(t)) => quote!(::core::option::Option::Some(#p::json!(#t))),
-                    None => quote!(::core::option::Option::None),
-                };
-                let (min, max) = (json(&r.min), json(&r.max));
-                quote!(#kw::range(__t, #min, #max);)
-            }
-            RuleKind::Pattern(pat) => quote!(#kw::pattern(__t, #pat);),
-            RuleKind::Contains(s) => quote!(#kw::pattern(__t, &#kw::escape_regex(#s));),
-            RuleKind::Prefix(s) => {
-                quote!(#kw::pattern(__t, &::std::format!("^{}", #kw::escape_regex(#s)));)
-            }
-            RuleKind::Suffix(s) => {
-                quote!(#kw::pattern(__t, &::std::format!("{}$", #kw::escape_regex(#s)));)
-            }
-            RuleKind::Format(f) => quote!(#kw::format(__t, #f);),
-            RuleKind::Ip => quote!(#kw::ip(__t);),
-            RuleKind::Ascii => quote!(#kw::pattern(__t, "^[\\x00-\\x7F]*$");),
-            // `\p{..}` is refused by outlines and ignored by llama.cpp, and an ASCII class
-            // would be stricter than garde (which takes any Unicode letter): said in words.
-            RuleKind::Alphanumeric => {
-                quote!(#kw::describe(__t, "Letters and digits only.");)
-            }
-            RuleKind::Inner(inner) => {
-                let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
-                let body = self::rules(cx, inner, inner_ascii);
-                quote!(#kw::inner(__t, |__t: &mut #p::Value| { #body });)
-            }
-            RuleKind::Required | RuleKind::Other => quote!(),
-        });
+    if !rules.is_empty() {
+        out.extend(quote!(.rules(&[#(#rules),*])));
     }
     out
+}
+
+/// A field merged into the object: its type's schema (through one `Option`), unannotated.
+fn flattened(cx: &Cx, f: &Field, required: bool) -> TokenStream {
+    let p = cx.p();
+    let ty = option_inner(&f.ty).unwrap_or(&f.ty);
+    let source = quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema);
+    let optional = (!required).then(|| quote!(.optional()));
+    quote!(#p::Field::new("", #source).flatten() #optional)
+}
+
+/// garde's rules as `Rule`s.
+fn rules(cx: &Cx, rules: &[Rule], ascii: bool) -> Vec<TokenStream> {
+    let p = cx.p();
+    let kw = cx.kw();
+    let len = |b: &Option<Bound>| match b {
+        Some(Bound(t)) => quote!(#p::Some((#t) as u64)),
+        None => quote!(#p::None),
+    };
+    let num = |b: &Option<Bound>| match b {
+        Some(b) => {
+            let b = bound(cx, b);
+            quote!(#p::Some(#b))
+        }
+        None => quote!(#p::None),
+    };
+    rules
+        .iter()
+        .filter_map(|rule| {
+            Some(match &rule.kind {
+                RuleKind::Length(l) => {
+                    let mode = match l.mode {
+                        LengthMode::Simple | LengthMode::Bytes => quote!(Bytes),
+                        LengthMode::Chars => quote!(Chars),
+                        LengthMode::Graphemes => quote!(Graphemes),
+                        LengthMode::Utf16 => quote!(Utf16),
+                    };
+                    let (min, max) = (len(&l.min), len(&l.max));
+                    quote!(#p::Rule::Length(#kw::LengthMode::#mode, #min, #max, #ascii))
+                }
+                RuleKind::Range(r) => {
+                    let (min, max) = (num(&r.min), num(&r.max));
+                    quote!(#p::Rule::Range(#min, #max))
+                }
+                RuleKind::Pattern(s) => quote!(#p::Rule::Pattern(#s)),
+                RuleKind::Contains(s) => quote!(#p::Rule::Contains(#s)),
+                RuleKind::Prefix(s) => quote!(#p::Rule::Prefix(#s)),
+                RuleKind::Suffix(s) => quote!(#p::Rule::Suffix(#s)),
+                RuleKind::Format(f) => quote!(#p::Rule::Format(#f)),
+                RuleKind::Ip => quote!(#p::Rule::Ip),
+                RuleKind::Ascii => quote!(#p::Rule::Ascii),
+                RuleKind::Alphanumeric => quote!(#p::Rule::Alphanumeric),
+                RuleKind::Inner(inner) => {
+                    let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
+                    let inner = self::rules(cx, inner, inner_ascii);
+                    quote!(#p::Rule::Inner(&[#(#inner),*]))
+                }
+                RuleKind::Required | RuleKind::Other => return None,
+            })
+        })
+        .collect()
+}
+
+/// A `range` bound: an integer or float literal read now (the same JSON number serde would
+/// write for it), or a constant serialized at run time.
+fn bound(cx: &Cx, b: &Bound) -> TokenStream {
+    let p = cx.p();
+    let t = &b.0;
+    let (neg, lit) = match syn::parse2::<syn::Expr>(t.clone()) {
+        Ok(syn::Expr::Lit(l)) => (false, Some(l.lit)),
+        Ok(syn::Expr::Unary(u)) if matches!(u.op, syn::UnOp::Neg(_)) => match *u.expr {
+            syn::Expr::Lit(l) => (true, Some(l.lit)),
+            _ => (false, None),
+        },
+        _ => (false, None),
+    };
+    let sign = if neg { "-" } else { "" };
+    match lit {
+        Some(syn::Lit::Int(i)) => {
+            let digits = format!("{sign}{}", i.base10_digits());
+            if let Ok(n) = digits.parse::<i64>() {
+                return quote!(#p::Bound::Int(#n));
+            }
+            if let Ok(n) = digits.parse::<u64>() {
+                return quote!(#p::Bound::Uint(#n));
+            }
+        }
+        Some(syn::Lit::Float(f)) => {
+            // serde writes an `f32` widened to `f64`.
+            let v = match f.suffix() {
+                "f32" => f.base10_digits().parse::<f32>().ok().map(f64::from),
+                _ => f.base10_digits().parse::<f64>().ok(),
+            };
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                let v = proc_macro2::Literal::f64_unsuffixed(if neg { -v } else { v });
+                return quote!(#p::Bound::Float(#v));
+            }
+        }
+        _ => {}
+    }
+    quote!(#p::Bound::Json(|| #p::json!(#t)))
 }
 
 /// Whether the model must write the field: no serde `default` on it or on the type, and not
@@ -168,76 +247,63 @@ fn is_required(c: &Container, f: &Field) -> bool {
         && (!f.is_option() || f.has_rule(|k| matches!(k, RuleKind::Required)))
 }
 
-/// The schema of a struct body or a variant body. `tag`: an internally tagged variant's
-/// `(tag, name)`, written as a first, required `const` property.
-fn fields_schema(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenStream {
+/// A struct body or a variant body. `tag`: an internally tagged variant's `(tag, name)`,
+/// written as a first, required `const` property.
+fn fields_node(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenStream {
     let c = cx.c;
-    let krate = &cx.krate;
     let p = cx.p();
     match fields.style {
         Style::Named => {
-            let tag = tag.map(|(tag, name)| {
-                quote!(__obj.property(#tag, #p::json!({ "type": "string", "const": #name }), true);)
-            });
-            let props = fields.wire().map(|f| {
+            let tag = match tag {
+                Some((tag, name)) => quote!(#p::Some((#tag, #name))),
+                None => quote!(#p::None),
+            };
+            let fields = fields.wire().map(|f| {
                 let required = is_required(c, f);
                 if f.flatten.is_some() {
-                    let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-                    let ty_span = ty.span();
-                    let schema =
-                        quote_spanned!(ty_span=> <#ty as #krate::Instructor>::schema(__gen));
-                    quote! {{
-                        let __s = #schema;
-                        __obj.flatten(__gen, &__s, #required);
-                    }}
+                    flattened(cx, f, required)
                 } else {
-                    let wire = &f.wire;
-                    let schema = field_schema(cx, f);
-                    quote!(__obj.property(#wire, #schema, #required);)
+                    let f = field(cx, f);
+                    if required {
+                        f
+                    } else {
+                        quote!(#f.optional())
+                    }
                 }
             });
             let deny = c.serde.deny_unknown_fields;
-            quote! {{
-                let mut __obj = #krate::schema::ObjectSchema::new();
-                #tag
-                #(#props)*
-                __obj.build(#deny)
-            }}
+            quote!(#p::Node::Object { tag: #tag, fields: &[#(#fields),*], deny: #deny })
         }
-        Style::Newtype => match fields.wire().next() {
-            Some(f) if tag.is_some() => {
-                let (tag, name) = tag.unwrap_or_default();
-                let schema = field_schema(cx, f);
-                quote! {{
-                    let mut __obj = #krate::schema::ObjectSchema::new();
-                    __obj.property(#tag, #p::json!({ "type": "string", "const": #name }), true);
-                    let __s = #schema;
-                    __obj.flatten(__gen, &__s, true);
-                    __obj.build(false)
-                }}
+        Style::Newtype => match (fields.wire().next(), tag) {
+            (Some(f), Some((tag, name))) => {
+                let f = field(cx, f);
+                quote!(#p::Node::TaggedNewtype { tag: #tag, name: #name, field: &#f })
             }
-            Some(f) => field_schema(cx, f),
-            None => quote!(#p::json!({ "type": "null" })),
+            (Some(f), None) => {
+                let f = field(cx, f);
+                quote!(#p::Node::Field(&#f))
+            }
+            (None, _) => json_node(cx, r#"{"type":"null"}"#),
         },
         Style::Tuple => {
-            let items: Vec<TokenStream> = fields.wire().map(|f| field_schema(cx, f)).collect();
-            let n = items.len();
-            quote!(#p::json!({
-                "type": "array",
-                "prefixItems": [#((#items)),*],
-                "minItems": #n,
-                "maxItems": #n,
-            }))
+            let items = fields.wire().map(|f| field(cx, f));
+            quote!(#p::Node::Tuple(&[#(#items),*]))
         }
         Style::Unit => match tag {
-            Some((tag, name)) => quote!(#p::json!({
-                "type": "object",
-                "properties": { #tag: { "type": "string", "const": #name } },
-                "required": [#tag],
-            })),
-            None => quote!(#p::json!({ "type": "null" })),
+            Some((tag, name)) => json_node(cx, &tagged_unit(tag, name)),
+            None => json_node(cx, r#"{"type":"null"}"#),
         },
     }
+}
+
+/// A unit variant under an internal or adjacent tag: an object holding only the tag.
+fn tagged_unit(tag: &str, name: &str) -> String {
+    format!(
+        r#"{{"type":"object","properties":{{{}:{}}},"required":[{}]}}"#,
+        js(tag),
+        string_const(name),
+        js(tag)
+    )
 }
 
 /// Externally tagged and every offered variant a unit: an enum of strings.
@@ -271,28 +337,28 @@ fn unit_variant_docs(c: &Container) -> Option<String> {
     (!docs.is_empty()).then(|| docs.join("\n"))
 }
 
+/// `{"type":"string","enum":[..]}` as JSON text.
+fn string_enum<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<String> = names.map(|n| js(n)).collect();
+    format!(r#"{{"type":"string","enum":[{}]}}"#, names.join(","))
+}
+
 /// An enum: one branch per offered variant, in the shape its tagging writes.
-fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
+fn enum_node(cx: &Cx, variants: &[Variant]) -> TokenStream {
     let c = cx.c;
     let p = cx.p();
-    let kw = cx.kw();
     let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip && !v.untagged).collect();
     let untagged: Vec<&Variant> = variants.iter().filter(|v| !v.skip && v.untagged).collect();
 
     let described = |body: TokenStream, v: &Variant| match &v.doc {
-        Some(d) => quote! {{
-            let mut __v = #body;
-            #kw::annotate(&mut __v, "description", #p::json!(#d));
-            __v
-        }},
+        Some(d) => quote!(#p::Node::Described(#d, &#body)),
         None => body,
     };
 
     // Externally tagged unit variants only: an enum of strings (their docs go into the
     // type's description, see `unit_variant_docs`).
     if is_string_enum(c) {
-        let names = live.iter().map(|v| &v.wire);
-        return quote!(#p::json!({ "type": "string", "enum": [#(#names),*] }));
+        return json_node(cx, &string_enum(live.iter().map(|v| &v.wire)));
     }
 
     let mut branches = Vec::new();
@@ -305,22 +371,17 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
                 .map(|v| &v.wire)
                 .collect();
             if !units.is_empty() {
-                branches.push(quote!(#p::json!({ "type": "string", "enum": [#(#units),*] })));
+                branches.push(json_node(cx, &string_enum(units.into_iter())));
             }
             for v in live.iter().filter(|v| v.fields.style != Style::Unit) {
                 let wire = &v.wire;
-                let body = described(fields_schema(cx, &v.fields, None), v);
-                branches.push(quote!(#p::json!({
-                    "type": "object",
-                    "properties": { #wire: (#body) },
-                    "required": [#wire],
-                    "additionalProperties": false,
-                })));
+                let body = described(fields_node(cx, &v.fields, None), v);
+                branches.push(quote!(#p::Node::External(#wire, &#body)));
             }
         }
         Tagging::Internal { tag } => {
             for v in &live {
-                let body = fields_schema(cx, &v.fields, Some((tag, &v.wire)));
+                let body = fields_node(cx, &v.fields, Some((tag, &v.wire)));
                 branches.push(described(body, v));
             }
         }
@@ -328,21 +389,12 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
             for v in &live {
                 let wire = &v.wire;
                 let body = if v.fields.style == Style::Unit {
-                    quote!(#p::json!({
-                        "type": "object",
-                        "properties": { #tag: { "type": "string", "const": #wire } },
-                        "required": [#tag],
-                    }))
+                    json_node(cx, &tagged_unit(tag, wire))
                 } else {
-                    let inner = fields_schema(cx, &v.fields, None);
-                    quote!(#p::json!({
-                        "type": "object",
-                        "properties": {
-                            #tag: { "type": "string", "const": #wire },
-                            #content: (#inner),
-                        },
-                        "required": [#tag, #content],
-                    }))
+                    let inner = fields_node(cx, &v.fields, None);
+                    quote!(#p::Node::Adjacent {
+                        tag: #tag, content: #content, name: #wire, body: &#inner
+                    })
                 };
                 branches.push(described(body, v));
             }
@@ -350,21 +402,20 @@ fn enum_schema(cx: &Cx, variants: &[Variant]) -> TokenStream {
         Tagging::Untagged => {
             // Whichever variant's shape matches.
             for v in &live {
-                branches.push(described(fields_schema(cx, &v.fields, None), v));
+                branches.push(described(fields_node(cx, &v.fields, None), v));
             }
         }
     }
     // Variants marked `#[serde(untagged)]` are tried by shape after the tagged ones.
     for v in &untagged {
-        branches.push(described(fields_schema(cx, &v.fields, None), v));
+        branches.push(described(fields_node(cx, &v.fields, None), v));
     }
-    let combinator = if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
-        "anyOf"
-    } else {
-        "oneOf"
-    };
     if branches.is_empty() {
-        return quote!(#p::json!({ "not": {} }));
+        return json_node(cx, r#"{"not":{}}"#);
     }
-    quote!(#p::json!({ #combinator: [#((#branches)),*] }))
+    if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
+        quote!(#p::Node::AnyOf(&[#(#branches),*]))
+    } else {
+        quote!(#p::Node::OneOf(&[#(#branches),*]))
+    }
 }
