@@ -138,7 +138,7 @@ class Profile(BaseModel):
     name: str = Field(min_length=1, description="The person's name, as written.")
     city: Optional[str] = Field(default=None, description="The city they live in, if the text says.")
     job_title: Optional[str] = Field(
-        default=None, description="Their job in lower case (`pilot`, `nurse`), if the text says."
+        default=None, description="Their job in lower case (`teacher`, `chef`), if the text says."
     )
     age: Optional[int] = Field(
         default=None, ge=0, le=150, description="Age in whole years, if the text says."
@@ -150,7 +150,7 @@ class ShoppingItem(BaseModel):
 
     name: str = Field(
         min_length=1,
-        description="What to buy: singular, lower case, without the quantity (`egg`, `tomato`).",
+        description="What to buy: singular, lower case, without the quantity (`apple`, `carrot`).",
     )
     quantity: int = Field(ge=1, le=U32_MAX, description="How many.")
 
@@ -207,7 +207,7 @@ class Company(BaseModel):
 class OrderLine(BaseModel):
     """One product in an order."""
 
-    product: str = Field(min_length=1, description="The product: singular, lower case (`desk lamp`).")
+    product: str = Field(min_length=1, description="The product: singular, lower case (`coffee mug`).")
     quantity: int = Field(ge=1, le=U32_MAX, description="How many.")
 
 
@@ -224,7 +224,7 @@ class Order(BaseModel):
 class Team(BaseModel):
     """A team in a company."""
 
-    name: str = Field(min_length=1, description='The team\'s name, without the word "team" (`Payments`).')
+    name: str = Field(min_length=1, description='The team\'s name, without the word "team" (`Search`).')
     lead: str = Field(min_length=1, description="The full name of the person who leads it.")
 
 
@@ -238,9 +238,9 @@ class Employee(BaseModel):
 class Payment(BaseModel):
     """A payment."""
 
-    amount: float = Field(ge=0.0, description="The amount paid, as a number (`1250.5`).")
+    amount: float = Field(ge=0.0, description="The amount paid, as a number (`42.5`).")
     currency: str = Field(
-        pattern=CURRENCY, description="The ISO 4217 currency code, in capitals (`USD`, `EUR`)."
+        pattern=CURRENCY, description="The ISO 4217 currency code, in capitals (`CHF`, `CAD`)."
     )
     date: str = Field(pattern=DATE, description="The day it was paid, `YYYY-MM-DD`.")
 
@@ -248,7 +248,7 @@ class Payment(BaseModel):
 class InvoiceLine(BaseModel):
     """One line of an invoice."""
 
-    item: str = Field(min_length=1, description="What was sold: singular, lower case (`notebook`).")
+    item: str = Field(min_length=1, description="What was sold: singular, lower case (`cable`).")
     quantity: int = Field(ge=1, le=U32_MAX, description="How many.")
     unit_price: float = Field(ge=0.0, description="The price of one, as a number.")
 
@@ -256,7 +256,7 @@ class InvoiceLine(BaseModel):
 class Invoice(BaseModel):
     """An invoice."""
 
-    currency: str = Field(pattern=CURRENCY, description="The ISO 4217 currency code, in capitals (`EUR`).")
+    currency: str = Field(pattern=CURRENCY, description="The ISO 4217 currency code, in capitals (`CHF`).")
     lines: list[InvoiceLine] = Field(
         min_length=1, description="Every line, in the order the text gives them."
     )
@@ -324,7 +324,7 @@ class Slug(BaseModel):
     slug: str = Field(
         pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
         description="The title in lower case, punctuation removed, words joined by hyphens "
-        "(`ten-tips-for-better-sleep`).",
+        "(`why-cats-purr`).",
     )
 
 

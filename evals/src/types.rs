@@ -122,7 +122,7 @@ pub struct Profile {
     /// The city they live in, if the text says.
     #[garde(skip)]
     pub city: Option<String>,
-    /// Their job in lower case (`pilot`, `nurse`), if the text says.
+    /// Their job in lower case (`teacher`, `chef`), if the text says.
     #[garde(skip)]
     pub job_title: Option<String>,
     /// Age in whole years, if the text says.
@@ -135,7 +135,7 @@ pub struct Profile {
 /// One thing to buy.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 pub struct ShoppingItem {
-    /// What to buy: singular, lower case, without the quantity (`egg`, `tomato`).
+    /// What to buy: singular, lower case, without the quantity (`apple`, `carrot`).
     #[garde(length(min = 1))]
     pub name: String,
     /// How many.
@@ -200,7 +200,7 @@ pub struct Company {
 /// One product in an order.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 pub struct OrderLine {
-    /// The product: singular, lower case (`desk lamp`).
+    /// The product: singular, lower case (`coffee mug`).
     #[garde(length(min = 1))]
     pub product: String,
     /// How many.
@@ -225,7 +225,7 @@ pub struct Order {
 /// A team in a company.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 pub struct Team {
-    /// The team's name, without the word "team" (`Payments`).
+    /// The team's name, without the word "team" (`Search`).
     #[garde(length(min = 1))]
     pub name: String,
     /// The full name of the person who leads it.
@@ -249,10 +249,10 @@ pub struct Employee {
 /// A payment.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 pub struct Payment {
-    /// The amount paid, as a number (`1250.5`).
+    /// The amount paid, as a number (`42.5`).
     #[garde(range(min = 0.0))]
     pub amount: f64,
-    /// The ISO 4217 currency code, in capitals (`USD`, `EUR`).
+    /// The ISO 4217 currency code, in capitals (`CHF`, `CAD`).
     #[garde(pattern(r"^[A-Z]{3}$"))]
     pub currency: String,
     /// The day it was paid, `YYYY-MM-DD`.
@@ -263,7 +263,7 @@ pub struct Payment {
 /// One line of an invoice.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 pub struct InvoiceLine {
-    /// What was sold: singular, lower case (`notebook`).
+    /// What was sold: singular, lower case (`cable`).
     #[garde(length(min = 1))]
     pub item: String,
     /// How many.
@@ -278,7 +278,7 @@ pub struct InvoiceLine {
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 #[instructor(validate = invoice_total_matches_lines)]
 pub struct Invoice {
-    /// The ISO 4217 currency code, in capitals (`EUR`).
+    /// The ISO 4217 currency code, in capitals (`CHF`).
     #[garde(pattern(r"^[A-Z]{3}$"))]
     pub currency: String,
     /// Every line, in the order the text gives them.
@@ -385,7 +385,7 @@ fn meeting_ends_after_it_starts(m: &MeetingSlot) -> Result<(), String> {
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
 pub struct Slug {
     /// The title in lower case, punctuation removed, words joined by hyphens
-    /// (`ten-tips-for-better-sleep`).
+    /// (`why-cats-purr`).
     #[garde(pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub slug: String,
 }
