@@ -831,7 +831,7 @@ impl PartialJson {
         if all_ws(chunk.as_bytes()) && self.between_tokens() {
             return Ok(self.pushed_ws(chunk.len()));
         }
-        self.push_slow(chunk.as_bytes(), Some(chunk))
+        self.push_general(chunk.as_bytes(), Some(chunk))
     }
 
     /// Feed the next chunk of the document as raw bytes. A multi-byte UTF-8 character may be
@@ -850,7 +850,7 @@ impl PartialJson {
             push_ascii(&mut self.str_buf, chunk);
             return Ok(self.pushed_plain(chunk.len()));
         }
-        self.push_slow(chunk, None)
+        self.push_general(chunk, None)
     }
 
     /// Whether the parser is in the plain text of a string (no escape under way, no partial
@@ -895,12 +895,35 @@ impl PartialJson {
         }
     }
 
-    /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as
-    /// a `&str` when the caller has it, which spares validating it.
+    /// [`push_slow`](Self::push_slow) and its result: the `Pushed` is built here, from the
+    /// parser's fields, so that the general path returns in a register.
+    #[inline(always)]
+    fn push_general(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
+        if self.push_slow(chunk, text) {
+            Ok(Pushed {
+                changed: self.changed,
+                complete: self.state == State::Done,
+                items_ready: self.items.len(),
+            })
+        } else {
+            Err(self.failure())
+        }
+    }
+
+    /// The error the parser failed with (it has failed).
+    #[cold]
     #[inline(never)]
-    fn push_slow(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
+    fn failure(&self) -> PartialJsonError {
+        self.error.clone().expect("the parser failed")
+    }
+
+    /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as
+    /// a `&str` when the caller has it, which spares validating it. Returns whether the chunk
+    /// was accepted; if not, the error is in `self.error`.
+    #[inline(never)]
+    fn push_slow(&mut self, chunk: &[u8], text: Option<&str>) -> bool {
+        if self.error.is_some() {
+            return false;
         }
         self.changed = false;
         let base = self.consumed;
@@ -908,17 +931,13 @@ impl PartialJson {
         match self.feed(chunk, text, base, &mut i) {
             Ok(()) => {
                 self.consumed = base + chunk.len();
-                Ok(Pushed {
-                    changed: self.changed,
-                    complete: self.state == State::Done,
-                    items_ready: self.items.len(),
-                })
+                true
             }
             Err(err) => {
                 // The state is left as it was before the offending byte, for snapshots.
                 self.consumed = base + i;
-                self.error = Some(err.clone());
-                Err(err)
+                self.error = Some(err);
+                false
             }
         }
     }
