@@ -768,6 +768,10 @@ pub struct PartialJson {
 /// The largest capacity a container starts with from `PartialJson::hints`.
 const MAX_HINT: usize = 32;
 
+/// The capacity `PartialJson::str_buf` starts with: most strings cut by chunks fit, so the
+/// buffer rarely grows (each growth is a reallocation) in a short document.
+const STR_BUF_CAPACITY: usize = 256;
+
 impl Default for PartialJson {
     fn default() -> Self {
         Self::new()
@@ -793,7 +797,7 @@ impl PartialJson {
             lit_pos: 0,
             frames: Vec::new(),
             shown: Shown::default(),
-            str_buf: String::new(),
+            str_buf: String::with_capacity(STR_BUF_CAPACITY),
             pending: [0; 4],
             pending_len: 0,
             num: Vec::new(),
