@@ -759,14 +759,18 @@ pub struct PartialJson {
     items_at: Option<ItemsAt>,
     items: Vec<Value>,
     changed: bool,
-    /// By depth, the size of the last container closed there (at most `MAX_HINT`): records in
-    /// a list tend to have the same shape, so the next container there starts with that
-    /// capacity instead of growing (and, for an object, rehashing) step by step.
-    hints: Vec<usize>,
+    /// By depth (the first `HINT_DEPTHS`), the size of the last container closed there (at
+    /// most `MAX_HINT`): records in a list tend to have the same shape, so the next container
+    /// there starts with that capacity instead of growing (and, for an object, rehashing) step
+    /// by step.
+    hints: [u8; HINT_DEPTHS],
 }
 
 /// The largest capacity a container starts with from `PartialJson::hints`.
 const MAX_HINT: usize = 32;
+
+/// How many nesting levels `PartialJson::hints` covers (deeper containers start empty).
+const HINT_DEPTHS: usize = 16;
 
 /// The capacity `PartialJson::str_buf` starts with: most strings cut by chunks fit, so the
 /// buffer rarely grows (each growth is a reallocation) in a short document.
@@ -807,7 +811,7 @@ impl PartialJson {
             items_at: None,
             items: Vec::new(),
             changed: false,
-            hints: Vec::new(),
+            hints: [0; HINT_DEPTHS],
         }
     }
 
@@ -1209,7 +1213,7 @@ impl PartialJson {
                         },
                     ));
                 }
-                let hint = self.hints.get(depth).copied().unwrap_or(0);
+                let hint = self.hints.get(depth).map_or(0, |&h| usize::from(h));
                 if b == b'{' {
                     self.frames.push(Frame::Object {
                         map: Map::with_capacity(hint),
@@ -1674,10 +1678,10 @@ impl PartialJson {
             Frame::Array(items) => items.len(),
             Frame::Object { map, .. } => map.len(),
         };
-        if self.hints.len() <= depth {
-            self.hints.resize(depth + 1, 0);
+        if let Some(hint) = self.hints.get_mut(depth) {
+            // At most `MAX_HINT`, so it fits a byte.
+            *hint = len.min(MAX_HINT) as u8;
         }
-        self.hints[depth] = len.min(MAX_HINT);
         let value = frame.take_value();
         self.complete_value(value);
     }
