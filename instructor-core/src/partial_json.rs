@@ -766,6 +766,10 @@ pub struct PartialJson {
     hints: [u8; HINT_DEPTHS],
 }
 
+/// The longest chunk [`PartialJson::push_between`] is tried on: a longer one almost surely
+/// holds more than it takes.
+const SMALL_CHUNK: usize = 8;
+
 /// The largest capacity a container starts with from `PartialJson::hints`.
 const MAX_HINT: usize = 32;
 
@@ -831,15 +835,24 @@ impl PartialJson {
     pub fn push(&mut self, chunk: &str) -> Result<Pushed, PartialJsonError> {
         // The common case of a small chunk, kept small enough to inline: plain text inside a
         // string.
-        if self.in_plain_string() && all_plain(chunk.as_bytes(), false) {
-            push_small(&mut self.str_buf, chunk);
-            return Ok(self.pushed_plain(chunk.len()));
+        if self.in_plain_string() {
+            if all_plain(chunk.as_bytes(), false) {
+                push_small(&mut self.str_buf, chunk);
+                return Ok(self.pushed_plain(chunk.len()));
+            }
+        } else if self.between_tokens() {
+            // Next, white space between tokens (indentation), then a small chunk across a
+            // token boundary.
+            if all_ws(chunk.as_bytes()) {
+                return Ok(self.pushed_ws(chunk.len()));
+            }
+            if chunk.len() <= SMALL_CHUNK {
+                let ok = self.push_between(chunk);
+                return self.pushed_general(ok);
+            }
         }
-        // Next, white space between tokens (indentation).
-        if all_ws(chunk.as_bytes()) && self.between_tokens() {
-            return Ok(self.pushed_ws(chunk.len()));
-        }
-        self.push_general(chunk.as_bytes(), Some(chunk))
+        let ok = self.push_slow(chunk.as_bytes(), Some(chunk));
+        self.pushed_general(ok)
     }
 
     /// Feed the next chunk of the document as raw bytes. A multi-byte UTF-8 character may be
@@ -858,7 +871,8 @@ impl PartialJson {
             push_ascii(&mut self.str_buf, chunk);
             return Ok(self.pushed_plain(chunk.len()));
         }
-        self.push_general(chunk, None)
+        let ok = self.push_slow(chunk, None);
+        self.pushed_general(ok)
     }
 
     /// Whether the parser is in the plain text of a string (no escape under way, no partial
@@ -903,11 +917,12 @@ impl PartialJson {
         }
     }
 
-    /// [`push_slow`](Self::push_slow) and its result: the `Pushed` is built here, from the
-    /// parser's fields, so that the general path returns in a register.
+    /// The result of [`push_slow`](Self::push_slow) or [`push_between`](Self::push_between)
+    /// (whether the chunk was accepted), built here from the parser's fields so that those
+    /// return in a register.
     #[inline(always)]
-    fn push_general(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
-        if self.push_slow(chunk, text) {
+    fn pushed_general(&self, ok: bool) -> Res<Pushed> {
+        if ok {
             Ok(Pushed {
                 changed: self.changed,
                 complete: self.state == State::Done,
@@ -923,6 +938,68 @@ impl PartialJson {
     #[inline(never)]
     fn failure(&self) -> PartialJsonError {
         self.error.clone().expect("the parser failed")
+    }
+
+    /// A small `&str` chunk that starts between tokens: white space, `:`, `,` and the opening
+    /// quote of a string with the plain text after it to the end of the chunk (the common
+    /// chunk across a token boundary: `"na`, `, "na`, `: "Ad`), taken without the general
+    /// path's loop and its cost per call. From the first byte it does not take (any other
+    /// token, or the string's end within the chunk), the rest goes to
+    /// [`push_slow`](Self::push_slow).
+    #[inline(never)]
+    fn push_between(&mut self, chunk: &str) -> bool {
+        let bytes = chunk.as_bytes();
+        let mut state = self.state;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if !is_ws(b) {
+                match (state, b) {
+                    (State::Colon, b':') => state = State::MemberValue,
+                    (State::AfterValue, b',') => match self.frames.last() {
+                        Some(Frame::Array(_)) => state = State::ArrayNext,
+                        Some(Frame::Object { .. }) => state = State::ObjectNext,
+                        None => break,
+                    },
+                    (
+                        State::ObjectFirst
+                        | State::ObjectNext
+                        | State::Start
+                        | State::ArrayFirst
+                        | State::ArrayNext
+                        | State::MemberValue,
+                        b'"',
+                    ) => {
+                        // The string's text: taken here only if the chunk ends inside it (a
+                        // byte loop: it is short), and if the buffer has room for it (it is
+                        // empty between strings, starts with `STR_BUF_CAPACITY` and never
+                        // shrinks; were it short, the general path would grow it).
+                        // `i + 1` follows an ASCII quote: a character boundary.
+                        let text = &chunk[i + 1..];
+                        if !text.bytes().all(is_plain) || self.str_buf.capacity() < text.len() {
+                            break;
+                        }
+                        let key = matches!(state, State::ObjectFirst | State::ObjectNext);
+                        self.begin_string(key);
+                        // A string value is shown as soon as it starts; a key is not.
+                        self.changed = !key;
+                        self.consumed += bytes.len();
+                        self.str_buf.clear();
+                        push_small(&mut self.str_buf, text);
+                        return true;
+                    }
+                    _ => break,
+                }
+            }
+            i += 1;
+        }
+        self.state = state;
+        self.consumed += i;
+        if i == bytes.len() {
+            self.changed = false;
+            return true;
+        }
+        // Every byte taken is ASCII, so `i` is a character boundary.
+        self.push_slow(&bytes[i..], Some(&chunk[i..]))
     }
 
     /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as

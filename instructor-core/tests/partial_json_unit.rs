@@ -712,3 +712,37 @@ fn items_shown_before_they_complete_are_collected_whole() {
         json!({"items": [{"name": "Jason", "tags": ["ab"]}, "plain", "text"]})
     );
 }
+
+/// Every way of cutting a document into three `&str` chunks (so that each string, key and
+/// token boundary falls at every position of a chunk, and strings span two or three chunks):
+/// the value is `serde_json`'s, the snapshot after each chunk is the one of the same prefix
+/// pushed whole, and `changed` is never false when the snapshot changed.
+#[test]
+fn every_three_str_chunks_of_a_document() {
+    let doc = r#"{"id": 7, "name": "Ada \"L\" Lov", "tags": ["é€x", "", "y"], "k": {"z": -1.5e3}, "t": true, "s": "ab"}"#;
+    let expected: Value = serde_json::from_str(doc).unwrap();
+    let bounds: Vec<usize> = (0..=doc.len())
+        .filter(|&i| doc.is_char_boundary(i))
+        .collect();
+    let prefix_snapshot = |end: usize| {
+        let mut p = PartialJson::new();
+        p.push(&doc[..end]).unwrap();
+        p.snapshot()
+    };
+    for (n, &i) in bounds.iter().enumerate() {
+        for &j in &bounds[n..] {
+            let mut p = PartialJson::new();
+            let mut prev = None;
+            for (start, end) in [(0, i), (i, j), (j, doc.len())] {
+                let pushed = p.push(&doc[start..end]).unwrap();
+                let snapshot = p.snapshot();
+                assert_eq!(snapshot, prefix_snapshot(end), "cut at {i} and {j}");
+                if !pushed.changed {
+                    assert_eq!(snapshot, prev, "unchanged, cut at {i} and {j}");
+                }
+                prev = snapshot;
+            }
+            assert_eq!(p.finish().unwrap(), expected, "cut at {i} and {j}");
+        }
+    }
+}
