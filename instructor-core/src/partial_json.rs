@@ -858,18 +858,25 @@ impl PartialJson {
     /// Feed the next chunk of the document as raw bytes. A multi-byte UTF-8 character may be
     /// split across chunks: its first bytes are held back (not shown in snapshots) until the
     /// rest arrives.
-    #[inline]
+    // Always inlined, like `push`: the fast path is a small chunk of ASCII text in a string.
+    #[inline(always)]
     pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Pushed, PartialJsonError> {
+        if chunk.len() <= 16 && self.in_plain_string() && all_plain(chunk, true) {
+            push_ascii(&mut self.str_buf, chunk);
+            return Ok(self.pushed_plain(chunk.len()));
+        }
+        self.push_bytes_general(chunk)
+    }
+
+    /// Everything but the fast path of [`push_bytes`](Self::push_bytes).
+    #[inline(never)]
+    fn push_bytes_general(&mut self, chunk: &[u8]) -> Res<Pushed> {
         if chunk.len() > 16 {
             // A large chunk of whole characters (the usual case) goes as a `&str`: one
             // validation of the chunk spares validating each string in it.
             if let Ok(text) = std::str::from_utf8(chunk) {
                 return self.push(text);
             }
-        } else if self.in_plain_string() && all_plain(chunk, true) {
-            // A small chunk: the same fast path as `push`, for ASCII.
-            push_ascii(&mut self.str_buf, chunk);
-            return Ok(self.pushed_plain(chunk.len()));
         }
         let ok = self.push_slow(chunk, None);
         self.pushed_general(ok)
