@@ -599,6 +599,23 @@ fn hex_val(b: u8) -> Option<u16> {
     }
 }
 
+/// The character a two-byte escape `\` `b` stands for (`None` for `u`, which starts a
+/// `\u` escape, and for bytes that start no escape).
+#[inline]
+fn short_escape(b: u8) -> Option<char> {
+    Some(match b {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
 /// Whether `bytes` is white space, and not empty (the first byte is tested first: most chunks
 /// fail there).
 #[inline(always)]
@@ -1358,69 +1375,80 @@ impl PartialJson {
         i: &mut usize,
         key: bool,
     ) -> Res<()> {
-        let start = *i;
-        let (run, high) = plain_run(&chunk[start..]);
-        let end = start + run;
-        let stop = chunk.get(end).copied();
-        if stop == Some(b'"')
-            && self.str_buf.is_empty()
-            && self.pending_len == 0
-            && self.shown.str_synced.is_none()
-        {
-            // The whole string (or all of it but an empty start in an earlier chunk) is here:
-            // build it directly, without going through `str_buf`.
-            let whole = match text {
-                // `start` and `end` sit next to ASCII bytes or at the chunk's ends, so a `&str`
-                // chunk slices there on character boundaries.
-                Some(t) => t.get(start..end),
-                None => std::str::from_utf8(&chunk[start..end]).ok(),
-            };
-            if let Some(s) = whole {
-                *i = end + 1;
-                let s = s.to_owned();
-                if key {
-                    self.set_key(s);
-                } else {
-                    self.complete_value(Value::String(s));
+        loop {
+            let start = *i;
+            let (run, high) = plain_run(&chunk[start..]);
+            let end = start + run;
+            let stop = chunk.get(end).copied();
+            if stop == Some(b'"')
+                && self.str_buf.is_empty()
+                && self.pending_len == 0
+                && self.shown.str_synced.is_none()
+            {
+                // The whole string (or all of it but an empty start in an earlier chunk) is
+                // here: build it directly, without going through `str_buf`.
+                let whole = match text {
+                    // `start` and `end` sit next to ASCII bytes or at the chunk's ends, so a
+                    // `&str` chunk slices there on character boundaries.
+                    Some(t) => t.get(start..end),
+                    None => std::str::from_utf8(&chunk[start..end]).ok(),
+                };
+                if let Some(s) = whole {
+                    *i = end + 1;
+                    let s = s.to_owned();
+                    if key {
+                        self.set_key(s);
+                    } else {
+                        self.complete_value(Value::String(s));
+                    }
+                    return Ok(());
                 }
+            }
+            *i = end;
+            if run > 0 {
+                self.append_run(
+                    &chunk[start..end],
+                    text.and_then(|t| t.get(start..end)),
+                    high,
+                    base + start,
+                )?;
+            }
+            let Some(c) = stop else {
+                // The chunk ends inside the string.
                 return Ok(());
+            };
+            let offset = base + end;
+            if self.pending_len != 0 {
+                // A multi-byte character cut short by a quote, backslash or control byte.
+                return Err(self.err(
+                    offset.saturating_sub(self.pending_len),
+                    PartialJsonErrorKind::InvalidUtf8,
+                ));
+            }
+            match c {
+                b'"' => {
+                    *i = end + 1;
+                    self.end_string(key);
+                    return Ok(());
+                }
+                b'\\' => {
+                    // A two-byte escape with both bytes here is decoded on the spot, and the
+                    // scan goes on; anything else (`\u`, an escape cut by the chunk's end, an
+                    // invalid one) goes byte by byte through `escape_byte`.
+                    if let Some(ch) = chunk.get(end + 1).copied().and_then(short_escape) {
+                        self.push_char(ch, key);
+                        *i = end + 2;
+                        continue;
+                    }
+                    *i = end + 1;
+                    self.esc = Esc::Backslash;
+                    return Ok(());
+                }
+                _ => {
+                    return Err(self.err(offset, PartialJsonErrorKind::ControlCharacterInString(c)));
+                }
             }
         }
-        *i = end;
-        if run > 0 {
-            self.append_run(
-                &chunk[start..end],
-                text.and_then(|t| t.get(start..end)),
-                high,
-                base + start,
-            )?;
-        }
-        let Some(c) = stop else {
-            // The chunk ends inside the string.
-            return Ok(());
-        };
-        let offset = base + end;
-        if self.pending_len != 0 {
-            // A multi-byte character cut short by a quote, backslash or control byte.
-            return Err(self.err(
-                offset.saturating_sub(self.pending_len),
-                PartialJsonErrorKind::InvalidUtf8,
-            ));
-        }
-        match c {
-            b'"' => {
-                *i = end + 1;
-                self.end_string(key);
-            }
-            b'\\' => {
-                *i = end + 1;
-                self.esc = Esc::Backslash;
-            }
-            _ => {
-                return Err(self.err(offset, PartialJsonErrorKind::ControlCharacterInString(c)));
-            }
-        }
-        Ok(())
     }
 
     /// Appends a non-empty run of plain string bytes `seg` (`valid`: the same as a `&str`,
@@ -1553,20 +1581,12 @@ impl PartialJson {
         match self.esc {
             Esc::None => {}
             Esc::Backslash => {
-                let ch = match b {
-                    b'"' => '"',
-                    b'\\' => '\\',
-                    b'/' => '/',
-                    b'b' => '\u{8}',
-                    b'f' => '\u{c}',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
-                    b'u' => {
-                        self.esc = Esc::Hex { n: 0, acc: 0 };
-                        return Ok(());
-                    }
-                    _ => return Err(self.err(offset, PartialJsonErrorKind::InvalidEscape(b))),
+                if b == b'u' {
+                    self.esc = Esc::Hex { n: 0, acc: 0 };
+                    return Ok(());
+                }
+                let Some(ch) = short_escape(b) else {
+                    return Err(self.err(offset, PartialJsonErrorKind::InvalidEscape(b)));
                 };
                 self.push_char(ch, key);
             }
