@@ -775,6 +775,8 @@ pub struct PartialJson {
     error: Option<PartialJsonError>,
     items_at: Option<ItemsAt>,
     items: Vec<Value>,
+    /// Whether the chunk being fed by the general path (`push_slow`, `push_between`) may
+    /// have changed the snapshot: its `Pushed::changed`.
     changed: bool,
     /// By depth (the first `HINT_DEPTHS`), the size of the last container closed there (at
     /// most `MAX_HINT`): records in a list tend to have the same shape, so the next container
@@ -913,9 +915,9 @@ impl PartialJson {
     #[inline]
     fn pushed_plain(&mut self, len: usize) -> Pushed {
         self.consumed += len;
-        self.changed = self.state == State::Str && len > 0;
         Pushed {
-            changed: self.changed,
+            // (`self.changed` is the general path's: not kept up to date here.)
+            changed: self.state == State::Str && len > 0,
             complete: false,
             items_ready: self.items.len(),
         }
