@@ -532,14 +532,39 @@ enum State {
     AfterValue,
     /// The top-level value is complete; only whitespace may follow.
     Done,
-    /// Inside an object key; escape progress in `PartialJson::esc`.
+    /// Inside an object key, in plain text: no escape under way, no partial character held
+    /// back (the state the plain-text fast path tests for, alone).
     Key,
-    /// Inside a string value; escape progress in `PartialJson::esc`.
+    /// Inside a string value, in plain text (as `Key`).
     Str,
+    /// Inside an object key, in an escape sequence (progress in `PartialJson::esc`) or with
+    /// the first bytes of a character held back (`PartialJson::pending`).
+    KeyEsc,
+    /// Inside a string value, in an escape or with a character held back (as `KeyEsc`).
+    StrEsc,
     /// Inside a number; its grammar position in `PartialJson::num_state`, its bytes in `num`.
     Number,
     /// Inside `true`, `false` or `null`, `PartialJson::lit_pos` bytes in.
     Literal,
+    /// The parser failed (`PartialJson::error`) in state `PartialJson::failed_in`.
+    Failed,
+}
+
+impl State {
+    /// Whether this is a state inside a string value (plain or not).
+    fn in_str_value(self) -> bool {
+        matches!(self, State::Str | State::StrEsc)
+    }
+
+    /// The state inside the same string (a key or a value), plain or not.
+    fn string(key: bool, plain: bool) -> State {
+        match (key, plain) {
+            (true, true) => State::Key,
+            (false, true) => State::Str,
+            (true, false) => State::KeyEsc,
+            (false, false) => State::StrEsc,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -748,7 +773,10 @@ fn plain_run(bytes: &[u8]) -> (usize, bool) {
 #[derive(Debug, Clone)]
 pub struct PartialJson {
     state: State,
-    /// Escape progress inside a string (`State::Key` or `State::Str`).
+    /// The state the parser failed in (when `state` is `State::Failed`): what snapshots show.
+    failed_in: State,
+    /// Escape progress inside a string (`State::KeyEsc` or `State::StrEsc`; `Esc::None` in
+    /// every other state).
     esc: Esc,
     /// Grammar position inside a number (`State::Number`).
     num_state: Num,
@@ -765,7 +793,8 @@ pub struct PartialJson {
     str_buf: String,
     /// The first bytes of a UTF-8 character split across `push_bytes` chunks (held back).
     pending: [u8; 4],
-    /// How many bytes of `pending` are in use.
+    /// How many bytes of `pending` are in use (not 0 only in `State::KeyEsc` or
+    /// `State::StrEsc`).
     pending_len: usize,
     /// The bytes of the number being read.
     num: Vec<u8>,
@@ -818,6 +847,7 @@ impl PartialJson {
     pub fn with_max_depth(depth: usize) -> Self {
         PartialJson {
             state: State::Start,
+            failed_in: State::Start,
             esc: Esc::None,
             num_state: Num::Zero,
             lit: Lit::Null,
@@ -902,13 +932,10 @@ impl PartialJson {
     }
 
     /// Whether the parser is in the plain text of a string (no escape under way, no partial
-    /// character held back) and has not failed.
+    /// character held back; not failed).
     #[inline]
     fn in_plain_string(&self) -> bool {
         matches!(self.state, State::Str | State::Key)
-            && self.esc == Esc::None
-            && self.pending_len == 0
-            && self.error.is_none()
     }
 
     /// Accounts for `len` bytes of plain string text appended to `str_buf`.
@@ -923,13 +950,21 @@ impl PartialJson {
         }
     }
 
-    /// Whether the parser is between tokens, where white space is skipped, and has not failed.
+    /// Whether the parser is between tokens, where white space is skipped (not failed).
     #[inline]
     fn between_tokens(&self) -> bool {
-        !matches!(
+        matches!(
             self.state,
-            State::Key | State::Str | State::Number | State::Literal
-        ) && self.error.is_none()
+            State::Start
+                | State::ArrayFirst
+                | State::ArrayNext
+                | State::ObjectFirst
+                | State::ObjectNext
+                | State::Colon
+                | State::MemberValue
+                | State::AfterValue
+                | State::Done
+        )
     }
 
     /// Accounts for `len` bytes of white space between tokens.
@@ -1048,6 +1083,8 @@ impl PartialJson {
                 // The state is left as it was before the offending byte, for snapshots.
                 self.consumed = base + i;
                 self.error = Some(err);
+                self.failed_in = self.state;
+                self.state = State::Failed;
                 false
             }
         }
@@ -1070,9 +1107,15 @@ impl PartialJson {
         self.error.as_ref()
     }
 
-    /// The text of the string value being written, if the parser is inside one.
+    /// The text of the string value being written, if the parser is inside one (or failed
+    /// inside one).
     fn open_str(&self) -> Option<&str> {
-        (self.state == State::Str).then_some(self.str_buf.as_str())
+        let state = if self.state == State::Failed {
+            self.failed_in
+        } else {
+            self.state
+        };
+        state.in_str_value().then_some(self.str_buf.as_str())
     }
 
     /// The value so far, under the rules of the [module documentation](self), by reference;
@@ -1091,7 +1134,7 @@ impl PartialJson {
             return self.shown.tree.as_ref();
         }
         self.shown.at = Some(self.consumed);
-        let open = (self.state == State::Str).then_some(self.str_buf.as_str());
+        let open = self.open_str().map(|_| self.str_buf.as_str());
         self.shown.sync(&mut self.frames, open);
         self.shown.tree.as_ref()
     }
@@ -1150,8 +1193,8 @@ impl PartialJson {
             }
         }
         let inside = match this.state {
-            State::Key => Inside::ObjectKey,
-            State::Str => Inside::String,
+            State::Key | State::KeyEsc => Inside::ObjectKey,
+            State::Str | State::StrEsc => Inside::String,
             State::Number => Inside::Number,
             State::Literal => Inside::Literal,
             _ => match this.frames.last() {
@@ -1189,8 +1232,10 @@ impl PartialJson {
         let len = chunk.len();
         while *i < len {
             match self.state {
-                State::Str | State::Key => {
-                    let key = self.state == State::Key;
+                State::Str | State::Key | State::StrEsc | State::KeyEsc => {
+                    let key = matches!(self.state, State::Key | State::KeyEsc);
+                    // (In `StrEsc` or `KeyEsc` with no escape under way, a character is held
+                    // back: the scan completes it.)
                     if self.esc == Esc::None {
                         self.scan_string(chunk, text, base, i, key)?;
                     } else {
@@ -1198,6 +1243,7 @@ impl PartialJson {
                         *i += 1;
                     }
                 }
+                State::Failed => unreachable!("a failed parser takes no input"),
                 State::Number => {
                     let b = chunk[*i];
                     if self.number_byte(b, base + *i)? {
@@ -1438,12 +1484,17 @@ impl PartialJson {
                     // scan goes on; anything else (`\u`, an escape cut by the chunk's end, an
                     // invalid one) goes byte by byte through `escape_byte`.
                     if let Some(ch) = chunk.get(end + 1).copied().and_then(short_escape) {
-                        self.push_char(ch, key);
+                        // (The state stays the plain one: no `push_char`.)
+                        self.str_buf.push(ch);
+                        if !key {
+                            self.changed = true;
+                        }
                         *i = end + 2;
                         continue;
                     }
                     *i = end + 1;
                     self.esc = Esc::Backslash;
+                    self.state = State::string(key, false);
                     return Ok(());
                 }
                 _ => {
@@ -1464,7 +1515,7 @@ impl PartialJson {
         high: bool,
         offset: usize,
     ) -> Res<()> {
-        if self.state == State::Str {
+        if self.state.in_str_value() {
             self.changed = true;
         }
         if self.pending_len == 0 {
@@ -1544,6 +1595,7 @@ impl PartialJson {
                 // Still incomplete: `seg` was too short to finish it.
                 self.pending[..joined.len()].copy_from_slice(joined);
                 self.pending_len = joined.len();
+                self.pending_changed();
                 return Ok(());
             } else {
                 return Err(self.err(
@@ -1566,12 +1618,21 @@ impl PartialJson {
                 self.pending_len = rest.len();
             }
         }
+        self.pending_changed();
         Ok(())
+    }
+
+    /// Keeps the string state in step with `pending_len`: `State::KeyEsc` or
+    /// `State::StrEsc` while a character is held back, `State::Key` or `State::Str` once not.
+    fn pending_changed(&mut self) {
+        let key = matches!(self.state, State::Key | State::KeyEsc);
+        self.state = State::string(key, self.pending_len == 0);
     }
 
     fn push_char(&mut self, ch: char, key: bool) {
         self.str_buf.push(ch);
         self.esc = Esc::None;
+        self.state = State::string(key, true);
         if !key {
             self.changed = true;
         }

@@ -746,3 +746,53 @@ fn every_three_str_chunks_of_a_document() {
         }
     }
 }
+
+/// A character held back at the end of a byte chunk is completed or rejected by the next
+/// chunk, however small and whatever it holds: plain ASCII text after a lead byte is not
+/// taken as plain text (the fast path of small chunks must not skip the check).
+#[test]
+fn a_held_back_character_is_checked_by_any_next_chunk() {
+    for next in [&b"abcd"[..], b"a", b"ab\"]", b"  ", b"\xa9cd\"]"] {
+        let mut p = PartialJson::new();
+        p.push_bytes(b"[\"ab\xc3").unwrap();
+        let result = p.push_bytes(next);
+        if next[0] == 0xa9 {
+            assert!(result.is_ok());
+            assert_eq!(p.finish().unwrap(), json!(["ab\u{e9}cd"]));
+        } else {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), &PartialJsonErrorKind::InvalidUtf8, "{next:?}");
+            assert_eq!(err.offset(), 4, "{next:?}");
+        }
+    }
+}
+
+/// After an error, every later chunk (of any kind: plain string text, white space, a token
+/// boundary, bytes) returns the same error and changes nothing, wherever the error was.
+#[test]
+fn a_failed_parser_stays_failed_whatever_comes_next() {
+    let failures: [&[u8]; 6] = [
+        b"[\"ab\x01",     // a control character inside a string value
+        b"{\"k\x01",      // inside a key
+        b"[1 2",          // between tokens
+        b"[\"a\\x",       // in an escape
+        b"[\"ab\xc3\x28", // invalid UTF-8 in a string
+        b"{\"a\": 1} x",  // after the top-level value
+    ];
+    let nexts: [&str; 6] = ["cdef", "c", "  ", ", \"a", "\"]", "}"];
+    for doc in failures {
+        for next in nexts {
+            let mut p = PartialJson::new();
+            let err = p.push_bytes(doc).unwrap_err();
+            let consumed = p.consumed();
+            let shown = p.snapshot();
+            assert_eq!(p.push(next).unwrap_err(), err, "{doc:?} then {next:?}");
+            assert_eq!(p.push_bytes(next.as_bytes()).unwrap_err(), err);
+            assert_eq!(p.consumed(), consumed);
+            assert_eq!(p.snapshot(), shown);
+            assert_eq!(p.snapshot_ref().cloned(), shown);
+            assert!(!p.is_complete());
+            assert_eq!(p.finish().unwrap_err(), err);
+        }
+    }
+}
