@@ -1312,13 +1312,23 @@ impl PartialJson {
                 State::AfterValue | State::Done => {
                     *i = skip_ws(chunk, *i);
                     let Some(&b) = chunk.get(*i) else { break };
-                    if let Some(e) = self.unfit_after_value(b, base + *i) {
-                        return Err(e);
-                    }
-                    match (b, self.frames.last()) {
-                        (b',', Some(Frame::Array(_))) => self.state = State::ArrayNext,
-                        (b',', Some(Frame::Object { .. })) => self.state = State::ObjectNext,
-                        _ => self.close_container(), // `]` or `}`
+                    // One look at the innermost container (`unfit_after_value`, inlined).
+                    let in_array = match self.frames.last() {
+                        Some(Frame::Array(_)) => true,
+                        Some(Frame::Object { .. }) => false,
+                        None => {
+                            return Err(
+                                self.err(base + *i, PartialJsonErrorKind::TrailingCharacters)
+                            )
+                        }
+                    };
+                    match b {
+                        b',' if in_array => self.state = State::ArrayNext,
+                        b',' => self.state = State::ObjectNext,
+                        b']' if in_array => self.close_container(),
+                        b'}' if !in_array => self.close_container(),
+                        _ if in_array => return Err(self.unexpected(base + *i, b, "`,` or `]`")),
+                        _ => return Err(self.unexpected(base + *i, b, "`,` or `}`")),
                     }
                     *i += 1;
                 }
