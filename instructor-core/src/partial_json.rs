@@ -824,6 +824,20 @@ const MAX_HINT: usize = 32;
 /// How many nesting levels `PartialJson::hints` covers (deeper containers start empty).
 const HINT_DEPTHS: usize = 16;
 
+/// From this length on, a string completed in `PartialJson::str_buf` takes the buffer itself
+/// (shrunk to fit) instead of a copy, and a new buffer starts: copying a long text costs
+/// about an instruction per byte, more than starting the next buffer again.
+const TAKE_STR_BUF: usize = 4096;
+
+/// The long string in `buf`, shrunk to fit; `buf` starts again with `STR_BUF_CAPACITY`.
+#[cold]
+#[inline(never)]
+fn take_long(buf: &mut String) -> String {
+    let mut text = std::mem::replace(buf, String::with_capacity(STR_BUF_CAPACITY));
+    text.shrink_to_fit();
+    text
+}
+
 /// The capacity `PartialJson::str_buf` starts with: most strings cut by chunks fit, so the
 /// buffer rarely grows (each growth is a reallocation) in a short document.
 const STR_BUF_CAPACITY: usize = 256;
@@ -1568,9 +1582,15 @@ impl PartialJson {
                 return;
             }
         }
-        // Copy out (an exact-size allocation) and keep the buffer's capacity for the next string.
-        let text = self.str_buf.as_str().to_owned();
-        self.str_buf.clear();
+        let text = if self.str_buf.len() < TAKE_STR_BUF {
+            // Copy out (an exact-size allocation) and keep the buffer's capacity for the next
+            // string.
+            let text = self.str_buf.as_str().to_owned();
+            self.str_buf.clear();
+            text
+        } else {
+            take_long(&mut self.str_buf)
+        };
         if key {
             self.set_key(text);
         } else {

@@ -796,3 +796,47 @@ fn a_failed_parser_stays_failed_whatever_comes_next() {
         }
     }
 }
+
+/// Long strings (keys and values, longer than the string buffer starts with, and longer than
+/// the length from which a completed string takes the buffer itself), one after another, in
+/// small and large chunks, looked at on the way or not: the values are `serde_json`'s.
+#[test]
+fn long_strings_in_any_chunks() {
+    let long = |n: usize| -> String { "abc\\\"d\u{e9}\u{20ac} ".repeat(n / 12 + 1) };
+    let doc = format!(
+        r#"{{"{}": "{}", "b": ["{}", "x", "{}"], "c": "{}"}}"#,
+        long(5000),
+        long(300),
+        long(9000),
+        long(4100),
+        long(20)
+    );
+    let expected: Value = serde_json::from_str(&doc).unwrap();
+    for size in [1, 3, 4, 7, 64, 1000, doc.len()] {
+        for look in [false, true] {
+            let mut p = PartialJson::new();
+            let mut start = 0;
+            while start < doc.len() {
+                let mut end = (start + size).min(doc.len());
+                while !doc.is_char_boundary(end) {
+                    end += 1;
+                }
+                p.push(&doc[start..end]).unwrap();
+                if look {
+                    p.snapshot_ref();
+                }
+                start = end;
+            }
+            assert_eq!(
+                p.finish().unwrap(),
+                expected,
+                "chunks of {size}, looked at: {look}"
+            );
+            let mut p = PartialJson::new();
+            for c in doc.as_bytes().chunks(size) {
+                p.push_bytes(c).unwrap();
+            }
+            assert_eq!(p.finish().unwrap(), expected, "byte chunks of {size}");
+        }
+    }
+}
