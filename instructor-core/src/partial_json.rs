@@ -551,6 +551,11 @@ enum State {
 }
 
 impl State {
+    /// Whether this is a state inside a string in an escape or with a character held back.
+    fn in_escape(self) -> bool {
+        matches!(self, State::KeyEsc | State::StrEsc)
+    }
+
     /// Whether this is a state inside a string value (plain or not).
     fn in_str_value(self) -> bool {
         matches!(self, State::Str | State::StrEsc)
@@ -903,6 +908,12 @@ impl PartialJson {
                 push_small(&mut self.str_buf, chunk);
                 return Ok(self.pushed_plain(chunk.len()));
             }
+            // Next, a small chunk with an escape or the string's end.
+            if chunk.len() <= SMALL_CHUNK {
+                self.changed = false;
+                let ok = self.push_in_string(chunk);
+                return self.pushed_general(ok);
+            }
         } else if self.between_tokens() {
             // Next, white space between tokens (indentation), then a small chunk across a
             // token boundary.
@@ -910,10 +921,17 @@ impl PartialJson {
                 return Ok(self.pushed_ws(chunk.len()));
             }
             if chunk.len() <= SMALL_CHUNK {
+                self.changed = false;
                 let ok = self.push_between(chunk);
                 return self.pushed_general(ok);
             }
+        } else if self.state.in_escape() && chunk.len() <= SMALL_CHUNK {
+            // The rest of an escape cut by the last chunk's end.
+            self.changed = false;
+            let ok = self.push_in_string(chunk);
+            return self.pushed_general(ok);
         }
+        self.changed = false;
         let ok = self.push_slow(chunk.as_bytes(), Some(chunk));
         self.pushed_general(ok)
     }
@@ -941,6 +959,7 @@ impl PartialJson {
                 return self.push(text);
             }
         }
+        self.changed = false;
         let ok = self.push_slow(chunk, None);
         self.pushed_general(ok)
     }
@@ -1019,8 +1038,9 @@ impl PartialJson {
     /// quote of a string with the plain text after it to the end of the chunk (the common
     /// chunk across a token boundary: `"na`, `, "na`, `: "Ad`), taken without the general
     /// path's loop and its cost per call. From the first byte it does not take (any other
-    /// token, or the string's end within the chunk), the rest goes to
-    /// [`push_slow`](Self::push_slow).
+    /// token, or a string with an escape or its end in the chunk), the rest goes to
+    /// [`push_slow`](Self::push_slow). Sets `self.changed` when the snapshot may have changed
+    /// (the caller clears it first).
     #[inline(never)]
     fn push_between(&mut self, chunk: &str) -> bool {
         let bytes = chunk.as_bytes();
@@ -1056,7 +1076,9 @@ impl PartialJson {
                         let key = matches!(state, State::ObjectFirst | State::ObjectNext);
                         self.begin_string(key);
                         // A string value is shown as soon as it starts; a key is not.
-                        self.changed = !key;
+                        if !key {
+                            self.changed = true;
+                        }
                         self.consumed += bytes.len();
                         self.str_buf.clear();
                         push_small(&mut self.str_buf, text);
@@ -1070,22 +1092,98 @@ impl PartialJson {
         self.state = state;
         self.consumed += i;
         if i == bytes.len() {
-            self.changed = false;
             return true;
         }
         // Every byte taken is ASCII, so `i` is a character boundary.
         self.push_slow(&bytes[i..], Some(&chunk[i..]))
     }
 
+    /// A small `&str` chunk inside a string (a key or a value): plain text and two-byte
+    /// escapes (`\n`, `\"`, ...), perhaps cut after a backslash, or the second byte of an
+    /// escape whose backslash ended the last chunk, then the string's end and what
+    /// [`push_between`](Self::push_between) takes after it; without the general path's
+    /// loop. From the first byte it does not take (`\u`, a control character, or what
+    /// `push_between` does not take), the rest goes to [`push_slow`](Self::push_slow). Sets
+    /// `self.changed` when the snapshot may have changed (the caller clears it first).
+    #[inline(never)]
+    fn push_in_string(&mut self, chunk: &str) -> bool {
+        let bytes = chunk.as_bytes();
+        let key = matches!(self.state, State::Key | State::KeyEsc);
+        // What is appended is never longer than the chunk: room for all of it, or the general
+        // path grows the buffer. A character held back (from `push_bytes`) is its business.
+        if self.str_buf.capacity() - self.str_buf.len() < bytes.len() || self.pending_len != 0 {
+            return self.push_slow(bytes, Some(chunk));
+        }
+        // (A string value's text is shown as it arrives: conservatively, `changed`.)
+        if !key {
+            self.changed = true;
+        }
+        let mut i = 0;
+        if self.state.in_escape() {
+            // The second byte of an escape whose backslash ended the last chunk.
+            match bytes.first().copied().and_then(short_escape) {
+                Some(ch) if self.esc == Esc::Backslash => {
+                    self.str_buf.push(ch);
+                    self.esc = Esc::None;
+                    self.state = State::string(key, true);
+                    i = 1;
+                }
+                _ => return self.push_slow(bytes, Some(chunk)),
+            }
+        }
+        // `start` and `i` sit next to ASCII bytes or at the chunk's ends: character
+        // boundaries.
+        let mut start = i;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'\\' {
+                let Some(&e) = bytes.get(i + 1) else {
+                    // Cut after the backslash: the escape waits for the next chunk.
+                    push_small(&mut self.str_buf, &chunk[start..i]);
+                    self.esc = Esc::Backslash;
+                    self.state = State::string(key, false);
+                    self.consumed += bytes.len();
+                    return true;
+                };
+                let Some(ch) = short_escape(e) else { break };
+                push_small(&mut self.str_buf, &chunk[start..i]);
+                self.str_buf.push(ch);
+                i += 2;
+                start = i;
+            } else if b == b'"' {
+                // The string's end: the rest is between tokens.
+                push_small(&mut self.str_buf, &chunk[start..i]);
+                self.consumed += i + 1;
+                self.end_string_here(key);
+                return self.push_between(&chunk[i + 1..]);
+            } else if b < 0x20 {
+                break;
+            } else {
+                i += 1;
+            }
+        }
+        push_small(&mut self.str_buf, &chunk[start..i]);
+        self.consumed += i;
+        if i == bytes.len() {
+            return true;
+        }
+        self.push_slow(&bytes[i..], Some(&chunk[i..]))
+    }
+
+    /// [`end_string`](Self::end_string), out of line (for `push_in_string`).
+    #[inline(never)]
+    fn end_string_here(&mut self, key: bool) {
+        self.end_string(key);
+    }
+
     /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as
     /// a `&str` when the caller has it, which spares validating it. Returns whether the chunk
-    /// was accepted; if not, the error is in `self.error`.
+    /// was accepted; if not, the error is in `self.error`. Sets `self.changed` when the
+    /// snapshot may have changed (the caller clears it first).
     #[inline(never)]
     fn push_slow(&mut self, chunk: &[u8], text: Option<&str>) -> bool {
         if self.error.is_some() {
             return false;
         }
-        self.changed = false;
         let base = self.consumed;
         let mut i = 0;
         match self.feed(chunk, text, base, &mut i) {
@@ -1562,6 +1660,7 @@ impl PartialJson {
         self.state = State::Colon;
     }
 
+    #[inline(always)]
     fn end_string(&mut self, key: bool) {
         if !key {
             if let Some(n) = self.shown.str_synced.take() {
