@@ -532,14 +532,44 @@ enum State {
     AfterValue,
     /// The top-level value is complete; only whitespace may follow.
     Done,
-    /// Inside an object key; escape progress in `PartialJson::esc`.
+    /// Inside an object key, in plain text: no escape under way, no partial character held
+    /// back (the state the plain-text fast path tests for, alone).
     Key,
-    /// Inside a string value; escape progress in `PartialJson::esc`.
+    /// Inside a string value, in plain text (as `Key`).
     Str,
+    /// Inside an object key, in an escape sequence (progress in `PartialJson::esc`) or with
+    /// the first bytes of a character held back (`PartialJson::pending`).
+    KeyEsc,
+    /// Inside a string value, in an escape or with a character held back (as `KeyEsc`).
+    StrEsc,
     /// Inside a number; its grammar position in `PartialJson::num_state`, its bytes in `num`.
     Number,
     /// Inside `true`, `false` or `null`, `PartialJson::lit_pos` bytes in.
     Literal,
+    /// The parser failed (`PartialJson::error`) in state `PartialJson::failed_in`.
+    Failed,
+}
+
+impl State {
+    /// Whether this is a state inside a string in an escape or with a character held back.
+    fn in_escape(self) -> bool {
+        matches!(self, State::KeyEsc | State::StrEsc)
+    }
+
+    /// Whether this is a state inside a string value (plain or not).
+    fn in_str_value(self) -> bool {
+        matches!(self, State::Str | State::StrEsc)
+    }
+
+    /// The state inside the same string (a key or a value), plain or not.
+    fn string(key: bool, plain: bool) -> State {
+        match (key, plain) {
+            (true, true) => State::Key,
+            (false, true) => State::Str,
+            (true, false) => State::KeyEsc,
+            (false, false) => State::StrEsc,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -597,6 +627,23 @@ fn hex_val(b: u8) -> Option<u16> {
         b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
         _ => None,
     }
+}
+
+/// The character a two-byte escape `\` `b` stands for (`None` for `u`, which starts a
+/// `\u` escape, and for bytes that start no escape).
+#[inline]
+fn short_escape(b: u8) -> Option<char> {
+    Some(match b {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
 }
 
 /// Whether `bytes` is white space, and not empty (the first byte is tested first: most chunks
@@ -731,7 +778,10 @@ fn plain_run(bytes: &[u8]) -> (usize, bool) {
 #[derive(Debug, Clone)]
 pub struct PartialJson {
     state: State,
-    /// Escape progress inside a string (`State::Key` or `State::Str`).
+    /// The state the parser failed in (when `state` is `State::Failed`): what snapshots show.
+    failed_in: State,
+    /// Escape progress inside a string (`State::KeyEsc` or `State::StrEsc`; `Esc::None` in
+    /// every other state).
     esc: Esc,
     /// Grammar position inside a number (`State::Number`).
     num_state: Num,
@@ -748,7 +798,8 @@ pub struct PartialJson {
     str_buf: String,
     /// The first bytes of a UTF-8 character split across `push_bytes` chunks (held back).
     pending: [u8; 4],
-    /// How many bytes of `pending` are in use.
+    /// How many bytes of `pending` are in use (not 0 only in `State::KeyEsc` or
+    /// `State::StrEsc`).
     pending_len: usize,
     /// The bytes of the number being read.
     num: Vec<u8>,
@@ -758,15 +809,43 @@ pub struct PartialJson {
     error: Option<PartialJsonError>,
     items_at: Option<ItemsAt>,
     items: Vec<Value>,
+    /// Whether the chunk being fed by the general path (`push_slow`, `push_between`) may
+    /// have changed the snapshot: its `Pushed::changed`.
     changed: bool,
-    /// By depth, the size of the last container closed there (at most `MAX_HINT`): records in
-    /// a list tend to have the same shape, so the next container there starts with that
-    /// capacity instead of growing (and, for an object, rehashing) step by step.
-    hints: Vec<usize>,
+    /// By depth (the first `HINT_DEPTHS`), the size of the last container closed there (at
+    /// most `MAX_HINT`): records in a list tend to have the same shape, so the next container
+    /// there starts with that capacity instead of growing (and, for an object, rehashing) step
+    /// by step.
+    hints: [u8; HINT_DEPTHS],
 }
+
+/// The longest chunk [`PartialJson::push_between`] is tried on: a longer one almost surely
+/// holds more than it takes.
+const SMALL_CHUNK: usize = 8;
 
 /// The largest capacity a container starts with from `PartialJson::hints`.
 const MAX_HINT: usize = 32;
+
+/// How many nesting levels `PartialJson::hints` covers (deeper containers start empty).
+const HINT_DEPTHS: usize = 16;
+
+/// From this length on, a string completed in `PartialJson::str_buf` takes the buffer itself
+/// (shrunk to fit) instead of a copy, and a new buffer starts: copying a long text costs
+/// about an instruction per byte, more than starting the next buffer again.
+const TAKE_STR_BUF: usize = 4096;
+
+/// The long string in `buf`, shrunk to fit; `buf` starts again with `STR_BUF_CAPACITY`.
+#[cold]
+#[inline(never)]
+fn take_long(buf: &mut String) -> String {
+    let mut text = std::mem::replace(buf, String::with_capacity(STR_BUF_CAPACITY));
+    text.shrink_to_fit();
+    text
+}
+
+/// The capacity `PartialJson::str_buf` starts with: most strings cut by chunks fit, so the
+/// buffer rarely grows (each growth is a reallocation) in a short document.
+const STR_BUF_CAPACITY: usize = 256;
 
 impl Default for PartialJson {
     fn default() -> Self {
@@ -787,13 +866,14 @@ impl PartialJson {
     pub fn with_max_depth(depth: usize) -> Self {
         PartialJson {
             state: State::Start,
+            failed_in: State::Start,
             esc: Esc::None,
             num_state: Num::Zero,
             lit: Lit::Null,
             lit_pos: 0,
             frames: Vec::new(),
             shown: Shown::default(),
-            str_buf: String::new(),
+            str_buf: String::with_capacity(STR_BUF_CAPACITY),
             pending: [0; 4],
             pending_len: 0,
             num: Vec::new(),
@@ -803,7 +883,7 @@ impl PartialJson {
             items_at: None,
             items: Vec::new(),
             changed: false,
-            hints: Vec::new(),
+            hints: [0; HINT_DEPTHS],
         }
     }
 
@@ -823,65 +903,101 @@ impl PartialJson {
     pub fn push(&mut self, chunk: &str) -> Result<Pushed, PartialJsonError> {
         // The common case of a small chunk, kept small enough to inline: plain text inside a
         // string.
-        if self.in_plain_string() && all_plain(chunk.as_bytes(), false) {
-            push_small(&mut self.str_buf, chunk);
-            return Ok(self.pushed_plain(chunk.len()));
+        if self.in_plain_string() {
+            if all_plain(chunk.as_bytes(), false) {
+                push_small(&mut self.str_buf, chunk);
+                return Ok(self.pushed_plain(chunk.len()));
+            }
+            // Next, a small chunk with an escape or the string's end.
+            if chunk.len() <= SMALL_CHUNK {
+                self.changed = false;
+                let ok = self.push_in_string(chunk);
+                return self.pushed_general(ok);
+            }
+        } else if self.between_tokens() {
+            // Next, white space between tokens (indentation), then a small chunk across a
+            // token boundary.
+            if all_ws(chunk.as_bytes()) {
+                return Ok(self.pushed_ws(chunk.len()));
+            }
+            if chunk.len() <= SMALL_CHUNK {
+                self.changed = false;
+                let ok = self.push_between(chunk);
+                return self.pushed_general(ok);
+            }
+        } else if self.state.in_escape() && chunk.len() <= SMALL_CHUNK {
+            // The rest of an escape cut by the last chunk's end.
+            self.changed = false;
+            let ok = self.push_in_string(chunk);
+            return self.pushed_general(ok);
         }
-        // Next, white space between tokens (indentation).
-        if all_ws(chunk.as_bytes()) && self.between_tokens() {
-            return Ok(self.pushed_ws(chunk.len()));
-        }
-        self.push_slow(chunk.as_bytes(), Some(chunk))
+        self.changed = false;
+        let ok = self.push_slow(chunk.as_bytes(), Some(chunk));
+        self.pushed_general(ok)
     }
 
     /// Feed the next chunk of the document as raw bytes. A multi-byte UTF-8 character may be
     /// split across chunks: its first bytes are held back (not shown in snapshots) until the
     /// rest arrives.
-    #[inline]
+    // Always inlined, like `push`: the fast path is a small chunk of ASCII text in a string.
+    #[inline(always)]
     pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<Pushed, PartialJsonError> {
+        if chunk.len() <= 16 && self.in_plain_string() && all_plain(chunk, true) {
+            push_ascii(&mut self.str_buf, chunk);
+            return Ok(self.pushed_plain(chunk.len()));
+        }
+        self.push_bytes_general(chunk)
+    }
+
+    /// Everything but the fast path of [`push_bytes`](Self::push_bytes).
+    #[inline(never)]
+    fn push_bytes_general(&mut self, chunk: &[u8]) -> Res<Pushed> {
         if chunk.len() > 16 {
             // A large chunk of whole characters (the usual case) goes as a `&str`: one
             // validation of the chunk spares validating each string in it.
             if let Ok(text) = std::str::from_utf8(chunk) {
                 return self.push(text);
             }
-        } else if self.in_plain_string() && all_plain(chunk, true) {
-            // A small chunk: the same fast path as `push`, for ASCII.
-            push_ascii(&mut self.str_buf, chunk);
-            return Ok(self.pushed_plain(chunk.len()));
         }
-        self.push_slow(chunk, None)
+        self.changed = false;
+        let ok = self.push_slow(chunk, None);
+        self.pushed_general(ok)
     }
 
     /// Whether the parser is in the plain text of a string (no escape under way, no partial
-    /// character held back) and has not failed.
+    /// character held back; not failed).
     #[inline]
     fn in_plain_string(&self) -> bool {
         matches!(self.state, State::Str | State::Key)
-            && self.esc == Esc::None
-            && self.pending_len == 0
-            && self.error.is_none()
     }
 
     /// Accounts for `len` bytes of plain string text appended to `str_buf`.
     #[inline]
     fn pushed_plain(&mut self, len: usize) -> Pushed {
         self.consumed += len;
-        self.changed = self.state == State::Str && len > 0;
         Pushed {
-            changed: self.changed,
+            // (`self.changed` is the general path's: not kept up to date here.)
+            changed: self.state == State::Str && len > 0,
             complete: false,
             items_ready: self.items.len(),
         }
     }
 
-    /// Whether the parser is between tokens, where white space is skipped, and has not failed.
+    /// Whether the parser is between tokens, where white space is skipped (not failed).
     #[inline]
     fn between_tokens(&self) -> bool {
-        !matches!(
+        matches!(
             self.state,
-            State::Key | State::Str | State::Number | State::Literal
-        ) && self.error.is_none()
+            State::Start
+                | State::ArrayFirst
+                | State::ArrayNext
+                | State::ObjectFirst
+                | State::ObjectNext
+                | State::Colon
+                | State::MemberValue
+                | State::AfterValue
+                | State::Done
+        )
     }
 
     /// Accounts for `len` bytes of white space between tokens.
@@ -895,30 +1011,193 @@ impl PartialJson {
         }
     }
 
-    /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as
-    /// a `&str` when the caller has it, which spares validating it.
-    #[inline(never)]
-    fn push_slow(&mut self, chunk: &[u8], text: Option<&str>) -> Res<Pushed> {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
+    /// The result of [`push_slow`](Self::push_slow) or [`push_between`](Self::push_between)
+    /// (whether the chunk was accepted), built here from the parser's fields so that those
+    /// return in a register.
+    #[inline(always)]
+    fn pushed_general(&self, ok: bool) -> Res<Pushed> {
+        if ok {
+            Ok(Pushed {
+                changed: self.changed,
+                complete: self.state == State::Done,
+                items_ready: self.items.len(),
+            })
+        } else {
+            Err(self.failure())
         }
-        self.changed = false;
+    }
+
+    /// The error the parser failed with (it has failed).
+    #[cold]
+    #[inline(never)]
+    fn failure(&self) -> PartialJsonError {
+        self.error.clone().expect("the parser failed")
+    }
+
+    /// A small `&str` chunk that starts between tokens: white space, `:`, `,` and the opening
+    /// quote of a string with the plain text after it to the end of the chunk (the common
+    /// chunk across a token boundary: `"na`, `, "na`, `: "Ad`), taken without the general
+    /// path's loop and its cost per call. From the first byte it does not take (any other
+    /// token, or a string with an escape or its end in the chunk), the rest goes to
+    /// [`push_slow`](Self::push_slow). Sets `self.changed` when the snapshot may have changed
+    /// (the caller clears it first).
+    #[inline(never)]
+    fn push_between(&mut self, chunk: &str) -> bool {
+        let bytes = chunk.as_bytes();
+        let mut state = self.state;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if !is_ws(b) {
+                match (state, b) {
+                    (State::Colon, b':') => state = State::MemberValue,
+                    (State::AfterValue, b',') => match self.frames.last() {
+                        Some(Frame::Array(_)) => state = State::ArrayNext,
+                        Some(Frame::Object { .. }) => state = State::ObjectNext,
+                        None => break,
+                    },
+                    (
+                        State::ObjectFirst
+                        | State::ObjectNext
+                        | State::Start
+                        | State::ArrayFirst
+                        | State::ArrayNext
+                        | State::MemberValue,
+                        b'"',
+                    ) => {
+                        // The string's text: taken here only if the chunk ends inside it (a
+                        // byte loop: it is short), and if the buffer has room for it (it is
+                        // empty between strings, starts with `STR_BUF_CAPACITY` and never
+                        // shrinks; were it short, the general path would grow it).
+                        // `i + 1` follows an ASCII quote: a character boundary.
+                        let text = &chunk[i + 1..];
+                        if !text.bytes().all(is_plain) || self.str_buf.capacity() < text.len() {
+                            break;
+                        }
+                        let key = matches!(state, State::ObjectFirst | State::ObjectNext);
+                        self.begin_string(key);
+                        // A string value is shown as soon as it starts; a key is not.
+                        if !key {
+                            self.changed = true;
+                        }
+                        self.consumed += bytes.len();
+                        self.str_buf.clear();
+                        push_small(&mut self.str_buf, text);
+                        return true;
+                    }
+                    _ => break,
+                }
+            }
+            i += 1;
+        }
+        self.state = state;
+        self.consumed += i;
+        if i == bytes.len() {
+            return true;
+        }
+        // Every byte taken is ASCII, so `i` is a character boundary.
+        self.push_slow(&bytes[i..], Some(&chunk[i..]))
+    }
+
+    /// A small `&str` chunk inside a string (a key or a value): plain text and two-byte
+    /// escapes (`\n`, `\"`, ...), perhaps cut after a backslash, or the second byte of an
+    /// escape whose backslash ended the last chunk, then the string's end and what
+    /// [`push_between`](Self::push_between) takes after it; without the general path's
+    /// loop. From the first byte it does not take (`\u`, a control character, or what
+    /// `push_between` does not take), the rest goes to [`push_slow`](Self::push_slow). Sets
+    /// `self.changed` when the snapshot may have changed (the caller clears it first).
+    #[inline(never)]
+    fn push_in_string(&mut self, chunk: &str) -> bool {
+        let bytes = chunk.as_bytes();
+        let key = matches!(self.state, State::Key | State::KeyEsc);
+        // What is appended is never longer than the chunk: room for all of it, or the general
+        // path grows the buffer. A character held back (from `push_bytes`) is its business.
+        if self.str_buf.capacity() - self.str_buf.len() < bytes.len() || self.pending_len != 0 {
+            return self.push_slow(bytes, Some(chunk));
+        }
+        // (A string value's text is shown as it arrives: conservatively, `changed`.)
+        if !key {
+            self.changed = true;
+        }
+        let mut i = 0;
+        if self.state.in_escape() {
+            // The second byte of an escape whose backslash ended the last chunk.
+            match bytes.first().copied().and_then(short_escape) {
+                Some(ch) if self.esc == Esc::Backslash => {
+                    self.str_buf.push(ch);
+                    self.esc = Esc::None;
+                    self.state = State::string(key, true);
+                    i = 1;
+                }
+                _ => return self.push_slow(bytes, Some(chunk)),
+            }
+        }
+        // `start` and `i` sit next to ASCII bytes or at the chunk's ends: character
+        // boundaries.
+        let mut start = i;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'\\' {
+                let Some(&e) = bytes.get(i + 1) else {
+                    // Cut after the backslash: the escape waits for the next chunk.
+                    push_small(&mut self.str_buf, &chunk[start..i]);
+                    self.esc = Esc::Backslash;
+                    self.state = State::string(key, false);
+                    self.consumed += bytes.len();
+                    return true;
+                };
+                let Some(ch) = short_escape(e) else { break };
+                push_small(&mut self.str_buf, &chunk[start..i]);
+                self.str_buf.push(ch);
+                i += 2;
+                start = i;
+            } else if b == b'"' {
+                // The string's end: the rest is between tokens.
+                push_small(&mut self.str_buf, &chunk[start..i]);
+                self.consumed += i + 1;
+                self.end_string_here(key);
+                return self.push_between(&chunk[i + 1..]);
+            } else if b < 0x20 {
+                break;
+            } else {
+                i += 1;
+            }
+        }
+        push_small(&mut self.str_buf, &chunk[start..i]);
+        self.consumed += i;
+        if i == bytes.len() {
+            return true;
+        }
+        self.push_slow(&bytes[i..], Some(&chunk[i..]))
+    }
+
+    /// [`end_string`](Self::end_string), out of line (for `push_in_string`).
+    #[inline(never)]
+    fn end_string_here(&mut self, key: bool) {
+        self.end_string(key);
+    }
+
+    /// Everything but plain text inside a string ([`push`](Self::push)); `text` is `chunk` as
+    /// a `&str` when the caller has it, which spares validating it. Returns whether the chunk
+    /// was accepted; if not, the error is in `self.error`. Sets `self.changed` when the
+    /// snapshot may have changed (the caller clears it first).
+    #[inline(never)]
+    fn push_slow(&mut self, chunk: &[u8], text: Option<&str>) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
         let base = self.consumed;
         let mut i = 0;
         match self.feed(chunk, text, base, &mut i) {
             Ok(()) => {
                 self.consumed = base + chunk.len();
-                Ok(Pushed {
-                    changed: self.changed,
-                    complete: self.state == State::Done,
-                    items_ready: self.items.len(),
-                })
+                true
             }
             Err(err) => {
                 // The state is left as it was before the offending byte, for snapshots.
                 self.consumed = base + i;
-                self.error = Some(err.clone());
-                Err(err)
+                self.error = Some(err);
+                self.failed_in = self.state;
+                self.state = State::Failed;
+                false
             }
         }
     }
@@ -940,9 +1219,15 @@ impl PartialJson {
         self.error.as_ref()
     }
 
-    /// The text of the string value being written, if the parser is inside one.
+    /// The text of the string value being written, if the parser is inside one (or failed
+    /// inside one).
     fn open_str(&self) -> Option<&str> {
-        (self.state == State::Str).then_some(self.str_buf.as_str())
+        let state = if self.state == State::Failed {
+            self.failed_in
+        } else {
+            self.state
+        };
+        state.in_str_value().then_some(self.str_buf.as_str())
     }
 
     /// The value so far, under the rules of the [module documentation](self), by reference;
@@ -961,7 +1246,7 @@ impl PartialJson {
             return self.shown.tree.as_ref();
         }
         self.shown.at = Some(self.consumed);
-        let open = (self.state == State::Str).then_some(self.str_buf.as_str());
+        let open = self.open_str().map(|_| self.str_buf.as_str());
         self.shown.sync(&mut self.frames, open);
         self.shown.tree.as_ref()
     }
@@ -1020,8 +1305,8 @@ impl PartialJson {
             }
         }
         let inside = match this.state {
-            State::Key => Inside::ObjectKey,
-            State::Str => Inside::String,
+            State::Key | State::KeyEsc => Inside::ObjectKey,
+            State::Str | State::StrEsc => Inside::String,
             State::Number => Inside::Number,
             State::Literal => Inside::Literal,
             _ => match this.frames.last() {
@@ -1059,8 +1344,10 @@ impl PartialJson {
         let len = chunk.len();
         while *i < len {
             match self.state {
-                State::Str | State::Key => {
-                    let key = self.state == State::Key;
+                State::Str | State::Key | State::StrEsc | State::KeyEsc => {
+                    let key = matches!(self.state, State::Key | State::KeyEsc);
+                    // (In `StrEsc` or `KeyEsc` with no escape under way, a character is held
+                    // back: the scan completes it.)
                     if self.esc == Esc::None {
                         self.scan_string(chunk, text, base, i, key)?;
                     } else {
@@ -1068,6 +1355,7 @@ impl PartialJson {
                         *i += 1;
                     }
                 }
+                State::Failed => unreachable!("a failed parser takes no input"),
                 State::Number => {
                     let b = chunk[*i];
                     if self.number_byte(b, base + *i)? {
@@ -1136,13 +1424,23 @@ impl PartialJson {
                 State::AfterValue | State::Done => {
                     *i = skip_ws(chunk, *i);
                     let Some(&b) = chunk.get(*i) else { break };
-                    if let Some(e) = self.unfit_after_value(b, base + *i) {
-                        return Err(e);
-                    }
-                    match (b, self.frames.last()) {
-                        (b',', Some(Frame::Array(_))) => self.state = State::ArrayNext,
-                        (b',', Some(Frame::Object { .. })) => self.state = State::ObjectNext,
-                        _ => self.close_container(), // `]` or `}`
+                    // One look at the innermost container (`unfit_after_value`, inlined).
+                    let in_array = match self.frames.last() {
+                        Some(Frame::Array(_)) => true,
+                        Some(Frame::Object { .. }) => false,
+                        None => {
+                            return Err(
+                                self.err(base + *i, PartialJsonErrorKind::TrailingCharacters)
+                            )
+                        }
+                    };
+                    match b {
+                        b',' if in_array => self.state = State::ArrayNext,
+                        b',' => self.state = State::ObjectNext,
+                        b']' if in_array => self.close_container(),
+                        b'}' if !in_array => self.close_container(),
+                        _ if in_array => return Err(self.unexpected(base + *i, b, "`,` or `]`")),
+                        _ => return Err(self.unexpected(base + *i, b, "`,` or `}`")),
                     }
                     *i += 1;
                 }
@@ -1186,7 +1484,7 @@ impl PartialJson {
                         },
                     ));
                 }
-                let hint = self.hints.get(depth).copied().unwrap_or(0);
+                let hint = self.hints.get(depth).map_or(0, |&h| usize::from(h));
                 if b == b'{' {
                     self.frames.push(Frame::Object {
                         map: Map::with_capacity(hint),
@@ -1247,69 +1545,85 @@ impl PartialJson {
         i: &mut usize,
         key: bool,
     ) -> Res<()> {
-        let start = *i;
-        let (run, high) = plain_run(&chunk[start..]);
-        let end = start + run;
-        let stop = chunk.get(end).copied();
-        if stop == Some(b'"')
-            && self.str_buf.is_empty()
-            && self.pending_len == 0
-            && self.shown.str_synced.is_none()
-        {
-            // The whole string (or all of it but an empty start in an earlier chunk) is here:
-            // build it directly, without going through `str_buf`.
-            let whole = match text {
-                // `start` and `end` sit next to ASCII bytes or at the chunk's ends, so a `&str`
-                // chunk slices there on character boundaries.
-                Some(t) => t.get(start..end),
-                None => std::str::from_utf8(&chunk[start..end]).ok(),
-            };
-            if let Some(s) = whole {
-                *i = end + 1;
-                let s = s.to_owned();
-                if key {
-                    self.set_key(s);
-                } else {
-                    self.complete_value(Value::String(s));
+        loop {
+            let start = *i;
+            let (run, high) = plain_run(&chunk[start..]);
+            let end = start + run;
+            let stop = chunk.get(end).copied();
+            if stop == Some(b'"')
+                && self.str_buf.is_empty()
+                && self.pending_len == 0
+                && self.shown.str_synced.is_none()
+            {
+                // The whole string (or all of it but an empty start in an earlier chunk) is
+                // here: build it directly, without going through `str_buf`.
+                let whole = match text {
+                    // `start` and `end` sit next to ASCII bytes or at the chunk's ends, so a
+                    // `&str` chunk slices there on character boundaries.
+                    Some(t) => t.get(start..end),
+                    None => std::str::from_utf8(&chunk[start..end]).ok(),
+                };
+                if let Some(s) = whole {
+                    *i = end + 1;
+                    let s = s.to_owned();
+                    if key {
+                        self.set_key(s);
+                    } else {
+                        self.complete_value(Value::String(s));
+                    }
+                    return Ok(());
                 }
+            }
+            *i = end;
+            if run > 0 {
+                self.append_run(
+                    &chunk[start..end],
+                    text.and_then(|t| t.get(start..end)),
+                    high,
+                    base + start,
+                )?;
+            }
+            let Some(c) = stop else {
+                // The chunk ends inside the string.
                 return Ok(());
+            };
+            let offset = base + end;
+            if self.pending_len != 0 {
+                // A multi-byte character cut short by a quote, backslash or control byte.
+                return Err(self.err(
+                    offset.saturating_sub(self.pending_len),
+                    PartialJsonErrorKind::InvalidUtf8,
+                ));
+            }
+            match c {
+                b'"' => {
+                    *i = end + 1;
+                    self.end_string(key);
+                    return Ok(());
+                }
+                b'\\' => {
+                    // A two-byte escape with both bytes here is decoded on the spot, and the
+                    // scan goes on; anything else (`\u`, an escape cut by the chunk's end, an
+                    // invalid one) goes byte by byte through `escape_byte`.
+                    if let Some(ch) = chunk.get(end + 1).copied().and_then(short_escape) {
+                        // (The state stays the plain one: no `push_char`.)
+                        self.str_buf.push(ch);
+                        if !key {
+                            self.changed = true;
+                        }
+                        *i = end + 2;
+                        continue;
+                    }
+                    *i = end + 1;
+                    self.esc = Esc::Backslash;
+                    self.state = State::string(key, false);
+                    return Ok(());
+                }
+                _ => {
+                    return Err(self.err(offset, PartialJsonErrorKind::ControlCharacterInString(c)));
+                }
             }
         }
-        *i = end;
-        if run > 0 {
-            self.append_run(
-                &chunk[start..end],
-                text.and_then(|t| t.get(start..end)),
-                high,
-                base + start,
-            )?;
-        }
-        let Some(c) = stop else {
-            // The chunk ends inside the string.
-            return Ok(());
-        };
-        let offset = base + end;
-        if self.pending_len != 0 {
-            // A multi-byte character cut short by a quote, backslash or control byte.
-            return Err(self.err(
-                offset.saturating_sub(self.pending_len),
-                PartialJsonErrorKind::InvalidUtf8,
-            ));
-        }
-        match c {
-            b'"' => {
-                *i = end + 1;
-                self.end_string(key);
-            }
-            b'\\' => {
-                *i = end + 1;
-                self.esc = Esc::Backslash;
-            }
-            _ => {
-                return Err(self.err(offset, PartialJsonErrorKind::ControlCharacterInString(c)));
-            }
-        }
-        Ok(())
     }
 
     /// Appends a non-empty run of plain string bytes `seg` (`valid`: the same as a `&str`,
@@ -1323,7 +1637,7 @@ impl PartialJson {
         high: bool,
         offset: usize,
     ) -> Res<()> {
-        if self.state == State::Str {
+        if self.state.in_str_value() {
             self.changed = true;
         }
         if self.pending_len == 0 {
@@ -1346,6 +1660,7 @@ impl PartialJson {
         self.state = State::Colon;
     }
 
+    #[inline(always)]
     fn end_string(&mut self, key: bool) {
         if !key {
             if let Some(n) = self.shown.str_synced.take() {
@@ -1366,9 +1681,15 @@ impl PartialJson {
                 return;
             }
         }
-        // Copy out (an exact-size allocation) and keep the buffer's capacity for the next string.
-        let text = self.str_buf.as_str().to_owned();
-        self.str_buf.clear();
+        let text = if self.str_buf.len() < TAKE_STR_BUF {
+            // Copy out (an exact-size allocation) and keep the buffer's capacity for the next
+            // string.
+            let text = self.str_buf.as_str().to_owned();
+            self.str_buf.clear();
+            text
+        } else {
+            take_long(&mut self.str_buf)
+        };
         if key {
             self.set_key(text);
         } else {
@@ -1403,6 +1724,7 @@ impl PartialJson {
                 // Still incomplete: `seg` was too short to finish it.
                 self.pending[..joined.len()].copy_from_slice(joined);
                 self.pending_len = joined.len();
+                self.pending_changed();
                 return Ok(());
             } else {
                 return Err(self.err(
@@ -1425,12 +1747,21 @@ impl PartialJson {
                 self.pending_len = rest.len();
             }
         }
+        self.pending_changed();
         Ok(())
+    }
+
+    /// Keeps the string state in step with `pending_len`: `State::KeyEsc` or
+    /// `State::StrEsc` while a character is held back, `State::Key` or `State::Str` once not.
+    fn pending_changed(&mut self) {
+        let key = matches!(self.state, State::Key | State::KeyEsc);
+        self.state = State::string(key, self.pending_len == 0);
     }
 
     fn push_char(&mut self, ch: char, key: bool) {
         self.str_buf.push(ch);
         self.esc = Esc::None;
+        self.state = State::string(key, true);
         if !key {
             self.changed = true;
         }
@@ -1442,20 +1773,12 @@ impl PartialJson {
         match self.esc {
             Esc::None => {}
             Esc::Backslash => {
-                let ch = match b {
-                    b'"' => '"',
-                    b'\\' => '\\',
-                    b'/' => '/',
-                    b'b' => '\u{8}',
-                    b'f' => '\u{c}',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
-                    b'u' => {
-                        self.esc = Esc::Hex { n: 0, acc: 0 };
-                        return Ok(());
-                    }
-                    _ => return Err(self.err(offset, PartialJsonErrorKind::InvalidEscape(b))),
+                if b == b'u' {
+                    self.esc = Esc::Hex { n: 0, acc: 0 };
+                    return Ok(());
+                }
+                let Some(ch) = short_escape(b) else {
+                    return Err(self.err(offset, PartialJsonErrorKind::InvalidEscape(b)));
                 };
                 self.push_char(ch, key);
             }
@@ -1651,10 +1974,10 @@ impl PartialJson {
             Frame::Array(items) => items.len(),
             Frame::Object { map, .. } => map.len(),
         };
-        if self.hints.len() <= depth {
-            self.hints.resize(depth + 1, 0);
+        if let Some(hint) = self.hints.get_mut(depth) {
+            // At most `MAX_HINT`, so it fits a byte.
+            *hint = len.min(MAX_HINT) as u8;
         }
-        self.hints[depth] = len.min(MAX_HINT);
         let value = frame.take_value();
         self.complete_value(value);
     }

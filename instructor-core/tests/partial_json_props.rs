@@ -239,6 +239,29 @@ fn char_cuts(doc: &str, byte_cuts: &[usize]) -> Vec<usize> {
     cuts
 }
 
+/// Cut positions every `size` bytes of `doc`, moved to character boundaries: `&str` chunks of
+/// about `size` bytes, the shape of a model's token deltas.
+fn every_n(doc: &str, size: usize) -> Vec<usize> {
+    let every: Vec<usize> = (0..doc.len())
+        .step_by(size.max(1))
+        .chain([doc.len()])
+        .collect();
+    char_cuts(doc, &every)
+}
+
+/// Pushes `text` as `&str` chunks cut at `cuts`; the outcome (the value, or the error with its
+/// offset), and the snapshot after the last accepted chunk.
+fn run_str(text: &str, cuts: &[usize]) -> (Result<Value, PartialJsonError>, Option<Value>) {
+    let mut parser = PartialJson::new();
+    for w in cuts.windows(2) {
+        if parser.push(&text[w[0]..w[1]]).is_err() {
+            break;
+        }
+    }
+    let snapshot = parser.snapshot();
+    (parser.finish(), snapshot)
+}
+
 /// Feeds `doc` cut at `cuts` (as bytes, or as `&str` when `as_str`) and checks every
 /// snapshot against `expected`; returns the finished value.
 fn run_checked(
@@ -435,6 +458,46 @@ proptest! {
             };
             prop_assert_eq!(run_viewed(&doc, &every, &look, false), expected);
         }
+    }
+
+    /// Small `&str` chunks (what a model's deltas look like) take paths of their own: every
+    /// chunk size from 1 to 10 bytes, so that every token boundary falls at every position
+    /// in a chunk.
+    #[test]
+    fn random_documents_small_str_chunks(
+        doc in document(),
+        size in 1usize..=10,
+        look in prop::collection::vec(any::<bool>(), 0..64),
+    ) {
+        if let Ok(expected) = serde_json::from_str::<Value>(&doc) {
+            let str_cuts = every_n(&doc, size);
+            prop_assert_eq!(&run_checked(&doc, &str_cuts, &expected, true).unwrap(), &expected);
+            let look: Vec<bool> = if look.is_empty() {
+                vec![true; str_cuts.len()]
+            } else {
+                look.iter().copied().cycle().take(str_cuts.len()).collect()
+            };
+            prop_assert_eq!(&run_viewed(&doc, &str_cuts, &look, true), &expected);
+        }
+    }
+
+    /// Invalid (and valid) text from a JSON alphabet in small `&str` chunks: the outcome is
+    /// `serde_json`'s, and the error (kind and offset) and the snapshot after it are those of
+    /// the same text pushed whole.
+    #[test]
+    fn fuzz_small_str_chunks(
+        parts in prop::collection::vec(prop::sample::select(vec![
+            "{", "}", "[", "]", "\"", ",", ":", "\\", " ", "\n", "0", "1", "-", ".", "e",
+            "t", "r", "u", "f", "a", "l", "s", "n", "\u{e9}", "\u{20ac}", "x", "\u{1}",
+        ]), 0..96),
+        size in 1usize..=10,
+    ) {
+        let text: String = parts.concat();
+        let (ours, snapshot) = run_str(&text, &every_n(&text, size));
+        let (whole, whole_snapshot) = run_str(&text, &[0, text.len()]);
+        prop_assert_eq!(&ours, &whole);
+        prop_assert_eq!(snapshot, whole_snapshot);
+        same_outcome(text.as_bytes(), ours)?;
     }
 
     #[test]

@@ -712,3 +712,131 @@ fn items_shown_before_they_complete_are_collected_whole() {
         json!({"items": [{"name": "Jason", "tags": ["ab"]}, "plain", "text"]})
     );
 }
+
+/// Every way of cutting a document into three `&str` chunks (so that each string, key and
+/// token boundary falls at every position of a chunk, and strings span two or three chunks):
+/// the value is `serde_json`'s, the snapshot after each chunk is the one of the same prefix
+/// pushed whole, and `changed` is never false when the snapshot changed.
+#[test]
+fn every_three_str_chunks_of_a_document() {
+    let doc = r#"{"id": 7, "name": "Ada \"L\" Lov", "tags": ["é€x", "", "y"], "k": {"z": -1.5e3}, "t": true, "s": "ab"}"#;
+    let expected: Value = serde_json::from_str(doc).unwrap();
+    let bounds: Vec<usize> = (0..=doc.len())
+        .filter(|&i| doc.is_char_boundary(i))
+        .collect();
+    let prefix_snapshot = |end: usize| {
+        let mut p = PartialJson::new();
+        p.push(&doc[..end]).unwrap();
+        p.snapshot()
+    };
+    for (n, &i) in bounds.iter().enumerate() {
+        for &j in &bounds[n..] {
+            let mut p = PartialJson::new();
+            let mut prev = None;
+            for (start, end) in [(0, i), (i, j), (j, doc.len())] {
+                let pushed = p.push(&doc[start..end]).unwrap();
+                let snapshot = p.snapshot();
+                assert_eq!(snapshot, prefix_snapshot(end), "cut at {i} and {j}");
+                if !pushed.changed {
+                    assert_eq!(snapshot, prev, "unchanged, cut at {i} and {j}");
+                }
+                prev = snapshot;
+            }
+            assert_eq!(p.finish().unwrap(), expected, "cut at {i} and {j}");
+        }
+    }
+}
+
+/// A character held back at the end of a byte chunk is completed or rejected by the next
+/// chunk, however small and whatever it holds: plain ASCII text after a lead byte is not
+/// taken as plain text (the fast path of small chunks must not skip the check).
+#[test]
+fn a_held_back_character_is_checked_by_any_next_chunk() {
+    for next in [&b"abcd"[..], b"a", b"ab\"]", b"  ", b"\xa9cd\"]"] {
+        let mut p = PartialJson::new();
+        p.push_bytes(b"[\"ab\xc3").unwrap();
+        let result = p.push_bytes(next);
+        if next[0] == 0xa9 {
+            assert!(result.is_ok());
+            assert_eq!(p.finish().unwrap(), json!(["ab\u{e9}cd"]));
+        } else {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), &PartialJsonErrorKind::InvalidUtf8, "{next:?}");
+            assert_eq!(err.offset(), 4, "{next:?}");
+        }
+    }
+}
+
+/// After an error, every later chunk (of any kind: plain string text, white space, a token
+/// boundary, bytes) returns the same error and changes nothing, wherever the error was.
+#[test]
+fn a_failed_parser_stays_failed_whatever_comes_next() {
+    let failures: [&[u8]; 6] = [
+        b"[\"ab\x01",     // a control character inside a string value
+        b"{\"k\x01",      // inside a key
+        b"[1 2",          // between tokens
+        b"[\"a\\x",       // in an escape
+        b"[\"ab\xc3\x28", // invalid UTF-8 in a string
+        b"{\"a\": 1} x",  // after the top-level value
+    ];
+    let nexts: [&str; 6] = ["cdef", "c", "  ", ", \"a", "\"]", "}"];
+    for doc in failures {
+        for next in nexts {
+            let mut p = PartialJson::new();
+            let err = p.push_bytes(doc).unwrap_err();
+            let consumed = p.consumed();
+            let shown = p.snapshot();
+            assert_eq!(p.push(next).unwrap_err(), err, "{doc:?} then {next:?}");
+            assert_eq!(p.push_bytes(next.as_bytes()).unwrap_err(), err);
+            assert_eq!(p.consumed(), consumed);
+            assert_eq!(p.snapshot(), shown);
+            assert_eq!(p.snapshot_ref().cloned(), shown);
+            assert!(!p.is_complete());
+            assert_eq!(p.finish().unwrap_err(), err);
+        }
+    }
+}
+
+/// Long strings (keys and values, longer than the string buffer starts with, and longer than
+/// the length from which a completed string takes the buffer itself), one after another, in
+/// small and large chunks, looked at on the way or not: the values are `serde_json`'s.
+#[test]
+fn long_strings_in_any_chunks() {
+    let long = |n: usize| -> String { "abc\\\"d\u{e9}\u{20ac} ".repeat(n / 12 + 1) };
+    let doc = format!(
+        r#"{{"{}": "{}", "b": ["{}", "x", "{}"], "c": "{}"}}"#,
+        long(5000),
+        long(300),
+        long(9000),
+        long(4100),
+        long(20)
+    );
+    let expected: Value = serde_json::from_str(&doc).unwrap();
+    for size in [1, 3, 4, 7, 64, 1000, doc.len()] {
+        for look in [false, true] {
+            let mut p = PartialJson::new();
+            let mut start = 0;
+            while start < doc.len() {
+                let mut end = (start + size).min(doc.len());
+                while !doc.is_char_boundary(end) {
+                    end += 1;
+                }
+                p.push(&doc[start..end]).unwrap();
+                if look {
+                    p.snapshot_ref();
+                }
+                start = end;
+            }
+            assert_eq!(
+                p.finish().unwrap(),
+                expected,
+                "chunks of {size}, looked at: {look}"
+            );
+            let mut p = PartialJson::new();
+            for c in doc.as_bytes().chunks(size) {
+                p.push_bytes(c).unwrap();
+            }
+            assert_eq!(p.finish().unwrap(), expected, "byte chunks of {size}");
+        }
+    }
+}
