@@ -107,6 +107,10 @@ pub struct TypeEntry {
     /// Reads a JSON value as the type, checks it with the type's own validation, and writes it
     /// back: the normal form both sides of a comparison are put in.
     pub normalise: fn(&Value) -> Result<Value, String>,
+    /// The type's worked examples ([`Instructor::examples`]).
+    pub examples: fn() -> &'static [instructor::Example],
+    /// Checks them ([`instructor::check_examples`]).
+    pub check_examples: fn() -> Result<(), Error>,
 }
 
 impl std::fmt::Debug for TypeEntry {
@@ -167,6 +171,8 @@ macro_rules! types {
                 extract: extract_as::<$t>,
                 dry_run: dry_run_as::<$t>,
                 normalise: normalise_as::<$t>,
+                examples: <$t as Instructor>::examples,
+                check_examples: instructor::check_examples::<$t>,
             },)*
         ];
     };
@@ -216,6 +222,36 @@ mod tests {
             // Written as the type writes it, so the Python runner (which reads the same file)
             // compares against the same JSON.
             assert_eq!(normal, case.expected, "{}", case.id);
+        }
+    }
+
+    /// A worked example teaches the model the shape of an answer; one that gave a case's
+    /// text or answer would teach it the answer.
+    #[test]
+    fn every_type_has_a_valid_worked_example_that_answers_no_case() {
+        let file = CaseFile::builtin();
+        for t in TYPES {
+            assert!(!(t.examples)().is_empty(), "type {} has no example", t.name);
+            (t.check_examples)().unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            for example in (t.examples)() {
+                let answer: Value = serde_json::from_str(example.answer).unwrap();
+                let answer = (t.normalise)(&answer).unwrap();
+                for case in file.cases.iter().filter(|c| c.type_name == t.name) {
+                    // A review's answer is one of three words: some case has its example's.
+                    if t.name != "Review" {
+                        assert_ne!(
+                            answer, case.expected,
+                            "{}: the example is the answer",
+                            case.id
+                        );
+                    }
+                    assert_ne!(
+                        example.text, case.text,
+                        "{}: the example is the text",
+                        case.id
+                    );
+                }
+            }
         }
     }
 

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 /// A person mentioned in the text.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Our neighbour Carlos Mendes celebrated his 41st birthday.",
+    answer = r#"{"name": "Carlos Mendes", "age": 41}"#,
+))]
 pub struct Person {
     /// The person's full name, as written in the text.
     #[garde(length(min = 1))]
@@ -23,6 +27,10 @@ pub struct Person {
 
 /// Everyone mentioned in the text with their age, in the order they appear.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Ali is 12 and his cousin Mia is 9.",
+    answer = r#"{"people": [{"name": "Ali", "age": 12}, {"name": "Mia", "age": 9}]}"#,
+))]
 pub struct People {
     /// One entry per person.
     #[garde(length(min = 1, max = 4), dive)]
@@ -33,6 +41,10 @@ pub struct People {
 
 /// How to reach a person.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Questions? Ask Priya Nair: priya.nair@example.net.",
+    answer = r#"{"name": "Priya Nair", "email": "priya.nair@example.net", "phone": null}"#,
+))]
 pub struct Contact {
     /// The person's full name.
     #[garde(length(min = 1))]
@@ -47,6 +59,10 @@ pub struct Contact {
 
 /// The email addresses in the text.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Send the report to anna@corp.test.",
+    answer = r#"{"emails": ["anna@corp.test"]}"#,
+))]
 pub struct EmailAddresses {
     /// Every address, in the order the text gives them.
     #[garde(length(min = 1, max = 4), inner(email))]
@@ -69,6 +85,10 @@ pub enum Sentiment {
 
 /// The overall sentiment of a product review.
 #[derive(Debug, Serialize, Deserialize, Instructor)]
+#[instructor(example(
+    text = "Great battery life, I would buy it again.",
+    answer = r#"{"sentiment": "positive"}"#,
+))]
 pub struct Review {
     /// The sentiment of the review as a whole.
     pub sentiment: Sentiment,
@@ -104,6 +124,10 @@ pub enum Priority {
 
 /// A customer support ticket, classified.
 #[derive(Debug, Serialize, Deserialize, Instructor)]
+#[instructor(example(
+    text = "I forgot my password and cannot sign in.",
+    answer = r#"{"category": "account", "priority": "medium"}"#,
+))]
 pub struct SupportTicket {
     /// What the ticket is about.
     pub category: TicketCategory,
@@ -115,6 +139,10 @@ pub struct SupportTicket {
 
 /// What the text says about a person. Leave out whatever it does not say.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Lucia Romano, a teacher, wrote to us.",
+    answer = r#"{"name": "Lucia Romano", "city": null, "job_title": "teacher", "age": null}"#,
+))]
 pub struct Profile {
     /// The person's name, as written.
     #[garde(length(min = 1))]
@@ -145,6 +173,10 @@ pub struct ShoppingItem {
 
 /// A shopping list.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Get 5 apples.",
+    answer = r#"{"items": [{"name": "apple", "quantity": 5}]}"#,
+))]
 pub struct ShoppingList {
     /// Everything to buy, in the order the text gives it.
     #[garde(length(min = 1), dive)]
@@ -153,6 +185,10 @@ pub struct ShoppingList {
 
 /// The languages a person speaks.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "He speaks German and Italian.",
+    answer = r#"{"languages": ["German", "Italian"]}"#,
+))]
 pub struct Languages {
     /// Each language's English name, capitalised (`French`), in the order the text gives them.
     #[garde(length(min = 1), inner(length(min = 1)))]
@@ -161,6 +197,10 @@ pub struct Languages {
 
 /// Who came to a meeting.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Present at the review: Tom and Nadia.",
+    answer = r#"{"names": ["Tom", "Nadia"]}"#,
+))]
 pub struct Attendees {
     /// The first name of each person present, in the order the text gives them.
     #[garde(length(min = 1), inner(length(min = 1)))]
@@ -185,6 +225,10 @@ pub struct Address {
 
 /// A company and where it is based.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Bluefin Ltd was founded in 1998 in Oslo, Norway.",
+    answer = r#"{"name": "Bluefin Ltd", "founded": 1998, "headquarters": {"street": null, "city": "Oslo", "country": "Norway"}}"#,
+))]
 pub struct Company {
     /// The company's name, with its legal form if the text gives it (`Acme Ltd`).
     #[garde(length(min = 1))]
@@ -210,6 +254,10 @@ pub struct OrderLine {
 
 /// An order to be shipped.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Send 3 mugs to Peter Hall, 5 Mill Lane, Leeds, United Kingdom.",
+    answer = r#"{"customer": "Peter Hall", "ship_to": {"street": "5 Mill Lane", "city": "Leeds", "country": "United Kingdom"}, "items": [{"product": "mug", "quantity": 3}]}"#,
+))]
 pub struct Order {
     /// Who the order is for.
     #[garde(length(min = 1))]
@@ -235,6 +283,10 @@ pub struct Team {
 
 /// An employee and the team they belong to.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Sara Lind works in the Search team under Ben Cole.",
+    answer = r#"{"name": "Sara Lind", "team": {"name": "Search", "lead": "Ben Cole"}}"#,
+))]
 pub struct Employee {
     /// The employee's full name.
     #[garde(length(min = 1))]
@@ -248,6 +300,10 @@ pub struct Employee {
 
 /// A payment.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Paid 42.10 CHF on 9 January 2024.",
+    answer = r#"{"amount": 42.1, "currency": "CHF", "date": "2024-01-09"}"#,
+))]
 pub struct Payment {
     /// The amount paid, as a number (`42.5`).
     #[garde(range(min = 0.0))]
@@ -276,6 +332,10 @@ pub struct InvoiceLine {
 
 /// An invoice.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Invoice: 2 cables at 3.00 USD each. Total: 6.00 USD.",
+    answer = r#"{"currency": "USD", "lines": [{"item": "cable", "quantity": 2, "unit_price": 3.0}], "total": 6.0}"#,
+))]
 #[instructor(validate = invoice_total_matches_lines)]
 pub struct Invoice {
     /// The ISO 4217 currency code, in capitals (`CHF`).
@@ -307,6 +367,10 @@ fn invoice_total_matches_lines(invoice: &Invoice) -> Result<(), String> {
 
 /// A hotel booking.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Reserve a room for Otto Berg, arriving 2024-08-01, leaving 2024-08-03.",
+    answer = r#"{"guest": "Otto Berg", "check_in": "2024-08-01", "check_out": "2024-08-03"}"#,
+))]
 #[instructor(validate = check_out_after_check_in)]
 pub struct Booking {
     /// The guest's name, as written.
@@ -336,6 +400,7 @@ fn check_out_after_check_in(b: &Booking) -> Result<(), String> {
 
 /// A person, for a system that stores names in capitals.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(text = "Mira is 33", answer = r#"{"name": "MIRA", "age": 33}"#,))]
 #[instructor(validate = name_is_upper_case)]
 pub struct UppercaseUser {
     /// The person's name, in UPPER CASE.
@@ -360,6 +425,10 @@ fn name_is_upper_case(u: &UppercaseUser) -> Result<(), String> {
 
 /// When a meeting takes place, on the 24-hour clock.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "The call is from 9am to 11am.",
+    answer = r#"{"start_hour": 9, "end_hour": 11}"#,
+))]
 #[instructor(validate = meeting_ends_after_it_starts)]
 pub struct MeetingSlot {
     /// The hour it starts, 0 to 23 (2pm is 14).
@@ -383,6 +452,10 @@ fn meeting_ends_after_it_starts(m: &MeetingSlot) -> Result<(), String> {
 
 /// The URL slug of a blog post.
 #[derive(Debug, Serialize, Deserialize, Instructor, Validate)]
+#[instructor(example(
+    text = "Make the slug for the post titled \"Why Cats Purr\"",
+    answer = r#"{"slug": "why-cats-purr"}"#,
+))]
 pub struct Slug {
     /// The title in lower case, punctuation removed, words joined by hyphens
     /// (`why-cats-purr`).

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
+use crate::example;
 use crate::grounding::Source;
 use crate::input::{Content, IntoParts};
 use crate::mode::{spec_for, Mode, ModeSpec};
@@ -314,6 +315,7 @@ impl<T: Instructor, C> Extract<T, C> {
         if let Some(why) = &spec.unusable {
             return Err(Error::Config(why.clone()));
         }
+        example::turns(spec)?;
         let model = self
             .model
             .clone()
@@ -338,7 +340,9 @@ impl<T: Instructor, C> Extract<T, C> {
         if self.source.is_none() {
             self.source = Some(Source::from_messages(&self.messages));
         }
-        let messages = request::prepare_messages(std::mem::take(&mut self.messages), spec);
+        let examples = example::turns(spec).unwrap_or_default();
+        let messages =
+            request::prepare_messages(std::mem::take(&mut self.messages), spec, examples);
         AttemptLoop::new(messages, spec, self.max_retries)
     }
 
@@ -404,6 +408,7 @@ where
 
     async fn run(self) -> Result<(T, Extraction), Error> {
         let (model, spec) = self.resolve::<T>()?;
+        example::check::<T>(spec, |v| self.context.validate(v))?;
         let span = tracing::info_span!(
             "instructor.extract",
             gen_ai.operation.name = "chat",

@@ -42,6 +42,13 @@ pub trait Instructor: Sized {
         None
     }
 
+    /// Worked examples of extracting this type from a text, sent to the model before the
+    /// caller's messages (see [`Example`]). `#[instructor(example(text = .., answer = ..))]`
+    /// declares them; none by default.
+    fn examples() -> &'static [Example] {
+        &[]
+    }
+
     /// The schema of this type inside a larger one, registering definitions in `gen`.
     /// Named types return a `$ref`.
     fn schema(gen: &mut SchemaGenerator) -> Value;
@@ -91,6 +98,46 @@ pub trait Instructor: Sized {
     fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
         push_verbatim(rest, out);
     }
+}
+
+/// A worked example of an extraction: a text and the answer to extract from it.
+///
+/// Declared on a type by the derive, and read with
+/// [`Instructor::examples`](crate::Instructor::examples):
+///
+/// (Compiled with the `instructor` crate in `docs/modes.md`; this crate does not depend on
+/// the derive.)
+///
+/// ```ignore
+/// use instructor::Instructor;
+///
+/// /// A person mentioned in the text.
+/// #[derive(serde::Deserialize, Instructor)]
+/// #[instructor(example(
+///     text = "Our neighbour Carlos Mendes celebrated his 41st birthday.",
+///     answer = r#"{"name": "Carlos Mendes", "age": 41}"#,
+/// ))]
+/// struct Person {
+///     name: String,
+///     age: u8,
+/// }
+///
+/// assert_eq!(Person::examples()[0].text, "Our neighbour Carlos Mendes celebrated his 41st birthday.");
+/// ```
+///
+/// Every [`Prompting`](crate::Prompting) but `Plain` sends a type's examples before the
+/// caller's messages, one turn each (the text as the user's message, the answer as the
+/// assistant's, in the form the mode asks for); the answer is read into the type and
+/// validated before the first request that sends it ([`Error::Config`](crate::Error::Config)
+/// otherwise). Write the text as users' texts are, and the answer as the value you want: a
+/// small model copies what it sees, so values that could answer a real text (a common name,
+/// the first variant of an enum) may be copied into its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Example {
+    /// The text the example extracts from, sent as a user message.
+    pub text: &'static str,
+    /// The answer, as JSON text: a value of the type, as serde reads it.
+    pub answer: &'static str,
 }
 
 /// A type a [`Client`](crate::Client) can extract with no further setup: it is
@@ -263,6 +310,9 @@ impl<T: Instructor> Instructor for Box<T> {
     }
     fn description() -> Option<&'static str> {
         T::description()
+    }
+    fn examples() -> &'static [Example] {
+        T::examples()
     }
     fn schema(gen: &mut SchemaGenerator) -> Value {
         T::schema(gen)

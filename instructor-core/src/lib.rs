@@ -18,6 +18,7 @@ pub mod batch;
 mod client;
 mod dialect;
 mod error;
+mod example;
 mod extract;
 mod hooks;
 mod input;
@@ -45,7 +46,7 @@ mod wrap;
 pub mod __private;
 
 pub use crate::grounding::{Cited, Quote};
-pub use crate::instructor::{Extractable, Instructor};
+pub use crate::instructor::{Example, Extractable, Instructor};
 pub use crate::schema::SchemaGenerator;
 pub use crate::validation::{JsonPath, ValidationError, ValidationErrors};
 
@@ -57,6 +58,7 @@ pub use crate::client::{
 };
 pub use crate::dialect::strict::strict_schema;
 pub use crate::error::{AttemptError, Error};
+pub use crate::example::check_examples;
 pub use crate::extract::Extract;
 pub use crate::hooks::{RequestEvent, ResponseEvent};
 pub use crate::input::{Audio, AudioFormat, Content, Detail, Image, IntoParts, Part, Pdf};

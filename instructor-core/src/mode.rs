@@ -36,8 +36,9 @@ use crate::dialect::strict::strict_schema;
 use crate::prompt::{system_text, Prompting};
 pub use crate::tools::tool_name;
 use crate::tools::Toolbox;
+use crate::wire::Message;
 use crate::wrap;
-use crate::Instructor;
+use crate::{Example, Instructor};
 
 /// How the schema is sent and the answer read. See the [module docs](self), and
 /// `docs/modes.md` for which server enforces which form.
@@ -157,6 +158,10 @@ pub(crate) struct ModeSpec {
     /// Why a request of this type cannot be sent in this mode (reported as
     /// [`Error::Config`](crate::Error::Config) before anything is sent).
     pub unusable: Option<String>,
+    /// The type's worked examples ([`Instructor::examples`]).
+    pub examples: &'static [Example],
+    /// The turns they add to a request, built on first use by [`crate::example::turns`].
+    pub example_turns: OnceLock<Result<Vec<Message>, String>>,
 }
 
 impl ModeSpec {
@@ -188,6 +193,7 @@ pub(crate) fn spec_for<T: Instructor>(mode: Mode, prompting: Prompting) -> &'sta
             T::json_schema(),
             &T::schema_name(),
             T::description(),
+            T::examples(),
         )))
     })
 }
@@ -198,6 +204,7 @@ fn build_spec(
     schema: &'static Value,
     name: &str,
     description: Option<&str>,
+    examples: &'static [Example],
 ) -> ModeSpec {
     let tool_name = tool_name(name);
     // A root that is not an object is wrapped in every mode; in the strict dialect a map at
@@ -282,6 +289,8 @@ fn build_spec(
         answer_schema,
         toolbox,
         unusable,
+        examples,
+        example_turns: OnceLock::new(),
     }
 }
 

@@ -1,5 +1,7 @@
-//! What the SDK writes into the system message so the model knows what to answer: nothing
-//! but what a mode needs, the JSON Schema itself, or a compact rendering of it.
+//! What the SDK writes into the prompt so the model knows what to answer: nothing but what
+//! a mode needs, the JSON Schema itself or a compact rendering of it in the system message,
+//! and the type's worked examples ([`Example`](crate::Example)) as turns of the
+//! conversation.
 //!
 //! A server that enforces the schema (`response_format`, tools) constrains *how* the model
 //! writes, not *what*: small open models fill the fields better when they can read the field
@@ -12,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::mode::Mode;
 
-/// What the system message says about the answer. Set it per client
+/// What the prompt says about the answer. Set it per client
 /// ([`ClientBuilder::prompting`](crate::ClientBuilder::prompting)) or per request
 /// ([`Extract::prompting`](crate::Extract::prompting)); see what is sent with
 /// [`Extract::dry_run`](crate::Extract::dry_run). A client that is not told uses its server's
@@ -23,29 +25,46 @@ use crate::mode::Mode;
 pub enum Prompting {
     /// Nothing beyond what the mode needs: [`Mode::Json`] and [`Mode::MdJson`] carry the JSON
     /// Schema in the system message (there is nowhere else to put it); the other modes send
-    /// the schema in `response_format` or the tool only.
+    /// the schema in `response_format` or the tool only. No worked examples.
     #[default]
     Plain,
     /// The JSON Schema as JSON in the system message, in every mode (what Python instructor's
-    /// 2023 `JSON_SCHEMA` mode did).
+    /// 2023 `JSON_SCHEMA` mode did), and the type's worked examples.
     JsonSchema,
     /// A compact rendering of the schema in the system message, in every mode: the type's
     /// description, one line per field (its JSON name, type, whether it is required, its
-    /// description and rules), then an instruction to extract only what the text says.
+    /// description and rules), then an instruction to extract only what the text says; and
+    /// the type's worked examples.
     Compact,
+    /// The type's worked examples ([`Example`](crate::Example)), as turns before the
+    /// caller's messages, and otherwise what [`Plain`](Self::Plain) sends: the cheapest help
+    /// for a small model (the schema's text costs more tokens than an example). For a type
+    /// without examples, the same as `Plain`.
+    Examples,
 }
 
 impl Prompting {
     /// Every strategy.
-    pub const ALL: [Prompting; 3] = [Prompting::Plain, Prompting::JsonSchema, Prompting::Compact];
+    pub const ALL: [Prompting; 4] = [
+        Prompting::Plain,
+        Prompting::JsonSchema,
+        Prompting::Compact,
+        Prompting::Examples,
+    ];
 
-    /// The strategy's name (`plain`, `json_schema`, `compact`).
+    /// The strategy's name (`plain`, `json_schema`, `compact`, `examples`).
     pub fn as_str(self) -> &'static str {
         match self {
             Prompting::Plain => "plain",
             Prompting::JsonSchema => "json_schema",
             Prompting::Compact => "compact",
+            Prompting::Examples => "examples",
         }
+    }
+
+    /// Whether the type's worked examples are sent (every strategy but `Plain`).
+    pub fn sends_examples(self) -> bool {
+        self != Prompting::Plain
     }
 }
 
@@ -64,7 +83,7 @@ impl std::str::FromStr for Prompting {
             .find(|p| p.as_str() == norm)
             .ok_or_else(|| {
                 crate::Error::Config(format!(
-                    "unknown prompting `{s}`: expected one of plain, json_schema, compact"
+                    "unknown prompting `{s}`: expected one of plain, json_schema, compact, examples"
                 ))
             })
     }
@@ -79,8 +98,8 @@ pub(crate) fn system_text(
 ) -> Option<String> {
     let in_text = matches!(mode, Mode::Json | Mode::MdJson);
     let mut s = match prompting {
-        Prompting::Plain if !in_text => return None,
-        Prompting::Plain | Prompting::JsonSchema => json_schema_text(schema),
+        Prompting::Plain | Prompting::Examples if !in_text => return None,
+        Prompting::Plain | Prompting::Examples | Prompting::JsonSchema => json_schema_text(schema),
         Prompting::Compact => compact(schema, name),
     };
     if in_text {

@@ -51,10 +51,16 @@ pub(crate) enum Delivery {
     Stream,
 }
 
-/// The messages the first request sends: `messages`, with the schema prompt of
-/// [`Mode::Json`](crate::Mode::Json) and [`Mode::MdJson`](crate::Mode::MdJson) appended to the
-/// first system message (or sent as one).
-pub(crate) fn prepare_messages(mut messages: Vec<Message>, spec: &ModeSpec) -> Vec<Message> {
+/// The messages the first request sends: `messages`, with the schema prompt of `spec`'s
+/// [`Prompting`](crate::Prompting) appended to the first system message (or sent as one),
+/// then the turns of the type's worked examples after the leading system messages, before
+/// the caller's conversation. `examples`: [`crate::example::turns`] of `spec`, checked
+/// when the request was resolved.
+pub(crate) fn prepare_messages(
+    mut messages: Vec<Message>,
+    spec: &ModeSpec,
+    examples: &[Message],
+) -> Vec<Message> {
     if let Some(prompt) = &spec.system_prompt {
         match messages.first_mut() {
             Some(Message {
@@ -64,6 +70,13 @@ pub(crate) fn prepare_messages(mut messages: Vec<Message>, spec: &ModeSpec) -> V
             }) => content.append_paragraph(prompt),
             _ => messages.insert(0, Message::system(prompt.clone())),
         }
+    }
+    if !examples.is_empty() {
+        let at = messages
+            .iter()
+            .position(|m| !matches!(m.role, Role::System | Role::Developer))
+            .unwrap_or(messages.len());
+        messages.splice(at..at, examples.iter().cloned());
     }
     messages
 }

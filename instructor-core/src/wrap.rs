@@ -43,6 +43,13 @@ pub(crate) fn wrap_schema(schema: &Value) -> Value {
     Value::Object(out)
 }
 
+/// `{"value": answer}`: an answer as the model writes it when the type is wrapped.
+pub(crate) fn wrap_value(answer: Value) -> Value {
+    let mut map = serde_json::Map::with_capacity(1);
+    map.insert(FIELD.into(), answer);
+    Value::Object(map)
+}
+
 /// The answer inside a wrapped reply: `Ok(X)` for `{"value": X, ..}`, else `Err` with the
 /// reply as it was (a model that answered without the wrapper).
 pub(crate) fn unwrap(mut reply: Value) -> Result<Value, Value> {

@@ -58,6 +58,14 @@ pub struct InstrContainer {
     pub name: Option<String>,
     /// `#[instructor(tools)]`: the enum's variants are tools (`ToolSet`).
     pub tools: Option<Span>,
+    /// `#[instructor(example(text = "..", answer = "..."))]`, in order.
+    pub examples: Vec<WorkedExample>,
+}
+
+/// A worked example: a text and the answer (JSON) a model should extract from it.
+pub struct WorkedExample {
+    pub text: String,
+    pub answer: String,
 }
 
 #[derive(Default)]

@@ -82,6 +82,40 @@ fn lit_str(meta: &syn::meta::ParseNestedMeta) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
 
+/// `example(text = "...", answer = "...")`: both required, nothing else. The answer is JSON
+/// text; the SDK reads it into the type before the first request that sends it.
+fn worked_example(meta: &syn::meta::ParseNestedMeta) -> syn::Result<WorkedExample> {
+    let (mut text, mut answer) = (None, None);
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("text") {
+            text = Some(lit_str(&inner)?.value());
+        } else if inner.path.is_ident("answer") {
+            let lit = lit_str(&inner)?;
+            if lit.value().trim().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "the example's answer is empty: write the JSON the model should answer",
+                ));
+            }
+            answer = Some(lit.value());
+        } else {
+            return unknown_attribute(
+                &inner,
+                "an example",
+                "`text = \"...\"` or `answer = \"...\"`",
+            );
+        }
+        Ok(())
+    })?;
+    match (text, answer) {
+        (Some(text), Some(answer)) => Ok(WorkedExample { text, answer }),
+        (t, _) => Err(meta.error(format!(
+            "an example needs `{}`: `example(text = \"Jason is 20\", answer = r#\"{{\"name\": \"Jason\", \"age\": 20}}\"#)`",
+            if t.is_none() { "text" } else { "answer" }
+        ))),
+    }
+}
+
 /// `rename = "x"` or `rename(deserialize = "x", serialize = "y")`: the name serde reads.
 fn deserialize_name(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<LitStr>> {
     if meta.input.peek(Token![=]) {
@@ -179,12 +213,15 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Container {
                     instr.name = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("tools") {
                     instr.tools = Some(p.span());
+                } else if p.is_ident("example") {
+                    instr.examples.push(worked_example(&meta)?);
                 } else {
                     return unknown_attribute(
                         &meta,
                         "a type",
                         "`validate = path::to::fn`, `description = \"...\"`, \
-                         `rename = \"Name\"`, `tools` or `crate = \"path\"`",
+                         `rename = \"Name\"`, `example(text = \"...\", answer = \"...\")`, \
+                         `tools` or `crate = \"path\"`",
                     );
                 }
                 Ok(())

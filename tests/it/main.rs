@@ -25,6 +25,7 @@ mod client_tracing;
 mod client_transport;
 mod derive_edge;
 mod derive_runtime;
+mod examples;
 mod faults;
 mod faults_fuzz;
 mod faults_stream;

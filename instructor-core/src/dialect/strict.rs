@@ -464,6 +464,141 @@ pub(crate) fn undo(value: &mut Value, schema: &Value, defs: &Value) {
     }
 }
 
+/// Writes a value of the original schema as an answer to the strict schema (the way there
+/// of [`undo`]): tuples as `{"_0": .., "_1": ..}`, maps as `{"key", "value"}` pairs (a
+/// struct's flattened map in `__extra`), and every property the value leaves out as
+/// `null`. What the SDK sends as a worked example's answer in the strict dialect.
+pub(crate) fn redo(value: &mut Value, schema: &Value, defs: &Value) {
+    let schema = resolve(schema, defs);
+    match value {
+        Value::Array(items) => {
+            if let Some(positions) = shaped(schema, defs, |s| s.get("prefixItems"))
+                .and_then(|s| s.get("prefixItems")?.as_array())
+            {
+                let mut obj = Map::new();
+                for (i, (mut item, s)) in
+                    std::mem::take(items).into_iter().zip(positions).enumerate()
+                {
+                    redo(&mut item, s, defs);
+                    obj.insert(format!("_{i}"), item);
+                }
+                *value = Value::Object(obj);
+            } else if let Some(item) =
+                shaped(schema, defs, |s| s.get("items").filter(|i| i.is_object()))
+                    .and_then(|s| s.get("items"))
+            {
+                for v in items {
+                    redo(v, item, defs);
+                }
+            }
+        }
+        Value::Object(obj) => {
+            let Some((props, values)) = object_parts(obj, schema, defs) else {
+                return;
+            };
+            let mut rest: Vec<(String, Value)> = Vec::new();
+            let mut out = Map::new();
+            for (k, p) in &props {
+                let mut v = obj.remove(*k).unwrap_or(Value::Null);
+                if !v.is_null() {
+                    redo(&mut v, p, defs);
+                }
+                out.insert((*k).to_owned(), v);
+            }
+            rest.extend(std::mem::take(obj));
+            match values {
+                Some(values) => {
+                    let pairs = rest
+                        .into_iter()
+                        .map(|(k, mut v)| {
+                            redo(&mut v, values, defs);
+                            json!({ "key": k, "value": v })
+                        })
+                        .collect();
+                    if props.is_empty() {
+                        *value = Value::Array(pairs);
+                        return;
+                    }
+                    out.insert(EXTRA.into(), Value::Array(pairs));
+                }
+                None => out.extend(rest),
+            }
+            *obj = out;
+        }
+        _ => {}
+    }
+}
+
+/// `schema` or the first of its branches (`anyOf`, `oneOf`) for which `has` is something.
+fn shaped<'a>(
+    schema: &'a Value,
+    defs: &'a Value,
+    has: impl Fn(&'a Value) -> Option<&'a Value>,
+) -> Option<&'a Value> {
+    if has(schema).is_some() {
+        return Some(schema);
+    }
+    ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| schema.get(*k)?.as_array())
+        .flatten()
+        .map(|b| resolve(b, defs))
+        .find(|b| has(b).is_some())
+}
+
+/// An object schema's properties (name, schema) and its map values' schema, if any.
+type ObjectParts<'a> = (Vec<(&'a str, &'a Value)>, Option<&'a Value>);
+
+/// The properties (with their `allOf` parts) and the map values' schema of the object
+/// schema among `schema` and its branches that `value` fits best: `const` properties that
+/// match count most, then keys the schema names.
+fn object_parts<'a>(
+    value: &Map<String, Value>,
+    schema: &'a Value,
+    defs: &'a Value,
+) -> Option<ObjectParts<'a>> {
+    let mut candidates = vec![schema];
+    for key in ["anyOf", "oneOf"] {
+        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+            candidates.extend(branches.iter().map(|b| resolve(b, defs)));
+        }
+    }
+    let parts = |s: &'a Value| {
+        let mut props: Vec<(&'a str, &'a Value)> = Vec::new();
+        let mut values = None;
+        let mut pending = vec![s];
+        while let Some(s) = pending.pop() {
+            if let Some(p) = s.get("properties").and_then(Value::as_object) {
+                props.extend(p.iter().map(|(k, v)| (k.as_str(), v)));
+            }
+            values = values.or_else(|| s.get("additionalProperties").filter(|v| v.is_object()));
+            if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+                pending.extend(all.iter().rev().map(|b| resolve(b, defs)));
+            }
+        }
+        (!props.is_empty() || values.is_some()).then_some((props, values))
+    };
+    let fit = |props: &[(&str, &Value)]| -> i64 {
+        value
+            .iter()
+            .map(|(k, v)| match props.iter().find(|(p, _)| p == k) {
+                Some((_, s)) => match resolve(s, defs).get("const") {
+                    Some(c) if c == v => 100,
+                    Some(_) => -100,
+                    None => 1,
+                },
+                None => -1,
+            })
+            .sum()
+    };
+    // The first of the best: `max_by_key` keeps the last, so the candidates go backwards.
+    candidates
+        .into_iter()
+        .rev()
+        .filter_map(parts)
+        .max_by_key(|(props, _)| fit(props))
+}
+
 /// The entries of `{"key", "value"}` pairs, each value turned back with `values`.
 fn from_pairs(pairs: Vec<Value>, values: &Value, defs: &Value) -> Map<String, Value> {
     let mut out = Map::new();
@@ -666,6 +801,73 @@ mod tests {
             answer,
             json!({ "scores": { "a": 1, "b": 2 }, "pair": [7, "x"], "name": "n", "flag": true })
         );
+    }
+
+    #[test]
+    fn redo_writes_a_value_the_way_the_strict_schema_asks_and_undo_reads_it_back() {
+        let original = json!({
+            "type": "object",
+            "properties": {
+                "scores": { "type": "object", "additionalProperties": { "type": "integer" } },
+                "pair": { "type": "array", "prefixItems": [{ "type": "integer" }, { "type": "string" }] },
+                "nick": { "type": "string" },
+                "shape": { "$ref": "#/$defs/Shape" },
+                "name": { "type": "string" }
+            },
+            "required": ["scores", "pair", "shape", "name"],
+            "additionalProperties": { "type": "boolean" },
+            "allOf": [{ "$ref": "#/$defs/Extra" }],
+            "$defs": {
+                "Extra": { "type": "object", "properties": { "note": { "type": "string" } } },
+                "Shape": { "oneOf": [
+                    { "type": "object", "properties": { "kind": { "const": "circle" }, "r": { "type": "number" } }, "required": ["kind", "r"] },
+                    { "type": "object", "properties": { "kind": { "const": "square" }, "side": { "type": "number" }, "label": { "type": "string" } }, "required": ["kind", "side"] }
+                ] }
+            }
+        });
+        let defs = &original["$defs"];
+        let value = json!({
+            "scores": { "a": 1 },
+            "pair": [7, "x"],
+            "shape": { "kind": "square", "side": 2.0 },
+            "name": "n",
+            "flag": true
+        });
+        let mut strict = value.clone();
+        redo(&mut strict, &original, defs);
+        assert_eq!(
+            strict,
+            json!({
+                "scores": [{ "key": "a", "value": 1 }],
+                "pair": { "_0": 7, "_1": "x" },
+                "nick": null,
+                "shape": { "kind": "square", "side": 2.0, "label": null },
+                "name": "n",
+                "note": null,
+                "__extra": [{ "key": "flag", "value": true }]
+            })
+        );
+        // Every property of the strict schema is there, in its order.
+        let keys: Vec<&String> = strict.as_object().unwrap().keys().collect();
+        let strict_schema = strict_schema(&original);
+        let want: Vec<&String> = strict_schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys, want);
+        // Undo reads it back (leaving some `null`s of optional properties, which serde reads
+        // as absent).
+        fn without_nulls(v: &mut Value) {
+            if let Value::Object(m) = v {
+                m.retain(|_, v| !v.is_null());
+                m.values_mut().for_each(without_nulls);
+            }
+        }
+        let mut back = strict;
+        undo(&mut back, &original, defs);
+        without_nulls(&mut back);
+        assert_eq!(back, value);
     }
 
     #[test]

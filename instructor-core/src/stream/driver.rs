@@ -15,6 +15,7 @@ use super::session::{Session, Shape};
 use super::sse::SseError;
 use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
 use crate::error::{AttemptError, Error};
+use crate::example;
 use crate::extract::Extract;
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::repetition::{find, repeated_tail, Repeat};
@@ -81,6 +82,9 @@ where
                 req.resolve::<Items<T>>()?
             }
         };
+        if shape == Shape::Value {
+            example::check::<T>(spec, |v| req.context.validate(v))?;
+        }
         let item_spec = spec_for::<T>(spec.mode, spec.prompting);
         let run = req.attempt_loop(spec);
         Ok(Self {

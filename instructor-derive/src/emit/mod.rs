@@ -120,6 +120,22 @@ pub fn expand(c: &Container) -> TokenStream {
         None => quote!(),
     };
 
+    let examples = if c.instr.examples.is_empty() {
+        quote!()
+    } else {
+        let (texts, answers): (Vec<&str>, Vec<&str>) = c
+            .instr
+            .examples
+            .iter()
+            .map(|e| (e.text.as_str(), e.answer.as_str()))
+            .unzip();
+        quote! {
+            #[inline]
+            fn examples() -> &'static [#p::Example] {
+                &[#(#p::Example { text: #texts, answer: #answers }),*]
+            }
+        }
+    };
     let schema = schema::schema_fn(&cx);
     let json_schema = if c.generics.params.is_empty() {
         quote! {
@@ -183,6 +199,7 @@ pub fn expand(c: &Container) -> TokenStream {
                 }
 
                 #description
+                #examples
                 #schema
                 #json_schema
                 #validate
