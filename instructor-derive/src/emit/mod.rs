@@ -23,8 +23,8 @@ impl Cx<'_> {
     /// `__p`: `instructor::__private`, the support the generated code calls, imported under
     /// that name in the `const _` block the impls are written in (one token where the full
     /// path is five: the derive's output is read token by token).
-    fn p(&self) -> TokenStream {
-        quote!(__p)
+    fn p(&self) -> Ident {
+        Ident::new("__p", proc_macro2::Span::call_site())
     }
     /// `instructor::schema::keywords`: the helpers that write garde's rules as keywords.
     fn kw(&self) -> TokenStream {
@@ -42,7 +42,7 @@ fn krate(c: &Container) -> TokenStream {
 
 /// Generics with `T: Instructor` added to every type parameter (`trait_path`: where
 /// `Instructor` is found: the crate outside the `const _` block, `__p` in it).
-fn bounded_generics(c: &Container, trait_path: &TokenStream) -> syn::Generics {
+fn bounded_generics(c: &Container, trait_path: &impl quote::ToTokens) -> syn::Generics {
     let mut g = c.generics.clone();
     for param in g.type_params_mut() {
         param
@@ -54,7 +54,7 @@ fn bounded_generics(c: &Container, trait_path: &TokenStream) -> syn::Generics {
 
 /// The schema's name: `rename`, or the type's; a generic type's names its parameters too.
 /// `p`: the path of `instructor::__private`.
-fn schema_name_expr(c: &Container, p: &TokenStream) -> TokenStream {
+fn schema_name_expr(c: &Container, p: &impl quote::ToTokens) -> TokenStream {
     let base = c
         .instr
         .name
@@ -102,6 +102,12 @@ pub fn stub(c: &Container) -> TokenStream {
 /// The `Instructor` impl, and the partial companion when the type has one. The impls are
 /// written in a `const _: () = { .. };` block that imports `instructor::__private` as `__p`;
 /// the partial companion's struct, which users name, is written beside it.
+///
+/// Every generated function is `#[inline]`: like the generic code of serde's derive, it is
+/// then compiled (machine code, in a `--release` build) only in the crates that call it, for
+/// the types they extract, not in the crate that defines a hundred types and extracts two.
+/// Without it each impl is a root of code generation in the defining crate, with every
+/// generic helper it instantiates (`scripts/derive-cost`, docs/performance.md).
 pub fn expand(c: &Container) -> TokenStream {
     let krate = krate(c);
     let cx = Cx {
@@ -114,7 +120,7 @@ pub fn expand(c: &Container) -> TokenStream {
     let name = schema_name_expr(c, &p);
 
     let description = match &c.doc {
-        Some(d) => quote!(fn description() -> #p::Option<&'static str> {
+        Some(d) => quote!(#[inline] fn description() -> #p::Option<&'static str> {
             #p::Some(#d)
         }),
         None => quote!(),
@@ -123,6 +129,7 @@ pub fn expand(c: &Container) -> TokenStream {
     let schema = schema::schema_fn(&cx);
     let json_schema = if c.generics.params.is_empty() {
         quote! {
+            #[inline]
             fn json_schema() -> &'static #p::Value {
                 static SCHEMA: #p::OnceLock<#p::Value> = #p::OnceLock::new();
                 #p::root_schema(&SCHEMA, #p::build_root::<Self>)
@@ -178,6 +185,7 @@ pub fn expand(c: &Container) -> TokenStream {
                 type Partial = #partial_ty;
                 type Context = #context;
 
+                #[inline]
                 fn schema_name() -> #p::Cow<'static, str> {
                     #name
                 }

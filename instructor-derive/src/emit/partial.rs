@@ -61,7 +61,8 @@ pub(super) fn companion(cx: &Cx) -> Companion {
     let c = cx.c;
     let krate = &cx.krate;
     let p = cx.p();
-    let sig = quote!(fn partial_from_value(value: #p::Value) -> #p::Option<Self::Partial>);
+    let sig =
+        quote!(#[inline] fn partial_from_value(value: #p::Value) -> #p::Option<Self::Partial>);
     if let Some(variants) = plain_unit_enum(c) {
         let names = variants.iter().map(|v| &v.wire);
         let arms = variants.iter().enumerate().map(|(i, v)| {
@@ -190,6 +191,7 @@ pub(super) fn companion(cx: &Cx) -> Companion {
     let impls = quote! {
         #[automatically_derived]
         impl #ig #p::Default for #pname #tg #wc {
+            #[inline]
             fn default() -> Self {
                 Self { #(#members: #p::None,)* }
             }
@@ -197,6 +199,7 @@ pub(super) fn companion(cx: &Cx) -> Companion {
 
         #[automatically_derived]
         impl #ig #p::fmt::Debug for #pname #tg #debug_wc {
+            #[inline]
             fn fmt(&self, f: &mut #p::fmt::Formatter<'_>) -> #p::fmt::Result {
                 // Fields whose type has no `Debug` print their type name instead.
                 #[allow(unused_imports)]

@@ -60,6 +60,7 @@ pub(super) fn schema_fn(cx: &Cx) -> TokenStream {
     // schema was a table: whatever `path(gen)` compiles for is taken.
     quote! {
         #[allow(clippy::redundant_closure)]
+        #[inline]
         fn schema(__gen: &mut #p::SchemaGenerator) -> #p::Value {
             #body
         }

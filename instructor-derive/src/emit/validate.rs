@@ -24,6 +24,7 @@ pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
     let p = cx.p();
     let validate_with = c.garde.used.then(|| {
         quote! {
+            #[inline]
             fn validate_with(
                 &self,
                 ctx: &Self::Context,
@@ -117,6 +118,7 @@ pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
         (garde_nested.is_some() || !custom.is_empty() || !children.is_empty()).then(|| {
             quote! {
                 #[allow(unused_variables)]
+                #[inline]
                 fn validate_at(
                     &self,
                     __path: &mut #p::JsonPath,
@@ -269,6 +271,7 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
         }
     };
     quote! {
+        #[inline]
         fn json_path(&self, rest: &[#p::PathSegment<'_>], out: &mut #p::JsonPath) {
             #body
         }
