@@ -13,7 +13,7 @@ pub use std::sync::OnceLock;
 pub use crate::instructor::{push_verbatim, PathSegment};
 pub use crate::schema::keywords;
 pub use crate::validation::ValidatorOutput;
-pub use crate::{Instructor, JsonPath, SchemaGenerator, ValidationErrors};
+pub use crate::{Instructor, JsonPath, SchemaGenerator, ToolSet, ValidationErrors};
 pub use garde;
 
 use crate::schema::keywords::LengthMode;

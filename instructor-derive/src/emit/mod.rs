@@ -1,34 +1,68 @@
 //! model -> tokens. This file writes the skeleton of the `Instructor` impl, the stub that
 //! stands in for it on error, and what the parts share; the parts are written by `schema`
 //! (the JSON Schema), `validate` (the validation hooks and the translation of garde's paths)
-//! and `partial` (the partial companion for streaming).
+//! and `partial` (the partial companion for streaming), all as source text through `out`
+//! (why: see there).
 
+mod out;
 mod partial;
 mod schema;
 mod validate;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
+use syn::ext::IdentExt;
 use syn::Ident;
 
 use crate::model::*;
+use out::{w, Out};
 
-/// What every part needs: the type, and the path of the `instructor` crate.
+/// What every part needs: the type, and how to name the `instructor` crate and the type's
+/// parameters.
 struct Cx<'a> {
     c: &'a Container,
-    krate: TokenStream,
+    /// The type's name, as written (`r#` kept).
+    name: String,
+    /// Parameters or a where clause: impl headers splice the generics; without them the
+    /// headers are text.
+    generic: bool,
 }
 
-impl Cx<'_> {
-    /// `__p`: `instructor::__private`, the support the generated code calls, imported under
-    /// that name in the `const _` block the impls are written in (one token where the full
-    /// path is five: the derive's output is read token by token).
-    fn p(&self) -> Ident {
-        Ident::new("__p", proc_macro2::Span::call_site())
+impl<'a> Cx<'a> {
+    fn new(c: &'a Container) -> Self {
+        Cx {
+            c,
+            name: c.ident.to_string(),
+            generic: !c.generics.params.is_empty() || c.generics.where_clause.is_some(),
+        }
     }
-    /// `instructor::schema::keywords`: the helpers that write garde's rules as keywords.
-    fn kw(&self) -> TokenStream {
-        quote!(__p::keywords)
+
+    /// Writes the path of the `instructor` crate: `#[instructor(crate = ..)]` (spliced), or
+    /// `::instructor`. Inside the `const _` block the generated code names
+    /// `instructor::__private` as `__p` instead.
+    fn krate(&self, o: &mut Out) {
+        match &self.c.instr.krate {
+            Some(p) => o.tokens(quote!(#p)),
+            None => o.s("::instructor"),
+        };
+    }
+
+    /// The crate's path as tokens, for spliced fragments.
+    fn krate_tokens(&self) -> TokenStream {
+        krate(self.c)
+    }
+
+    /// `impl<..> TRAIT for TY<..> where ..` for the type `ty` (the type itself or its
+    /// partial companion), `generics` those of the impl (the type's, with bounds added).
+    fn impl_head(&self, o: &mut Out, generics: &syn::Generics, trait_: &str, ty: &str) {
+        if !self.generic {
+            w!(o, "impl {trait_} for {ty} ");
+            return;
+        }
+        let (ig, tg, wc) = generics.split_for_impl();
+        o.s("impl").tokens(quote!(#ig));
+        w!(o, " {trait_} for {ty}");
+        o.tokens(quote!(#tg #wc));
     }
 }
 
@@ -52,9 +86,15 @@ fn bounded_generics(c: &Container, trait_path: &impl quote::ToTokens) -> syn::Ge
     g
 }
 
-/// The schema's name: `rename`, or the type's; a generic type's names its parameters too.
-/// `p`: the path of `instructor::__private`.
-fn schema_name_expr(c: &Container, p: &impl quote::ToTokens) -> TokenStream {
+/// `__p` as an identifier, for spliced fragments.
+fn p() -> Ident {
+    Ident::new("__p", proc_macro2::Span::call_site())
+}
+
+/// The body of `schema_name`: `rename`, or the type's name; a generic type's names its
+/// parameters too.
+fn schema_name(cx: &Cx, o: &mut Out) {
+    let c = cx.c;
     let base = c
         .instr
         .name
@@ -63,16 +103,17 @@ fn schema_name_expr(c: &Container, p: &impl quote::ToTokens) -> TokenStream {
         .unwrap_or_else(|| c.ident.to_string());
     let params: Vec<&Ident> = c.generics.type_params().map(|p| &p.ident).collect();
     if params.is_empty() {
-        quote!(#p::Cow::Borrowed(#base))
-    } else {
-        quote! {
-            #p::Cow::Owned(::std::format!(
-                "{}_for_{}",
-                #base,
-                [#(<#params as #p::Instructor>::schema_name().into_owned()),*].join("_and_")
-            ))
-        }
+        o.s("__p::Cow::Borrowed(").lit(&base).s(")");
+        return;
     }
+    let p = p();
+    o.tokens(quote! {
+        #p::Cow::Owned(::std::format!(
+            "{}_for_{}",
+            #base,
+            [#(<#params as #p::Instructor>::schema_name().into_owned()),*].join("_and_")
+        ))
+    });
 }
 
 /// The error stub: with the compile errors, an impl that keeps other code from failing too.
@@ -108,100 +149,80 @@ pub fn stub(c: &Container) -> TokenStream {
 /// the types they extract, not in the crate that defines a hundred types and extracts two.
 /// Without it each impl is a root of code generation in the defining crate, with every
 /// generic helper it instantiates (`scripts/derive-cost`, docs/performance.md).
-pub fn expand(c: &Container) -> TokenStream {
-    let krate = krate(c);
-    let cx = Cx {
-        c,
-        krate: krate.clone(),
-    };
-    let p = cx.p();
-    let g = bounded_generics(c, &p);
-    let ident = &c.ident;
-    let name = schema_name_expr(c, &p);
+pub fn expand(c: &Container) -> proc_macro::TokenStream {
+    let cx = Cx::new(c);
+    let mut o = Out::new();
+    let partial = partial::Companion::of(&cx);
+    partial.item(&mut o);
 
-    let description = match &c.doc {
-        Some(d) => quote!(#[inline] fn description() -> #p::Option<&'static str> {
-            #p::Some(#d)
-        }),
-        None => quote!(),
-    };
+    o.s("const _: () = ").brace(|o| {
+        o.s("use ");
+        cx.krate(o);
+        o.s("::__private as __p;");
+        partial.impls(o);
 
-    let schema = schema::schema_fn(&cx);
-    let json_schema = if c.generics.params.is_empty() {
-        quote! {
-            #[inline]
-            fn json_schema() -> &'static #p::Value {
-                static SCHEMA: #p::OnceLock<#p::Value> = #p::OnceLock::new();
-                #p::root_schema(&SCHEMA, #p::build_root::<Self>)
-            }
+        // Types shown whole in partials are read with serde.
+        let mut g = bounded_generics(c, &p());
+        if partial::needs_deserialize(c) && !c.generics.params.is_empty() {
+            let ident = &c.ident;
+            let (_, self_tg, _) = c.generics.split_for_impl();
+            g.make_where_clause()
+                .predicates
+                .push(syn::parse_quote!(#ident #self_tg: __p::DeserializeOwned));
         }
-    } else {
-        quote!()
-    };
+        if c.instr.tools.is_some() {
+            o.s("#[automatically_derived]");
+            cx.impl_head(o, &g, "__p::ToolSet", &cx.name);
+            o.s("{}");
+        }
 
-    let context = if c.garde.used {
-        quote!(<Self as #p::garde::Validate>::Context)
-    } else {
-        quote!(())
-    };
-    let validate = validate::validate_fns(&cx);
-    let json_path = validate::json_path_fn(&cx);
-    let partial::Companion {
-        ty: partial_ty,
-        fn_: partial_fn,
-        item: partial_item,
-        impls: partial_impls,
-    } = partial::companion(&cx);
-
-    // Types shown whole in partials are read with serde.
-    let mut g_impl = g.clone();
-    if partial::needs_deserialize(c) && c.generics.params.iter().next().is_some() {
-        let (_, self_tg, _) = c.generics.split_for_impl();
-        g_impl
-            .make_where_clause()
-            .predicates
-            .push(syn::parse_quote!(#ident #self_tg: #p::DeserializeOwned));
-    }
-    let (ig, tg, wc) = g_impl.split_for_impl();
-    let tool_set = match c.instr.tools {
-        Some(_) => quote! {
-            #[automatically_derived]
-            impl #ig #krate::ToolSet for #ident #tg #wc {}
-        },
-        None => quote!(),
-    };
-
-    quote! {
-        #partial_item
-        #tool_set
-
-        const _: () = {
-            use #krate::__private as __p;
-
-            #partial_impls
-
-            #[automatically_derived]
-            impl #ig #p::Instructor for #ident #tg #wc {
-                type Partial = #partial_ty;
-                type Context = #context;
-
-                #[inline]
-                fn schema_name() -> #p::Cow<'static, str> {
-                    #name
-                }
-
-                #description
-                #schema
-                #json_schema
-                #validate
-                #partial_fn
-                #json_path
+        o.s("#[automatically_derived]");
+        cx.impl_head(o, &g, "__p::Instructor", &cx.name);
+        o.brace(|o| {
+            o.s("type Partial = ");
+            partial.ty(o);
+            o.s(";type Context = ");
+            o.s(if c.garde.used {
+                "<Self as __p::garde::Validate>::Context;"
+            } else {
+                "();"
+            });
+            o.s("#[inline] fn schema_name() -> __p::Cow<'static, str> ")
+                .brace(|o| schema_name(&cx, o));
+            if let Some(d) = &c.doc {
+                o.s("#[inline] fn description() -> __p::Option<&'static str> { __p::Some(")
+                    .lit(d)
+                    .s(") }");
             }
-        };
-    }
+            schema::schema_fn(&cx, o);
+            if !cx.generic {
+                o.s("#[inline] fn json_schema() -> &'static __p::Value {\
+                     static SCHEMA: __p::OnceLock<__p::Value> = __p::OnceLock::new();\
+                     __p::root_schema(&SCHEMA, __p::build_root::<Self>) }");
+            }
+            validate::validate_fns(&cx, o);
+            partial.partial_fn(o);
+            validate::json_path_fn(&cx, o);
+        });
+    });
+    o.s(";");
+    o.finish()
 }
 
 /// `__f{i}`: the name a pattern binds the i-th wire field to.
-fn binding(i: usize) -> Ident {
-    format_ident!("__f{}", i)
+fn binding(i: usize) -> String {
+    format!("__f{i}")
+}
+
+/// A field's member as text: its name (`r#` kept) or its index.
+fn member(m: &syn::Member) -> String {
+    match m {
+        syn::Member::Named(i) => i.to_string(),
+        syn::Member::Unnamed(i) => i.index.to_string(),
+    }
+}
+
+/// The partial companion's name: `{Type}Partial`.
+fn partial_name(c: &Container) -> String {
+    format!("{}Partial", c.ident.unraw())
 }

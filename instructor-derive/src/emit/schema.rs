@@ -6,81 +6,164 @@
 //! writes them.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::{Expr, Type};
 
-use super::Cx;
+use super::out::{w, Out};
+use super::{p, Cx};
 use crate::model::*;
-use crate::ty::option_inner;
+use crate::ty::{first_span, option_inner, path_span};
 
 /// `fn schema`: a named type's schema, registered under `$defs` with its title and
 /// description; a transparent type's is its field's.
-pub(super) fn schema_fn(cx: &Cx) -> TokenStream {
+pub(super) fn schema_fn(cx: &Cx, o: &mut Out) {
     let c = cx.c;
-    let p = cx.p();
-    let (node, named) = match &c.data {
+    let named = match &c.data {
+        Data::Struct(_) => !c.serde.transparent,
+        Data::Enum(_) => true,
+    };
+    let node = |o: &mut Out| match &c.data {
         Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
             Some(f) => {
-                let f = field(cx, f);
-                (quote!(#p::Node::Field(&#f)), false)
+                o.s("__p::Node::Field").paren(|o| {
+                    o.s("&");
+                    field(o, f, false);
+                });
             }
-            None => (json_node(cx, r#"{"type":"null"}"#), false),
+            None => json_node(o, r#"{"type":"null"}"#),
         },
-        Data::Struct(fields) => (fields_node(cx, fields, None), true),
-        Data::Enum(variants) => (enum_node(cx, variants), true),
+        Data::Struct(fields) => fields_node(cx, o, fields, None),
+        Data::Enum(variants) => enum_node(cx, o, variants),
     };
     let doc = [c.doc.clone(), unit_variant_docs(c)]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join("\n\n");
-    let description = if doc.is_empty() {
-        quote!(#p::None)
-    } else {
-        quote!(#p::Some(#doc))
-    };
-    let build = |node: TokenStream| {
-        if named {
-            quote!(#p::named::<Self>(__gen, #description, #node))
-        } else {
-            quote!(#p::Node::build(#node, __gen))
-        }
-    };
     // A `static` where nothing in the tree depends on the impl's parameters or `Self`.
-    let body = if c.generics.params.is_empty() && !mentions_self(&node) {
-        let call = build(quote!(&__NODE));
-        quote! {
-            static __NODE: #p::Node<'static> = #node;
-            #call
-        }
-    } else {
-        build(quote!(&#node))
-    };
+    let in_static = !cx.generic && !mentions_self(c);
     // `schema_with` paths are called through a closure, as they were called before the
     // schema was a table: whatever `path(gen)` compiles for is taken.
-    quote! {
-        #[allow(clippy::redundant_closure)]
-        #[inline]
-        fn schema(__gen: &mut #p::SchemaGenerator) -> #p::Value {
-            #body
+    o.s("#[allow(clippy::redundant_closure)] #[inline] \
+         fn schema(__gen: &mut __p::SchemaGenerator) -> __p::Value ");
+    o.brace(|o| {
+        if in_static {
+            o.s("static __NODE: __p::Node<'static> = ");
+            node(o);
+            o.s(";");
         }
+        if named {
+            o.s("__p::named::<Self>").paren(|o| {
+                o.s("__gen, ");
+                if doc.is_empty() {
+                    o.s("__p::None");
+                } else {
+                    o.s("__p::Some(").lit(&doc).s(")");
+                }
+                o.s(", &");
+                if in_static {
+                    o.s("__NODE");
+                } else {
+                    node(o);
+                }
+            });
+        } else {
+            o.s("__p::Node::build").paren(|o| {
+                o.s("&");
+                if in_static {
+                    o.s("__NODE");
+                } else {
+                    node(o);
+                }
+                o.s(", __gen");
+            });
+        }
+    });
+}
+
+/// Whether a part of the schema names `Self` (a field type such as `Vec<Self>`), which an
+/// item nested in the impl cannot: then the tree is built in the function, not as a
+/// `static`.
+fn mentions_self(c: &Container) -> bool {
+    let field = |f: &Field| {
+        f.schema_with.as_ref().is_some_and(path_mentions_self)
+            || type_mentions_self(&f.ty)
+            || f.examples.iter().any(expr_mentions_self)
+            || f.rules.iter().any(rule_mentions_self)
+    };
+    match &c.data {
+        Data::Struct(fields) => fields.wire().any(field),
+        Data::Enum(variants) => variants
+            .iter()
+            .filter(|v| !v.skip)
+            .any(|v| v.fields.wire().any(field)),
     }
 }
 
-/// Whether `Self` appears in the tokens (a field type such as `Vec<Self>`), which an item
-/// nested in the impl cannot name.
-fn mentions_self(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().any(|t| match t {
+fn type_mentions_self(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => {
+            p.qself.as_ref().is_some_and(|q| type_mentions_self(&q.ty))
+                || path_mentions_self(&p.path)
+        }
+        Type::Array(a) => type_mentions_self(&a.elem) || expr_mentions_self(&a.len),
+        Type::Slice(s) => type_mentions_self(&s.elem),
+        Type::Ptr(p) => type_mentions_self(&p.elem),
+        Type::Reference(r) => type_mentions_self(&r.elem),
+        Type::Paren(p) => type_mentions_self(&p.elem),
+        Type::Group(g) => type_mentions_self(&g.elem),
+        Type::Tuple(t) => t.elems.iter().any(type_mentions_self),
+        Type::Never(_) => false,
+        // Function pointers, trait objects, macros: looked at token by token.
+        other => tokens_mention_self(other.to_token_stream()),
+    }
+}
+
+fn path_mentions_self(path: &syn::Path) -> bool {
+    path.segments.iter().any(|s| {
+        s.ident == "Self"
+            || match &s.arguments {
+                syn::PathArguments::None => false,
+                syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|g| match g {
+                    syn::GenericArgument::Type(t) => type_mentions_self(t),
+                    syn::GenericArgument::Lifetime(_) => false,
+                    other => tokens_mention_self(other.to_token_stream()),
+                }),
+                syn::PathArguments::Parenthesized(a) => tokens_mention_self(a.to_token_stream()),
+            }
+    })
+}
+
+fn expr_mentions_self(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) => false,
+        Expr::Path(p) if p.qself.is_none() => path_mentions_self(&p.path),
+        other => tokens_mention_self(other.to_token_stream()),
+    }
+}
+
+fn rule_mentions_self(r: &Rule) -> bool {
+    let bound = |b: &Option<Bound>| b.as_ref().is_some_and(|b| expr_mentions_self(&b.0));
+    match &r.kind {
+        RuleKind::Length(l) => bound(&l.min) || bound(&l.max),
+        RuleKind::Range(r) => bound(&r.min) || bound(&r.max),
+        RuleKind::Inner(inner) => inner.iter().any(rule_mentions_self),
+        _ => false,
+    }
+}
+
+/// Token by token, for the rare parts that are neither a path nor a literal.
+fn tokens_mention_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
         proc_macro2::TokenTree::Ident(i) => i == "Self",
-        proc_macro2::TokenTree::Group(g) => mentions_self(&g.stream()),
+        proc_macro2::TokenTree::Group(g) => tokens_mention_self(g.stream()),
         _ => false,
     })
 }
 
 /// `Node::Json` of a schema fixed when the macro runs.
-fn json_node(cx: &Cx, json: &str) -> TokenStream {
-    let p = cx.p();
-    quote!(#p::Node::Json(#json))
+fn json_node(o: &mut Out, json: &str) {
+    o.s("__p::Node::Json(").lit(json).s(")");
 }
 
 /// A string as JSON text.
@@ -104,140 +187,199 @@ fn string_const(name: &str) -> String {
     format!(r#"{{"type":"string","const":{}}}"#, js(name))
 }
 
-/// One field: its type's schema function, then its doc comment, examples and rules.
-fn field(cx: &Cx, f: &Field) -> TokenStream {
-    let p = cx.p();
+/// One field: its type's schema function, then its doc comment, examples and rules;
+/// `optional`: the model may leave it out.
+fn field(o: &mut Out, f: &Field, optional: bool) {
+    let p = p();
     let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
-    let source = match (&f.schema_with, option_inner(&f.ty)) {
-        (Some(path), _) => quote_spanned!(path.span()=> |__gen| #path(__gen)),
-        (None, Some(inner)) if required_rule => {
-            quote_spanned!(inner.span()=> <#inner as #p::Instructor>::schema)
-        }
-        (None, _) => {
-            let ty = &f.ty;
-            quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema)
-        }
-    };
     let wire = if f.member_is_named() {
         f.wire.as_str()
     } else {
         ""
     };
-    let mut out = quote!(#p::Field::new(#wire, #source));
+    // The source spanned on what the user wrote: a type without `Instructor` is reported
+    // at the field.
+    let source = match (&f.schema_with, option_inner(&f.ty)) {
+        (Some(path), _) => quote_spanned!(path_span(path)=> |__gen| #path(__gen)),
+        (None, Some(inner)) if required_rule => {
+            quote_spanned!(first_span(inner)=> <#inner as #p::Instructor>::schema)
+        }
+        (None, _) => {
+            let ty = &f.ty;
+            quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::schema)
+        }
+    };
+    o.s("__p::Field::new").paren(|o| {
+        o.lit(wire).s(", ").tokens(source);
+    });
     if let Some(d) = &f.doc {
-        out.extend(quote!(.doc(#d)));
+        o.s(".doc(").lit(d).s(")");
     }
     if !f.examples.is_empty() {
         let e = &f.examples;
-        out.extend(quote!(.examples(|| #p::json!([#(#p::example(#e)),*]))));
+        o.s(".examples").paren(|o| {
+            o.tokens(quote!(|| #p::json!([#(#p::example(#e)),*])));
+        });
     }
     let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
-    let rules = rules(cx, &f.rules, ascii);
-    if !rules.is_empty() {
-        out.extend(quote!(.rules(&[#(#rules),*])));
+    if has_schema_rules(&f.rules) {
+        o.s(".rules").paren(|o| {
+            o.s("&").bracket(|o| rules(o, &f.rules, ascii));
+        });
     }
-    out
+    if optional {
+        o.s(".optional()");
+    }
 }
 
 /// A field merged into the object: its type's schema (through one `Option`), unannotated.
-fn flattened(cx: &Cx, f: &Field, required: bool) -> TokenStream {
-    let p = cx.p();
+fn flattened(o: &mut Out, f: &Field, required: bool) {
+    let p = p();
     let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-    let source = quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema);
-    let optional = (!required).then(|| quote!(.optional()));
-    quote!(#p::Field::new("", #source).flatten() #optional)
+    let source = quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::schema);
+    o.s("__p::Field::new").paren(|o| {
+        o.s("\"\", ").tokens(source);
+    });
+    o.s(".flatten()");
+    if !required {
+        o.s(".optional()");
+    }
 }
 
-/// garde's rules as `Rule`s.
-fn rules(cx: &Cx, rules: &[Rule], ascii: bool) -> Vec<TokenStream> {
-    let p = cx.p();
-    let kw = cx.kw();
-    let len = |b: &Option<Bound>| match b {
-        Some(Bound(t)) => quote!(#p::Some((#t) as u64)),
-        None => quote!(#p::None),
-    };
-    let num = |b: &Option<Bound>| match b {
-        Some(b) => {
-            let b = bound(cx, b);
-            quote!(#p::Some(#b))
-        }
-        None => quote!(#p::None),
-    };
+/// Whether any of the rules is one the schema carries.
+fn has_schema_rules(rules: &[Rule]) -> bool {
     rules
         .iter()
-        .filter_map(|rule| {
-            Some(match &rule.kind {
-                RuleKind::Length(l) => {
-                    let mode = match l.mode {
-                        LengthMode::Simple | LengthMode::Bytes => quote!(Bytes),
-                        LengthMode::Chars => quote!(Chars),
-                        LengthMode::Graphemes => quote!(Graphemes),
-                        LengthMode::Utf16 => quote!(Utf16),
-                    };
-                    let (min, max) = (len(&l.min), len(&l.max));
-                    quote!(#p::Rule::Length(#kw::LengthMode::#mode, #min, #max, #ascii))
-                }
-                RuleKind::Range(r) => {
-                    let (min, max) = (num(&r.min), num(&r.max));
-                    quote!(#p::Rule::Range(#min, #max))
-                }
-                RuleKind::Pattern(s) => quote!(#p::Rule::Pattern(#s)),
-                RuleKind::Contains(s) => quote!(#p::Rule::Contains(#s)),
-                RuleKind::Prefix(s) => quote!(#p::Rule::Prefix(#s)),
-                RuleKind::Suffix(s) => quote!(#p::Rule::Suffix(#s)),
-                RuleKind::Format(f) => quote!(#p::Rule::Format(#f)),
-                RuleKind::Ip => quote!(#p::Rule::Ip),
-                RuleKind::Ascii => quote!(#p::Rule::Ascii),
-                RuleKind::Alphanumeric => quote!(#p::Rule::Alphanumeric),
-                RuleKind::Inner(inner) => {
-                    let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
-                    let inner = self::rules(cx, inner, inner_ascii);
-                    quote!(#p::Rule::Inner(&[#(#inner),*]))
-                }
-                RuleKind::Required | RuleKind::Other => return None,
-            })
-        })
-        .collect()
+        .any(|r| !matches!(r.kind, RuleKind::Required | RuleKind::Other))
+}
+
+/// garde's rules as `Rule`s, comma-separated.
+fn rules(o: &mut Out, rules: &[Rule], ascii: bool) {
+    for rule in rules {
+        match &rule.kind {
+            RuleKind::Length(l) => {
+                let mode = match l.mode {
+                    LengthMode::Simple | LengthMode::Bytes => "Bytes",
+                    LengthMode::Chars => "Chars",
+                    LengthMode::Graphemes => "Graphemes",
+                    LengthMode::Utf16 => "Utf16",
+                };
+                o.s("__p::Rule::Length").paren(|o| {
+                    w!(o, "__p::keywords::LengthMode::{mode}, ");
+                    length_bound(o, &l.min);
+                    o.s(", ");
+                    length_bound(o, &l.max);
+                    w!(o, ", {ascii}");
+                });
+            }
+            RuleKind::Range(r) => {
+                o.s("__p::Rule::Range").paren(|o| {
+                    range_bound(o, &r.min);
+                    o.s(", ");
+                    range_bound(o, &r.max);
+                });
+            }
+            RuleKind::Pattern(s) => {
+                o.s("__p::Rule::Pattern(").lit(s).s(")");
+            }
+            RuleKind::Contains(s) => {
+                o.s("__p::Rule::Contains(").lit(s).s(")");
+            }
+            RuleKind::Prefix(s) => {
+                o.s("__p::Rule::Prefix(").lit(s).s(")");
+            }
+            RuleKind::Suffix(s) => {
+                o.s("__p::Rule::Suffix(").lit(s).s(")");
+            }
+            RuleKind::Format(f) => {
+                o.s("__p::Rule::Format(").lit(f).s(")");
+            }
+            RuleKind::Ip => {
+                o.s("__p::Rule::Ip");
+            }
+            RuleKind::Ascii => {
+                o.s("__p::Rule::Ascii");
+            }
+            RuleKind::Alphanumeric => {
+                o.s("__p::Rule::Alphanumeric");
+            }
+            RuleKind::Inner(inner) => {
+                let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
+                o.s("__p::Rule::Inner").paren(|o| {
+                    o.s("&").bracket(|o| self::rules(o, inner, inner_ascii));
+                });
+            }
+            RuleKind::Required | RuleKind::Other => continue,
+        }
+        o.s(",");
+    }
+}
+
+/// A literal the macro can read now: its sign and the literal.
+fn literal(e: &Expr) -> Option<(bool, &syn::Lit)> {
+    match e {
+        Expr::Lit(l) => Some((false, &l.lit)),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
+            Expr::Lit(l) => Some((true, &l.lit)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A `length` bound: an integer literal as it is, a constant converted (spliced).
+fn length_bound(o: &mut Out, b: &Option<Bound>) {
+    let Some(Bound(e)) = b else {
+        o.s("__p::None");
+        return;
+    };
+    if let Some((false, syn::Lit::Int(i))) = literal(e) {
+        if let Ok(n) = i.base10_parse::<u64>() {
+            w!(o, "__p::Some({n})");
+            return;
+        }
+    }
+    let p = p();
+    o.tokens(quote!(#p::Some((#e) as u64)));
 }
 
 /// A `range` bound: an integer or float literal read now (the same JSON number serde would
-/// write for it), or a constant serialized at run time.
-fn bound(cx: &Cx, b: &Bound) -> TokenStream {
-    let p = cx.p();
-    let t = &b.0;
-    let (neg, lit) = match syn::parse2::<syn::Expr>(t.clone()) {
-        Ok(syn::Expr::Lit(l)) => (false, Some(l.lit)),
-        Ok(syn::Expr::Unary(u)) if matches!(u.op, syn::UnOp::Neg(_)) => match *u.expr {
-            syn::Expr::Lit(l) => (true, Some(l.lit)),
-            _ => (false, None),
-        },
-        _ => (false, None),
+/// write for it), or a constant serialized at run time (spliced).
+fn range_bound(o: &mut Out, b: &Option<Bound>) {
+    let Some(Bound(e)) = b else {
+        o.s("__p::None");
+        return;
     };
-    let sign = if neg { "-" } else { "" };
-    match lit {
-        Some(syn::Lit::Int(i)) => {
-            let digits = format!("{sign}{}", i.base10_digits());
+    let p = p();
+    let sign = |neg: bool| if neg { "-" } else { "" };
+    match literal(e) {
+        Some((neg, syn::Lit::Int(i))) => {
+            let digits = format!("{}{}", sign(neg), i.base10_digits());
             if let Ok(n) = digits.parse::<i64>() {
-                return quote!(#p::Bound::Int(#n));
+                w!(o, "__p::Some(__p::Bound::Int({n}))");
+                return;
             }
             if let Ok(n) = digits.parse::<u64>() {
-                return quote!(#p::Bound::Uint(#n));
+                w!(o, "__p::Some(__p::Bound::Uint({n}))");
+                return;
             }
         }
-        Some(syn::Lit::Float(f)) => {
+        Some((neg, syn::Lit::Float(f))) => {
             // serde writes an `f32` widened to `f64`.
             let v = match f.suffix() {
                 "f32" => f.base10_digits().parse::<f32>().ok().map(f64::from),
                 _ => f.base10_digits().parse::<f64>().ok(),
             };
             if let Some(v) = v.filter(|v| v.is_finite()) {
-                let v = proc_macro2::Literal::f64_unsuffixed(if neg { -v } else { v });
-                return quote!(#p::Bound::Float(#v));
+                let v = if neg { -v } else { v };
+                // `{:?}` writes a float that reads back the same, with a `.` or an exponent.
+                w!(o, "__p::Some(__p::Bound::Float({v:?}))");
+                return;
             }
         }
         _ => {}
     }
-    quote!(#p::Bound::Json(|| #p::json!(#t)))
+    o.tokens(quote!(#p::Some(#p::Bound::Json(|| #p::json!(#e)))));
 }
 
 /// Whether the model must write the field: no serde `default` on it or on the type, and not
@@ -250,49 +392,66 @@ fn is_required(c: &Container, f: &Field) -> bool {
 
 /// A struct body or a variant body. `tag`: an internally tagged variant's `(tag, name)`,
 /// written as a first, required `const` property.
-fn fields_node(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenStream {
+fn fields_node(cx: &Cx, o: &mut Out, fields: &Fields, tag: Option<(&str, &str)>) {
     let c = cx.c;
-    let p = cx.p();
     match fields.style {
         Style::Named => {
-            let tag = match tag {
-                Some((tag, name)) => quote!(#p::Some((#tag, #name))),
-                None => quote!(#p::None),
-            };
-            let fields = fields.wire().map(|f| {
-                let required = is_required(c, f);
-                if f.flatten.is_some() {
-                    flattened(cx, f, required)
-                } else {
-                    let f = field(cx, f);
-                    if required {
-                        f
-                    } else {
-                        quote!(#f.optional())
+            o.s("__p::Node::Object").brace(|o| {
+                o.s("tag: ");
+                match tag {
+                    Some((tag, name)) => {
+                        o.s("__p::Some((").lit(tag).s(", ").lit(name).s("))");
+                    }
+                    None => {
+                        o.s("__p::None");
                     }
                 }
+                o.s(", fields: &").bracket(|o| {
+                    for f in fields.wire() {
+                        let required = is_required(c, f);
+                        if f.flatten.is_some() {
+                            flattened(o, f, required);
+                        } else {
+                            field(o, f, !required);
+                        }
+                        o.s(",");
+                    }
+                });
+                w!(o, ", deny: {}", c.serde.deny_unknown_fields);
             });
-            let deny = c.serde.deny_unknown_fields;
-            quote!(#p::Node::Object { tag: #tag, fields: &[#(#fields),*], deny: #deny })
         }
         Style::Newtype => match (fields.wire().next(), tag) {
             (Some(f), Some((tag, name))) => {
-                let f = field(cx, f);
-                quote!(#p::Node::TaggedNewtype { tag: #tag, name: #name, field: &#f })
+                o.s("__p::Node::TaggedNewtype").brace(|o| {
+                    o.s("tag: ")
+                        .lit(tag)
+                        .s(", name: ")
+                        .lit(name)
+                        .s(", field: &");
+                    field(o, f, false);
+                });
             }
             (Some(f), None) => {
-                let f = field(cx, f);
-                quote!(#p::Node::Field(&#f))
+                o.s("__p::Node::Field").paren(|o| {
+                    o.s("&");
+                    field(o, f, false);
+                });
             }
-            (None, _) => json_node(cx, r#"{"type":"null"}"#),
+            (None, _) => json_node(o, r#"{"type":"null"}"#),
         },
         Style::Tuple => {
-            let items = fields.wire().map(|f| field(cx, f));
-            quote!(#p::Node::Tuple(&[#(#items),*]))
+            o.s("__p::Node::Tuple").paren(|o| {
+                o.s("&").bracket(|o| {
+                    for f in fields.wire() {
+                        field(o, f, false);
+                        o.s(",");
+                    }
+                });
+            });
         }
         Style::Unit => match tag {
-            Some((tag, name)) => json_node(cx, &tagged_unit(tag, name)),
-            None => json_node(cx, r#"{"type":"null"}"#),
+            Some((tag, name)) => json_node(o, &tagged_unit(tag, name)),
+            None => json_node(o, r#"{"type":"null"}"#),
         },
     }
 }
@@ -345,24 +504,30 @@ fn string_enum<'a>(names: impl Iterator<Item = &'a String>) -> String {
 }
 
 /// An enum: one branch per offered variant, in the shape its tagging writes.
-fn enum_node(cx: &Cx, variants: &[Variant]) -> TokenStream {
+fn enum_node(cx: &Cx, o: &mut Out, variants: &[Variant]) {
     let c = cx.c;
-    let p = cx.p();
     let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip && !v.untagged).collect();
     let untagged: Vec<&Variant> = variants.iter().filter(|v| !v.skip && v.untagged).collect();
-
-    let described = |body: TokenStream, v: &Variant| match &v.doc {
-        Some(d) => quote!(#p::Node::Described(#d, &#body)),
-        None => body,
-    };
 
     // Externally tagged unit variants only: an enum of strings (their docs go into the
     // type's description, see `unit_variant_docs`).
     if is_string_enum(c) {
-        return json_node(cx, &string_enum(live.iter().map(|v| &v.wire)));
+        return json_node(o, &string_enum(live.iter().map(|v| &v.wire)));
     }
 
-    let mut branches = Vec::new();
+    // A variant's body, under its doc comment when it has one.
+    let described = |o: &mut Out, v: &Variant, body: &dyn Fn(&mut Out)| match &v.doc {
+        Some(d) => {
+            o.s("__p::Node::Described").paren(|o| {
+                o.lit(d).s(", &");
+                body(o);
+            });
+        }
+        None => body(o),
+    };
+    let any_of = matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty();
+    let mut branches = Out::new();
+    let b = &mut branches;
     match &c.serde.tagging {
         Tagging::External => {
             // External: unit variants as strings, the others as `{ "Name": body }`.
@@ -372,51 +537,66 @@ fn enum_node(cx: &Cx, variants: &[Variant]) -> TokenStream {
                 .map(|v| &v.wire)
                 .collect();
             if !units.is_empty() {
-                branches.push(json_node(cx, &string_enum(units.into_iter())));
+                json_node(b, &string_enum(units.into_iter()));
+                b.s(",");
             }
             for v in live.iter().filter(|v| v.fields.style != Style::Unit) {
-                let wire = &v.wire;
-                let body = described(fields_node(cx, &v.fields, None), v);
-                branches.push(quote!(#p::Node::External(#wire, &#body)));
+                b.s("__p::Node::External").paren(|o| {
+                    o.lit(&v.wire).s(", &");
+                    described(o, v, &|o| fields_node(cx, o, &v.fields, None));
+                });
+                b.s(",");
             }
         }
         Tagging::Internal { tag } => {
             for v in &live {
-                let body = fields_node(cx, &v.fields, Some((tag, &v.wire)));
-                branches.push(described(body, v));
+                described(b, v, &|o| {
+                    fields_node(cx, o, &v.fields, Some((tag, &v.wire)))
+                });
+                b.s(",");
             }
         }
         Tagging::Adjacent { tag, content } => {
             for v in &live {
                 let wire = &v.wire;
-                let body = if v.fields.style == Style::Unit {
-                    json_node(cx, &tagged_unit(tag, wire))
-                } else {
-                    let inner = fields_node(cx, &v.fields, None);
-                    quote!(#p::Node::Adjacent {
-                        tag: #tag, content: #content, name: #wire, body: &#inner
-                    })
-                };
-                branches.push(described(body, v));
+                described(b, v, &|o| {
+                    if v.fields.style == Style::Unit {
+                        json_node(o, &tagged_unit(tag, wire));
+                    } else {
+                        o.s("__p::Node::Adjacent").brace(|o| {
+                            o.s("tag: ").lit(tag).s(", content: ").lit(content);
+                            o.s(", name: ").lit(wire).s(", body: &");
+                            fields_node(cx, o, &v.fields, None);
+                        });
+                    }
+                });
+                b.s(",");
             }
         }
         Tagging::Untagged => {
             // Whichever variant's shape matches.
             for v in &live {
-                branches.push(described(fields_node(cx, &v.fields, None), v));
+                described(b, v, &|o| fields_node(cx, o, &v.fields, None));
+                b.s(",");
             }
         }
     }
     // Variants marked `#[serde(untagged)]` are tried by shape after the tagged ones.
     for v in &untagged {
-        branches.push(described(fields_node(cx, &v.fields, None), v));
+        described(b, v, &|o| fields_node(cx, o, &v.fields, None));
+        b.s(",");
     }
     if branches.is_empty() {
-        return json_node(cx, r#"{"not":{}}"#);
+        return json_node(o, r#"{"not":{}}"#);
     }
-    if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
-        quote!(#p::Node::AnyOf(&[#(#branches),*]))
+    o.s(if any_of {
+        "__p::Node::AnyOf"
     } else {
-        quote!(#p::Node::OneOf(&[#(#branches),*]))
-    }
+        "__p::Node::OneOf"
+    });
+    o.paren(|o| {
+        o.s("&").bracket(|o| {
+            o.append(branches);
+        });
+    });
 }

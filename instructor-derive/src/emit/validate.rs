@@ -7,158 +7,114 @@
 //! neither validated nor asked to translate a path. Finding the field garde named is
 //! `instructor::__private::field_path`, over a table of the fields, compiled once.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote_spanned;
 
-use super::{binding, Cx};
+use super::out::{w, Out};
+use super::{binding, member, p, Cx};
 use crate::model::*;
-use crate::ty::is_leaf;
+use crate::ty::{first_span, is_leaf, path_span};
 
 /// `fn validate_with` (garde with its context, then `validate_at` from the root) when the
 /// type derives garde, and `fn validate_at` (garde, the custom validators, then the fields
 /// that may hold rules, at their JSON paths) when it has anything to run: the trait's
 /// defaults do the rest.
-pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
+pub(super) fn validate_fns(cx: &Cx, o: &mut Out) {
     let c = cx.c;
-    let p = cx.p();
-    let validate_with = c.garde.used.then(|| {
-        quote! {
-            #[inline]
-            fn validate_with(
-                &self,
-                ctx: &Self::Context,
-            ) -> #p::Result<(), #p::ValidationErrors> {
-                #p::validated(<Self as #p::garde::Validate>::validate_with(self, ctx), &self)
-            }
-        }
-    });
+    let p = p();
+    if c.garde.used {
+        o.s("#[inline] fn validate_with(&self, ctx: &Self::Context) \
+             -> __p::Result<(), __p::ValidationErrors> {\
+             __p::validated(<Self as __p::garde::Validate>::validate_with(self, ctx), &self) }");
+    }
+    let mut body = Out::new();
     // garde's rules on a nested value, with the default context (the same instance of
     // garde's `validate_with` as above).
-    let garde_nested = (c.garde.used && !c.garde.context).then(|| {
-        quote! {
-            if __run_garde {
-                #p::garde_nested(
-                    <Self as #p::garde::Validate>::validate_with(
-                        self,
-                        &#p::Default::default(),
-                    ),
-                    &self,
-                    __path,
-                    __errors,
-                );
-            }
-        }
-    });
-    let custom: Vec<TokenStream> = c
-        .instr
-        .validate
-        .iter()
-        .map(
-            |f| quote_spanned!(f.span()=> #p::ValidatorOutput::report(#f(self), __path, __errors);),
-        )
-        .collect();
+    if c.garde.used && !c.garde.context {
+        body.s("if __run_garde { __p::garde_nested(\
+                <Self as __p::garde::Validate>::validate_with(self, &__p::Default::default()),\
+                &self, __path, __errors); }");
+    }
+    for f in &c.instr.validate {
+        body.tokens(quote_spanned!(path_span(f)=>
+            #p::ValidatorOutput::report(#f(self), __path, __errors);
+        ));
+    }
     let child_garde = !c.garde.used;
-    let children = match &c.data {
+    match &c.data {
         Data::Struct(fields) => {
             let transparent = c.serde.transparent || fields.style == Style::Newtype;
-            let visits = fields.wire().enumerate().filter_map(|(i, f)| {
-                let member = &f.member;
-                visit_field(cx, f, quote!(&self.#member), i, transparent, child_garde)
-            });
-            quote!(#(#visits)*)
+            for (i, f) in fields.wire().enumerate() {
+                let value = format!("&self.{}", member(&f.member));
+                visit_field(&mut body, f, &value, i, transparent, child_garde);
+            }
         }
         Data::Enum(variants) => {
-            let arms: Vec<TokenStream> = variants
-                .iter()
-                .filter(|v| !v.skip)
-                .filter_map(|v| {
-                    let transparent = v.fields.style == Style::Newtype;
-                    let visits: Vec<TokenStream> = v
-                        .fields
-                        .wire()
-                        .enumerate()
-                        .filter_map(|(i, f)| {
-                            let b = binding(i);
-                            visit_field(cx, f, quote!(#b), i, transparent, child_garde)
-                        })
-                        .collect();
-                    if visits.is_empty() {
-                        return None;
-                    }
-                    let pat = variant_pattern(v);
-                    let prefix = match variant_prefix(cx, v) {
-                        Some(key) => quote!(__path.push_key(#key);),
-                        None => quote!(),
-                    };
-                    Some(quote! {
-                        #pat => {
-                            let __len = __path.as_str().len();
-                            #prefix
-                            #(#visits)*
-                            __path.truncate(__len);
-                        }
-                    })
-                })
-                .collect();
-            if arms.is_empty() {
-                quote!()
-            } else {
-                quote! {
-                    #[allow(unreachable_patterns, unused_variables)]
-                    match self {
-                        #(#arms)*
-                        _ => {}
-                    }
+            let mut arms = Out::new();
+            for v in variants.iter().filter(|v| !v.skip) {
+                let transparent = v.fields.style == Style::Newtype;
+                let mut visits = Out::new();
+                for (i, f) in v.fields.wire().enumerate() {
+                    visit_field(&mut visits, f, &binding(i), i, transparent, child_garde);
                 }
+                if visits.is_empty() {
+                    continue;
+                }
+                variant_pattern(&mut arms, v);
+                arms.s(" => ").brace(|o| {
+                    o.s("let __len = __path.as_str().len();");
+                    if let Some(key) = variant_prefix(cx, v) {
+                        o.s("__path.push_key(").lit(key).s(");");
+                    }
+                    o.append(visits);
+                    o.s("__path.truncate(__len);");
+                });
+            }
+            if !arms.is_empty() {
+                body.s("#[allow(unreachable_patterns, unused_variables)] match self ")
+                    .brace(|o| {
+                        o.append(arms);
+                        o.s("_ => {}");
+                    });
             }
         }
-    };
-    let validate_at =
-        (garde_nested.is_some() || !custom.is_empty() || !children.is_empty()).then(|| {
-            quote! {
-                #[allow(unused_variables)]
-                #[inline]
-                fn validate_at(
-                    &self,
-                    __path: &mut #p::JsonPath,
-                    __errors: &mut #p::ValidationErrors,
-                    __run_garde: bool,
-                ) {
-                    #garde_nested
-                    #(#custom)*
-                    #children
-                }
-            }
+    }
+    if !body.is_empty() {
+        o.s(
+            "#[allow(unused_variables)] #[inline] fn validate_at(&self, \
+             __path: &mut __p::JsonPath, __errors: &mut __p::ValidationErrors, \
+             __run_garde: bool) ",
+        )
+        .brace(|o| {
+            o.append(body);
         });
-    quote!(#validate_with #validate_at)
+    }
 }
 
 /// `Self::V { a: __f0, .. }` binding the wire fields in order.
-fn variant_pattern(v: &Variant) -> TokenStream {
-    let ident = &v.ident;
+fn variant_pattern(o: &mut Out, v: &Variant) {
+    w!(o, "Self::{}", v.ident);
     match v.fields.style {
         Style::Named => {
-            let binds = v.fields.wire().enumerate().map(|(i, f)| {
-                let m = &f.member;
-                let b = binding(i);
-                quote!(#m: #b)
-            });
-            quote!(Self::#ident { #(#binds,)* .. })
+            o.s("{");
+            for (i, f) in v.fields.wire().enumerate() {
+                w!(o, "{}: {},", member(&f.member), binding(i));
+            }
+            o.s("..}");
         }
         Style::Newtype | Style::Tuple => {
-            let binds = v.fields.fields.iter().scan(0usize, |n, f| {
-                Some(if f.skip {
-                    quote!(_)
+            o.s("(");
+            let mut n = 0;
+            for f in &v.fields.fields {
+                if f.skip {
+                    o.s("_,");
                 } else {
-                    let b = binding(*n);
-                    *n += 1;
-                    quote!(#b)
-                })
-            });
-            quote!(Self::#ident(#(#binds),*))
+                    w!(o, "{},", binding(n));
+                    n += 1;
+                }
+            }
+            o.s(")");
         }
-        Style::Unit => quote!(Self::#ident),
+        Style::Unit => {}
     }
 }
 
@@ -175,38 +131,38 @@ fn variant_prefix<'a>(cx: &'a Cx, v: &'a Variant) -> Option<&'a str> {
     }
 }
 
-/// `validate_at` on one field, under its key or index unless it is transparent or flattened;
-/// nothing for a field whose type has nothing to validate.
+/// `validate_at` on one field (`value`: how to name it), under its key or index unless it
+/// is transparent or flattened; nothing for a field whose type has nothing to validate.
 fn visit_field(
-    cx: &Cx,
+    o: &mut Out,
     f: &Field,
-    value: TokenStream,
+    value: &str,
     index: usize,
     transparent: bool,
     child_garde: bool,
-) -> Option<TokenStream> {
+) {
     if f.schema_with.is_some() || is_leaf(&f.ty) {
-        return None;
+        return;
     }
-    let p = cx.p();
+    let p = p();
     let ty = &f.ty;
-    let call = quote_spanned!(ty.span()=>
-        <#ty as #p::Instructor>::validate_at(#value, __path, __errors, #child_garde);
-    );
-    if transparent || f.flatten.is_some() {
-        return Some(call);
-    }
-    let push = if f.member_is_named() {
-        let w = &f.wire;
-        quote!(__path.push_key(#w))
-    } else {
-        quote!(__path.push_index(#index))
+    let call = |o: &mut Out| {
+        o.tokens(quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::validate_at));
+        w!(o, "({value}, __path, __errors, {child_garde});");
     };
-    Some(quote! {{
-        let __len = #push;
-        #call
-        __path.truncate(__len);
-    }})
+    if transparent || f.flatten.is_some() {
+        call(o);
+        return;
+    }
+    o.brace(|o| {
+        if f.member_is_named() {
+            o.s("let __len = __path.push_key(").lit(&f.wire).s(");");
+        } else {
+            w!(o, "let __len = __path.push_index({index});");
+        }
+        call(o);
+        o.s("__path.truncate(__len);");
+    });
 }
 
 /// Translates garde's paths (Rust names) into JSON paths (serde names); nothing when every
@@ -214,27 +170,23 @@ fn visit_field(
 /// place), which the trait's default does. Every leaf field is named here, `let _ = ..;`,
 /// so that the compiler counts it as read, as it did when every field was visited: a field
 /// the program only fills from the model's answer is not reported as dead code.
-pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
+pub(super) fn json_path_fn(cx: &Cx, o: &mut Out) {
     let c = cx.c;
-    let p = cx.p();
-    let body = match &c.data {
+    let mut body = Out::new();
+    match &c.data {
         Data::Struct(fields) => {
             if fields.wire().next().is_none() {
-                return quote!();
+                return;
             }
             let transparent = c.serde.transparent || fields.style == Style::Newtype;
-            let touched = fields
-                .wire()
-                .filter(|f| f.schema_with.is_none() && is_leaf(&f.ty))
-                .map(|f| {
-                    let m = &f.member;
-                    quote!(let _ = self.#m;)
-                });
-            let inner = fields_path(cx, fields, transparent, false, None, |_, f| {
-                let member = &f.member;
-                quote!(&self.#member)
+            for f in fields.wire() {
+                if f.schema_with.is_none() && is_leaf(&f.ty) {
+                    w!(body, "let _ = self.{};", member(&f.member));
+                }
+            }
+            fields_path(&mut body, fields, transparent, false, None, &|_, f| {
+                format!("&self.{}", member(&f.member))
             });
-            quote!(#(#touched)* #inner)
         }
         Data::Enum(variants) => {
             let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip).collect();
@@ -242,40 +194,33 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
                 .iter()
                 .all(|v| v.fields.wire().next().is_none() && variant_prefix(cx, v).is_none())
             {
-                return quote!();
+                return;
             }
             // The patterns bind every wire field: they count as read.
-            let arms = live.iter().map(|v| {
-                let pat = variant_pattern(v);
-                let transparent = v.fields.style == Style::Newtype;
-                let inner = fields_path(
-                    cx,
-                    &v.fields,
-                    transparent,
-                    true,
-                    variant_prefix(cx, v),
-                    |i, _| {
-                        let b = binding(i);
-                        quote!(#b)
-                    },
-                );
-                quote!(#pat => { #inner })
-            });
-            quote! {
-                #[allow(unreachable_patterns, unused_variables)]
-                match self {
-                    #(#arms)*
-                    _ => #p::push_verbatim(rest, out),
-                }
-            }
-        }
-    };
-    quote! {
-        #[inline]
-        fn json_path(&self, rest: &[#p::PathSegment<'_>], out: &mut #p::JsonPath) {
-            #body
+            body.s("#[allow(unreachable_patterns, unused_variables)] match self ")
+                .brace(|o| {
+                    for v in &live {
+                        variant_pattern(o, v);
+                        let transparent = v.fields.style == Style::Newtype;
+                        o.s(" => ").brace(|o| {
+                            fields_path(
+                                o,
+                                &v.fields,
+                                transparent,
+                                true,
+                                variant_prefix(cx, v),
+                                &|i, _| binding(i),
+                            )
+                        });
+                    }
+                    o.s("_ => __p::push_verbatim(rest, out),");
+                });
         }
     }
+    o.s("#[inline] fn json_path(&self, rest: &[__p::PathSegment<'_>], out: &mut __p::JsonPath) ")
+        .brace(|o| {
+            o.append(body);
+        });
 }
 
 /// The translation of a struct or variant body, after `prefix`. A newtype's one field takes
@@ -285,17 +230,21 @@ pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
 /// Rust names, writes it where it sits, and returns the rest for the field's type to
 /// translate, unless it is a leaf, whose paths are copied as they are.
 fn fields_path(
-    cx: &Cx,
+    o: &mut Out,
     fields: &Fields,
     transparent: bool,
     variant: bool,
     prefix: Option<&str>,
-    value: impl Fn(usize, &Field) -> TokenStream,
-) -> TokenStream {
-    let p = cx.p();
-    let prefix = match prefix {
-        Some(key) => quote!(#p::Some(#key)),
-        None => quote!(#p::None),
+    value: &dyn Fn(usize, &Field) -> String,
+) {
+    let p = p();
+    let prefix = |o: &mut Out| match prefix {
+        Some(key) => {
+            o.s("__p::Some(").lit(key).s(")");
+        }
+        None => {
+            o.s("__p::None");
+        }
     };
     // Fields whose schema comes from `schema_with` keep garde's names.
     let described: Vec<(usize, &Field)> = fields
@@ -304,54 +253,64 @@ fn fields_path(
         .filter(|(_, f)| f.schema_with.is_none())
         .collect();
     if transparent {
-        return match described.first() {
+        match described.first() {
             Some((i, f)) if !is_leaf(&f.ty) => {
                 let ty = &f.ty;
-                let v = value(*i, f);
-                quote_spanned!(ty.span()=>
-                    <#ty as #p::Instructor>::json_path(
-                        #v,
-                        #p::newtype_path(rest, out, #prefix, #variant),
-                        out,
-                    );
-                )
+                o.tokens(quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::json_path));
+                w!(o, "({}, __p::newtype_path(rest, out, ", value(*i, f));
+                prefix(o);
+                w!(o, ", {variant}), out);");
             }
-            _ => quote!(#p::push_verbatim(#p::newtype_path(rest, out, #prefix, #variant), out);),
-        };
+            _ => {
+                o.s("__p::push_verbatim(__p::newtype_path(rest, out, ");
+                prefix(o);
+                w!(o, ", {variant}), out);");
+            }
+        }
+        return;
     }
-    let mut table = Vec::new();
-    let mut arms = Vec::new();
+    let mut arms = Out::new();
+    let call = |o: &mut Out| {
+        o.s("__p::field_path(rest, out, ");
+        prefix(o);
+        o.s(", &[");
+        for (i, f) in &described {
+            o.s("(&[").lit(&f.rust);
+            if let Some(alias) = &f.garde_alias {
+                o.s(", ").lit(alias);
+            }
+            o.s("], ");
+            if f.flatten.is_some() {
+                o.s("__p::Push::Here");
+            } else if f.member_is_named() {
+                o.s("__p::Push::Key(").lit(&f.wire).s(")");
+            } else {
+                w!(o, "__p::Push::Index({i})");
+            }
+            w!(o, ", {}),", !is_leaf(&f.ty));
+        }
+        o.s("])");
+    };
     for (j, (i, f)) in described.iter().enumerate() {
-        let mut names = vec![f.rust.clone()];
-        names.extend(f.garde_alias.clone());
-        let push = if f.flatten.is_some() {
-            quote!(#p::Push::Here)
-        } else if f.member_is_named() {
-            let w = &f.wire;
-            quote!(#p::Push::Key(#w))
-        } else {
-            quote!(#p::Push::Index(#i))
-        };
-        let nested = !is_leaf(&f.ty);
-        table.push(quote!((&[#(#names),*], #push, #nested)));
-        if nested {
-            let ty = &f.ty;
-            let v = value(*i, f);
-            arms.push(quote_spanned!(ty.span()=>
-                #j => <#ty as #p::Instructor>::json_path(#v, __tail, out),
-            ));
+        if is_leaf(&f.ty) {
+            continue;
         }
+        let ty = &f.ty;
+        w!(arms, "{j} => ");
+        arms.tokens(quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::json_path));
+        w!(arms, "({}, __tail, out),", value(*i, f));
     }
-    let call = quote!(#p::field_path(rest, out, #prefix, &[#(#table),*]));
     if arms.is_empty() {
-        return quote!(#call;);
+        call(o);
+        o.s(";");
+        return;
     }
-    quote! {
-        if let #p::Some((__i, __tail)) = #call {
-            match __i {
-                #(#arms)*
-                _ => {}
-            }
-        }
-    }
+    o.s("if let __p::Some((__i, __tail)) = ");
+    call(o);
+    o.s(" ").brace(|o| {
+        o.s("match __i ").brace(|o| {
+            o.append(arms);
+            o.s("_ => {}");
+        });
+    });
 }
