@@ -1,9 +1,12 @@
-//! model -> tokens. This file writes the skeleton of the `Instructor` impl, the stub that
-//! stands in for it on error, and what the parts share; the parts are written by `schema`
-//! (the JSON Schema), `validate` (the validation hooks and the translation of garde's paths)
-//! and `partial` (the partial companion for streaming), all as source text through `out`
-//! (why: see there).
+//! model -> tokens. This file writes the skeleton of the `Instructor` impl, the type's
+//! `Table` (the manifest `instructor::__private` reads: what is the same for every type is
+//! code there, compiled once), the stub that stands in for the impl on error, and what the
+//! parts share. The parts, each its share of the manifest and the functions that name the
+//! type's fields: `schema` (the JSON Schema), `validate` (the validation hooks and garde's
+//! paths) and `partial` (the partial companion for streaming). All of it is written as
+//! source text through `out` (why: see there); `json` writes the manifest.
 
+mod json;
 mod out;
 mod partial;
 mod schema;
@@ -15,7 +18,8 @@ use syn::ext::IdentExt;
 use syn::Ident;
 
 use crate::model::*;
-use out::{w, Out};
+use json::Json;
+use out::{w, Out, Toks};
 
 /// What every part needs: the type, and how to name the `instructor` crate and the type's
 /// parameters.
@@ -50,6 +54,14 @@ impl<'a> Cx<'a> {
     /// The crate's path as tokens, for spliced fragments.
     fn krate_tokens(&self) -> TokenStream {
         krate(self.c)
+    }
+
+    /// [`krate`](Cx::krate) into tokens built one by one.
+    fn krate_toks(&self, t: &mut Toks) {
+        match &self.c.instr.krate {
+            Some(p) => t.t(p),
+            None => t.s("::instructor"),
+        };
     }
 
     /// `impl<..> TRAIT for TY<..> where ..` for the type `ty` (the type itself or its
@@ -141,8 +153,13 @@ pub fn stub(c: &Container) -> TokenStream {
 }
 
 /// The `Instructor` impl, and the partial companion when the type has one. The impls are
-/// written in a `const _: () = { .. };` block that imports `instructor::__private` as `__p`;
-/// the partial companion's struct, which users name, is written beside it.
+/// written in a `const _: () = { .. };` block that imports `instructor::__private` as `__p`
+/// and holds the type's table, `__T`; the partial companion's struct, which users name, is
+/// written beside it.
+///
+/// The impl writes the required functions (`schema_name`, `schema`, `partial_from_value`),
+/// `__table` (which gives `description` and `json_schema` their values) and `__visit`
+/// (which `validate_at` and `json_path` walk): the trait's defaults do the rest.
 ///
 /// Every generated function is `#[inline]`: like the generic code of serde's derive, it is
 /// then compiled (machine code, in a `--release` build) only in the crates that call it, for
@@ -151,14 +168,28 @@ pub fn stub(c: &Container) -> TokenStream {
 /// generic helper it instantiates (`scripts/derive-cost`, docs/performance.md).
 pub fn expand(c: &Container) -> proc_macro::TokenStream {
     let cx = Cx::new(c);
-    let mut o = Out::new();
     let partial = partial::Companion::of(&cx);
-    partial.item(&mut o);
 
+    let mut j = Json::new();
+    let mut sources = None;
+    j.object(|j| {
+        j.opt_str("doc", c.doc.as_deref());
+        j.flag("generic", !c.generics.params.is_empty());
+        sources = Some(schema::manifest(&cx, j));
+        validate::manifest(&cx, j);
+        partial.manifest(j);
+    });
+    let manifest = j.finish();
+    let sources = sources.unwrap_or_default();
+
+    let mut o = Out::new();
+    partial.item(&mut o);
     o.s("const _: () = ").brace(|o| {
         o.s("use ");
         cx.krate(o);
-        o.s("::__private as __p;");
+        o.s("::__private as __p; static __T: __p::Table = __p::Table::new(")
+            .raw_lit(&manifest)
+            .s(");");
         partial.impls(o);
 
         // Types shown whole in partials are read with serde.
@@ -189,20 +220,13 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
             });
             o.s("#[inline] fn schema_name() -> __p::Cow<'static, str> ")
                 .brace(|o| schema_name(&cx, o));
-            if let Some(d) = &c.doc {
-                o.s("#[inline] fn description() -> __p::Option<&'static str> { __p::Some(")
-                    .lit(d)
-                    .s(") }");
-            }
-            schema::schema_fn(&cx, o);
-            if !cx.generic {
-                o.s("#[inline] fn json_schema() -> &'static __p::Value {\
-                     static SCHEMA: __p::OnceLock<__p::Value> = __p::OnceLock::new();\
-                     __p::root_schema(&SCHEMA, __p::build_root::<Self>) }");
-            }
-            validate::validate_fns(&cx, o);
+            schema::schema_fn(&sources, o);
             partial.partial_fn(o);
-            validate::json_path_fn(&cx, o);
+            o.s(
+                "#[inline] fn __table() -> __p::Option<&'static __p::Table> \
+                 { __p::Some(&__T) }",
+            );
+            validate::visit_fns(&cx, o);
         });
     });
     o.s(";");

@@ -66,6 +66,18 @@ impl Out {
         self
     }
 
+    /// Appends a raw string literal (`r#"..."#`): long text with quotes (the manifest, JSON)
+    /// is written and read by rustc without escapes.
+    pub fn raw_lit(&mut self, s: &str) -> &mut Self {
+        let mut hashes = 1;
+        while s.contains(&format!("\"{}", "#".repeat(hashes))) {
+            hashes += 1;
+        }
+        let h = "#".repeat(hashes);
+        w!(self, "r{h}\"{s}\"{h}");
+        self
+    }
+
     /// Splices tokens, spans and hygiene kept.
     pub fn tokens(&mut self, tokens: impl Into<proc_macro2::TokenStream>) -> &mut Self {
         let tokens: proc_macro2::TokenStream = tokens.into();
@@ -103,11 +115,6 @@ impl Out {
     /// [`group`](Out::group) in braces.
     pub fn brace(&mut self, f: impl FnOnce(&mut Out)) -> &mut Self {
         self.group(Delimiter::Brace, f)
-    }
-
-    /// [`group`](Out::group) in brackets.
-    pub fn bracket(&mut self, f: impl FnOnce(&mut Out)) -> &mut Self {
-        self.group(Delimiter::Bracket, f)
     }
 
     /// [`group`](Out::group) in parentheses.
@@ -159,4 +166,108 @@ impl Out {
 pub fn push_lit(out: &mut String, s: &str) {
     // `Debug` writes a string as a valid Rust literal: quotes, escapes, `\u{..}`.
     let _ = write!(out, "{s:?}");
+}
+
+/// Tokens built one at a time on the macro's side, for the few places where user tokens are
+/// many and close together (a field type per field: the companion's fields, the schema
+/// functions, the partial reads). Text there would be cut at every type, each piece a call
+/// into rustc; these tokens cost one call for the lot (and one per group). [`Toks::s`]
+/// reads a template of identifiers and punctuation only: literals and groups have their own
+/// methods.
+#[derive(Default)]
+pub struct Toks(proc_macro2::TokenStream);
+
+impl Toks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends the identifiers and punctuation of `template` (`as __p::Instructor>::schema`),
+    /// spanned at the call site.
+    pub fn s(&mut self, template: &str) -> &mut Self {
+        use proc_macro2::{Ident, Punct, Spacing, Span, TokenTree};
+        let bytes = template.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_whitespace() {
+                i += 1;
+            } else if b.is_ascii_alphabetic() || b == b'_' {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &template[start..i];
+                self.0
+                    .extend([TokenTree::Ident(Ident::new(word, Span::call_site()))]);
+            } else {
+                assert!(
+                    !b"()[]{}\"'0123456789".contains(&b),
+                    "Toks::s takes identifiers and punctuation: {template}"
+                );
+                i += 1;
+                let joint = i < bytes.len() && bytes[i].is_ascii_punctuation() && {
+                    !b"()[]{}\"'".contains(&bytes[i])
+                };
+                let spacing = if joint {
+                    Spacing::Joint
+                } else {
+                    Spacing::Alone
+                };
+                self.0
+                    .extend([TokenTree::Punct(Punct::new(b as char, spacing))]);
+            }
+        }
+        self
+    }
+
+    /// Appends user tokens (a type, a path, an expression), spans and hygiene kept.
+    pub fn t(&mut self, tokens: &impl quote::ToTokens) -> &mut Self {
+        tokens.to_tokens(&mut self.0);
+        self
+    }
+
+    /// Appends an integer.
+    pub fn num(&mut self, n: usize) -> &mut Self {
+        self.0.extend([proc_macro2::TokenTree::Literal(
+            proc_macro2::Literal::usize_unsuffixed(n),
+        )]);
+        self
+    }
+
+    /// Appends a string literal.
+    pub fn lit(&mut self, s: &str) -> &mut Self {
+        self.0.extend([proc_macro2::TokenTree::Literal(
+            proc_macro2::Literal::string(s),
+        )]);
+        self
+    }
+
+    /// Appends a group whose content `f` writes.
+    pub fn group(&mut self, delim: proc_macro2::Delimiter, f: impl FnOnce(&mut Toks)) -> &mut Self {
+        let mut inner = Toks::new();
+        f(&mut inner);
+        let g = proc_macro2::Group::new(delim, inner.0);
+        self.0.extend([proc_macro2::TokenTree::Group(g)]);
+        self
+    }
+
+    /// [`group`](Toks::group) in parentheses.
+    pub fn paren(&mut self, f: impl FnOnce(&mut Toks)) -> &mut Self {
+        self.group(proc_macro2::Delimiter::Parenthesis, f)
+    }
+
+    /// [`group`](Toks::group) in brackets.
+    pub fn bracket(&mut self, f: impl FnOnce(&mut Toks)) -> &mut Self {
+        self.group(proc_macro2::Delimiter::Bracket, f)
+    }
+
+    /// [`group`](Toks::group) in braces.
+    pub fn brace(&mut self, f: impl FnOnce(&mut Toks)) -> &mut Self {
+        self.group(proc_macro2::Delimiter::Brace, f)
+    }
+
+    pub fn finish(self) -> proc_macro2::TokenStream {
+        self.0
+    }
 }

@@ -1,13 +1,17 @@
 //! The partial companion: `type Partial`, `partial_from_value`, and for a named struct the
-//! `{Type}Partial` struct with every field optional, its `Default` and its `Debug`.
+//! `{Type}Partial` struct with every field optional, its `Default` and its `Debug`. The
+//! companion's field names and the keys each is read under are the manifest's `partial`;
+//! the code names each field once per job (its type in the struct, its reading, its
+//! `Default` and its `Debug`).
 
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::Type;
 
-use super::out::{w, Out};
+use super::json::Json;
+use super::out::{w, Out, Toks};
 use super::{bounded_generics, member, p, partial_name, Cx};
 use crate::model::*;
-use crate::ty::{first_span, option_inner};
+use crate::ty::option_inner;
 
 /// Enums, tuple and unit structs are shown once complete: their partial form is themselves,
 /// read with serde.
@@ -112,10 +116,36 @@ impl<'a> Companion<'a> {
         }
     }
 
+    /// The manifest's member `partial`: the companion's fields, their Rust names and the keys
+    /// each is read under (its wire name, then its aliases; none for a flattened one).
+    pub(super) fn manifest(&self, j: &mut Json) {
+        let Kind::Companion(wire) = &self.kind else {
+            return;
+        };
+        j.key("partial").array(|j| {
+            for f in wire {
+                j.object(|j| {
+                    j.key("rust").str(&f.rust);
+                    // Read under the Rust name unless told otherwise.
+                    if f.flatten.is_none() && (f.wire != f.rust || !f.aliases.is_empty()) {
+                        j.key("keys").array(|j| {
+                            j.str(&f.wire);
+                            for a in &f.aliases {
+                                j.str(a);
+                            }
+                        });
+                    }
+                });
+            }
+        });
+    }
+
     /// `fn partial_from_value`.
     pub(super) fn partial_fn(&self, o: &mut Out) {
-        o.s("#[inline] fn partial_from_value(value: __p::Value) \
-             -> __p::Option<Self::Partial> ");
+        o.s(
+            "#[allow(clippy::question_mark)] #[inline] fn partial_from_value(value: __p::Value) \
+             -> __p::Option<Self::Partial> ",
+        );
         o.brace(|o| match &self.kind {
             Kind::UnitEnum(variants) => {
                 o.s("match __p::unit_variant(value, &[");
@@ -143,56 +173,53 @@ impl<'a> Companion<'a> {
         });
     }
 
-    /// Each field under its wire name or an alias, written into a companion made empty
-    /// first (so that a panic while reading one drops the companion once, not each value
-    /// read before); the flattened ones last, from what is left of the object.
+    /// The companion, each field read under its wire name or an alias, the flattened ones
+    /// last, from what is left of the object.
     fn read_companion(&self, o: &mut Out, wire: &[&Field]) {
-        let p = p();
-        o.s("let __p::Value::Object(mut __map) = value else { return __p::None; };");
-        w!(o, "let mut __out = <{}", self.name);
-        self.type_args(o);
-        o.s(" as __p::Default>::default();");
-        for f in wire.iter().filter(|f| f.flatten.is_none()) {
-            let keys = |o: &mut Out| {
-                o.s("&[").lit(&f.wire);
-                for a in &f.aliases {
-                    o.s(", ").lit(a);
-                }
-                o.s("]");
-            };
-            let m = member(&f.member);
-            if f.schema_with.is_some() {
-                w!(o, "__out.{m} = __p::take_raw(&mut __map, ");
-                keys(o);
-                o.s(");");
-            } else {
-                // The call spanned on the type: a type without `Instructor` is then
-                // reported at the type, as the other places that name it do.
-                let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-                o.tokens(quote_spanned!(first_span(ty)=> #p::take_field::<#ty>));
-                o.s("(&mut __map, ");
-                keys(o);
-                w!(o, ", &mut __out.{m});");
+        let read = wire.iter().any(|f| f.flatten.is_none());
+        o.s(if read {
+            "let __p::Some(mut __r) = "
+        } else {
+            "let __p::Some(__r) = "
+        });
+        o.s("__p::Reader::new(value, &__T) else { return __p::None; }; __p::Some");
+        let mut t = Toks::new();
+        t.paren(|t| {
+            t.s(&self.name);
+            if self.cx.generic {
+                let (_, tg, _) = self.cx.c.generics.split_for_impl();
+                t.s("::").t(&tg);
             }
-        }
-        for f in wire.iter().filter(|f| f.flatten.is_some()) {
-            let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-            w!(o, "__out.{} = ", member(&f.member));
-            o.tokens(quote!(<#ty as #p::Instructor>::partial_from_value));
-            o.s("(__p::Value::Object(__map.clone()));");
-        }
-        if wire.iter().all(|f| f.flatten.is_some()) {
-            o.s("let _ = &mut __map;");
-        }
-        o.s("__p::Some(__out)");
-    }
-
-    /// The companion's type arguments, `<T, U>`, when the type has parameters.
-    fn type_args(&self, o: &mut Out) {
-        if self.cx.generic {
-            let (_, tg, _) = self.cx.c.generics.split_for_impl();
-            o.tokens(quote!(#tg));
-        }
+            t.brace(|t| {
+                for (i, f) in wire.iter().enumerate() {
+                    if f.flatten.is_some() {
+                        continue;
+                    }
+                    t.t(&f.member).s(":");
+                    if f.schema_with.is_some() {
+                        t.s("__p::take_raw");
+                    } else {
+                        // Only the type is the user's: a type without `Instructor` is
+                        // reported at it, as in the other places that name it.
+                        let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
+                        t.s("__p::take::<").t(ty).s(">");
+                    }
+                    t.paren(|t| {
+                        t.s("&mut __r,").num(i);
+                    });
+                    t.s(",");
+                }
+                for f in wire.iter().filter(|f| f.flatten.is_some()) {
+                    let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
+                    t.t(&f.member).s(": <").t(ty);
+                    t.s(" as __p::Instructor>::partial_from_value").paren(|t| {
+                        t.s("__r.rest").paren(|_| {});
+                    });
+                    t.s(",");
+                }
+            });
+        });
+        o.tokens(t.finish());
     }
 
     /// The `{Type}Partial` struct, written beside the `const _` block (users name it).
@@ -202,7 +229,6 @@ impl<'a> Companion<'a> {
         };
         let cx = self.cx;
         let c = cx.c;
-        let krate = cx.krate_tokens();
         let ident = &cx.name;
         let doc = format!(
             "The partial form of [`{ident}`] while a model is still writing it: every field \
@@ -215,28 +241,33 @@ impl<'a> Companion<'a> {
         w!(o, " struct {}", self.name);
         if cx.generic {
             // Outside the `const _` block: full paths.
-            let g = bounded_generics(c, &krate);
+            let g = bounded_generics(c, &cx.krate_tokens());
             let (ig, _, wc) = g.split_for_impl();
             o.tokens(quote!(#ig #wc));
         }
-        o.brace(|o| {
+        let mut t = Toks::new();
+        t.brace(|t| {
             for f in wire {
                 if let Some(d) = &f.doc {
-                    o.s("#[doc = ").lit(d).s("]");
+                    t.s("#").bracket(|t| {
+                        t.s("doc =").lit(d);
+                    });
                 }
-                vis(o, &f.vis);
-                w!(o, " {}: ::core::option::Option<", member(&f.member));
+                t.t(&f.vis).t(&f.member).s(": ::core::option::Option<");
                 if f.schema_with.is_some() {
-                    cx.krate(o);
-                    o.s("::__private::Value");
+                    cx.krate_toks(t);
+                    t.s("::__private::Value");
                 } else {
-                    // Spanned on the type: a type without `Instructor` is reported here.
+                    // The type is the user's: one without `Instructor` is reported here.
                     let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-                    o.tokens(quote_spanned!(first_span(ty)=> <#ty as #krate::Instructor>::Partial));
+                    t.s("<").t(ty).s(" as ");
+                    cx.krate_toks(t);
+                    t.s("::Instructor>::Partial");
                 }
-                o.s(">,");
+                t.s(">,");
             }
         });
+        o.tokens(t.finish());
     }
 
     /// Its `Default` and `Debug`, written in the `const _` block.
@@ -271,11 +302,15 @@ impl<'a> Companion<'a> {
         o.s("{ #[inline] fn fmt(&self, f: &mut __p::fmt::Formatter<'_>) -> __p::fmt::Result {");
         // Fields whose type has no `Debug` print their type name instead.
         o.s("#[allow(unused_imports)] use __p::{DebugViaName as _, DebugViaTrait as _};");
-        o.s("__p::debug_struct(f, ").lit(&self.name).s(", &[");
+        o.s("__p::debug_partial(f, ")
+            .lit(&self.name)
+            .s(", &__T, &[");
         for f in wire {
-            let m = member(&f.member);
-            o.s("(").lit(&f.rust);
-            w!(o, ", (&__p::DebugField(&self.{m})).debug_field()),");
+            w!(
+                o,
+                "(&__p::DebugField(&self.{})).debug_field(),",
+                member(&f.member)
+            );
         }
         o.s("]) } }");
     }

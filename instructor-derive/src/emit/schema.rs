@@ -1,249 +1,210 @@
-//! The `schema` function. The schema is written as data: a `Node` tree (a `static` when the
-//! type has no parameters) that `instructor::__private` turns into JSON, with the parts
-//! that are fixed when the macro runs (unit variants, enums of strings) as JSON text, and
-//! each field as its type's schema function, its doc comment and its garde rules. The tree
-//! mirrors the schema: struct bodies are objects, variants are wrapped as their tagging
-//! writes them.
+//! The schema: the manifest's `schema` tree and `fn schema`. The tree mirrors the schema
+//! (struct bodies are objects, variants are wrapped as their tagging writes them), with the
+//! parts that are fixed when the macro runs (unit variants, enums of strings) as JSON
+//! already, and each field as its wire name, doc comment, garde rules and the index of its
+//! type's schema function. `fn schema` hands `instructor::__private::schema` those
+//! functions (`<FieldType as Instructor>::schema`, `schema_with` paths) and the values
+//! computed at run time (examples, constants used as bounds), in the order the tree's
+//! indices count them.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
 use syn::{Expr, Type};
 
-use super::out::{w, Out};
-use super::{p, Cx};
+use super::json::{self, Json};
+use super::out::{Out, Toks};
+use super::Cx;
 use crate::model::*;
-use crate::ty::{first_span, option_inner, path_span};
+use crate::ty::option_inner;
 
-/// `fn schema`: a named type's schema, registered under `$defs` with its title and
-/// description; a transparent type's is its field's.
-pub(super) fn schema_fn(cx: &Cx, o: &mut Out) {
+/// What the tree's indices point at, collected while it is written.
+#[derive(Default)]
+pub(super) struct Sources<'a> {
+    schemas: Vec<Source<'a>>,
+    values: Vec<Value<'a>>,
+}
+
+/// A field's schema function.
+enum Source<'a> {
+    /// `<T as Instructor>::schema`.
+    Type(&'a Type),
+    /// `|gen| path(gen)`: called through a closure, as it was called before the schema was
+    /// a table (whatever `path(gen)` compiles for is taken).
+    With(&'a syn::Path),
+}
+
+/// A value computed at run time.
+enum Value<'a> {
+    /// `#[instructor(example = ..)]` values, as one JSON array.
+    Examples(&'a [Expr]),
+    /// A constant used as a `range` bound, serialized.
+    Range(&'a Expr),
+    /// A constant used as a `length` bound.
+    Length(&'a Expr),
+}
+
+impl<'a> Sources<'a> {
+    fn schema(&mut self, s: Source<'a>) -> usize {
+        self.schemas.push(s);
+        self.schemas.len() - 1
+    }
+
+    fn value(&mut self, v: Value<'a>) -> usize {
+        self.values.push(v);
+        self.values.len() - 1
+    }
+}
+
+/// The manifest's schema members: `named`, `schema_doc`, `schema`.
+pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
     let c = cx.c;
-    let named = match &c.data {
-        Data::Struct(_) => !c.serde.transparent,
-        Data::Enum(_) => true,
-    };
-    let node = |o: &mut Out| match &c.data {
-        Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
-            Some(f) => {
-                o.s("__p::Node::Field").paren(|o| {
-                    o.s("&");
-                    field(o, f, false);
-                });
-            }
-            None => json_node(o, r#"{"type":"null"}"#),
-        },
-        Data::Struct(fields) => fields_node(cx, o, fields, None),
-        Data::Enum(variants) => enum_node(cx, o, variants),
-    };
+    let mut src = Sources::default();
+    let named = !matches!(c.data, Data::Struct(_)) || !c.serde.transparent;
+    j.flag("named", named);
     let doc = [c.doc.clone(), unit_variant_docs(c)]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join("\n\n");
-    // A `static` where nothing in the tree depends on the impl's parameters or `Self`.
-    let in_static = !cx.generic && !mentions_self(c);
-    // `schema_with` paths are called through a closure, as they were called before the
-    // schema was a table: whatever `path(gen)` compiles for is taken.
+    if named && !doc.is_empty() {
+        j.key("schema_doc").str(&doc);
+    }
+    j.key("schema");
+    match &c.data {
+        Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
+            Some(f) => {
+                j.object(|j| {
+                    j.key("field");
+                    field(c, j, &mut src, f, false);
+                });
+            }
+            None => json_node(j, r#"{"type":"null"}"#),
+        },
+        Data::Struct(fields) => fields_node(c, j, &mut src, fields, None),
+        Data::Enum(variants) => enum_node(c, j, &mut src, variants),
+    }
+    src
+}
+
+/// `fn schema`.
+pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
     o.s("#[allow(clippy::redundant_closure)] #[inline] \
          fn schema(__gen: &mut __p::SchemaGenerator) -> __p::Value ");
     o.brace(|o| {
-        if in_static {
-            o.s("static __NODE: __p::Node<'static> = ");
-            node(o);
-            o.s(";");
-        }
-        if named {
-            o.s("__p::named::<Self>").paren(|o| {
-                o.s("__gen, ");
-                if doc.is_empty() {
-                    o.s("__p::None");
-                } else {
-                    o.s("__p::Some(").lit(&doc).s(")");
-                }
-                o.s(", &");
-                if in_static {
-                    o.s("__NODE");
-                } else {
-                    node(o);
-                }
-            });
-        } else {
-            o.s("__p::Node::build").paren(|o| {
-                o.s("&");
-                if in_static {
-                    o.s("__NODE");
-                } else {
-                    node(o);
-                }
-                o.s(", __gen");
-            });
-        }
+        o.s("__p::schema::<Self>").paren(|o| {
+            o.s("__gen, &__T, &");
+            if src.schemas.is_empty() {
+                o.s("[]");
+            } else {
+                let mut t = Toks::new();
+                t.bracket(|t| {
+                    for s in &src.schemas {
+                        match s {
+                            Source::Type(ty) => {
+                                t.s("<").t(ty).s(" as __p::Instructor>::schema,");
+                            }
+                            Source::With(path) => {
+                                t.s("|__gen| ").t(path).paren(|t| {
+                                    t.s("__gen");
+                                });
+                                t.s(",");
+                            }
+                        }
+                    }
+                });
+                o.tokens(t.finish());
+            }
+            o.s(", &");
+            if src.values.is_empty() {
+                o.s("[]");
+            } else {
+                let mut t = Toks::new();
+                t.bracket(|t| {
+                    for v in &src.values {
+                        t.s("||");
+                        match v {
+                            Value::Examples(e) => {
+                                t.s("__p::json!").paren(|t| {
+                                    t.bracket(|t| {
+                                        for e in e.iter() {
+                                            t.s("__p::example").paren(|t| {
+                                                t.t(e);
+                                            });
+                                            t.s(",");
+                                        }
+                                    });
+                                });
+                            }
+                            Value::Range(e) => {
+                                t.s("__p::json!").paren(|t| {
+                                    t.t(e);
+                                });
+                            }
+                            Value::Length(e) => {
+                                t.s("__p::Value::from").paren(|t| {
+                                    t.paren(|t| {
+                                        t.t(e);
+                                    });
+                                    t.s("as u64");
+                                });
+                            }
+                        }
+                        t.s(",");
+                    }
+                });
+                o.tokens(t.finish());
+            }
+        });
     });
 }
 
-/// Whether a part of the schema names `Self` (a field type such as `Vec<Self>`), which an
-/// item nested in the impl cannot: then the tree is built in the function, not as a
-/// `static`.
-fn mentions_self(c: &Container) -> bool {
-    let field = |f: &Field| {
-        f.schema_with.as_ref().is_some_and(path_mentions_self)
-            || type_mentions_self(&f.ty)
-            || f.examples.iter().any(expr_mentions_self)
-            || f.rules.iter().any(rule_mentions_self)
-    };
-    match &c.data {
-        Data::Struct(fields) => fields.wire().any(field),
-        Data::Enum(variants) => variants
-            .iter()
-            .filter(|v| !v.skip)
-            .any(|v| v.fields.wire().any(field)),
-    }
-}
-
-fn type_mentions_self(ty: &Type) -> bool {
-    match ty {
-        Type::Path(p) => {
-            p.qself.as_ref().is_some_and(|q| type_mentions_self(&q.ty))
-                || path_mentions_self(&p.path)
-        }
-        Type::Array(a) => type_mentions_self(&a.elem) || expr_mentions_self(&a.len),
-        Type::Slice(s) => type_mentions_self(&s.elem),
-        Type::Ptr(p) => type_mentions_self(&p.elem),
-        Type::Reference(r) => type_mentions_self(&r.elem),
-        Type::Paren(p) => type_mentions_self(&p.elem),
-        Type::Group(g) => type_mentions_self(&g.elem),
-        Type::Tuple(t) => t.elems.iter().any(type_mentions_self),
-        Type::Never(_) => false,
-        // Function pointers, trait objects, macros: looked at token by token.
-        other => tokens_mention_self(other.to_token_stream()),
-    }
-}
-
-fn path_mentions_self(path: &syn::Path) -> bool {
-    path.segments.iter().any(|s| {
-        s.ident == "Self"
-            || match &s.arguments {
-                syn::PathArguments::None => false,
-                syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|g| match g {
-                    syn::GenericArgument::Type(t) => type_mentions_self(t),
-                    syn::GenericArgument::Lifetime(_) => false,
-                    other => tokens_mention_self(other.to_token_stream()),
-                }),
-                syn::PathArguments::Parenthesized(a) => tokens_mention_self(a.to_token_stream()),
-            }
-    })
-}
-
-fn expr_mentions_self(e: &Expr) -> bool {
-    match e {
-        Expr::Lit(_) => false,
-        Expr::Path(p) if p.qself.is_none() => path_mentions_self(&p.path),
-        other => tokens_mention_self(other.to_token_stream()),
-    }
-}
-
-fn rule_mentions_self(r: &Rule) -> bool {
-    let bound = |b: &Option<Bound>| b.as_ref().is_some_and(|b| expr_mentions_self(&b.0));
-    match &r.kind {
-        RuleKind::Length(l) => bound(&l.min) || bound(&l.max),
-        RuleKind::Range(r) => bound(&r.min) || bound(&r.max),
-        RuleKind::Inner(inner) => inner.iter().any(rule_mentions_self),
-        _ => false,
-    }
-}
-
-/// Token by token, for the rare parts that are neither a path nor a literal.
-fn tokens_mention_self(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => i == "Self",
-        proc_macro2::TokenTree::Group(g) => tokens_mention_self(g.stream()),
-        _ => false,
-    })
-}
-
-/// `Node::Json` of a schema fixed when the macro runs.
-fn json_node(o: &mut Out, json: &str) {
-    o.s("__p::Node::Json(").lit(json).s(")");
-}
-
-/// A string as JSON text.
-fn js(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// `{"json": ..}`: a schema fixed when the macro runs.
+fn json_node(j: &mut Json, schema: &str) {
+    j.object(|j| {
+        j.key("json").raw(schema);
+    });
 }
 
 /// `{"type":"string","const":name}` as JSON text.
 fn string_const(name: &str) -> String {
-    format!(r#"{{"type":"string","const":{}}}"#, js(name))
+    format!(r#"{{"type":"string","const":{}}}"#, json::string(name))
 }
 
 /// One field: its type's schema function, then its doc comment, examples and rules;
 /// `optional`: the model may leave it out.
-fn field(o: &mut Out, f: &Field, optional: bool) {
-    let p = p();
+fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
+    let _ = c;
     let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
-    let wire = if f.member_is_named() {
-        f.wire.as_str()
-    } else {
-        ""
-    };
-    // The source spanned on what the user wrote: a type without `Instructor` is reported
-    // at the field.
     let source = match (&f.schema_with, option_inner(&f.ty)) {
-        (Some(path), _) => quote_spanned!(path_span(path)=> |__gen| #path(__gen)),
-        (None, Some(inner)) if required_rule => {
-            quote_spanned!(first_span(inner)=> <#inner as #p::Instructor>::schema)
-        }
-        (None, _) => {
-            let ty = &f.ty;
-            quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::schema)
-        }
+        (Some(path), _) => Source::With(path),
+        (None, Some(inner)) if required_rule => Source::Type(inner),
+        (None, _) => Source::Type(&f.ty),
     };
-    o.s("__p::Field::new").paren(|o| {
-        o.lit(wire).s(", ").tokens(source);
+    j.object(|j| {
+        if f.member_is_named() {
+            j.key("name").str(&f.wire);
+        }
+        j.key("schema").num(src.schema(source));
+        j.flag("optional", optional);
+        j.opt_str("doc", f.doc.as_deref());
+        if !f.examples.is_empty() {
+            j.key("examples")
+                .num(src.value(Value::Examples(&f.examples)));
+        }
+        let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
+        if has_schema_rules(&f.rules) {
+            j.key("rules");
+            rules(j, src, &f.rules, ascii);
+        }
     });
-    if let Some(d) = &f.doc {
-        o.s(".doc(").lit(d).s(")");
-    }
-    if !f.examples.is_empty() {
-        let e = &f.examples;
-        o.s(".examples").paren(|o| {
-            o.tokens(quote!(|| #p::json!([#(#p::example(#e)),*])));
-        });
-    }
-    let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
-    if has_schema_rules(&f.rules) {
-        o.s(".rules").paren(|o| {
-            o.s("&").bracket(|o| rules(o, &f.rules, ascii));
-        });
-    }
-    if optional {
-        o.s(".optional()");
-    }
 }
 
 /// A field merged into the object: its type's schema (through one `Option`), unannotated.
-fn flattened(o: &mut Out, f: &Field, required: bool) {
-    let p = p();
+fn flattened<'a>(j: &mut Json, src: &mut Sources<'a>, f: &'a Field, required: bool) {
     let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-    let source = quote_spanned!(first_span(ty)=> <#ty as #p::Instructor>::schema);
-    o.s("__p::Field::new").paren(|o| {
-        o.s("\"\", ").tokens(source);
+    j.object(|j| {
+        j.key("schema").num(src.schema(Source::Type(ty)));
+        j.flag("flatten", true);
+        j.flag("optional", !required);
     });
-    o.s(".flatten()");
-    if !required {
-        o.s(".optional()");
-    }
 }
 
 /// Whether any of the rules is one the schema carries.
@@ -253,66 +214,67 @@ fn has_schema_rules(rules: &[Rule]) -> bool {
         .any(|r| !matches!(r.kind, RuleKind::Required | RuleKind::Other))
 }
 
-/// garde's rules as `Rule`s, comma-separated.
-fn rules(o: &mut Out, rules: &[Rule], ascii: bool) {
-    for rule in rules {
-        match &rule.kind {
-            RuleKind::Length(l) => {
-                let mode = match l.mode {
-                    LengthMode::Simple | LengthMode::Bytes => "Bytes",
-                    LengthMode::Chars => "Chars",
-                    LengthMode::Graphemes => "Graphemes",
-                    LengthMode::Utf16 => "Utf16",
-                };
-                o.s("__p::Rule::Length").paren(|o| {
-                    w!(o, "__p::keywords::LengthMode::{mode}, ");
-                    length_bound(o, &l.min);
-                    o.s(", ");
-                    length_bound(o, &l.max);
-                    w!(o, ", {ascii}");
-                });
+/// garde's rules, as a JSON array of the rules the schema carries.
+fn rules<'a>(j: &mut Json, src: &mut Sources<'a>, rules: &'a [Rule], ascii: bool) {
+    j.array(|j| {
+        for rule in rules {
+            match &rule.kind {
+                RuleKind::Length(l) => {
+                    let mode = match l.mode {
+                        LengthMode::Simple | LengthMode::Bytes => "bytes",
+                        LengthMode::Chars => "chars",
+                        LengthMode::Graphemes => "graphemes",
+                        LengthMode::Utf16 => "utf16",
+                    };
+                    j.object(|j| {
+                        j.key("length").object(|j| {
+                            j.key("mode").str(mode);
+                            length_bound(j, src, "min", &l.min);
+                            length_bound(j, src, "max", &l.max);
+                            j.flag("ascii", ascii);
+                        });
+                    });
+                }
+                RuleKind::Range(r) => {
+                    j.object(|j| {
+                        j.key("range").object(|j| {
+                            range_bound(j, src, "min", &r.min);
+                            range_bound(j, src, "max", &r.max);
+                        });
+                    });
+                }
+                RuleKind::Pattern(s) => tagged_str(j, "pattern", s),
+                RuleKind::Contains(s) => tagged_str(j, "contains", s),
+                RuleKind::Prefix(s) => tagged_str(j, "prefix", s),
+                RuleKind::Suffix(s) => tagged_str(j, "suffix", s),
+                RuleKind::Format(f) => tagged_str(j, "format", f),
+                RuleKind::Ip => {
+                    j.str("ip");
+                }
+                RuleKind::Ascii => {
+                    j.str("ascii");
+                }
+                RuleKind::Alphanumeric => {
+                    j.str("alphanumeric");
+                }
+                RuleKind::Inner(inner) => {
+                    let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
+                    j.object(|j| {
+                        j.key("inner");
+                        self::rules(j, src, inner, inner_ascii);
+                    });
+                }
+                RuleKind::Required | RuleKind::Other => {}
             }
-            RuleKind::Range(r) => {
-                o.s("__p::Rule::Range").paren(|o| {
-                    range_bound(o, &r.min);
-                    o.s(", ");
-                    range_bound(o, &r.max);
-                });
-            }
-            RuleKind::Pattern(s) => {
-                o.s("__p::Rule::Pattern(").lit(s).s(")");
-            }
-            RuleKind::Contains(s) => {
-                o.s("__p::Rule::Contains(").lit(s).s(")");
-            }
-            RuleKind::Prefix(s) => {
-                o.s("__p::Rule::Prefix(").lit(s).s(")");
-            }
-            RuleKind::Suffix(s) => {
-                o.s("__p::Rule::Suffix(").lit(s).s(")");
-            }
-            RuleKind::Format(f) => {
-                o.s("__p::Rule::Format(").lit(f).s(")");
-            }
-            RuleKind::Ip => {
-                o.s("__p::Rule::Ip");
-            }
-            RuleKind::Ascii => {
-                o.s("__p::Rule::Ascii");
-            }
-            RuleKind::Alphanumeric => {
-                o.s("__p::Rule::Alphanumeric");
-            }
-            RuleKind::Inner(inner) => {
-                let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
-                o.s("__p::Rule::Inner").paren(|o| {
-                    o.s("&").bracket(|o| self::rules(o, inner, inner_ascii));
-                });
-            }
-            RuleKind::Required | RuleKind::Other => continue,
         }
-        o.s(",");
-    }
+    });
+}
+
+/// `{"key": "text"}`.
+fn tagged_str(j: &mut Json, key: &str, text: &str) {
+    j.object(|j| {
+        j.key(key).str(text);
+    });
 }
 
 /// A literal the macro can read now: its sign and the literal.
@@ -327,40 +289,35 @@ fn literal(e: &Expr) -> Option<(bool, &syn::Lit)> {
     }
 }
 
-/// A `length` bound: an integer literal as it is, a constant converted (spliced).
-fn length_bound(o: &mut Out, b: &Option<Bound>) {
+/// A `length` bound: an integer literal as it is, a constant converted at run time.
+fn length_bound<'a>(j: &mut Json, src: &mut Sources<'a>, key: &str, b: &'a Option<Bound>) {
     let Some(Bound(e)) = b else {
-        o.s("__p::None");
         return;
     };
     if let Some((false, syn::Lit::Int(i))) = literal(e) {
         if let Ok(n) = i.base10_parse::<u64>() {
-            w!(o, "__p::Some({n})");
+            j.key(key).raw(&n.to_string());
             return;
         }
     }
-    let p = p();
-    o.tokens(quote!(#p::Some((#e) as u64)));
+    let i = src.value(Value::Length(e));
+    j.key(key).object(|j| {
+        j.key("fn").num(i);
+    });
 }
 
 /// A `range` bound: an integer or float literal read now (the same JSON number serde would
-/// write for it), or a constant serialized at run time (spliced).
-fn range_bound(o: &mut Out, b: &Option<Bound>) {
+/// write for it), or a constant serialized at run time.
+fn range_bound<'a>(j: &mut Json, src: &mut Sources<'a>, key: &str, b: &'a Option<Bound>) {
     let Some(Bound(e)) = b else {
-        o.s("__p::None");
         return;
     };
-    let p = p();
     let sign = |neg: bool| if neg { "-" } else { "" };
     match literal(e) {
         Some((neg, syn::Lit::Int(i))) => {
             let digits = format!("{}{}", sign(neg), i.base10_digits());
-            if let Ok(n) = digits.parse::<i64>() {
-                w!(o, "__p::Some(__p::Bound::Int({n}))");
-                return;
-            }
-            if let Ok(n) = digits.parse::<u64>() {
-                w!(o, "__p::Some(__p::Bound::Uint({n}))");
+            if digits.parse::<i64>().is_ok() || digits.parse::<u64>().is_ok() {
+                j.key(key).raw(&digits);
                 return;
             }
         }
@@ -372,14 +329,18 @@ fn range_bound(o: &mut Out, b: &Option<Bound>) {
             };
             if let Some(v) = v.filter(|v| v.is_finite()) {
                 let v = if neg { -v } else { v };
-                // `{:?}` writes a float that reads back the same, with a `.` or an exponent.
-                w!(o, "__p::Some(__p::Bound::Float({v:?}))");
+                // `{:?}` writes the shortest text that reads back as the same `f64`, with a
+                // `.` or an exponent: a JSON number.
+                j.key(key).raw(&format!("{v:?}"));
                 return;
             }
         }
         _ => {}
     }
-    o.tokens(quote!(#p::Some(#p::Bound::Json(|| #p::json!(#e)))));
+    let i = src.value(Value::Range(e));
+    j.key(key).object(|j| {
+        j.key("fn").num(i);
+    });
 }
 
 /// Whether the model must write the field: no serde `default` on it or on the type, and not
@@ -392,66 +353,65 @@ fn is_required(c: &Container, f: &Field) -> bool {
 
 /// A struct body or a variant body. `tag`: an internally tagged variant's `(tag, name)`,
 /// written as a first, required `const` property.
-fn fields_node(cx: &Cx, o: &mut Out, fields: &Fields, tag: Option<(&str, &str)>) {
-    let c = cx.c;
+fn fields_node<'a>(
+    c: &Container,
+    j: &mut Json,
+    src: &mut Sources<'a>,
+    fields: &'a Fields,
+    tag: Option<(&str, &str)>,
+) {
     match fields.style {
         Style::Named => {
-            o.s("__p::Node::Object").brace(|o| {
-                o.s("tag: ");
-                match tag {
-                    Some((tag, name)) => {
-                        o.s("__p::Some((").lit(tag).s(", ").lit(name).s("))");
+            j.object(|j| {
+                j.key("object").object(|j| {
+                    if let Some((tag, name)) = tag {
+                        j.key("tag").array(|j| {
+                            j.str(tag).str(name);
+                        });
                     }
-                    None => {
-                        o.s("__p::None");
-                    }
-                }
-                o.s(", fields: &").bracket(|o| {
-                    for f in fields.wire() {
-                        let required = is_required(c, f);
-                        if f.flatten.is_some() {
-                            flattened(o, f, required);
-                        } else {
-                            field(o, f, !required);
+                    j.key("fields").array(|j| {
+                        for f in fields.wire() {
+                            let required = is_required(c, f);
+                            if f.flatten.is_some() {
+                                flattened(j, src, f, required);
+                            } else {
+                                field(c, j, src, f, !required);
+                            }
                         }
-                        o.s(",");
-                    }
+                    });
+                    j.flag("deny", c.serde.deny_unknown_fields);
                 });
-                w!(o, ", deny: {}", c.serde.deny_unknown_fields);
             });
         }
         Style::Newtype => match (fields.wire().next(), tag) {
             (Some(f), Some((tag, name))) => {
-                o.s("__p::Node::TaggedNewtype").brace(|o| {
-                    o.s("tag: ")
-                        .lit(tag)
-                        .s(", name: ")
-                        .lit(name)
-                        .s(", field: &");
-                    field(o, f, false);
+                j.object(|j| {
+                    j.key("tagged_newtype").object(|j| {
+                        j.key("tag").str(tag).key("name").str(name).key("field");
+                        field(c, j, src, f, false);
+                    });
                 });
             }
             (Some(f), None) => {
-                o.s("__p::Node::Field").paren(|o| {
-                    o.s("&");
-                    field(o, f, false);
+                j.object(|j| {
+                    j.key("field");
+                    field(c, j, src, f, false);
                 });
             }
-            (None, _) => json_node(o, r#"{"type":"null"}"#),
+            (None, _) => json_node(j, r#"{"type":"null"}"#),
         },
         Style::Tuple => {
-            o.s("__p::Node::Tuple").paren(|o| {
-                o.s("&").bracket(|o| {
+            j.object(|j| {
+                j.key("tuple").array(|j| {
                     for f in fields.wire() {
-                        field(o, f, false);
-                        o.s(",");
+                        field(c, j, src, f, false);
                     }
                 });
             });
         }
         Style::Unit => match tag {
-            Some((tag, name)) => json_node(o, &tagged_unit(tag, name)),
-            None => json_node(o, r#"{"type":"null"}"#),
+            Some((tag, name)) => json_node(j, &tagged_unit(tag, name)),
+            None => json_node(j, r#"{"type":"null"}"#),
         },
     }
 }
@@ -460,14 +420,14 @@ fn fields_node(cx: &Cx, o: &mut Out, fields: &Fields, tag: Option<(&str, &str)>)
 fn tagged_unit(tag: &str, name: &str) -> String {
     format!(
         r#"{{"type":"object","properties":{{{}:{}}},"required":[{}]}}"#,
-        js(tag),
+        json::string(tag),
         string_const(name),
-        js(tag)
+        json::string(tag)
     )
 }
 
 /// Externally tagged and every offered variant a unit: an enum of strings.
-fn is_string_enum(c: &Container) -> bool {
+pub(super) fn is_string_enum(c: &Container) -> bool {
     match &c.data {
         Data::Enum(variants) => {
             matches!(c.serde.tagging, Tagging::External)
@@ -499,35 +459,41 @@ fn unit_variant_docs(c: &Container) -> Option<String> {
 
 /// `{"type":"string","enum":[..]}` as JSON text.
 fn string_enum<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    let names: Vec<String> = names.map(|n| js(n)).collect();
+    let names: Vec<String> = names.map(|n| json::string(n)).collect();
     format!(r#"{{"type":"string","enum":[{}]}}"#, names.join(","))
 }
 
 /// An enum: one branch per offered variant, in the shape its tagging writes.
-fn enum_node(cx: &Cx, o: &mut Out, variants: &[Variant]) {
-    let c = cx.c;
+fn enum_node<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, variants: &'a [Variant]) {
     let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip && !v.untagged).collect();
     let untagged: Vec<&Variant> = variants.iter().filter(|v| !v.skip && v.untagged).collect();
 
     // Externally tagged unit variants only: an enum of strings (their docs go into the
     // type's description, see `unit_variant_docs`).
     if is_string_enum(c) {
-        return json_node(o, &string_enum(live.iter().map(|v| &v.wire)));
+        return json_node(j, &string_enum(live.iter().map(|v| &v.wire)));
     }
 
     // A variant's body, under its doc comment when it has one.
-    let described = |o: &mut Out, v: &Variant, body: &dyn Fn(&mut Out)| match &v.doc {
-        Some(d) => {
-            o.s("__p::Node::Described").paren(|o| {
-                o.lit(d).s(", &");
-                body(o);
-            });
+    let described = |j: &mut Json,
+                     src: &mut Sources<'a>,
+                     v: &Variant,
+                     body: &mut dyn FnMut(&mut Json, &mut Sources<'a>)| {
+        match &v.doc {
+            Some(d) => {
+                j.object(|j| {
+                    j.key("described").object(|j| {
+                        j.key("doc").str(d).key("body");
+                        body(j, src);
+                    });
+                });
+            }
+            None => body(j, src),
         }
-        None => body(o),
     };
-    let any_of = matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty();
-    let mut branches = Out::new();
+    let mut branches = Json::new();
     let b = &mut branches;
+    let mut any = false;
     match &c.serde.tagging {
         Tagging::External => {
             // External: unit variants as strings, the others as `{ "Name": body }`.
@@ -538,65 +504,74 @@ fn enum_node(cx: &Cx, o: &mut Out, variants: &[Variant]) {
                 .collect();
             if !units.is_empty() {
                 json_node(b, &string_enum(units.into_iter()));
-                b.s(",");
+                any = true;
             }
             for v in live.iter().filter(|v| v.fields.style != Style::Unit) {
-                b.s("__p::Node::External").paren(|o| {
-                    o.lit(&v.wire).s(", &");
-                    described(o, v, &|o| fields_node(cx, o, &v.fields, None));
+                b.object(|j| {
+                    j.key("external").object(|j| {
+                        j.key("name").str(&v.wire).key("body");
+                        described(j, src, v, &mut |j, src| {
+                            fields_node(c, j, src, &v.fields, None)
+                        });
+                    });
                 });
-                b.s(",");
+                any = true;
             }
         }
         Tagging::Internal { tag } => {
             for v in &live {
-                described(b, v, &|o| {
-                    fields_node(cx, o, &v.fields, Some((tag, &v.wire)))
+                described(b, src, v, &mut |j, src| {
+                    fields_node(c, j, src, &v.fields, Some((tag, &v.wire)))
                 });
-                b.s(",");
+                any = true;
             }
         }
         Tagging::Adjacent { tag, content } => {
             for v in &live {
                 let wire = &v.wire;
-                described(b, v, &|o| {
+                described(b, src, v, &mut |j, src| {
                     if v.fields.style == Style::Unit {
-                        json_node(o, &tagged_unit(tag, wire));
+                        json_node(j, &tagged_unit(tag, wire));
                     } else {
-                        o.s("__p::Node::Adjacent").brace(|o| {
-                            o.s("tag: ").lit(tag).s(", content: ").lit(content);
-                            o.s(", name: ").lit(wire).s(", body: &");
-                            fields_node(cx, o, &v.fields, None);
+                        j.object(|j| {
+                            j.key("adjacent").object(|j| {
+                                j.key("tag").str(tag).key("content").str(content);
+                                j.key("name").str(wire).key("body");
+                                fields_node(c, j, src, &v.fields, None);
+                            });
                         });
                     }
                 });
-                b.s(",");
+                any = true;
             }
         }
         Tagging::Untagged => {
             // Whichever variant's shape matches.
             for v in &live {
-                described(b, v, &|o| fields_node(cx, o, &v.fields, None));
-                b.s(",");
+                described(b, src, v, &mut |j, src| {
+                    fields_node(c, j, src, &v.fields, None)
+                });
+                any = true;
             }
         }
     }
     // Variants marked `#[serde(untagged)]` are tried by shape after the tagged ones.
     for v in &untagged {
-        described(b, v, &|o| fields_node(cx, o, &v.fields, None));
-        b.s(",");
-    }
-    if branches.is_empty() {
-        return json_node(o, r#"{"not":{}}"#);
-    }
-    o.s(if any_of {
-        "__p::Node::AnyOf"
-    } else {
-        "__p::Node::OneOf"
-    });
-    o.paren(|o| {
-        o.s("&").bracket(|o| {
-            o.append(branches);
+        described(b, src, v, &mut |j, src| {
+            fields_node(c, j, src, &v.fields, None)
         });
+        any = true;
+    }
+    if !any {
+        return json_node(j, r#"{"not":{}}"#);
+    }
+    let key = if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
+        "any_of"
+    } else {
+        "one_of"
+    };
+    let branches = branches.finish();
+    j.object(|j| {
+        j.key(key).raw(&format!("[{branches}]"));
     });
 }
