@@ -213,7 +213,8 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
             o.s("type Partial = ");
             partial.ty(o);
             o.s(";type Context = ");
-            o.s(if c.garde.used {
+            // garde's context is `()` unless the type names one.
+            o.s(if c.garde.context {
                 "<Self as __p::garde::Validate>::Context;"
             } else {
                 "();"

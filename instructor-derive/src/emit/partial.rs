@@ -142,10 +142,11 @@ impl<'a> Companion<'a> {
 
     /// `fn partial_from_value`.
     pub(super) fn partial_fn(&self, o: &mut Out) {
-        o.s(
-            "#[allow(clippy::question_mark)] #[inline] fn partial_from_value(value: __p::Value) \
-             -> __p::Option<Self::Partial> ",
-        );
+        if matches!(self.kind, Kind::Companion(_)) {
+            // `let Some(..) = .. else { return None }`: `?` costs rustc more.
+            o.s("#[allow(clippy::question_mark)]");
+        }
+        o.s("#[inline] fn partial_from_value(value: __p::Value) -> __p::Option<Self::Partial> ");
         o.brace(|o| match &self.kind {
             Kind::UnitEnum(variants) => {
                 o.s("match __p::unit_variant(value, &[");
@@ -279,6 +280,10 @@ impl<'a> Companion<'a> {
         let c = cx.c;
         let p = p();
         let g = bounded_generics(c, &p);
+        // For `Debug`: fields whose type has no `Debug` print their type name instead
+        // (imported beside the impls: in the function, the import would make its body a
+        // scope of its own).
+        o.s("#[allow(unused_imports)] use __p::{DebugViaName as _, DebugViaTrait as _};");
         o.s("#[automatically_derived]");
         cx.impl_head(o, &g, "__p::Default", &self.name);
         o.s("{ #[inline] fn default() -> Self { Self {");
@@ -300,8 +305,6 @@ impl<'a> Companion<'a> {
         o.s("#[automatically_derived]");
         cx.impl_head(o, &debug_g, "__p::fmt::Debug", &self.name);
         o.s("{ #[inline] fn fmt(&self, f: &mut __p::fmt::Formatter<'_>) -> __p::fmt::Result {");
-        // Fields whose type has no `Debug` print their type name instead.
-        o.s("#[allow(unused_imports)] use __p::{DebugViaName as _, DebugViaTrait as _};");
         o.s("__p::debug_partial(f, ")
             .lit(&self.name)
             .s(", &__T, &[");

@@ -86,8 +86,10 @@ pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
 
 /// `fn schema`.
 pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
-    o.s("#[allow(clippy::redundant_closure)] #[inline] \
-         fn schema(__gen: &mut __p::SchemaGenerator) -> __p::Value ");
+    if src.schemas.iter().any(|s| matches!(s, Source::With(_))) {
+        o.s("#[allow(clippy::redundant_closure)]");
+    }
+    o.s("#[inline] fn schema(__gen: &mut __p::SchemaGenerator) -> __p::Value ");
     o.brace(|o| {
         o.s("__p::schema::<Self>").paren(|o| {
             o.s("__gen, &__T, &");
