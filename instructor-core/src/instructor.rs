@@ -39,7 +39,7 @@ pub trait Instructor: Sized {
 
     /// The type's description (its doc comment), if it has one.
     fn description() -> Option<&'static str> {
-        None
+        Self::__table().and_then(crate::__private::Table::doc)
     }
 
     /// Worked examples of extracting this type from a text, sent to the model before the
@@ -55,7 +55,10 @@ pub trait Instructor: Sized {
 
     /// The complete root schema (draft 2020-12), built once per process and reused.
     fn json_schema() -> &'static Value {
-        cached_root_schema::<Self>()
+        match Self::__table() {
+            Some(table) => table.root_schema::<Self>(),
+            None => cached_root_schema::<Self>(),
+        }
     }
 
     /// Runs every rule (garde rules, `#[instructor(validate = ..)]` validators, those of
@@ -89,14 +92,30 @@ pub trait Instructor: Sized {
     /// value (`#[garde(dive)]`), so errors are not reported twice. Called by derived code.
     #[doc(hidden)]
     fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
-        let _ = (path, errors, run_garde);
+        use crate::__private::{validate_visit, Phase};
+        validate_visit(self, path, errors, run_garde, Phase::All);
     }
 
     /// Turns a garde path (Rust field names) into the JSON path the model sees (serde
     /// names), appending to `out`. Called by derived code.
     #[doc(hidden)]
     fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
-        push_verbatim(rest, out);
+        crate::__private::translate(self, rest, out);
+    }
+
+    /// What `#[derive(Instructor)]` knows about the type, as data: its schema tree, the
+    /// names of its fields, its doc comment. The derive's types only.
+    #[doc(hidden)]
+    fn __table() -> Option<&'static crate::__private::Table> {
+        None
+    }
+
+    /// Hands the value's garde rules and the values of its fields that may hold rules to
+    /// `visitor`: what `validate_at` and `json_path` walk by default. The derive's types
+    /// only; the others do nothing, and their paths are copied as they are.
+    #[doc(hidden)]
+    fn __visit(&self, visitor: &mut dyn crate::__private::Visitor) {
+        let _ = visitor;
     }
 }
 

@@ -10,8 +10,9 @@
 //!   model; resolves serde's enum tagging once.
 //! - `model`: what the derive knows about the type: container, variants, fields, rules.
 //! - `check`: semantic checks, each error spanned on the offending token.
-//! - `emit`: the tokens. `emit/mod.rs` the impl skeleton, the error stub and the shared
-//!   helpers; `emit/schema.rs` the JSON Schema, as a table `instructor::__private` reads;
+//! - `emit`: the tokens, written as source text and parsed by rustc once (`emit/out.rs`
+//!   says why and how user tokens keep their spans). `emit/mod.rs` the impl skeleton, the
+//!   error stub and the shared helpers; `emit/schema.rs` the JSON Schema, as a table `instructor::__private` reads;
 //!   `emit/validate.rs` the validation hooks and garde's paths in serde's names, only for
 //!   what may hold rules; `emit/partial.rs` the partial companion. The generated code is kept
 //!   small: what is the same for every type lives in `instructor::__private`, compiled once.
@@ -50,10 +51,9 @@ pub fn derive_instructor(input: TokenStream) -> TokenStream {
         Err(e) => {
             let mut out = e.into_compile_error();
             out.extend(emit::stub(&container));
-            out
+            out.into()
         }
     }
-    .into()
 }
 
 /// A prompt written as a `format!` string, checked at compile time: every hole is named

@@ -2,7 +2,7 @@
 //! variants and fields, their serde names, and the garde rules the schema can carry. Data
 //! with a few accessors, written by `syntax` and read by `check` and `emit`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::{Expr, Generics, Ident, Type, Visibility};
 
 use crate::case::RenameRule;
@@ -190,6 +190,6 @@ pub struct RangeArgs {
     pub max: Option<Bound>,
 }
 
-/// A bound the schema can carry: a literal or a constant, as tokens.
+/// A bound the schema can carry: a literal, a negated literal or a constant.
 #[derive(Clone)]
-pub struct Bound(pub TokenStream);
+pub struct Bound(pub Expr);

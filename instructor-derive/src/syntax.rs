@@ -378,7 +378,7 @@ fn field(
         Some(i) => syn::Member::Named(i.clone()),
         None => syn::Member::Unnamed(syn::Index {
             index: index as u32,
-            span: f.ty.span(),
+            span: crate::ty::first_span(&f.ty),
         }),
     };
     let mut out = Field {
@@ -637,9 +637,9 @@ impl Bound {
     /// none).
     fn from_expr(e: &Expr) -> Option<Bound> {
         match e {
-            Expr::Lit(_) => Some(Bound(quote::ToTokens::to_token_stream(e))),
+            Expr::Lit(_) => Some(Bound(e.clone())),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
-                matches!(&*u.expr, Expr::Lit(_)).then(|| Bound(quote::ToTokens::to_token_stream(e)))
+                matches!(&*u.expr, Expr::Lit(_)).then(|| Bound(e.clone()))
             }
             Expr::Path(p) => {
                 let first = p.path.segments.first()?.ident.to_string();
@@ -651,8 +651,7 @@ impl Bound {
                     .to_string()
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-                (is_const && first != "ctx" && first != "self")
-                    .then(|| Bound(quote::ToTokens::to_token_stream(e)))
+                (is_const && first != "ctx" && first != "self").then(|| Bound(e.clone()))
             }
             Expr::Group(g) => Bound::from_expr(&g.expr),
             Expr::Paren(p) => Bound::from_expr(&p.expr),

@@ -1,6 +1,7 @@
 //! What the derive can tell of a type from its spelling alone: an `Option` layer, and the
 //! rough shape the rules and `flatten` are checked against.
 
+use proc_macro2::Span;
 use syn::Type;
 
 /// The type with one `Option<..>` layer removed, when it has one.
@@ -127,5 +128,35 @@ pub fn is_leaf(ty: &Type) -> bool {
                 })
         }
         _ => false,
+    }
+}
+
+/// The span of a type's first token: what `syn::spanned::Spanned::span` gives on a stable
+/// compiler (where `Span::join` is unavailable and the first span is kept), without turning
+/// the type into tokens and walking them, which costs bridge calls into rustc per token.
+pub fn first_span(ty: &Type) -> Span {
+    match ty {
+        Type::Path(p) => match (&p.qself, &p.path.leading_colon) {
+            (Some(q), _) => q.lt_token.span,
+            (None, Some(c)) => c.spans[0],
+            (None, None) => path_span(&p.path),
+        },
+        Type::Reference(r) => r.and_token.span,
+        Type::Ptr(p) => p.star_token.span,
+        Type::Tuple(t) => t.paren_token.span.join(),
+        Type::Array(a) => a.bracket_token.span.join(),
+        Type::Slice(s) => s.bracket_token.span.join(),
+        Type::Paren(p) => p.paren_token.span.join(),
+        Type::Group(g) => first_span(&g.elem),
+        other => syn::spanned::Spanned::span(other),
+    }
+}
+
+/// The span of a path's first token (see [`first_span`]).
+pub fn path_span(path: &syn::Path) -> Span {
+    match (&path.leading_colon, path.segments.first()) {
+        (Some(c), _) => c.spans[0],
+        (None, Some(s)) => s.ident.span(),
+        (None, None) => Span::call_site(),
     }
 }

@@ -250,3 +250,34 @@ fn partial_of_an_incomplete_enum_or_wrong_shape_is_absent_not_an_error() {
     let empty = Order::partial_from_value(json!({})).unwrap();
     assert!(empty.customer.is_none());
 }
+
+#[derive(Debug, Deserialize, Instructor)]
+#[serde(rename_all = "lowercase")]
+enum TicketState {
+    Open,
+    Closed,
+}
+
+fn not_closed(state: &TicketState, _: &()) -> garde::Result {
+    match state {
+        TicketState::Closed => Err(garde::Error::new("the ticket is closed")),
+        TicketState::Open => Ok(()),
+    }
+}
+
+#[derive(Debug, Deserialize, Instructor, garde::Validate)]
+struct Ticket {
+    #[garde(custom(not_closed))]
+    state: TicketState,
+}
+
+#[test]
+fn a_rule_on_an_enum_field_reports_at_the_field_not_inside_the_variant() {
+    // The translation of garde's path used to write the variant's name after the field's
+    // (`state.closed`), as if the error were inside the variant.
+    let e = Instructor::validate(&Ticket {
+        state: TicketState::Closed,
+    })
+    .unwrap_err();
+    assert_eq!(paths(&e), vec![("state", "the ticket is closed")]);
+}

@@ -1,34 +1,80 @@
-//! model -> tokens. This file writes the skeleton of the `Instructor` impl, the stub that
-//! stands in for it on error, and what the parts share; the parts are written by `schema`
-//! (the JSON Schema), `validate` (the validation hooks and the translation of garde's paths)
-//! and `partial` (the partial companion for streaming).
+//! model -> tokens. This file writes the skeleton of the `Instructor` impl, the type's
+//! `Table` (the manifest `instructor::__private` reads: what is the same for every type is
+//! code there, compiled once), the stub that stands in for the impl on error, and what the
+//! parts share. The parts, each its share of the manifest and the functions that name the
+//! type's fields: `schema` (the JSON Schema), `validate` (the validation hooks and garde's
+//! paths) and `partial` (the partial companion for streaming). All of it is written as
+//! source text through `out` (why: see there); `json` writes the manifest.
 
+mod json;
+mod out;
 mod partial;
 mod schema;
 mod validate;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
+use syn::ext::IdentExt;
 use syn::Ident;
 
 use crate::model::*;
+use json::Json;
+use out::{w, Out, Toks};
 
-/// What every part needs: the type, and the path of the `instructor` crate.
+/// What every part needs: the type, and how to name the `instructor` crate and the type's
+/// parameters.
 struct Cx<'a> {
     c: &'a Container,
-    krate: TokenStream,
+    /// The type's name, as written (`r#` kept).
+    name: String,
+    /// Parameters or a where clause: impl headers splice the generics; without them the
+    /// headers are text.
+    generic: bool,
 }
 
-impl Cx<'_> {
-    /// `__p`: `instructor::__private`, the support the generated code calls, imported under
-    /// that name in the `const _` block the impls are written in (one token where the full
-    /// path is five: the derive's output is read token by token).
-    fn p(&self) -> TokenStream {
-        quote!(__p)
+impl<'a> Cx<'a> {
+    fn new(c: &'a Container) -> Self {
+        Cx {
+            c,
+            name: c.ident.to_string(),
+            generic: !c.generics.params.is_empty() || c.generics.where_clause.is_some(),
+        }
     }
-    /// `instructor::schema::keywords`: the helpers that write garde's rules as keywords.
-    fn kw(&self) -> TokenStream {
-        quote!(__p::keywords)
+
+    /// Writes the path of the `instructor` crate: `#[instructor(crate = ..)]` (spliced), or
+    /// `::instructor`. Inside the `const _` block the generated code names
+    /// `instructor::__private` as `__p` instead.
+    fn krate(&self, o: &mut Out) {
+        match &self.c.instr.krate {
+            Some(p) => o.tokens(quote!(#p)),
+            None => o.s("::instructor"),
+        };
+    }
+
+    /// The crate's path as tokens, for spliced fragments.
+    fn krate_tokens(&self) -> TokenStream {
+        krate(self.c)
+    }
+
+    /// [`krate`](Cx::krate) into tokens built one by one.
+    fn krate_toks(&self, t: &mut Toks) {
+        match &self.c.instr.krate {
+            Some(p) => t.t(p),
+            None => t.s("::instructor"),
+        };
+    }
+
+    /// `impl<..> TRAIT for TY<..> where ..` for the type `ty` (the type itself or its
+    /// partial companion), `generics` those of the impl (the type's, with bounds added).
+    fn impl_head(&self, o: &mut Out, generics: &syn::Generics, trait_: &str, ty: &str) {
+        if !self.generic {
+            w!(o, "impl {trait_} for {ty} ");
+            return;
+        }
+        let (ig, tg, wc) = generics.split_for_impl();
+        o.s("impl").tokens(quote!(#ig));
+        w!(o, " {trait_} for {ty}");
+        o.tokens(quote!(#tg #wc));
     }
 }
 
@@ -42,7 +88,7 @@ fn krate(c: &Container) -> TokenStream {
 
 /// Generics with `T: Instructor` added to every type parameter (`trait_path`: where
 /// `Instructor` is found: the crate outside the `const _` block, `__p` in it).
-fn bounded_generics(c: &Container, trait_path: &TokenStream) -> syn::Generics {
+fn bounded_generics(c: &Container, trait_path: &impl quote::ToTokens) -> syn::Generics {
     let mut g = c.generics.clone();
     for param in g.type_params_mut() {
         param
@@ -52,9 +98,15 @@ fn bounded_generics(c: &Container, trait_path: &TokenStream) -> syn::Generics {
     g
 }
 
-/// The schema's name: `rename`, or the type's; a generic type's names its parameters too.
-/// `p`: the path of `instructor::__private`.
-fn schema_name_expr(c: &Container, p: &TokenStream) -> TokenStream {
+/// `__p` as an identifier, for spliced fragments.
+fn p() -> Ident {
+    Ident::new("__p", proc_macro2::Span::call_site())
+}
+
+/// The body of `schema_name`: `rename`, or the type's name; a generic type's names its
+/// parameters too.
+fn schema_name(cx: &Cx, o: &mut Out) {
+    let c = cx.c;
     let base = c
         .instr
         .name
@@ -63,16 +115,17 @@ fn schema_name_expr(c: &Container, p: &TokenStream) -> TokenStream {
         .unwrap_or_else(|| c.ident.to_string());
     let params: Vec<&Ident> = c.generics.type_params().map(|p| &p.ident).collect();
     if params.is_empty() {
-        quote!(#p::Cow::Borrowed(#base))
-    } else {
-        quote! {
-            #p::Cow::Owned(::std::format!(
-                "{}_for_{}",
-                #base,
-                [#(<#params as #p::Instructor>::schema_name().into_owned()),*].join("_and_")
-            ))
-        }
+        o.s("__p::Cow::Borrowed(").lit(&base).s(")");
+        return;
     }
+    let p = p();
+    o.tokens(quote! {
+        #p::Cow::Owned(::std::format!(
+            "{}_for_{}",
+            #base,
+            [#(<#params as #p::Instructor>::schema_name().into_owned()),*].join("_and_")
+        ))
+    });
 }
 
 /// The error stub: with the compile errors, an impl that keeps other code from failing too.
@@ -100,117 +153,118 @@ pub fn stub(c: &Container) -> TokenStream {
 }
 
 /// The `Instructor` impl, and the partial companion when the type has one. The impls are
-/// written in a `const _: () = { .. };` block that imports `instructor::__private` as `__p`;
-/// the partial companion's struct, which users name, is written beside it.
-pub fn expand(c: &Container) -> TokenStream {
-    let krate = krate(c);
-    let cx = Cx {
-        c,
-        krate: krate.clone(),
-    };
-    let p = cx.p();
-    let g = bounded_generics(c, &p);
-    let ident = &c.ident;
-    let name = schema_name_expr(c, &p);
+/// written in a `const _: () = { .. };` block that imports `instructor::__private` as `__p`
+/// and holds the type's table, `__T`; the partial companion's struct, which users name, is
+/// written beside it.
+///
+/// The impl writes the required functions (`schema_name`, `schema`, `partial_from_value`),
+/// `__table` (which gives `description` and `json_schema` their values) and `__visit`
+/// (which `validate_at` and `json_path` walk): the trait's defaults do the rest.
+///
+/// Every generated function is `#[inline]`: like the generic code of serde's derive, it is
+/// then compiled (machine code, in a `--release` build) only in the crates that call it, for
+/// the types they extract, not in the crate that defines a hundred types and extracts two.
+/// Without it each impl is a root of code generation in the defining crate, with every
+/// generic helper it instantiates (`scripts/derive-cost`, docs/performance.md).
+pub fn expand(c: &Container) -> proc_macro::TokenStream {
+    let cx = Cx::new(c);
+    let partial = partial::Companion::of(&cx);
 
-    let description = match &c.doc {
-        Some(d) => quote!(fn description() -> #p::Option<&'static str> {
-            #p::Some(#d)
-        }),
-        None => quote!(),
-    };
+    let mut j = Json::new();
+    let mut sources = None;
+    j.object(|j| {
+        j.opt_str("doc", c.doc.as_deref());
+        j.flag("generic", !c.generics.params.is_empty());
+        sources = Some(schema::manifest(&cx, j));
+        validate::manifest(&cx, j);
+        partial.manifest(j);
+    });
+    let manifest = j.finish();
+    let sources = sources.unwrap_or_default();
 
-    let examples = if c.instr.examples.is_empty() {
-        quote!()
-    } else {
-        let (texts, answers): (Vec<&str>, Vec<&str>) = c
-            .instr
-            .examples
-            .iter()
-            .map(|e| (e.text.as_str(), e.answer.as_str()))
-            .unzip();
-        quote! {
-            #[inline]
-            fn examples() -> &'static [#p::Example] {
-                &[#(#p::Example { text: #texts, answer: #answers }),*]
-            }
+    let mut o = Out::new();
+    partial.item(&mut o);
+    o.s("const _: () = ").brace(|o| {
+        o.s("use ");
+        cx.krate(o);
+        o.s("::__private as __p; static __T: __p::Table = __p::Table::new(")
+            .raw_lit(&manifest)
+            .s(");");
+        partial.impls(o);
+
+        // Types shown whole in partials are read with serde.
+        let mut g = bounded_generics(c, &p());
+        if partial::needs_deserialize(c) && !c.generics.params.is_empty() {
+            let ident = &c.ident;
+            let (_, self_tg, _) = c.generics.split_for_impl();
+            g.make_where_clause()
+                .predicates
+                .push(syn::parse_quote!(#ident #self_tg: __p::DeserializeOwned));
         }
-    };
-    let schema = schema::schema_fn(&cx);
-    let json_schema = if c.generics.params.is_empty() {
-        quote! {
-            fn json_schema() -> &'static #p::Value {
-                static SCHEMA: #p::OnceLock<#p::Value> = #p::OnceLock::new();
-                #p::root_schema(&SCHEMA, #p::build_root::<Self>)
-            }
+        if c.instr.tools.is_some() {
+            o.s("#[automatically_derived]");
+            cx.impl_head(o, &g, "__p::ToolSet", &cx.name);
+            o.s("{}");
         }
-    } else {
-        quote!()
-    };
 
-    let context = if c.garde.used {
-        quote!(<Self as #p::garde::Validate>::Context)
-    } else {
-        quote!(())
-    };
-    let validate = validate::validate_fns(&cx);
-    let json_path = validate::json_path_fn(&cx);
-    let partial::Companion {
-        ty: partial_ty,
-        fn_: partial_fn,
-        item: partial_item,
-        impls: partial_impls,
-    } = partial::companion(&cx);
+        o.s("#[automatically_derived]");
+        cx.impl_head(o, &g, "__p::Instructor", &cx.name);
+        o.brace(|o| {
+            o.s("type Partial = ");
+            partial.ty(o);
+            o.s(";type Context = ");
+            // garde's context is `()` unless the type names one.
+            o.s(if c.garde.context {
+                "<Self as __p::garde::Validate>::Context;"
+            } else {
+                "();"
+            });
+            o.s("#[inline] fn schema_name() -> __p::Cow<'static, str> ")
+                .brace(|o| schema_name(&cx, o));
+            examples_fn(c, o);
+            schema::schema_fn(&sources, o);
+            partial.partial_fn(o);
+            o.s(
+                "#[inline] fn __table() -> __p::Option<&'static __p::Table> \
+                 { __p::Some(&__T) }",
+            );
+            validate::visit_fns(&cx, o);
+        });
+    });
+    o.s(";");
+    o.finish()
+}
 
-    // Types shown whole in partials are read with serde.
-    let mut g_impl = g.clone();
-    if partial::needs_deserialize(c) && c.generics.params.iter().next().is_some() {
-        let (_, self_tg, _) = c.generics.split_for_impl();
-        g_impl
-            .make_where_clause()
-            .predicates
-            .push(syn::parse_quote!(#ident #self_tg: #p::DeserializeOwned));
+/// `fn examples`, when the type declares worked examples (`#[instructor(example(..))]`).
+fn examples_fn(c: &Container, o: &mut Out) {
+    if c.instr.examples.is_empty() {
+        return;
     }
-    let (ig, tg, wc) = g_impl.split_for_impl();
-    let tool_set = match c.instr.tools {
-        Some(_) => quote! {
-            #[automatically_derived]
-            impl #ig #krate::ToolSet for #ident #tg #wc {}
-        },
-        None => quote!(),
-    };
-
-    quote! {
-        #partial_item
-        #tool_set
-
-        const _: () = {
-            use #krate::__private as __p;
-
-            #partial_impls
-
-            #[automatically_derived]
-            impl #ig #p::Instructor for #ident #tg #wc {
-                type Partial = #partial_ty;
-                type Context = #context;
-
-                fn schema_name() -> #p::Cow<'static, str> {
-                    #name
-                }
-
-                #description
-                #examples
-                #schema
-                #json_schema
-                #validate
-                #partial_fn
-                #json_path
-            }
-        };
+    o.s("#[inline] fn examples() -> &'static [__p::Example] { &[");
+    for e in &c.instr.examples {
+        o.s("__p::Example { text: ")
+            .lit(&e.text)
+            .s(", answer: ")
+            .lit(&e.answer)
+            .s(" },");
     }
+    o.s("] }");
 }
 
 /// `__f{i}`: the name a pattern binds the i-th wire field to.
-fn binding(i: usize) -> Ident {
-    format_ident!("__f{}", i)
+fn binding(i: usize) -> String {
+    format!("__f{i}")
+}
+
+/// A field's member as text: its name (`r#` kept) or its index.
+fn member(m: &syn::Member) -> String {
+    match m {
+        syn::Member::Named(i) => i.to_string(),
+        syn::Member::Unnamed(i) => i.index.to_string(),
+    }
+}
+
+/// The partial companion's name: `{Type}Partial`.
+fn partial_name(c: &Container) -> String {
+    format!("{}Partial", c.ident.unraw())
 }

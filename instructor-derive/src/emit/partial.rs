@@ -1,12 +1,15 @@
 //! The partial companion: `type Partial`, `partial_from_value`, and for a named struct the
-//! `{Type}Partial` struct with every field optional, its `Default` and its `Debug`.
+//! `{Type}Partial` struct with every field optional, its `Default` and its `Debug`. The
+//! companion's field names and the keys each is read under are the manifest's `partial`;
+//! the code names each field once per job (its type in the struct, its reading, its
+//! `Default` and its `Debug`).
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 use syn::Type;
 
-use super::{bounded_generics, Cx};
+use super::json::Json;
+use super::out::{w, Out, Toks};
+use super::{bounded_generics, member, p, partial_name, Cx};
 use crate::model::*;
 use crate::ty::option_inner;
 
@@ -38,189 +41,294 @@ fn plain_unit_enum(c: &Container) -> Option<&[Variant]> {
     plain.then_some(variants.as_slice())
 }
 
-/// What the partial companion adds to the derive's output.
-pub(super) struct Companion {
-    /// `type Partial`.
-    pub ty: TokenStream,
-    /// `fn partial_from_value`.
-    pub fn_: TokenStream,
-    /// The `{Type}Partial` struct, written beside the `const _` block (users name it).
-    pub item: TokenStream,
-    /// Its `Default` and `Debug`, written in the block.
-    pub impls: TokenStream,
+/// What the partial form of the type is.
+enum Kind<'a> {
+    /// An enum of plain unit variants, read from their names (`plain_unit_enum`).
+    UnitEnum(&'a [Variant]),
+    /// The type itself, read with serde once complete (`needs_deserialize`; an empty
+    /// newtype or transparent struct).
+    Whole,
+    /// A newtype or transparent struct: its field's partial form.
+    Inner(&'a Field),
+    /// The same with `schema_with`: the raw JSON.
+    Raw,
+    /// A named struct: the companion `{Type}Partial`, every wire field optional.
+    Companion(Vec<&'a Field>),
 }
 
-/// The partial companion of the type.
-pub(super) fn companion(cx: &Cx) -> Companion {
-    let only = |ty: TokenStream, fn_: TokenStream| Companion {
-        ty,
-        fn_,
-        item: quote!(),
-        impls: quote!(),
-    };
-    let c = cx.c;
-    let krate = &cx.krate;
-    let p = cx.p();
-    let sig = quote!(fn partial_from_value(value: #p::Value) -> #p::Option<Self::Partial>);
-    if let Some(variants) = plain_unit_enum(c) {
-        let names = variants.iter().map(|v| &v.wire);
-        let arms = variants.iter().enumerate().map(|(i, v)| {
-            let ident = &v.ident;
-            quote!(#i => #p::Some(Self::#ident),)
-        });
-        let fn_ = quote! {
-            #sig {
-                match #p::unit_variant(value, &[#(#names),*])? {
-                    #(#arms)*
-                    _ => #p::None,
+/// The partial companion of the type: writes its parts where `expand` puts them.
+pub(super) struct Companion<'a> {
+    cx: &'a Cx<'a>,
+    kind: Kind<'a>,
+    /// `{Type}Partial`.
+    name: String,
+}
+
+impl<'a> Companion<'a> {
+    pub(super) fn of(cx: &'a Cx<'a>) -> Self {
+        let c = cx.c;
+        let kind = if let Some(variants) = plain_unit_enum(c) {
+            Kind::UnitEnum(variants)
+        } else if needs_deserialize(c) {
+            Kind::Whole
+        } else {
+            let Data::Struct(fields) = &c.data else {
+                unreachable!("enums are handled above")
+            };
+            if c.serde.transparent || fields.style == Style::Newtype {
+                match fields.wire().next() {
+                    Some(f) if f.schema_with.is_none() => Kind::Inner(f),
+                    Some(_) => Kind::Raw,
+                    None => Kind::Whole,
+                }
+            } else {
+                Kind::Companion(fields.wire().collect())
+            }
+        };
+        Companion {
+            cx,
+            kind,
+            name: partial_name(c),
+        }
+    }
+
+    /// `type Partial = ..` (the type).
+    pub(super) fn ty(&self, o: &mut Out) {
+        match &self.kind {
+            Kind::UnitEnum(_) | Kind::Whole => {
+                o.s("Self");
+            }
+            Kind::Inner(f) => {
+                let ty = &f.ty;
+                let p = p();
+                o.tokens(quote!(<#ty as #p::Instructor>::Partial));
+            }
+            Kind::Raw => {
+                o.s("__p::Value");
+            }
+            Kind::Companion(_) => {
+                o.s(&self.name);
+                if self.cx.generic {
+                    let (_, tg, _) = self.cx.c.generics.split_for_impl();
+                    o.tokens(quote!(#tg));
                 }
             }
-        };
-        return only(quote!(Self), fn_);
-    }
-    if needs_deserialize(c) {
-        return only(quote!(Self), quote!(#sig { #p::whole(value) }));
-    }
-    let Data::Struct(fields) = &c.data else {
-        unreachable!("enums are handled above")
-    };
-    if c.serde.transparent || fields.style == Style::Newtype {
-        return match fields.wire().next() {
-            Some(f) if f.schema_with.is_none() => {
-                let ty = &f.ty;
-                only(
-                    quote!(<#ty as #p::Instructor>::Partial),
-                    quote!(#sig { <#ty as #p::Instructor>::partial_from_value(value) }),
-                )
-            }
-            Some(_) => only(quote!(#p::Value), quote!(#sig { #p::Some(value) })),
-            None => only(quote!(Self), quote!(#sig { #p::whole(value) })),
-        };
+        }
     }
 
-    // A named struct: a companion with every wire field optional.
-    let ident = &c.ident;
-    let pname = format_ident!("{}Partial", ident);
-    let vis = &c.vis;
-    // The struct is outside the `const _` block: full paths.
-    let g_decl = bounded_generics(c, krate);
-    let (ig_decl, _, wc_decl) = g_decl.split_for_impl();
-    let g = bounded_generics(c, &p);
-    let (ig, tg, wc) = g.split_for_impl();
-    let wire: Vec<&Field> = fields.wire().collect();
-    let ptype = |f: &Field| -> TokenStream {
-        if f.schema_with.is_some() {
-            return quote!(#krate::__private::Value);
-        }
-        let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-        quote_spanned!(ty.span()=> <#ty as #krate::Instructor>::Partial)
-    };
-    let decls = wire.iter().map(|f| {
-        let fvis = &f.vis;
-        let m = &f.member;
-        let t = ptype(f);
-        let doc = f.doc.as_ref().map(|d| quote!(#[doc = #d]));
-        quote!(#doc #fvis #m: ::core::option::Option<#t>,)
-    });
-    let members: Vec<&syn::Member> = wire.iter().map(|f| &f.member).collect();
-    let debugs = wire.iter().map(|f| {
-        let name = &f.rust;
-        let m = &f.member;
-        quote!((#name, (&#p::DebugField(&self.#m)).debug_field()))
-    });
-    // Each field under its wire name or an alias, written into a companion made empty
-    // first (so that a panic while reading one drops the companion once, not each value read
-    // before); the flattened ones last, from what is left of the object.
-    let takes = wire.iter().filter(|f| f.flatten.is_none()).map(|f| {
-        let m = &f.member;
-        let mut keys = vec![f.wire.clone()];
-        keys.extend(f.aliases.iter().cloned());
-        if f.schema_with.is_some() {
-            quote!(__out.#m = #p::take_raw(&mut __map, &[#(#keys),*]);)
-        } else {
-            // `__out.field` spanned on the type alone: a type without `Instructor` is then
-            // reported once, at the type, as the other places that name it do.
-            let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-            let mut m = m.clone();
-            if let syn::Member::Named(i) = &mut m {
-                i.set_span(ty.span());
+    /// The manifest's member `partial`: the companion's fields, their Rust names and the keys
+    /// each is read under (its wire name, then its aliases; none for a flattened one).
+    pub(super) fn manifest(&self, j: &mut Json) {
+        let Kind::Companion(wire) = &self.kind else {
+            return;
+        };
+        j.key("partial").array(|j| {
+            for f in wire {
+                j.object(|j| {
+                    j.key("rust").str(&f.rust);
+                    // Read under the Rust name unless told otherwise.
+                    if f.flatten.is_none() && (f.wire != f.rust || !f.aliases.is_empty()) {
+                        j.key("keys").array(|j| {
+                            j.str(&f.wire);
+                            for a in &f.aliases {
+                                j.str(a);
+                            }
+                        });
+                    }
+                });
             }
-            quote_spanned!(ty.span()=>
-                #p::take_field::<#ty>(&mut __map, &[#(#keys),*], &mut __out.#m);
-            )
+        });
+    }
+
+    /// `fn partial_from_value`.
+    pub(super) fn partial_fn(&self, o: &mut Out) {
+        if matches!(self.kind, Kind::Companion(_)) {
+            // `let Some(..) = .. else { return None }`: `?` costs rustc more.
+            o.s("#[allow(clippy::question_mark)]");
         }
-    });
-    let flattens = wire.iter().filter(|f| f.flatten.is_some()).map(|f| {
-        let m = &f.member;
-        let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-        quote! {
-            __out.#m = <#ty as #p::Instructor>::partial_from_value(
-                #p::Value::Object(__map.clone()),
+        o.s("#[inline] fn partial_from_value(value: __p::Value) -> __p::Option<Self::Partial> ");
+        o.brace(|o| match &self.kind {
+            Kind::UnitEnum(variants) => {
+                o.s("match __p::unit_variant(value, &[");
+                for v in variants.iter() {
+                    o.lit(&v.wire).s(",");
+                }
+                o.s("])? {");
+                for (i, v) in variants.iter().enumerate() {
+                    w!(o, "{i} => __p::Some(Self::{}),", v.ident);
+                }
+                o.s("_ => __p::None, }");
+            }
+            Kind::Whole => {
+                o.s("__p::whole(value)");
+            }
+            Kind::Inner(f) => {
+                let ty = &f.ty;
+                let p = p();
+                o.tokens(quote!(<#ty as #p::Instructor>::partial_from_value(value)));
+            }
+            Kind::Raw => {
+                o.s("__p::Some(value)");
+            }
+            Kind::Companion(wire) => self.read_companion(o, wire),
+        });
+    }
+
+    /// The companion, each field read under its wire name or an alias, the flattened ones
+    /// last, from what is left of the object.
+    fn read_companion(&self, o: &mut Out, wire: &[&Field]) {
+        let read = wire.iter().any(|f| f.flatten.is_none());
+        o.s(if read {
+            "let __p::Some(mut __r) = "
+        } else {
+            "let __p::Some(__r) = "
+        });
+        o.s("__p::Reader::new(value, &__T) else { return __p::None; }; __p::Some");
+        let mut t = Toks::new();
+        t.paren(|t| {
+            t.s(&self.name);
+            if self.cx.generic {
+                let (_, tg, _) = self.cx.c.generics.split_for_impl();
+                t.s("::").t(&tg);
+            }
+            t.brace(|t| {
+                for (i, f) in wire.iter().enumerate() {
+                    if f.flatten.is_some() {
+                        continue;
+                    }
+                    t.t(&f.member).s(":");
+                    if f.schema_with.is_some() {
+                        t.s("__p::take_raw");
+                    } else {
+                        // Only the type is the user's: a type without `Instructor` is
+                        // reported at it, as in the other places that name it.
+                        let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
+                        t.s("__p::take::<").t(ty).s(">");
+                    }
+                    t.paren(|t| {
+                        t.s("&mut __r,").num(i);
+                    });
+                    t.s(",");
+                }
+                for f in wire.iter().filter(|f| f.flatten.is_some()) {
+                    let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
+                    t.t(&f.member).s(": <").t(ty);
+                    t.s(" as __p::Instructor>::partial_from_value").paren(|t| {
+                        t.s("__r.rest").paren(|_| {});
+                    });
+                    t.s(",");
+                }
+            });
+        });
+        o.tokens(t.finish());
+    }
+
+    /// The `{Type}Partial` struct, written beside the `const _` block (users name it).
+    pub(super) fn item(&self, o: &mut Out) {
+        let Kind::Companion(wire) = &self.kind else {
+            return;
+        };
+        let cx = self.cx;
+        let c = cx.c;
+        let ident = &cx.name;
+        let doc = format!(
+            "The partial form of [`{ident}`] while a model is still writing it: every field \
+             optional, nested values partial too. Produced by streaming extraction."
+        );
+        o.s("#[doc = ")
+            .lit(&doc)
+            .s("] #[allow(dead_code, missing_docs)] ");
+        vis(o, &c.vis);
+        w!(o, " struct {}", self.name);
+        if cx.generic {
+            // Outside the `const _` block: full paths.
+            let g = bounded_generics(c, &cx.krate_tokens());
+            let (ig, _, wc) = g.split_for_impl();
+            o.tokens(quote!(#ig #wc));
+        }
+        let mut t = Toks::new();
+        t.brace(|t| {
+            for f in wire {
+                if let Some(d) = &f.doc {
+                    t.s("#").bracket(|t| {
+                        t.s("doc =").lit(d);
+                    });
+                }
+                t.t(&f.vis).t(&f.member).s(": ::core::option::Option<");
+                if f.schema_with.is_some() {
+                    cx.krate_toks(t);
+                    t.s("::__private::Value");
+                } else {
+                    // The type is the user's: one without `Instructor` is reported here.
+                    let ty = option_inner(&f.ty).unwrap_or(&f.ty);
+                    t.s("<").t(ty).s(" as ");
+                    cx.krate_toks(t);
+                    t.s("::Instructor>::Partial");
+                }
+                t.s(">,");
+            }
+        });
+        o.tokens(t.finish());
+    }
+
+    /// Its `Default` and `Debug`, written in the `const _` block.
+    pub(super) fn impls(&self, o: &mut Out) {
+        let Kind::Companion(wire) = &self.kind else {
+            return;
+        };
+        let cx = self.cx;
+        let c = cx.c;
+        let p = p();
+        let g = bounded_generics(c, &p);
+        // For `Debug`: fields whose type has no `Debug` print their type name instead
+        // (imported beside the impls: in the function, the import would make its body a
+        // scope of its own).
+        o.s("#[allow(unused_imports)] use __p::{DebugViaName as _, DebugViaTrait as _};");
+        o.s("#[automatically_derived]");
+        cx.impl_head(o, &g, "__p::Default", &self.name);
+        o.s("{ #[inline] fn default() -> Self { Self {");
+        for f in wire {
+            w!(o, "{}: __p::None,", member(&f.member));
+        }
+        o.s("} } }");
+
+        // Bounds on the parameters' partials, not on the fields (a recursive type's field
+        // bound would never resolve).
+        let mut debug_g = g.clone();
+        for t in c.generics.type_params() {
+            let t = &t.ident;
+            debug_g
+                .make_where_clause()
+                .predicates
+                .push(syn::parse_quote!(<#t as #p::Instructor>::Partial: #p::fmt::Debug));
+        }
+        o.s("#[automatically_derived]");
+        cx.impl_head(o, &debug_g, "__p::fmt::Debug", &self.name);
+        o.s("{ #[inline] fn fmt(&self, f: &mut __p::fmt::Formatter<'_>) -> __p::fmt::Result {");
+        o.s("__p::debug_partial(f, ")
+            .lit(&self.name)
+            .s(", &__T, &[");
+        for f in wire {
+            w!(
+                o,
+                "(&__p::DebugField(&self.{})).debug_field(),",
+                member(&f.member)
             );
         }
-    });
-    let unused_map = wire
-        .iter()
-        .all(|f| f.flatten.is_some())
-        .then(|| quote!(let _ = &mut __map;));
-    // Bounds on the parameters' partials, not on the fields (a recursive type's field bound
-    // would never resolve).
-    let mut debug_g = g.clone();
-    for t in c.generics.type_params() {
-        let t = &t.ident;
-        debug_g
-            .make_where_clause()
-            .predicates
-            .push(syn::parse_quote!(<#t as #p::Instructor>::Partial: #p::fmt::Debug));
+        o.s("]) } }");
     }
-    let debug_wc = debug_g.split_for_impl().2;
+}
 
-    let pname_str = pname.to_string();
-    let doc = format!(
-        "The partial form of [`{ident}`] while a model is still writing it: every field \
-         optional, nested values partial too. Produced by streaming extraction."
-    );
-    let item = quote! {
-        #[doc = #doc]
-        #[allow(dead_code, missing_docs)]
-        #vis struct #pname #ig_decl #wc_decl {
-            #(#decls)*
+/// A visibility as the user wrote it: `pub` and private as text, the others spliced
+/// (`pub(in path)` names a path).
+fn vis(o: &mut Out, v: &syn::Visibility) {
+    match v {
+        syn::Visibility::Public(_) => {
+            o.s("pub");
         }
-    };
-    let impls = quote! {
-        #[automatically_derived]
-        impl #ig #p::Default for #pname #tg #wc {
-            fn default() -> Self {
-                Self { #(#members: #p::None,)* }
-            }
+        syn::Visibility::Inherited => {}
+        other => {
+            o.tokens(quote!(#other));
         }
-
-        #[automatically_derived]
-        impl #ig #p::fmt::Debug for #pname #tg #debug_wc {
-            fn fmt(&self, f: &mut #p::fmt::Formatter<'_>) -> #p::fmt::Result {
-                // Fields whose type has no `Debug` print their type name instead.
-                #[allow(unused_imports)]
-                use #p::{DebugViaName as _, DebugViaTrait as _};
-                #p::debug_struct(f, #pname_str, &[#(#debugs),*])
-            }
-        }
-    };
-    let fn_ = quote! {
-        #sig {
-            let #p::Value::Object(mut __map) = value else {
-                return #p::None;
-            };
-            let mut __out = <#pname #tg as #p::Default>::default();
-            #(#takes)*
-            #(#flattens)*
-            #unused_map
-            #p::Some(__out)
-        }
-    };
-    Companion {
-        ty: quote!(#pname #tg),
-        fn_,
-        item,
-        impls,
     }
 }

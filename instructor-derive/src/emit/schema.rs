@@ -1,242 +1,348 @@
-//! The `schema` function. The schema is written as data: a `Node` tree (a `static` when the
-//! type has no parameters) that `instructor::__private` turns into JSON, with the parts
-//! that are fixed when the macro runs (unit variants, enums of strings) as JSON text, and
-//! each field as its type's schema function, its doc comment and its garde rules. The tree
-//! mirrors the schema: struct bodies are objects, variants are wrapped as their tagging
-//! writes them.
+//! The schema: the manifest's `schema` tree and `fn schema`. The tree mirrors the schema
+//! (struct bodies are objects, variants are wrapped as their tagging writes them), with the
+//! parts that are fixed when the macro runs (unit variants, enums of strings) as JSON
+//! already, and each field as its wire name, doc comment, garde rules and the index of its
+//! type's schema function. `fn schema` hands `instructor::__private::schema` those
+//! functions (`<FieldType as Instructor>::schema`, `schema_with` paths) and the values
+//! computed at run time (examples, constants used as bounds), in the order the tree's
+//! indices count them.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use syn::{Expr, Type};
 
+use super::json::{self, Json};
+use super::out::{Out, Toks};
 use super::Cx;
 use crate::model::*;
 use crate::ty::option_inner;
 
-/// `fn schema`: a named type's schema, registered under `$defs` with its title and
-/// description; a transparent type's is its field's.
-pub(super) fn schema_fn(cx: &Cx) -> TokenStream {
+/// What the tree's indices point at, collected while it is written.
+#[derive(Default)]
+pub(super) struct Sources<'a> {
+    schemas: Vec<Source<'a>>,
+    values: Vec<Value<'a>>,
+}
+
+/// A field's schema function.
+enum Source<'a> {
+    /// `<T as Instructor>::schema`.
+    Type(&'a Type),
+    /// `|gen| path(gen)`: called through a closure, as it was called before the schema was
+    /// a table (whatever `path(gen)` compiles for is taken).
+    With(&'a syn::Path),
+}
+
+/// A value computed at run time.
+enum Value<'a> {
+    /// `#[instructor(example = ..)]` values, as one JSON array.
+    Examples(&'a [Expr]),
+    /// A constant used as a `range` bound, serialized.
+    Range(&'a Expr),
+    /// A constant used as a `length` bound.
+    Length(&'a Expr),
+}
+
+impl<'a> Sources<'a> {
+    fn schema(&mut self, s: Source<'a>) -> usize {
+        self.schemas.push(s);
+        self.schemas.len() - 1
+    }
+
+    fn value(&mut self, v: Value<'a>) -> usize {
+        self.values.push(v);
+        self.values.len() - 1
+    }
+}
+
+/// The manifest's schema members: `named`, `schema_doc`, `schema`.
+pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
     let c = cx.c;
-    let p = cx.p();
-    let (node, named) = match &c.data {
-        Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
-            Some(f) => {
-                let f = field(cx, f);
-                (quote!(#p::Node::Field(&#f)), false)
-            }
-            None => (json_node(cx, r#"{"type":"null"}"#), false),
-        },
-        Data::Struct(fields) => (fields_node(cx, fields, None), true),
-        Data::Enum(variants) => (enum_node(cx, variants), true),
-    };
+    let mut src = Sources::default();
+    let named = !matches!(c.data, Data::Struct(_)) || !c.serde.transparent;
+    j.flag("named", named);
     let doc = [c.doc.clone(), unit_variant_docs(c)]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join("\n\n");
-    let description = if doc.is_empty() {
-        quote!(#p::None)
-    } else {
-        quote!(#p::Some(#doc))
-    };
-    let build = |node: TokenStream| {
-        if named {
-            quote!(#p::named::<Self>(__gen, #description, #node))
-        } else {
-            quote!(#p::Node::build(#node, __gen))
-        }
-    };
-    // A `static` where nothing in the tree depends on the impl's parameters or `Self`.
-    let body = if c.generics.params.is_empty() && !mentions_self(&node) {
-        let call = build(quote!(&__NODE));
-        quote! {
-            static __NODE: #p::Node<'static> = #node;
-            #call
-        }
-    } else {
-        build(quote!(&#node))
-    };
-    // `schema_with` paths are called through a closure, as they were called before the
-    // schema was a table: whatever `path(gen)` compiles for is taken.
-    quote! {
-        #[allow(clippy::redundant_closure)]
-        fn schema(__gen: &mut #p::SchemaGenerator) -> #p::Value {
-            #body
-        }
+    if named && !doc.is_empty() {
+        j.key("schema_doc").str(&doc);
     }
-}
-
-/// Whether `Self` appears in the tokens (a field type such as `Vec<Self>`), which an item
-/// nested in the impl cannot name.
-fn mentions_self(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => i == "Self",
-        proc_macro2::TokenTree::Group(g) => mentions_self(&g.stream()),
-        _ => false,
-    })
-}
-
-/// `Node::Json` of a schema fixed when the macro runs.
-fn json_node(cx: &Cx, json: &str) -> TokenStream {
-    let p = cx.p();
-    quote!(#p::Node::Json(#json))
-}
-
-/// A string as JSON text.
-fn js(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
+    j.key("schema");
+    match &c.data {
+        Data::Struct(fields) if c.serde.transparent => match fields.wire().next() {
+            Some(f) => {
+                j.object(|j| {
+                    j.key("field");
+                    field(c, j, &mut src, f, false);
+                });
+            }
+            None => json_node(j, r#"{"type":"null"}"#),
+        },
+        Data::Struct(fields) => fields_node(c, j, &mut src, fields, None),
+        Data::Enum(variants) => enum_node(c, j, &mut src, variants),
     }
-    out.push('"');
-    out
+    src
+}
+
+/// `fn schema`.
+pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
+    if src.schemas.iter().any(|s| matches!(s, Source::With(_))) {
+        o.s("#[allow(clippy::redundant_closure)]");
+    }
+    o.s("#[inline] fn schema(__gen: &mut __p::SchemaGenerator) -> __p::Value ");
+    o.brace(|o| {
+        o.s("__p::schema::<Self>").paren(|o| {
+            o.s("__gen, &__T, &");
+            if src.schemas.is_empty() {
+                o.s("[]");
+            } else {
+                let mut t = Toks::new();
+                t.bracket(|t| {
+                    for s in &src.schemas {
+                        match s {
+                            Source::Type(ty) => {
+                                t.s("<").t(ty).s(" as __p::Instructor>::schema,");
+                            }
+                            Source::With(path) => {
+                                t.s("|__gen| ").t(path).paren(|t| {
+                                    t.s("__gen");
+                                });
+                                t.s(",");
+                            }
+                        }
+                    }
+                });
+                o.tokens(t.finish());
+            }
+            o.s(", &");
+            if src.values.is_empty() {
+                o.s("[]");
+            } else {
+                let mut t = Toks::new();
+                t.bracket(|t| {
+                    for v in &src.values {
+                        t.s("||");
+                        match v {
+                            Value::Examples(e) => {
+                                t.s("__p::json!").paren(|t| {
+                                    t.bracket(|t| {
+                                        for e in e.iter() {
+                                            t.s("__p::example").paren(|t| {
+                                                t.t(e);
+                                            });
+                                            t.s(",");
+                                        }
+                                    });
+                                });
+                            }
+                            Value::Range(e) => {
+                                t.s("__p::json!").paren(|t| {
+                                    t.t(e);
+                                });
+                            }
+                            Value::Length(e) => {
+                                t.s("__p::Value::from").paren(|t| {
+                                    t.paren(|t| {
+                                        t.t(e);
+                                    });
+                                    t.s("as u64");
+                                });
+                            }
+                        }
+                        t.s(",");
+                    }
+                });
+                o.tokens(t.finish());
+            }
+        });
+    });
+}
+
+/// `{"json": ..}`: a schema fixed when the macro runs.
+fn json_node(j: &mut Json, schema: &str) {
+    j.object(|j| {
+        j.key("json").raw(schema);
+    });
 }
 
 /// `{"type":"string","const":name}` as JSON text.
 fn string_const(name: &str) -> String {
-    format!(r#"{{"type":"string","const":{}}}"#, js(name))
+    format!(r#"{{"type":"string","const":{}}}"#, json::string(name))
 }
 
-/// One field: its type's schema function, then its doc comment, examples and rules.
-fn field(cx: &Cx, f: &Field) -> TokenStream {
-    let p = cx.p();
+/// One field: its type's schema function, then its doc comment, examples and rules;
+/// `optional`: the model may leave it out.
+fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
+    let _ = c;
     let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
     let source = match (&f.schema_with, option_inner(&f.ty)) {
-        (Some(path), _) => quote_spanned!(path.span()=> |__gen| #path(__gen)),
-        (None, Some(inner)) if required_rule => {
-            quote_spanned!(inner.span()=> <#inner as #p::Instructor>::schema)
-        }
-        (None, _) => {
-            let ty = &f.ty;
-            quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema)
-        }
+        (Some(path), _) => Source::With(path),
+        (None, Some(inner)) if required_rule => Source::Type(inner),
+        (None, _) => Source::Type(&f.ty),
     };
-    let wire = if f.member_is_named() {
-        f.wire.as_str()
-    } else {
-        ""
-    };
-    let mut out = quote!(#p::Field::new(#wire, #source));
-    if let Some(d) = &f.doc {
-        out.extend(quote!(.doc(#d)));
-    }
-    if !f.examples.is_empty() {
-        let e = &f.examples;
-        out.extend(quote!(.examples(|| #p::json!([#(#p::example(#e)),*]))));
-    }
-    let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
-    let rules = rules(cx, &f.rules, ascii);
-    if !rules.is_empty() {
-        out.extend(quote!(.rules(&[#(#rules),*])));
-    }
-    out
+    j.object(|j| {
+        if f.member_is_named() {
+            j.key("name").str(&f.wire);
+        }
+        j.key("schema").num(src.schema(source));
+        j.flag("optional", optional);
+        j.opt_str("doc", f.doc.as_deref());
+        if !f.examples.is_empty() {
+            j.key("examples")
+                .num(src.value(Value::Examples(&f.examples)));
+        }
+        let ascii = f.has_rule(|k| matches!(k, RuleKind::Ascii));
+        if has_schema_rules(&f.rules) {
+            j.key("rules");
+            rules(j, src, &f.rules, ascii);
+        }
+    });
 }
 
 /// A field merged into the object: its type's schema (through one `Option`), unannotated.
-fn flattened(cx: &Cx, f: &Field, required: bool) -> TokenStream {
-    let p = cx.p();
+fn flattened<'a>(j: &mut Json, src: &mut Sources<'a>, f: &'a Field, required: bool) {
     let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-    let source = quote_spanned!(ty.span()=> <#ty as #p::Instructor>::schema);
-    let optional = (!required).then(|| quote!(.optional()));
-    quote!(#p::Field::new("", #source).flatten() #optional)
+    j.object(|j| {
+        j.key("schema").num(src.schema(Source::Type(ty)));
+        j.flag("flatten", true);
+        j.flag("optional", !required);
+    });
 }
 
-/// garde's rules as `Rule`s.
-fn rules(cx: &Cx, rules: &[Rule], ascii: bool) -> Vec<TokenStream> {
-    let p = cx.p();
-    let kw = cx.kw();
-    let len = |b: &Option<Bound>| match b {
-        Some(Bound(t)) => quote!(#p::Some((#t) as u64)),
-        None => quote!(#p::None),
-    };
-    let num = |b: &Option<Bound>| match b {
-        Some(b) => {
-            let b = bound(cx, b);
-            quote!(#p::Some(#b))
-        }
-        None => quote!(#p::None),
-    };
+/// Whether any of the rules is one the schema carries.
+fn has_schema_rules(rules: &[Rule]) -> bool {
     rules
         .iter()
-        .filter_map(|rule| {
-            Some(match &rule.kind {
+        .any(|r| !matches!(r.kind, RuleKind::Required | RuleKind::Other))
+}
+
+/// garde's rules, as a JSON array of the rules the schema carries.
+fn rules<'a>(j: &mut Json, src: &mut Sources<'a>, rules: &'a [Rule], ascii: bool) {
+    j.array(|j| {
+        for rule in rules {
+            match &rule.kind {
                 RuleKind::Length(l) => {
                     let mode = match l.mode {
-                        LengthMode::Simple | LengthMode::Bytes => quote!(Bytes),
-                        LengthMode::Chars => quote!(Chars),
-                        LengthMode::Graphemes => quote!(Graphemes),
-                        LengthMode::Utf16 => quote!(Utf16),
+                        LengthMode::Simple | LengthMode::Bytes => "bytes",
+                        LengthMode::Chars => "chars",
+                        LengthMode::Graphemes => "graphemes",
+                        LengthMode::Utf16 => "utf16",
                     };
-                    let (min, max) = (len(&l.min), len(&l.max));
-                    quote!(#p::Rule::Length(#kw::LengthMode::#mode, #min, #max, #ascii))
+                    j.object(|j| {
+                        j.key("length").object(|j| {
+                            j.key("mode").str(mode);
+                            length_bound(j, src, "min", &l.min);
+                            length_bound(j, src, "max", &l.max);
+                            j.flag("ascii", ascii);
+                        });
+                    });
                 }
                 RuleKind::Range(r) => {
-                    let (min, max) = (num(&r.min), num(&r.max));
-                    quote!(#p::Rule::Range(#min, #max))
+                    j.object(|j| {
+                        j.key("range").object(|j| {
+                            range_bound(j, src, "min", &r.min);
+                            range_bound(j, src, "max", &r.max);
+                        });
+                    });
                 }
-                RuleKind::Pattern(s) => quote!(#p::Rule::Pattern(#s)),
-                RuleKind::Contains(s) => quote!(#p::Rule::Contains(#s)),
-                RuleKind::Prefix(s) => quote!(#p::Rule::Prefix(#s)),
-                RuleKind::Suffix(s) => quote!(#p::Rule::Suffix(#s)),
-                RuleKind::Format(f) => quote!(#p::Rule::Format(#f)),
-                RuleKind::Ip => quote!(#p::Rule::Ip),
-                RuleKind::Ascii => quote!(#p::Rule::Ascii),
-                RuleKind::Alphanumeric => quote!(#p::Rule::Alphanumeric),
+                RuleKind::Pattern(s) => tagged_str(j, "pattern", s),
+                RuleKind::Contains(s) => tagged_str(j, "contains", s),
+                RuleKind::Prefix(s) => tagged_str(j, "prefix", s),
+                RuleKind::Suffix(s) => tagged_str(j, "suffix", s),
+                RuleKind::Format(f) => tagged_str(j, "format", f),
+                RuleKind::Ip => {
+                    j.str("ip");
+                }
+                RuleKind::Ascii => {
+                    j.str("ascii");
+                }
+                RuleKind::Alphanumeric => {
+                    j.str("alphanumeric");
+                }
                 RuleKind::Inner(inner) => {
                     let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
-                    let inner = self::rules(cx, inner, inner_ascii);
-                    quote!(#p::Rule::Inner(&[#(#inner),*]))
+                    j.object(|j| {
+                        j.key("inner");
+                        self::rules(j, src, inner, inner_ascii);
+                    });
                 }
-                RuleKind::Required | RuleKind::Other => return None,
-            })
-        })
-        .collect()
+                RuleKind::Required | RuleKind::Other => {}
+            }
+        }
+    });
+}
+
+/// `{"key": "text"}`.
+fn tagged_str(j: &mut Json, key: &str, text: &str) {
+    j.object(|j| {
+        j.key(key).str(text);
+    });
+}
+
+/// A literal the macro can read now: its sign and the literal.
+fn literal(e: &Expr) -> Option<(bool, &syn::Lit)> {
+    match e {
+        Expr::Lit(l) => Some((false, &l.lit)),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
+            Expr::Lit(l) => Some((true, &l.lit)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A `length` bound: an integer literal as it is, a constant converted at run time.
+fn length_bound<'a>(j: &mut Json, src: &mut Sources<'a>, key: &str, b: &'a Option<Bound>) {
+    let Some(Bound(e)) = b else {
+        return;
+    };
+    if let Some((false, syn::Lit::Int(i))) = literal(e) {
+        if let Ok(n) = i.base10_parse::<u64>() {
+            j.key(key).raw(&n.to_string());
+            return;
+        }
+    }
+    let i = src.value(Value::Length(e));
+    j.key(key).object(|j| {
+        j.key("fn").num(i);
+    });
 }
 
 /// A `range` bound: an integer or float literal read now (the same JSON number serde would
 /// write for it), or a constant serialized at run time.
-fn bound(cx: &Cx, b: &Bound) -> TokenStream {
-    let p = cx.p();
-    let t = &b.0;
-    let (neg, lit) = match syn::parse2::<syn::Expr>(t.clone()) {
-        Ok(syn::Expr::Lit(l)) => (false, Some(l.lit)),
-        Ok(syn::Expr::Unary(u)) if matches!(u.op, syn::UnOp::Neg(_)) => match *u.expr {
-            syn::Expr::Lit(l) => (true, Some(l.lit)),
-            _ => (false, None),
-        },
-        _ => (false, None),
+fn range_bound<'a>(j: &mut Json, src: &mut Sources<'a>, key: &str, b: &'a Option<Bound>) {
+    let Some(Bound(e)) = b else {
+        return;
     };
-    let sign = if neg { "-" } else { "" };
-    match lit {
-        Some(syn::Lit::Int(i)) => {
-            let digits = format!("{sign}{}", i.base10_digits());
-            if let Ok(n) = digits.parse::<i64>() {
-                return quote!(#p::Bound::Int(#n));
-            }
-            if let Ok(n) = digits.parse::<u64>() {
-                return quote!(#p::Bound::Uint(#n));
+    let sign = |neg: bool| if neg { "-" } else { "" };
+    match literal(e) {
+        Some((neg, syn::Lit::Int(i))) => {
+            let digits = format!("{}{}", sign(neg), i.base10_digits());
+            if digits.parse::<i64>().is_ok() || digits.parse::<u64>().is_ok() {
+                j.key(key).raw(&digits);
+                return;
             }
         }
-        Some(syn::Lit::Float(f)) => {
+        Some((neg, syn::Lit::Float(f))) => {
             // serde writes an `f32` widened to `f64`.
             let v = match f.suffix() {
                 "f32" => f.base10_digits().parse::<f32>().ok().map(f64::from),
                 _ => f.base10_digits().parse::<f64>().ok(),
             };
             if let Some(v) = v.filter(|v| v.is_finite()) {
-                let v = proc_macro2::Literal::f64_unsuffixed(if neg { -v } else { v });
-                return quote!(#p::Bound::Float(#v));
+                let v = if neg { -v } else { v };
+                // `{:?}` writes the shortest text that reads back as the same `f64`, with a
+                // `.` or an exponent: a JSON number.
+                j.key(key).raw(&format!("{v:?}"));
+                return;
             }
         }
         _ => {}
     }
-    quote!(#p::Bound::Json(|| #p::json!(#t)))
+    let i = src.value(Value::Range(e));
+    j.key(key).object(|j| {
+        j.key("fn").num(i);
+    });
 }
 
 /// Whether the model must write the field: no serde `default` on it or on the type, and not
@@ -249,49 +355,65 @@ fn is_required(c: &Container, f: &Field) -> bool {
 
 /// A struct body or a variant body. `tag`: an internally tagged variant's `(tag, name)`,
 /// written as a first, required `const` property.
-fn fields_node(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenStream {
-    let c = cx.c;
-    let p = cx.p();
+fn fields_node<'a>(
+    c: &Container,
+    j: &mut Json,
+    src: &mut Sources<'a>,
+    fields: &'a Fields,
+    tag: Option<(&str, &str)>,
+) {
     match fields.style {
         Style::Named => {
-            let tag = match tag {
-                Some((tag, name)) => quote!(#p::Some((#tag, #name))),
-                None => quote!(#p::None),
-            };
-            let fields = fields.wire().map(|f| {
-                let required = is_required(c, f);
-                if f.flatten.is_some() {
-                    flattened(cx, f, required)
-                } else {
-                    let f = field(cx, f);
-                    if required {
-                        f
-                    } else {
-                        quote!(#f.optional())
+            j.object(|j| {
+                j.key("object").object(|j| {
+                    if let Some((tag, name)) = tag {
+                        j.key("tag").array(|j| {
+                            j.str(tag).str(name);
+                        });
                     }
-                }
+                    j.key("fields").array(|j| {
+                        for f in fields.wire() {
+                            let required = is_required(c, f);
+                            if f.flatten.is_some() {
+                                flattened(j, src, f, required);
+                            } else {
+                                field(c, j, src, f, !required);
+                            }
+                        }
+                    });
+                    j.flag("deny", c.serde.deny_unknown_fields);
+                });
             });
-            let deny = c.serde.deny_unknown_fields;
-            quote!(#p::Node::Object { tag: #tag, fields: &[#(#fields),*], deny: #deny })
         }
         Style::Newtype => match (fields.wire().next(), tag) {
             (Some(f), Some((tag, name))) => {
-                let f = field(cx, f);
-                quote!(#p::Node::TaggedNewtype { tag: #tag, name: #name, field: &#f })
+                j.object(|j| {
+                    j.key("tagged_newtype").object(|j| {
+                        j.key("tag").str(tag).key("name").str(name).key("field");
+                        field(c, j, src, f, false);
+                    });
+                });
             }
             (Some(f), None) => {
-                let f = field(cx, f);
-                quote!(#p::Node::Field(&#f))
+                j.object(|j| {
+                    j.key("field");
+                    field(c, j, src, f, false);
+                });
             }
-            (None, _) => json_node(cx, r#"{"type":"null"}"#),
+            (None, _) => json_node(j, r#"{"type":"null"}"#),
         },
         Style::Tuple => {
-            let items = fields.wire().map(|f| field(cx, f));
-            quote!(#p::Node::Tuple(&[#(#items),*]))
+            j.object(|j| {
+                j.key("tuple").array(|j| {
+                    for f in fields.wire() {
+                        field(c, j, src, f, false);
+                    }
+                });
+            });
         }
         Style::Unit => match tag {
-            Some((tag, name)) => json_node(cx, &tagged_unit(tag, name)),
-            None => json_node(cx, r#"{"type":"null"}"#),
+            Some((tag, name)) => json_node(j, &tagged_unit(tag, name)),
+            None => json_node(j, r#"{"type":"null"}"#),
         },
     }
 }
@@ -300,14 +422,14 @@ fn fields_node(cx: &Cx, fields: &Fields, tag: Option<(&str, &str)>) -> TokenStre
 fn tagged_unit(tag: &str, name: &str) -> String {
     format!(
         r#"{{"type":"object","properties":{{{}:{}}},"required":[{}]}}"#,
-        js(tag),
+        json::string(tag),
         string_const(name),
-        js(tag)
+        json::string(tag)
     )
 }
 
 /// Externally tagged and every offered variant a unit: an enum of strings.
-fn is_string_enum(c: &Container) -> bool {
+pub(super) fn is_string_enum(c: &Container) -> bool {
     match &c.data {
         Data::Enum(variants) => {
             matches!(c.serde.tagging, Tagging::External)
@@ -339,29 +461,41 @@ fn unit_variant_docs(c: &Container) -> Option<String> {
 
 /// `{"type":"string","enum":[..]}` as JSON text.
 fn string_enum<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    let names: Vec<String> = names.map(|n| js(n)).collect();
+    let names: Vec<String> = names.map(|n| json::string(n)).collect();
     format!(r#"{{"type":"string","enum":[{}]}}"#, names.join(","))
 }
 
 /// An enum: one branch per offered variant, in the shape its tagging writes.
-fn enum_node(cx: &Cx, variants: &[Variant]) -> TokenStream {
-    let c = cx.c;
-    let p = cx.p();
+fn enum_node<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, variants: &'a [Variant]) {
     let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip && !v.untagged).collect();
     let untagged: Vec<&Variant> = variants.iter().filter(|v| !v.skip && v.untagged).collect();
-
-    let described = |body: TokenStream, v: &Variant| match &v.doc {
-        Some(d) => quote!(#p::Node::Described(#d, &#body)),
-        None => body,
-    };
 
     // Externally tagged unit variants only: an enum of strings (their docs go into the
     // type's description, see `unit_variant_docs`).
     if is_string_enum(c) {
-        return json_node(cx, &string_enum(live.iter().map(|v| &v.wire)));
+        return json_node(j, &string_enum(live.iter().map(|v| &v.wire)));
     }
 
-    let mut branches = Vec::new();
+    // A variant's body, under its doc comment when it has one.
+    let described = |j: &mut Json,
+                     src: &mut Sources<'a>,
+                     v: &Variant,
+                     body: &mut dyn FnMut(&mut Json, &mut Sources<'a>)| {
+        match &v.doc {
+            Some(d) => {
+                j.object(|j| {
+                    j.key("described").object(|j| {
+                        j.key("doc").str(d).key("body");
+                        body(j, src);
+                    });
+                });
+            }
+            None => body(j, src),
+        }
+    };
+    let mut branches = Json::new();
+    let b = &mut branches;
+    let mut any = false;
     match &c.serde.tagging {
         Tagging::External => {
             // External: unit variants as strings, the others as `{ "Name": body }`.
@@ -371,51 +505,75 @@ fn enum_node(cx: &Cx, variants: &[Variant]) -> TokenStream {
                 .map(|v| &v.wire)
                 .collect();
             if !units.is_empty() {
-                branches.push(json_node(cx, &string_enum(units.into_iter())));
+                json_node(b, &string_enum(units.into_iter()));
+                any = true;
             }
             for v in live.iter().filter(|v| v.fields.style != Style::Unit) {
-                let wire = &v.wire;
-                let body = described(fields_node(cx, &v.fields, None), v);
-                branches.push(quote!(#p::Node::External(#wire, &#body)));
+                b.object(|j| {
+                    j.key("external").object(|j| {
+                        j.key("name").str(&v.wire).key("body");
+                        described(j, src, v, &mut |j, src| {
+                            fields_node(c, j, src, &v.fields, None)
+                        });
+                    });
+                });
+                any = true;
             }
         }
         Tagging::Internal { tag } => {
             for v in &live {
-                let body = fields_node(cx, &v.fields, Some((tag, &v.wire)));
-                branches.push(described(body, v));
+                described(b, src, v, &mut |j, src| {
+                    fields_node(c, j, src, &v.fields, Some((tag, &v.wire)))
+                });
+                any = true;
             }
         }
         Tagging::Adjacent { tag, content } => {
             for v in &live {
                 let wire = &v.wire;
-                let body = if v.fields.style == Style::Unit {
-                    json_node(cx, &tagged_unit(tag, wire))
-                } else {
-                    let inner = fields_node(cx, &v.fields, None);
-                    quote!(#p::Node::Adjacent {
-                        tag: #tag, content: #content, name: #wire, body: &#inner
-                    })
-                };
-                branches.push(described(body, v));
+                described(b, src, v, &mut |j, src| {
+                    if v.fields.style == Style::Unit {
+                        json_node(j, &tagged_unit(tag, wire));
+                    } else {
+                        j.object(|j| {
+                            j.key("adjacent").object(|j| {
+                                j.key("tag").str(tag).key("content").str(content);
+                                j.key("name").str(wire).key("body");
+                                fields_node(c, j, src, &v.fields, None);
+                            });
+                        });
+                    }
+                });
+                any = true;
             }
         }
         Tagging::Untagged => {
             // Whichever variant's shape matches.
             for v in &live {
-                branches.push(described(fields_node(cx, &v.fields, None), v));
+                described(b, src, v, &mut |j, src| {
+                    fields_node(c, j, src, &v.fields, None)
+                });
+                any = true;
             }
         }
     }
     // Variants marked `#[serde(untagged)]` are tried by shape after the tagged ones.
     for v in &untagged {
-        branches.push(described(fields_node(cx, &v.fields, None), v));
+        described(b, src, v, &mut |j, src| {
+            fields_node(c, j, src, &v.fields, None)
+        });
+        any = true;
     }
-    if branches.is_empty() {
-        return json_node(cx, r#"{"not":{}}"#);
+    if !any {
+        return json_node(j, r#"{"not":{}}"#);
     }
-    if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
-        quote!(#p::Node::AnyOf(&[#(#branches),*]))
+    let key = if matches!(c.serde.tagging, Tagging::Untagged) || !untagged.is_empty() {
+        "any_of"
     } else {
-        quote!(#p::Node::OneOf(&[#(#branches),*]))
-    }
+        "one_of"
+    };
+    let branches = branches.finish();
+    j.object(|j| {
+        j.key(key).raw(&format!("[{branches}]"));
+    });
 }

@@ -1,163 +1,26 @@
-//! The validation hooks: `validate_with` and `validate_at`, which run garde and the custom
-//! validators on the value and everything it holds, and `json_path`, which turns garde's
-//! paths (Rust names) into the JSON paths the model sees (serde names).
+//! The validation hooks: the manifest's `paths` (per struct body or variant: where its
+//! content sits, the Rust, garde and serde names of its fields) and `fn __visit`, which
+//! hands `instructor::__private`'s visitors the value's garde rules and the values of its
+//! fields that may hold rules. `validate_at` (garde, then those fields, at their JSON
+//! paths) and `json_path` (garde's paths in serde's names) are the trait's defaults, which
+//! walk them; a type with `#[instructor(validate = ..)]` functions or a garde context
+//! writes its own `validate_at` or `validate_with` around them.
 //!
-//! Only what may hold rules is visited: a field whose type is known from its spelling to
-//! have none (numbers, strings, and the standard containers of them: `ty::is_leaf`) is
-//! neither validated nor asked to translate a path. Finding the field garde named is
-//! `instructor::__private::field_path`, over a table of the fields, compiled once.
+//! Only what may hold rules is handed out: a field whose type is known from its spelling
+//! to have none (numbers, strings, and the standard containers of them: `ty::is_leaf`) is
+//! neither validated nor asked to translate a path.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
-use super::{binding, Cx};
+use super::json::Json;
+use super::out::{w, Out};
+use super::{binding, member, Cx};
 use crate::model::*;
 use crate::ty::is_leaf;
 
-/// `fn validate_with` (garde with its context, then `validate_at` from the root) when the
-/// type derives garde, and `fn validate_at` (garde, the custom validators, then the fields
-/// that may hold rules, at their JSON paths) when it has anything to run: the trait's
-/// defaults do the rest.
-pub(super) fn validate_fns(cx: &Cx) -> TokenStream {
-    let c = cx.c;
-    let p = cx.p();
-    let validate_with = c.garde.used.then(|| {
-        quote! {
-            fn validate_with(
-                &self,
-                ctx: &Self::Context,
-            ) -> #p::Result<(), #p::ValidationErrors> {
-                #p::validated(<Self as #p::garde::Validate>::validate_with(self, ctx), &self)
-            }
-        }
-    });
-    // garde's rules on a nested value, with the default context (the same instance of
-    // garde's `validate_with` as above).
-    let garde_nested = (c.garde.used && !c.garde.context).then(|| {
-        quote! {
-            if __run_garde {
-                #p::garde_nested(
-                    <Self as #p::garde::Validate>::validate_with(
-                        self,
-                        &#p::Default::default(),
-                    ),
-                    &self,
-                    __path,
-                    __errors,
-                );
-            }
-        }
-    });
-    let custom: Vec<TokenStream> = c
-        .instr
-        .validate
-        .iter()
-        .map(
-            |f| quote_spanned!(f.span()=> #p::ValidatorOutput::report(#f(self), __path, __errors);),
-        )
-        .collect();
-    let child_garde = !c.garde.used;
-    let children = match &c.data {
-        Data::Struct(fields) => {
-            let transparent = c.serde.transparent || fields.style == Style::Newtype;
-            let visits = fields.wire().enumerate().filter_map(|(i, f)| {
-                let member = &f.member;
-                visit_field(cx, f, quote!(&self.#member), i, transparent, child_garde)
-            });
-            quote!(#(#visits)*)
-        }
-        Data::Enum(variants) => {
-            let arms: Vec<TokenStream> = variants
-                .iter()
-                .filter(|v| !v.skip)
-                .filter_map(|v| {
-                    let transparent = v.fields.style == Style::Newtype;
-                    let visits: Vec<TokenStream> = v
-                        .fields
-                        .wire()
-                        .enumerate()
-                        .filter_map(|(i, f)| {
-                            let b = binding(i);
-                            visit_field(cx, f, quote!(#b), i, transparent, child_garde)
-                        })
-                        .collect();
-                    if visits.is_empty() {
-                        return None;
-                    }
-                    let pat = variant_pattern(v);
-                    let prefix = match variant_prefix(cx, v) {
-                        Some(key) => quote!(__path.push_key(#key);),
-                        None => quote!(),
-                    };
-                    Some(quote! {
-                        #pat => {
-                            let __len = __path.as_str().len();
-                            #prefix
-                            #(#visits)*
-                            __path.truncate(__len);
-                        }
-                    })
-                })
-                .collect();
-            if arms.is_empty() {
-                quote!()
-            } else {
-                quote! {
-                    #[allow(unreachable_patterns, unused_variables)]
-                    match self {
-                        #(#arms)*
-                        _ => {}
-                    }
-                }
-            }
-        }
-    };
-    let validate_at =
-        (garde_nested.is_some() || !custom.is_empty() || !children.is_empty()).then(|| {
-            quote! {
-                #[allow(unused_variables)]
-                fn validate_at(
-                    &self,
-                    __path: &mut #p::JsonPath,
-                    __errors: &mut #p::ValidationErrors,
-                    __run_garde: bool,
-                ) {
-                    #garde_nested
-                    #(#custom)*
-                    #children
-                }
-            }
-        });
-    quote!(#validate_with #validate_at)
-}
-
-/// `Self::V { a: __f0, .. }` binding the wire fields in order.
-fn variant_pattern(v: &Variant) -> TokenStream {
-    let ident = &v.ident;
-    match v.fields.style {
-        Style::Named => {
-            let binds = v.fields.wire().enumerate().map(|(i, f)| {
-                let m = &f.member;
-                let b = binding(i);
-                quote!(#m: #b)
-            });
-            quote!(Self::#ident { #(#binds,)* .. })
-        }
-        Style::Newtype | Style::Tuple => {
-            let binds = v.fields.fields.iter().scan(0usize, |n, f| {
-                Some(if f.skip {
-                    quote!(_)
-                } else {
-                    let b = binding(*n);
-                    *n += 1;
-                    quote!(#b)
-                })
-            });
-            quote!(Self::#ident(#(#binds),*))
-        }
-        Style::Unit => quote!(Self::#ident),
-    }
+/// Whether the field's value is handed out: its type may hold rules and paths of its own.
+fn nested(f: &Field) -> bool {
+    f.schema_with.is_none() && !is_leaf(&f.ty)
 }
 
 /// Where a variant's content sits in the JSON: under its name (external), under the
@@ -173,182 +36,191 @@ fn variant_prefix<'a>(cx: &'a Cx, v: &'a Variant) -> Option<&'a str> {
     }
 }
 
-/// `validate_at` on one field, under its key or index unless it is transparent or flattened;
-/// nothing for a field whose type has nothing to validate.
-fn visit_field(
-    cx: &Cx,
-    f: &Field,
-    value: TokenStream,
-    index: usize,
-    transparent: bool,
-    child_garde: bool,
-) -> Option<TokenStream> {
-    if f.schema_with.is_some() || is_leaf(&f.ty) {
-        return None;
-    }
-    let p = cx.p();
-    let ty = &f.ty;
-    let call = quote_spanned!(ty.span()=>
-        <#ty as #p::Instructor>::validate_at(#value, __path, __errors, #child_garde);
-    );
-    if transparent || f.flatten.is_some() {
-        return Some(call);
-    }
-    let push = if f.member_is_named() {
-        let w = &f.wire;
-        quote!(__path.push_key(#w))
-    } else {
-        quote!(__path.push_index(#index))
-    };
-    Some(quote! {{
-        let __len = #push;
-        #call
-        __path.truncate(__len);
-    }})
-}
-
-/// Translates garde's paths (Rust names) into JSON paths (serde names); nothing when every
-/// path is copied as it is (a unit struct; an enum whose variants have no fields and sit in
-/// place), which the trait's default does. Every leaf field is named here, `let _ = ..;`,
-/// so that the compiler counts it as read, as it did when every field was visited: a field
-/// the program only fills from the model's answer is not reported as dead code.
-pub(super) fn json_path_fn(cx: &Cx) -> TokenStream {
+/// The manifest's members `garde` and `paths`: one entry per struct body, or per variant
+/// (in declaration order, skipped ones included, so that `__visit` counts them alike).
+pub(super) fn manifest(cx: &Cx, j: &mut Json) {
     let c = cx.c;
-    let p = cx.p();
-    let body = match &c.data {
+    j.flag("garde", c.garde.used);
+    j.key("paths").array(|j| match &c.data {
         Data::Struct(fields) => {
-            if fields.wire().next().is_none() {
-                return quote!();
-            }
-            let transparent = c.serde.transparent || fields.style == Style::Newtype;
-            let touched = fields
-                .wire()
-                .filter(|f| f.schema_with.is_none() && is_leaf(&f.ty))
-                .map(|f| {
-                    let m = &f.member;
-                    quote!(let _ = self.#m;)
-                });
-            let inner = fields_path(cx, fields, transparent, false, None, |_, f| {
-                let member = &f.member;
-                quote!(&self.#member)
-            });
-            quote!(#(#touched)* #inner)
+            let newtype = c.serde.transparent || fields.style == Style::Newtype;
+            paths(j, fields, None, newtype, false);
         }
         Data::Enum(variants) => {
-            let live: Vec<&Variant> = variants.iter().filter(|v| !v.skip).collect();
-            if live
-                .iter()
-                .all(|v| v.fields.wire().next().is_none() && variant_prefix(cx, v).is_none())
-            {
-                return quote!();
+            for v in variants {
+                let newtype = v.fields.style == Style::Newtype;
+                paths(j, &v.fields, variant_prefix(cx, v), newtype, true);
             }
-            // The patterns bind every wire field: they count as read.
-            let arms = live.iter().map(|v| {
-                let pat = variant_pattern(v);
-                let transparent = v.fields.style == Style::Newtype;
-                let inner = fields_path(
-                    cx,
-                    &v.fields,
-                    transparent,
-                    true,
-                    variant_prefix(cx, v),
-                    |i, _| {
-                        let b = binding(i);
-                        quote!(#b)
-                    },
-                );
-                quote!(#pat => { #inner })
-            });
-            quote! {
-                #[allow(unreachable_patterns, unused_variables)]
-                match self {
-                    #(#arms)*
-                    _ => #p::push_verbatim(rest, out),
+        }
+    });
+}
+
+/// One body's entry: its prefix, and its fields garde may name (those whose schema comes
+/// from `schema_with` keep garde's names), each with where it sits and, when its value is
+/// handed out, its index among those values.
+fn paths(j: &mut Json, fields: &Fields, prefix: Option<&str>, newtype: bool, variant: bool) {
+    j.object(|j| {
+        j.opt_str("prefix", prefix);
+        j.flag("newtype", newtype);
+        j.flag("variant", variant);
+        j.key("fields").array(|j| {
+            let mut k = 0;
+            for (i, f) in fields.wire().enumerate() {
+                if f.schema_with.is_some() {
+                    continue;
                 }
+                j.object(|j| {
+                    j.key("names").array(|j| {
+                        j.str(&f.rust);
+                        if let Some(alias) = &f.garde_alias {
+                            j.str(alias);
+                        }
+                    });
+                    if f.flatten.is_some() {
+                        j.key("push").str("here");
+                    } else if f.member_is_named() {
+                        // Under its Rust name unless told otherwise.
+                        if f.wire != f.rust {
+                            j.key("push").object(|j| {
+                                j.key("key").str(&f.wire);
+                            });
+                        }
+                    } else {
+                        j.key("push");
+                        j.object(|j| {
+                            j.key("index").num(i);
+                        });
+                    }
+                    if nested(f) {
+                        j.key("nested").num(k);
+                        k += 1;
+                    }
+                });
+            }
+        });
+    });
+}
+
+/// `fn __visit`, and `validate_with` or `validate_at` when the type needs its own.
+///
+/// `__visit` binds every wire field (in a pattern), so that the compiler counts each as
+/// read, as it did when every field was visited: a field the program only fills from the
+/// model's answer is not reported as dead code.
+pub(super) fn visit_fns(cx: &Cx, o: &mut Out) {
+    let c = cx.c;
+    // garde's rules with the default context; a type with a context of its own runs them
+    // in `validate_with`, with the caller's.
+    let garde = if c.garde.used && !c.garde.context {
+        "__p::Some(&self)"
+    } else {
+        "__p::None"
+    };
+    let mut body = Out::new();
+    match &c.data {
+        Data::Struct(fields) => {
+            if fields.wire().next().is_some() || c.garde.used {
+                if fields.wire().next().is_some() {
+                    body.s("#[allow(unused_variables)] let ");
+                    pattern(&mut body, "Self", fields);
+                    body.s(" = self;");
+                }
+                visit_call(&mut body, "0", garde, fields);
+                body.s(";");
             }
         }
-    };
-    quote! {
-        fn json_path(&self, rest: &[#p::PathSegment<'_>], out: &mut #p::JsonPath) {
-            #body
+        Data::Enum(variants) => {
+            let with_fields: Vec<(usize, &Variant)> = variants
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| !v.skip && v.fields.wire().next().is_some())
+                .collect();
+            if with_fields.is_empty() {
+                // Unit variants: nothing inside them for garde to name.
+                if c.garde.used {
+                    w!(body, "__v.visit(&__T, usize::MAX, {garde}, &[]);");
+                }
+            } else {
+                body.s("#[allow(unreachable_patterns, unused_variables)] match self {");
+                for (i, v) in with_fields {
+                    pattern(&mut body, &format!("Self::{}", v.ident), &v.fields);
+                    body.s(" => ");
+                    visit_call(&mut body, &i.to_string(), garde, &v.fields);
+                    body.s(",");
+                }
+                w!(body, "_ => __v.visit(&__T, usize::MAX, {garde}, &[]), }}");
+            }
         }
+    }
+    if !body.is_empty() {
+        o.s("#[inline] fn __visit(&self, __v: &mut dyn __p::Visitor) ")
+            .brace(|o| {
+                o.append(body);
+            });
+    }
+
+    if c.garde.context {
+        o.s("#[inline] fn validate_with(&self, ctx: &Self::Context) \
+             -> __p::Result<(), __p::ValidationErrors> {\
+             __p::validated(<Self as __p::garde::Validate>::validate_with(self, ctx), &self) }");
+    }
+    if !c.instr.validate.is_empty() {
+        // The custom validators between garde's rules and the fields', as before.
+        o.s(
+            "#[inline] fn validate_at(&self, __path: &mut __p::JsonPath, \
+             __errors: &mut __p::ValidationErrors, __run_garde: bool) ",
+        )
+        .brace(|o| {
+            o.s("__p::validate_visit(self, __path, __errors, __run_garde, __p::Phase::Garde);");
+            for f in &c.instr.validate {
+                // Spliced: an error in the path or its signature points at the attribute.
+                o.s("__p::ValidatorOutput::report").paren(|o| {
+                    o.tokens(quote!(#f(self)));
+                    o.s(", __path, __errors");
+                });
+                o.s(";");
+            }
+            o.s("__p::validate_visit(self, __path, __errors, __run_garde, __p::Phase::Fields);");
+        });
     }
 }
 
-/// The translation of a struct or variant body, after `prefix`. A newtype's one field takes
-/// the path as it is (garde names the inner value with an unnamed component, or none; the
-/// field of a newtype `variant` by its position, `0`, which JSON does not have);
-/// otherwise `__private::field_path` finds the field garde named in a table of the fields'
-/// Rust names, writes it where it sits, and returns the rest for the field's type to
-/// translate, unless it is a leaf, whose paths are copied as they are.
-fn fields_path(
-    cx: &Cx,
-    fields: &Fields,
-    transparent: bool,
-    variant: bool,
-    prefix: Option<&str>,
-    value: impl Fn(usize, &Field) -> TokenStream,
-) -> TokenStream {
-    let p = cx.p();
-    let prefix = match prefix {
-        Some(key) => quote!(#p::Some(#key)),
-        None => quote!(#p::None),
-    };
-    // Fields whose schema comes from `schema_with` keep garde's names.
-    let described: Vec<(usize, &Field)> = fields
-        .wire()
-        .enumerate()
-        .filter(|(_, f)| f.schema_with.is_none())
-        .collect();
-    if transparent {
-        return match described.first() {
-            Some((i, f)) if !is_leaf(&f.ty) => {
-                let ty = &f.ty;
-                let v = value(*i, f);
-                quote_spanned!(ty.span()=>
-                    <#ty as #p::Instructor>::json_path(
-                        #v,
-                        #p::newtype_path(rest, out, #prefix, #variant),
-                        out,
-                    );
-                )
+/// `Self { a: __f0, b: __f1, .. }` (or `Self(__f0, _, __f1)`) binding the wire fields in
+/// order; `path` names the struct or the variant.
+fn pattern(o: &mut Out, path: &str, fields: &Fields) {
+    o.s(path);
+    match fields.style {
+        Style::Named => {
+            o.s("{");
+            for (i, f) in fields.wire().enumerate() {
+                w!(o, "{}: {},", member(&f.member), binding(i));
             }
-            _ => quote!(#p::push_verbatim(#p::newtype_path(rest, out, #prefix, #variant), out);),
-        };
+            o.s("..}");
+        }
+        Style::Newtype | Style::Tuple => {
+            o.s("(");
+            let mut n = 0;
+            for f in &fields.fields {
+                if f.skip {
+                    o.s("_,");
+                } else {
+                    w!(o, "{},", binding(n));
+                    n += 1;
+                }
+            }
+            o.s(")");
+        }
+        Style::Unit => {}
     }
-    let mut table = Vec::new();
-    let mut arms = Vec::new();
-    for (j, (i, f)) in described.iter().enumerate() {
-        let mut names = vec![f.rust.clone()];
-        names.extend(f.garde_alias.clone());
-        let push = if f.flatten.is_some() {
-            quote!(#p::Push::Here)
-        } else if f.member_is_named() {
-            let w = &f.wire;
-            quote!(#p::Push::Key(#w))
-        } else {
-            quote!(#p::Push::Index(#i))
-        };
-        let nested = !is_leaf(&f.ty);
-        table.push(quote!((&[#(#names),*], #push, #nested)));
-        if nested {
-            let ty = &f.ty;
-            let v = value(*i, f);
-            arms.push(quote_spanned!(ty.span()=>
-                #j => <#ty as #p::Instructor>::json_path(#v, __tail, out),
-            ));
+}
+
+/// `__v.visit(&__T, variant, garde, &[&__f3, ..])` with the bindings of the fields whose
+/// values are handed out.
+fn visit_call(o: &mut Out, variant: &str, garde: &str, fields: &Fields) {
+    w!(o, "__v.visit(&__T, {variant}, {garde}, &[");
+    for (i, f) in fields.wire().enumerate() {
+        if nested(f) {
+            w!(o, "&{},", binding(i));
         }
     }
-    let call = quote!(#p::field_path(rest, out, #prefix, &[#(#table),*]));
-    if arms.is_empty() {
-        return quote!(#call;);
-    }
-    quote! {
-        if let #p::Some((__i, __tail)) = #call {
-            match __i {
-                #(#arms)*
-                _ => {}
-            }
-        }
-    }
+    o.s("])");
 }
