@@ -193,10 +193,9 @@ fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
 /// What the schema says a valid value at `path` is, in words.
 fn expected_at(schema: &Value, path: &str) -> Option<String> {
     let defs = schema.get("$defs").and_then(Value::as_object);
-    let resolve = |s: &'_ Value| -> Option<Value> { Some(resolve_ref(s, schema)?.clone()) };
-    let mut at = resolve(schema)?;
+    let mut at = resolve_ref(schema, schema)?;
     for step in steps(path)? {
-        at = object_or_array(&at, schema);
+        at = object_or_array(at, schema);
         let next = match step {
             Step::Key(k) => at
                 .get("properties")
@@ -207,9 +206,9 @@ fn expected_at(schema: &Value, path: &str) -> Option<String> {
                 .and_then(|p| p.get(i))
                 .or_else(|| at.get("items").filter(|a| a.is_object()))?,
         };
-        at = resolve(next)?;
+        at = resolve_ref(next, schema)?;
     }
-    Some(describe(&at, defs))
+    Some(describe(at, defs))
 }
 
 fn resolve_ref<'s>(s: &'s Value, root: &'s Value) -> Option<&'s Value> {
@@ -224,15 +223,14 @@ fn resolve_ref<'s>(s: &'s Value, root: &'s Value) -> Option<&'s Value> {
 }
 
 /// The branch of a nullable `anyOf` that can hold fields or items.
-fn object_or_array(s: &Value, root: &Value) -> Value {
+fn object_or_array<'s>(s: &'s Value, root: &'s Value) -> &'s Value {
     match s.get("anyOf").and_then(Value::as_array) {
         Some(branches) => branches
             .iter()
             .filter_map(|b| resolve_ref(b, root))
             .find(|b| b.get("properties").is_some() || b.get("items").is_some())
-            .cloned()
-            .unwrap_or_else(|| s.clone()),
-        None => s.clone(),
+            .unwrap_or(s),
+        None => s,
     }
 }
 
