@@ -222,29 +222,23 @@ async fn a_stream_sends_the_examples_too() {
 async fn an_example_that_is_not_a_value_of_its_type_is_refused_before_anything_is_sent() {
     let server = serving(vec![]).await;
     let c = client(&server);
-    let cases: [(instructor::Error, &str); 3] = [
+    async fn refused<T: instructor::Extractable + std::fmt::Debug>(
+        c: &instructor::Client,
+        p: Prompting,
+    ) -> instructor::Error {
+        c.extract::<T>().user(TEXT).prompting(p).await.unwrap_err()
+    }
+    let cases = [
         (
-            c.extract::<MissingAge>()
-                .user(TEXT)
-                .prompting(Prompting::Examples)
-                .await
-                .unwrap_err(),
+            refused::<MissingAge>(&c, Prompting::Examples).await,
             "example 1 of `MissingAge`: its answer is not a `MissingAge`: missing field `age`",
         ),
         (
-            c.extract::<EmptyName>()
-                .user(TEXT)
-                .prompting(Prompting::Examples)
-                .await
-                .unwrap_err(),
+            refused::<EmptyName>(&c, Prompting::Examples).await,
             "example 1 of `EmptyName`: its answer breaks the type's rules: name:",
         ),
         (
-            c.extract::<NotJson>()
-                .user(TEXT)
-                .prompting(Prompting::JsonSchema)
-                .await
-                .unwrap_err(),
+            refused::<NotJson>(&c, Prompting::JsonSchema).await,
             "example 1 of `NotJson`: its answer is not JSON",
         ),
     ];
