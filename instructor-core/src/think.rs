@@ -15,9 +15,12 @@ pub(crate) fn skip_thinking(text: &str) -> &str {
             None => "",
         };
     }
-    match text.find(CLOSE) {
-        Some(end) if !text[..end].contains(['{', '[']) => text[end + CLOSE.len()..].trim_start(),
-        _ => text,
+    // A closing tag counts only before the JSON begins: looked for there alone, so that an
+    // answer (which starts with its JSON) is not scanned to its end.
+    let json_at = text.find(['{', '[']).unwrap_or(text.len());
+    match text[..json_at].find(CLOSE) {
+        Some(end) => text[end + CLOSE.len()..].trim_start(),
+        None => text,
     }
 }
 
