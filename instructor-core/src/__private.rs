@@ -86,6 +86,11 @@ impl Table {
         self.manifest().doc.as_deref()
     }
 
+    /// The type's name in schemas ([`Instructor::schema_name`]), when it has no parameters.
+    pub fn name(&'static self) -> Option<&'static str> {
+        self.manifest().name.as_deref()
+    }
+
     /// [`Instructor::json_schema`] of `T`, the type this table describes: in the table for a
     /// type without parameters, in the global cache for the instances of a generic one.
     pub fn root_schema<T: Instructor>(&'static self) -> &'static Value {
@@ -102,6 +107,9 @@ struct Manifest {
     /// The doc comment.
     #[serde(default)]
     doc: Option<String>,
+    /// The name in schemas, for a type without parameters (a generic type's names them).
+    #[serde(default)]
+    name: Option<String>,
     /// The type has parameters: its schema depends on them.
     #[serde(default)]
     generic: bool,
@@ -773,10 +781,25 @@ struct PartialField {
     keys: Option<Vec<String>>,
 }
 
-/// A partial object being read into a companion (`partial_from_value`).
+/// A partial object being read into a companion: the body of `__read`, which the derive
+/// writes for a named struct, one `take` per field.
+///
+/// The same function gives the type's schema: a reader made by [`schema_of`] reads nothing
+/// and records instead, for each field, the schema function of the type its `take` names
+/// (and the values computed at run time the body hands to [`Reader::values`]). So each
+/// field's type is named once in the generated code, for both jobs.
 pub struct Reader {
     map: Map<String, Value>,
     fields: &'static [PartialField],
+    /// Set when the reader records the fields' schema sources instead of reading.
+    sources: Option<Box<Recorded>>,
+}
+
+/// What a recording reader collected: the fields' schema functions, by field index, and the
+/// values the manifest's indices point at.
+struct Recorded {
+    schemas: Vec<SchemaFn>,
+    values: Vec<ValueFn>,
 }
 
 impl Reader {
@@ -789,6 +812,7 @@ impl Reader {
         Some(Reader {
             map,
             fields: &table.manifest().partial,
+            sources: None,
         })
     }
 
@@ -796,12 +820,71 @@ impl Reader {
     pub fn rest(&self) -> Value {
         Value::Object(self.map.clone())
     }
+
+    /// The values computed at run time that the schema's tree points at (examples,
+    /// constants used as bounds): kept by a recording reader, ignored by the others.
+    #[inline]
+    pub fn values(&mut self, values: &[ValueFn]) {
+        if let Some(rec) = &mut self.sources {
+            rec.values = values.to_vec();
+        }
+    }
+
+    /// When recording: keeps `schema` as the `i`-th field's and returns true (nothing is
+    /// read).
+    #[inline]
+    fn record(&mut self, i: usize, schema: SchemaFn) -> bool {
+        match &mut self.sources {
+            Some(rec) => {
+                if let Some(slot) = rec.schemas.get_mut(i) {
+                    *slot = schema;
+                }
+                true
+            }
+            None => false,
+        }
+    }
 }
 
-/// The raw JSON of the `i`-th field, found under its wire name or an alias: the partial
-/// value of a field whose schema comes from `schema_with`, and what [`take`] reads.
+/// The schema of a derived named struct `T`: its `__read` run by a recording reader, then
+/// [`schema`] with what it recorded ([`Instructor::schema`]'s default).
+pub fn schema_of<T: Instructor>(gen: &mut SchemaGenerator) -> Value {
+    let Some(table) = T::__table() else {
+        panic!(
+            "instructor: `{}` implements `Instructor` by hand and must write `schema`",
+            std::any::type_name::<T>()
+        );
+    };
+    let fields = &table.manifest().partial;
+    let mut r = Reader {
+        map: Map::new(),
+        fields,
+        sources: Some(Box::new(Recorded {
+            schemas: vec![unrecorded as SchemaFn; fields.len()],
+            values: Vec::new(),
+        })),
+    };
+    T::__read(&mut r);
+    let rec = r.sources.unwrap_or_else(|| unreachable!("set above"));
+    schema::<T>(gen, table, &rec.schemas, &rec.values)
+}
+
+/// A field whose `take` did not record its schema (none: every field's `take` records).
+fn unrecorded(_: &mut SchemaGenerator) -> Value {
+    Value::Object(Map::new())
+}
+
+/// The partial form of a derived named struct `T`: its `__read` over `value`
+/// ([`Instructor::partial_from_value`]'s default).
+#[inline]
+pub fn read<T: Instructor>(value: Value) -> Option<T::Partial> {
+    let mut r = Reader::new(value, T::__table()?)?;
+    T::__read(&mut r)
+}
+
+/// The raw JSON of the `i`-th field, found under its wire name or an alias.
 #[inline(never)]
-pub fn take_raw(r: &mut Reader, i: usize) -> Option<Value> {
+fn take_json(r: &mut Reader, i: usize) -> Option<Value> {
     let field = r.fields.get(i)?;
     match &field.keys {
         Some(keys) => keys.iter().find_map(|k| r.map.remove(k)),
@@ -810,8 +893,40 @@ pub fn take_raw(r: &mut Reader, i: usize) -> Option<Value> {
 }
 
 /// The partial value of the `i`-th field, of type `F`.
+#[inline]
 pub fn take<F: Instructor>(r: &mut Reader, i: usize) -> Option<F::Partial> {
-    take_raw(r, i).and_then(F::partial_from_value)
+    if r.record(i, F::schema) {
+        return None;
+    }
+    take_json(r, i).and_then(F::partial_from_value)
+}
+
+/// [`take`] for a field of type `Option<F>` that the model may set to `null`: its schema
+/// is `Option<F>`'s.
+#[inline]
+pub fn take_nullable<F: Instructor>(r: &mut Reader, i: usize) -> Option<F::Partial> {
+    if r.record(i, <Option<F>>::schema) {
+        return None;
+    }
+    take_json(r, i).and_then(F::partial_from_value)
+}
+
+/// A flattened field (the `i`-th), of type `F`: read from the whole object.
+#[inline]
+pub fn take_flat<F: Instructor>(r: &mut Reader, i: usize) -> Option<F::Partial> {
+    if r.record(i, F::schema) {
+        return None;
+    }
+    F::partial_from_value(r.rest())
+}
+
+/// The raw JSON of the `i`-th field, whose schema comes from `schema_with` (`schema`).
+#[inline]
+pub fn take_raw(r: &mut Reader, i: usize, schema: SchemaFn) -> Option<Value> {
+    if r.record(i, schema) {
+        return None;
+    }
+    take_json(r, i)
 }
 
 /// The partial form of an enum of unit variants named `names` on the wire: the index of the

@@ -35,7 +35,15 @@ pub trait Instructor: Sized {
     type Context;
 
     /// The name of the type in `$defs` and in tool names (`UserDetails`, `Page_for_User`).
-    fn schema_name() -> Cow<'static, str>;
+    ///
+    /// The derive gives every type its name; a type implemented by hand that does not write
+    /// this method is named by its Rust path ([`std::any::type_name`]).
+    fn schema_name() -> Cow<'static, str> {
+        match Self::__table().and_then(crate::__private::Table::name) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Borrowed(std::any::type_name::<Self>()),
+        }
+    }
 
     /// The type's description (its doc comment), if it has one.
     fn description() -> Option<&'static str> {
@@ -51,7 +59,13 @@ pub trait Instructor: Sized {
 
     /// The schema of this type inside a larger one, registering definitions in `gen`.
     /// Named types return a `$ref`.
-    fn schema(gen: &mut SchemaGenerator) -> Value;
+    ///
+    /// Written by the derive (for a named struct, read from its table and the field types
+    /// its `__read` names). A type implemented by hand must write it: the default panics
+    /// with the type's name when the type has no derived table.
+    fn schema(gen: &mut SchemaGenerator) -> Value {
+        crate::__private::schema_of::<Self>(gen)
+    }
 
     /// The complete root schema (draft 2020-12), built once per process and reused.
     fn json_schema() -> &'static Value {
@@ -84,7 +98,12 @@ pub trait Instructor: Sized {
 
     /// Builds the partial form from a (possibly incomplete) JSON value; `None` when nothing
     /// usable is there yet.
-    fn partial_from_value(value: Value) -> Option<Self::Partial>;
+    ///
+    /// Written by the derive (for a named struct, its `__read`). A type implemented by hand
+    /// writes it; the default finds nothing usable in a type without a derived table.
+    fn partial_from_value(value: Value) -> Option<Self::Partial> {
+        crate::__private::read::<Self>(value)
+    }
 
     /// Validates `self` as a value found at `path` inside a larger one.
     ///
@@ -107,6 +126,15 @@ pub trait Instructor: Sized {
     /// names of its fields, its doc comment. The derive's types only.
     #[doc(hidden)]
     fn __table() -> Option<&'static crate::__private::Table> {
+        None
+    }
+
+    /// Reads a named struct's partial companion, field by field, from `reader`; the same
+    /// function, run by a recording reader, gives the fields' schemas (see
+    /// `__private::Reader`). The derive's named structs only.
+    #[doc(hidden)]
+    fn __read(reader: &mut crate::__private::Reader) -> Option<Self::Partial> {
+        let _ = reader;
         None
     }
 
@@ -575,4 +603,33 @@ leaf! {
 #[cfg(feature = "url")]
 leaf! {
     url::Url => "Url", json!({ "type": "string", "format": "uri" });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A type implemented by hand that writes only what the trait still requires.
+    struct ByHand;
+
+    impl Instructor for ByHand {
+        type Partial = ();
+        type Context = ();
+    }
+
+    #[test]
+    fn a_type_by_hand_is_named_by_its_rust_path() {
+        assert_eq!(ByHand::schema_name(), std::any::type_name::<ByHand>());
+    }
+
+    #[test]
+    fn a_type_by_hand_reads_no_partial_value_unless_it_says_how() {
+        assert_eq!(ByHand::partial_from_value(serde_json::json!({})), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "implements `Instructor` by hand and must write `schema`")]
+    fn a_type_by_hand_without_a_schema_says_what_to_write() {
+        let _ = ByHand::json_schema();
+    }
 }

@@ -103,21 +103,21 @@ fn p() -> Ident {
     Ident::new("__p", proc_macro2::Span::call_site())
 }
 
-/// The body of `schema_name`: `rename`, or the type's name; a generic type's names its
-/// parameters too.
-fn schema_name(cx: &Cx, o: &mut Out) {
-    let c = cx.c;
-    let base = c
-        .instr
+/// The type's name in schemas: `#[instructor(name)]`, serde's `rename`, or its own (written
+/// into the table of a type without type parameters, which the trait's default reads).
+fn base_name(c: &Container) -> String {
+    c.instr
         .name
         .clone()
         .or_else(|| c.serde.rename.clone())
-        .unwrap_or_else(|| c.ident.to_string());
+        .unwrap_or_else(|| c.ident.to_string())
+}
+
+/// The body of `schema_name` of a type with type parameters: its name and theirs.
+fn schema_name(cx: &Cx, o: &mut Out) {
+    let c = cx.c;
+    let base = base_name(c);
     let params: Vec<&Ident> = c.generics.type_params().map(|p| &p.ident).collect();
-    if params.is_empty() {
-        o.s("__p::Cow::Borrowed(").lit(&base).s(")");
-        return;
-    }
     let p = p();
     o.tokens(quote! {
         #p::Cow::Owned(::std::format!(
@@ -175,6 +175,9 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
     j.object(|j| {
         j.opt_str("doc", c.doc.as_deref());
         j.flag("generic", !c.generics.params.is_empty());
+        if c.generics.type_params().next().is_none() {
+            j.key("name").str(&base_name(c));
+        }
         sources = Some(schema::manifest(&cx, j));
         validate::manifest(&cx, j);
         partial.manifest(j);
@@ -219,11 +222,16 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
             } else {
                 "();"
             });
-            o.s("#[inline] fn schema_name() -> __p::Cow<'static, str> ")
-                .brace(|o| schema_name(&cx, o));
+            // A type without parameters is named by its table (the trait's default).
+            if c.generics.type_params().next().is_some() {
+                o.s("#[inline] fn schema_name() -> __p::Cow<'static, str> ")
+                    .brace(|o| schema_name(&cx, o));
+            }
             examples_fn(c, o);
-            schema::schema_fn(&sources, o);
-            partial.partial_fn(o);
+            if !partial.reads_fields() {
+                schema::schema_fn(&sources, o);
+            }
+            partial.partial_fn(&sources, o);
             o.s(
                 "#[inline] fn __table() -> __p::Option<&'static __p::Table> \
                  { __p::Some(&__T) }",

@@ -175,17 +175,30 @@ pub fn push_lit(out: &mut String, s: &str) {
 /// reads a template of identifiers and punctuation only: literals and groups have their own
 /// methods.
 #[derive(Default)]
-pub struct Toks(proc_macro2::TokenStream);
+pub struct Toks(proc_macro2::TokenStream, Option<proc_macro2::Span>);
 
 impl Toks {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Runs `f` with the templates it appends located at `at` (a user token's place), their
+    /// names still resolved at the call site: an error about what they write together is
+    /// reported there, not at the derive.
+    pub fn at(&mut self, at: proc_macro2::Span, f: impl FnOnce(&mut Toks)) -> &mut Self {
+        let outer = self
+            .1
+            .replace(proc_macro2::Span::call_site().located_at(at));
+        f(self);
+        self.1 = outer;
+        self
+    }
+
     /// Appends the identifiers and punctuation of `template` (`as __p::Instructor>::schema`),
-    /// spanned at the call site.
+    /// spanned at the call site (or where [`at`](Toks::at) says).
     pub fn s(&mut self, template: &str) -> &mut Self {
         use proc_macro2::{Ident, Punct, Spacing, Span, TokenTree};
+        let span = self.1.unwrap_or_else(Span::call_site);
         let bytes = template.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -198,8 +211,7 @@ impl Toks {
                     i += 1;
                 }
                 let word = &template[start..i];
-                self.0
-                    .extend([TokenTree::Ident(Ident::new(word, Span::call_site()))]);
+                self.0.extend([TokenTree::Ident(Ident::new(word, span))]);
             } else {
                 assert!(
                     !b"()[]{}\"'0123456789".contains(&b),
@@ -214,8 +226,9 @@ impl Toks {
                 } else {
                     Spacing::Alone
                 };
-                self.0
-                    .extend([TokenTree::Punct(Punct::new(b as char, spacing))]);
+                let mut p = Punct::new(b as char, spacing);
+                p.set_span(span);
+                self.0.extend([TokenTree::Punct(p)]);
             }
         }
         self
@@ -245,9 +258,12 @@ impl Toks {
 
     /// Appends a group whose content `f` writes.
     pub fn group(&mut self, delim: proc_macro2::Delimiter, f: impl FnOnce(&mut Toks)) -> &mut Self {
-        let mut inner = Toks::new();
+        let mut inner = Toks(proc_macro2::TokenStream::new(), self.1);
         f(&mut inner);
-        let g = proc_macro2::Group::new(delim, inner.0);
+        let mut g = proc_macro2::Group::new(delim, inner.0);
+        if let Some(span) = self.1 {
+            g.set_span(span);
+        }
         self.0.extend([proc_macro2::TokenTree::Group(g)]);
         self
     }

@@ -5,13 +5,13 @@
 //! `Default` and its `Debug`).
 
 use quote::quote;
-use syn::Type;
 
 use super::json::Json;
 use super::out::{w, Out, Toks};
+use super::schema::{self, Sources};
 use super::{bounded_generics, member, p, partial_name, Cx};
 use crate::model::*;
-use crate::ty::option_inner;
+use crate::ty::{first_span, is_leaf, option_inner};
 
 /// Enums, tuple and unit structs are shown once complete: their partial form is themselves,
 /// read with serde.
@@ -140,11 +140,17 @@ impl<'a> Companion<'a> {
         });
     }
 
-    /// `fn partial_from_value`.
-    pub(super) fn partial_fn(&self, o: &mut Out) {
-        if matches!(self.kind, Kind::Companion(_)) {
-            // `let Some(..) = .. else { return None }`: `?` costs rustc more.
-            o.s("#[allow(clippy::question_mark)]");
+    /// Whether the type is a named struct with a companion: its schema and partial value
+    /// are read by `__read`, and the trait's defaults write `schema` and
+    /// `partial_from_value` from it.
+    pub(super) fn reads_fields(&self) -> bool {
+        matches!(self.kind, Kind::Companion(_))
+    }
+
+    /// `fn partial_from_value`, or for a named struct `fn __read`.
+    pub(super) fn partial_fn(&self, src: &Sources, o: &mut Out) {
+        if let Kind::Companion(wire) = &self.kind {
+            return self.read_fn(src, o, wire);
         }
         o.s("#[inline] fn partial_from_value(value: __p::Value) -> __p::Option<Self::Partial> ");
         o.brace(|o| match &self.kind {
@@ -170,57 +176,69 @@ impl<'a> Companion<'a> {
             Kind::Raw => {
                 o.s("__p::Some(value)");
             }
-            Kind::Companion(wire) => self.read_companion(o, wire),
+            Kind::Companion(_) => unreachable!("written by read_fn"),
         });
     }
 
-    /// The companion, each field read under its wire name or an alias, the flattened ones
-    /// last, from what is left of the object.
-    fn read_companion(&self, o: &mut Out, wire: &[&Field]) {
-        let read = wire.iter().any(|f| f.flatten.is_none());
-        o.s(if read {
-            "let __p::Some(mut __r) = "
-        } else {
-            "let __p::Some(__r) = "
-        });
-        o.s("__p::Reader::new(value, &__T) else { return __p::None; }; __p::Some");
-        let mut t = Toks::new();
-        t.paren(|t| {
-            t.s(&self.name);
-            if self.cx.generic {
-                let (_, tg, _) = self.cx.c.generics.split_for_impl();
-                t.s("::").t(&tg);
+    /// `fn __read`: the companion, each field taken under its wire name or an alias, the
+    /// flattened ones last, from what is left of the object. Each `take` names the type
+    /// whose schema the field has, which a recording reader keeps (`__private::Reader`):
+    /// the field's type is written once for the schema and the partial value.
+    fn read_fn(&self, src: &Sources, o: &mut Out, wire: &[&Field]) {
+        if wire.iter().any(|f| f.schema_with.is_some()) {
+            o.s("#[allow(clippy::redundant_closure)]");
+        }
+        o.s("#[inline] fn __read(__r: &mut __p::Reader) -> __p::Option<Self::Partial> ");
+        o.brace(|o| {
+            if schema::has_values(src) {
+                o.s("__r.values").paren(|o| {
+                    o.s("&");
+                    schema::values(src, o);
+                });
+                o.s(";");
             }
-            t.brace(|t| {
-                for (i, f) in wire.iter().enumerate() {
-                    if f.flatten.is_some() {
-                        continue;
-                    }
-                    t.t(&f.member).s(":");
-                    if f.schema_with.is_some() {
-                        t.s("__p::take_raw");
-                    } else {
-                        // Only the type is the user's: a type without `Instructor` is
-                        // reported at it, as in the other places that name it.
-                        let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-                        t.s("__p::take::<").t(ty).s(">");
-                    }
-                    t.paren(|t| {
-                        t.s("&mut __r,").num(i);
-                    });
-                    t.s(",");
+            o.s("__p::Some");
+            let mut t = Toks::new();
+            t.paren(|t| {
+                t.s(&self.name);
+                if self.cx.generic {
+                    let (_, tg, _) = self.cx.c.generics.split_for_impl();
+                    t.s("::").t(&tg);
                 }
-                for f in wire.iter().filter(|f| f.flatten.is_some()) {
-                    let ty: &Type = option_inner(&f.ty).unwrap_or(&f.ty);
-                    t.t(&f.member).s(": <").t(ty);
-                    t.s(" as __p::Instructor>::partial_from_value").paren(|t| {
-                        t.s("__r.rest").paren(|_| {});
-                    });
-                    t.s(",");
-                }
+                t.brace(|t| {
+                    let (flat, read): (Vec<_>, Vec<_>) = wire
+                        .iter()
+                        .enumerate()
+                        .partition(|(_, f)| f.flatten.is_some());
+                    for (i, f) in read.into_iter().chain(flat) {
+                        t.t(&f.member).s(":");
+                        match &f.schema_with {
+                            Some(path) => {
+                                t.s("__p::take_raw").paren(|t| {
+                                    t.s("__r,").num(i).s(",");
+                                    schema::with_closure(t, path);
+                                });
+                            }
+                            None => {
+                                let (ty, nullable) = schema::field_type(f);
+                                t.s(if f.flatten.is_some() {
+                                    "__p::take_flat::<"
+                                } else if nullable {
+                                    "__p::take_nullable::<"
+                                } else {
+                                    "__p::take::<"
+                                });
+                                t.t(ty).s(">").paren(|t| {
+                                    t.s("__r,").num(i);
+                                });
+                            }
+                        }
+                        t.s(",");
+                    }
+                });
             });
+            o.tokens(t.finish());
         });
-        o.tokens(t.finish());
     }
 
     /// The `{Type}Partial` struct, written beside the `const _` block (users name it).
@@ -254,18 +272,23 @@ impl<'a> Companion<'a> {
                         t.s("doc =").lit(d);
                     });
                 }
-                t.t(&f.vis).t(&f.member).s(": ::core::option::Option<");
-                if f.schema_with.is_some() {
-                    cx.krate_toks(t);
-                    t.s("::__private::Value");
-                } else {
-                    // The type is the user's: one without `Instructor` is reported here.
-                    let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-                    t.s("<").t(ty).s(" as ");
-                    cx.krate_toks(t);
-                    t.s("::Instructor>::Partial");
-                }
-                t.s(">,");
+                t.t(&f.vis).t(&f.member).s(":");
+                // Located at the user's type, so that a type without `Instructor` is reported
+                // at the field that names it.
+                t.at(first_span(&f.ty), |t| {
+                    t.s("::core::option::Option<");
+                    if f.schema_with.is_some() {
+                        cx.krate_toks(t);
+                        t.s("::__private::Value");
+                    } else {
+                        let ty = option_inner(&f.ty).unwrap_or(&f.ty);
+                        t.s("<").t(ty).s(" as ");
+                        cx.krate_toks(t);
+                        t.s("::Instructor>::Partial");
+                    }
+                    t.s(">");
+                });
+                t.s(",");
             }
         });
         o.tokens(t.finish());
@@ -309,11 +332,18 @@ impl<'a> Companion<'a> {
             .lit(&self.name)
             .s(", &__T, &[");
         for f in wire {
-            w!(
-                o,
-                "(&__p::DebugField(&self.{})).debug_field(),",
-                member(&f.member)
-            );
+            // A type known from its spelling to be its own partial form, with `Debug` (a
+            // leaf: numbers, strings, their containers), and raw JSON need no probe.
+            let ty = option_inner(&f.ty).unwrap_or(&f.ty);
+            if f.schema_with.is_some() || is_leaf(ty) {
+                w!(o, "__p::FieldDebug::Debug(&self.{}),", member(&f.member));
+            } else {
+                w!(
+                    o,
+                    "(&__p::DebugField(&self.{})).debug_field(),",
+                    member(&f.member)
+                );
+            }
         }
         o.s("]) } }");
     }

@@ -84,7 +84,8 @@ pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
     src
 }
 
-/// `fn schema`.
+/// `fn schema`, for every type but a named struct (whose schema is recorded by its
+/// `__read`: see `partial`).
 pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
     if src.schemas.iter().any(|s| matches!(s, Source::With(_))) {
         o.s("#[allow(clippy::redundant_closure)]");
@@ -101,61 +102,75 @@ pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
                     for s in &src.schemas {
                         match s {
                             Source::Type(ty) => {
-                                t.s("<").t(ty).s(" as __p::Instructor>::schema,");
+                                t.s("<").t(ty).s(" as __p::Instructor>::schema");
                             }
-                            Source::With(path) => {
-                                t.s("|__gen| ").t(path).paren(|t| {
-                                    t.s("__gen");
-                                });
-                                t.s(",");
-                            }
-                        }
-                    }
-                });
-                o.tokens(t.finish());
-            }
-            o.s(", &");
-            if src.values.is_empty() {
-                o.s("[]");
-            } else {
-                let mut t = Toks::new();
-                t.bracket(|t| {
-                    for v in &src.values {
-                        t.s("||");
-                        match v {
-                            Value::Examples(e) => {
-                                t.s("__p::json!").paren(|t| {
-                                    t.bracket(|t| {
-                                        for e in e.iter() {
-                                            t.s("__p::example").paren(|t| {
-                                                t.t(e);
-                                            });
-                                            t.s(",");
-                                        }
-                                    });
-                                });
-                            }
-                            Value::Range(e) => {
-                                t.s("__p::json!").paren(|t| {
-                                    t.t(e);
-                                });
-                            }
-                            Value::Length(e) => {
-                                t.s("__p::Value::from").paren(|t| {
-                                    t.paren(|t| {
-                                        t.t(e);
-                                    });
-                                    t.s("as u64");
-                                });
-                            }
+                            Source::With(path) => with_closure(t, path),
                         }
                         t.s(",");
                     }
                 });
                 o.tokens(t.finish());
             }
+            o.s(", &");
+            values(src, o);
         });
     });
+}
+
+/// `|__gen| path(__gen)`: a `schema_with` function, called through a closure as it was
+/// called before the schema was a table (whatever `path(gen)` compiles for is taken).
+pub(super) fn with_closure(t: &mut Toks, path: &syn::Path) {
+    t.s("|__gen| ").t(path).paren(|t| {
+        t.s("__gen");
+    });
+}
+
+/// Whether the type's tree points at values computed at run time.
+pub(super) fn has_values(src: &Sources) -> bool {
+    !src.values.is_empty()
+}
+
+/// The values computed at run time, as an array of closures: `[]` for none.
+pub(super) fn values(src: &Sources, o: &mut Out) {
+    if src.values.is_empty() {
+        o.s("[]");
+        return;
+    }
+    let mut t = Toks::new();
+    t.bracket(|t| {
+        for v in &src.values {
+            t.s("||");
+            match v {
+                Value::Examples(e) => {
+                    t.s("__p::json!").paren(|t| {
+                        t.bracket(|t| {
+                            for e in e.iter() {
+                                t.s("__p::example").paren(|t| {
+                                    t.t(e);
+                                });
+                                t.s(",");
+                            }
+                        });
+                    });
+                }
+                Value::Range(e) => {
+                    t.s("__p::json!").paren(|t| {
+                        t.t(e);
+                    });
+                }
+                Value::Length(e) => {
+                    t.s("__p::Value::from").paren(|t| {
+                        t.paren(|t| {
+                            t.t(e);
+                        });
+                        t.s("as u64");
+                    });
+                }
+            }
+            t.s(",");
+        }
+    });
+    o.tokens(t.finish());
 }
 
 /// `{"json": ..}`: a schema fixed when the macro runs.
@@ -174,11 +189,13 @@ fn string_const(name: &str) -> String {
 /// `optional`: the model may leave it out.
 fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
     let _ = c;
-    let required_rule = f.has_rule(|k| matches!(k, RuleKind::Required));
-    let source = match (&f.schema_with, option_inner(&f.ty)) {
-        (Some(path), _) => Source::With(path),
-        (None, Some(inner)) if required_rule => Source::Type(inner),
-        (None, _) => Source::Type(&f.ty),
+    let source = match &f.schema_with {
+        Some(path) => Source::With(path),
+        None => match field_type(f) {
+            // As written (`Option<T>`): the field's own tokens.
+            (_, true) => Source::Type(&f.ty),
+            (ty, false) => Source::Type(ty),
+        },
     };
     j.object(|j| {
         if f.member_is_named() {
@@ -197,6 +214,16 @@ fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, o
             rules(j, src, &f.rules, ascii);
         }
     });
+}
+
+/// The type a field's schema and partial value come from, and whether its schema is
+/// `Option`'s around it (the model may write `null`): an `Option<T>` field is `T`, nullable
+/// unless garde's `required` rule forbids `null`.
+pub(super) fn field_type(f: &Field) -> (&Type, bool) {
+    match option_inner(&f.ty) {
+        Some(inner) => (inner, !f.has_rule(|k| matches!(k, RuleKind::Required))),
+        None => (&f.ty, false),
+    }
 }
 
 /// A field merged into the object: its type's schema (through one `Option`), unannotated.
