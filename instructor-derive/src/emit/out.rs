@@ -240,14 +240,6 @@ impl Toks {
         self
     }
 
-    /// Appends an integer.
-    pub fn num(&mut self, n: usize) -> &mut Self {
-        self.0.extend([proc_macro2::TokenTree::Literal(
-            proc_macro2::Literal::usize_unsuffixed(n),
-        )]);
-        self
-    }
-
     /// Appends a string literal.
     pub fn lit(&mut self, s: &str) -> &mut Self {
         self.0.extend([proc_macro2::TokenTree::Literal(

@@ -197,47 +197,43 @@ impl<'a> Companion<'a> {
                 });
                 o.s(";");
             }
-            o.s("__p::Some");
-            let mut t = Toks::new();
-            t.paren(|t| {
-                t.s(&self.name);
+            o.s("__p::Some").paren(|o| {
+                o.s(&self.name);
                 if self.cx.generic {
                     let (_, tg, _) = self.cx.c.generics.split_for_impl();
-                    t.s("::").t(&tg);
+                    o.s("::").tokens(quote!(#tg));
                 }
-                t.brace(|t| {
+                o.brace(|o| {
                     let (flat, read): (Vec<_>, Vec<_>) = wire
                         .iter()
                         .enumerate()
                         .partition(|(_, f)| f.flatten.is_some());
                     for (i, f) in read.into_iter().chain(flat) {
-                        t.t(&f.member).s(":");
+                        w!(o, "{}:", member(&f.member));
                         match &f.schema_with {
                             Some(path) => {
-                                t.s("__p::take_raw").paren(|t| {
-                                    t.s("__r,").num(i).s(",");
-                                    schema::with_closure(t, path);
+                                o.s("__p::take_raw").paren(|o| {
+                                    w!(o, "__r,{i},|__gen| ");
+                                    o.tokens(quote!(#path)).s("(__gen)");
                                 });
                             }
                             None => {
                                 let (ty, nullable) = schema::field_type(f);
-                                t.s(if f.flatten.is_some() {
+                                o.s(if f.flatten.is_some() {
                                     "__p::take_flat::<"
                                 } else if nullable {
                                     "__p::take_nullable::<"
                                 } else {
                                     "__p::take::<"
                                 });
-                                t.t(ty).s(">").paren(|t| {
-                                    t.s("__r,").num(i);
-                                });
+                                o.tokens(quote!(#ty));
+                                w!(o, ">(__r,{i})");
                             }
                         }
-                        t.s(",");
+                        o.s(",");
                     }
                 });
             });
-            o.tokens(t.finish());
         });
     }
 
