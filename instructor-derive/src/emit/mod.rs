@@ -157,9 +157,12 @@ pub fn stub(c: &Container) -> TokenStream {
 /// and holds the type's table, `__T`; the partial companion's struct, which users name, is
 /// written beside it.
 ///
-/// The impl writes the required functions (`schema_name`, `schema`, `partial_from_value`),
-/// `__table` (which gives `description` and `json_schema` their values) and `__visit`
-/// (which `validate_at` and `json_path` walk): the trait's defaults do the rest.
+/// The impl writes, for a named struct, `__read` (its partial companion, and through a
+/// recording reader its schema: `schema` and `partial_from_value` are the trait's defaults),
+/// for other types `schema` and `partial_from_value`; `schema_name` for a type with type
+/// parameters (the others' name is in the table); `__table` (which gives `schema_name`,
+/// `description` and `json_schema` their values) and `__visit` (which `validate_at` and
+/// `json_path` walk): the trait's defaults do the rest.
 ///
 /// Every generated function is `#[inline]`: like the generic code of serde's derive, it is
 /// then compiled (machine code, in a `--release` build) only in the crates that call it, for

@@ -1,8 +1,9 @@
 //! The partial companion: `type Partial`, `partial_from_value`, and for a named struct the
-//! `{Type}Partial` struct with every field optional, its `Default` and its `Debug`. The
-//! companion's field names and the keys each is read under are the manifest's `partial`;
-//! the code names each field once per job (its type in the struct, its reading, its
-//! `Default` and its `Debug`).
+//! `{Type}Partial` struct with every field optional, its `Default` and its `Debug`, and
+//! `__read`, which reads it and, run by a recording reader, gives the struct's schema too.
+//! The companion's field names and the keys each is read under are the manifest's
+//! `partial`; the code names each field once per job (its type in the struct, its reading,
+//! its `Default` and its `Debug`).
 
 use quote::quote;
 

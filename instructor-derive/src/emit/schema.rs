@@ -5,7 +5,8 @@
 //! type's schema function. `fn schema` hands `instructor::__private::schema` those
 //! functions (`<FieldType as Instructor>::schema`, `schema_with` paths) and the values
 //! computed at run time (examples, constants used as bounds), in the order the tree's
-//! indices count them.
+//! indices count them. A named struct has no `fn schema`: its `__read` (see `partial`)
+//! names the same functions, one per wire field in order, and hands over the values.
 
 use syn::{Expr, Type};
 
