@@ -173,12 +173,14 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
     let cx = Cx::new(c);
     let partial = partial::Companion::of(&cx);
 
+    // A type without type parameters is named by its table (`schema_name`'s default).
+    let has_type_params = c.generics.type_params().next().is_some();
     let mut j = Json::new();
     let mut sources = None;
     j.object(|j| {
         j.opt_str("doc", c.doc.as_deref());
         j.flag("generic", !c.generics.params.is_empty());
-        if c.generics.type_params().next().is_none() {
+        if !has_type_params {
             j.key("name").str(&base_name(c));
         }
         sources = Some(schema::manifest(&cx, j));
@@ -225,8 +227,7 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
             } else {
                 "();"
             });
-            // A type without parameters is named by its table (the trait's default).
-            if c.generics.type_params().next().is_some() {
+            if has_type_params {
                 o.s("#[inline] fn schema_name() -> __p::Cow<'static, str> ")
                     .brace(|o| schema_name(&cx, o));
             }

@@ -105,7 +105,13 @@ pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
                             Source::Type(ty) => {
                                 t.s("<").t(ty).s(" as __p::Instructor>::schema");
                             }
-                            Source::With(path) => with_closure(t, path),
+                            // Called through a closure, as it was called before the
+                            // schema was a table (whatever `path(gen)` compiles for is taken).
+                            Source::With(path) => {
+                                t.s("|__gen| ").t(path).paren(|t| {
+                                    t.s("__gen");
+                                });
+                            }
                         }
                         t.s(",");
                     }
@@ -115,14 +121,6 @@ pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
             o.s(", &");
             values(src, o);
         });
-    });
-}
-
-/// `|__gen| path(__gen)`: a `schema_with` function, called through a closure as it was
-/// called before the schema was a table (whatever `path(gen)` compiles for is taken).
-pub(super) fn with_closure(t: &mut Toks, path: &syn::Path) {
-    t.s("|__gen| ").t(path).paren(|t| {
-        t.s("__gen");
     });
 }
 
