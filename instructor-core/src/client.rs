@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::hooks::{ErrorHook, Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
 use crate::prompt::Prompting;
+use crate::provider::{Dialect, Provider};
 use crate::request::{add_extra, Target};
 use crate::retry::{Gate, RetryPolicy};
 use crate::server::Server;
@@ -54,7 +55,10 @@ pub(crate) struct Inner {
     /// `endpoint`, parsed once (reqwest would parse the string again on every request).
     pub(crate) endpoint_url: reqwest::Url,
     pub(crate) api_key: Option<SecretString>,
-    pub(crate) auth: Option<HeaderValue>,
+    /// The header that carries the key, as the dialect writes it.
+    pub(crate) auth: Option<(HeaderName, HeaderValue)>,
+    /// The wire dialect requests are encoded in and replies decoded from.
+    pub(crate) dialect: &'static dyn Dialect,
     pub(crate) default_model: Option<String>,
     pub(crate) default_mode: Mode,
     pub(crate) server: Server,
@@ -266,6 +270,11 @@ impl Client {
     }
 
     /// The key, for scrubbing it out of what the provider echoes. Never log it.
+    /// The wire dialect of this client's provider.
+    pub(crate) fn dialect(&self) -> &'static dyn Dialect {
+        self.inner.dialect
+    }
+
     pub(crate) fn api_key(&self) -> Option<&str> {
         self.inner.api_key.as_ref().map(|k| k.expose_secret())
     }
@@ -324,6 +333,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     max_response_bytes: Option<usize>,
     hooks: Hooks,
+    provider: Provider,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -509,15 +519,9 @@ impl ClientBuilder {
             }
             headers.append(n, v);
         }
+        let dialect = self.provider.dialect();
         let auth = match &self.api_key {
-            Some(key) => {
-                let bearer = format!("Bearer {}", key.expose_secret());
-                let mut v = HeaderValue::from_str(&bearer).map_err(|_| {
-                    Error::Config("the API key contains characters not allowed in a header".into())
-                })?;
-                v.set_sensitive(true);
-                Some(v)
-            }
+            Some(key) => Some(dialect.auth(key.expose_secret()).map_err(Error::Config)?),
             None => None,
         };
         let http = match self.http {
@@ -529,7 +533,7 @@ impl ClientBuilder {
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let server = self.server.unwrap_or_else(|| Server::from_base_url(&base));
-        let endpoint = format!("{base}/chat/completions");
+        let endpoint = format!("{base}{}", dialect.path());
         let endpoint_url = reqwest::Url::parse(&endpoint)
             .map_err(|e| Error::Config(format!("invalid base URL `{base}`: {e}")))?;
         Ok(Client {
@@ -540,6 +544,7 @@ impl ClientBuilder {
                 base_url: base,
                 api_key: self.api_key,
                 auth,
+                dialect,
                 default_model: self.default_model,
                 default_mode: self.default_mode.unwrap_or_default(),
                 server,

@@ -18,6 +18,7 @@ use crate::grounding::Source;
 use crate::input::{Content, IntoParts};
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
+use crate::provider::Outgoing;
 use crate::request::{self, Delivery, Options};
 use crate::tools::ToolSet;
 use crate::transport::{Post, Whole};
@@ -379,8 +380,14 @@ impl<T: Instructor, C> Extract<T, C> {
         run: &AttemptLoop,
         delivery: Delivery,
     ) -> Vec<u8> {
-        let target = self.client.target();
-        request::body(model, &self.options, spec, run.messages(), delivery, target)
+        self.client.dialect().encode(&Outgoing {
+            model,
+            options: &self.options,
+            spec,
+            messages: run.messages(),
+            delivery,
+            target: self.client.target(),
+        })
     }
 }
 

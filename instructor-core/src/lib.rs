@@ -28,6 +28,7 @@ mod maybe;
 pub mod mode;
 pub mod parse;
 mod prompt;
+mod provider;
 mod reask;
 mod repair;
 mod repetition;

@@ -1,4 +1,4 @@
-//! The transport: posts one chat-completions body, retries what the retry policy says is
+//! The transport: posts one request body, retries what the retry policy says is
 //! worth retrying, and hands a successful response to a reader ([`Whole`] reads and parses
 //! the body, [`EventStream`] returns it unread for streaming).
 //!
@@ -9,14 +9,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 
 use crate::client::Client;
 use crate::error::{scrub, Error};
 use crate::hooks::{RequestEvent, ResponseEvent};
-use crate::retry::{parse_retry_after, retryable_status};
+use crate::provider::{Dialect, ErrorFields};
+use crate::retry::parse_retry_after;
 use crate::server::Server;
-use crate::wire::{parse_api_error, ChatCompletion, Usage};
+use crate::wire::{ChatCompletion, Usage};
 
 /// Which extraction attempt a post belongs to, and the model it asks, for hooks and logs.
 #[derive(Debug, Clone, Copy)]
@@ -68,10 +69,10 @@ impl Reader for Whole {
     ) -> Result<Self::Output, Error> {
         let status = response.status().as_u16();
         let text = read_text(client, response, tried, status).await?;
-        match serde_json::from_str::<ChatCompletion>(&text) {
+        match client.dialect().decode(&text) {
             Ok(c) => Ok((c, text)),
-            Err(e) => Err(Error::Decode {
-                message: e.to_string(),
+            Err(message) => Err(Error::Decode {
+                message,
                 body: text,
                 usage: Usage::default(),
             }),
@@ -189,8 +190,8 @@ impl Client {
         req = req
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some(auth) = &inner.auth {
-            req = req.header(AUTHORIZATION, auth.clone());
+        if let Some((name, value)) = &inner.auth {
+            req = req.header(name, value.clone());
         }
         if R::STREAM {
             req.header(ACCEPT, "text/event-stream")
@@ -215,7 +216,7 @@ impl Client {
         let retryable = match header_str(&headers, "x-should-retry") {
             Some("true") => true,
             Some("false") => false,
-            _ => retryable_status(status),
+            _ => self.dialect().retryable(status),
         };
         let server_delay = parse_retry_after(
             header_str(&headers, "retry-after-ms"),
@@ -227,7 +228,7 @@ impl Client {
             gate.close_for(server_delay.unwrap_or_else(|| policy.backoff(number, 0.0)));
         }
         Failure {
-            error: api_error(status, text),
+            error: api_error(self.dialect(), status, text),
             server_delay,
             retryable,
         }
@@ -258,8 +259,12 @@ async fn read_text(
     Ok(text)
 }
 
-fn api_error(status: u16, body: String) -> Error {
-    let (message, kind, code) = parse_api_error(&body);
+fn api_error(dialect: &dyn Dialect, status: u16, body: String) -> Error {
+    let ErrorFields {
+        message,
+        kind,
+        code,
+    } = dialect.error_fields(&body);
     let message = message.unwrap_or_else(|| {
         let t = body.trim();
         if t.is_empty() {
@@ -335,8 +340,8 @@ impl Client {
         if !inner.headers.is_empty() {
             req = req.headers(inner.headers.clone());
         }
-        if let Some(auth) = &inner.auth {
-            req = req.header(AUTHORIZATION, auth.clone());
+        if let Some((name, value)) = &inner.auth {
+            req = req.header(name, value.clone());
         }
         if let Some(t) = inner.timeout {
             req = req.timeout(t);

@@ -1,4 +1,6 @@
-//! The chat-completions wire format: typed request and response bodies.
+//! The provider-neutral conversation and reply: messages, tool calls, the completion and
+//! its usage, in the shape of chat completions (each provider's dialect encodes and decodes
+//! them; see `provider`).
 //!
 //! Only what the SDK reads or writes is modelled; unknown fields in responses are ignored,
 //! and `null` is accepted wherever a provider may write it instead of leaving a field out.
@@ -6,8 +8,6 @@
 use std::ops::{Add, AddAssign};
 
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::input::{Content, IntoParts};
 
@@ -163,34 +163,6 @@ pub struct FunctionCall {
     pub arguments: String,
 }
 
-/// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
-/// do not copy the schema; the per-type pieces arrive already serialized.
-#[derive(Debug, Serialize)]
-pub(crate) struct ChatRequest<'a> {
-    pub model: &'a str,
-    pub messages: &'a [Message],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<&'a RawValue>,
-}
-
 /// A chat-completions response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -298,129 +270,6 @@ impl AddAssign for Usage {
     }
 }
 
-/// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare
-/// `{"error": "text"}`, `{"message": ..}` or FastAPI's `{"detail": ..}`.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ApiErrorBody {
-    #[serde(default)]
-    pub error: Option<ApiErrorField>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub detail: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum ApiErrorField {
-    Text(String),
-    Detail {
-        #[serde(default)]
-        message: Option<String>,
-        #[serde(default, rename = "type")]
-        kind: Option<String>,
-        #[serde(default)]
-        code: Option<Value>,
-    },
-}
-
-/// What an error body says: `(message, type, code)`.
-pub(crate) fn parse_api_error(body: &str) -> (Option<String>, Option<String>, Option<String>) {
-    let Ok(parsed) = serde_json::from_str::<ApiErrorBody>(body) else {
-        return (None, None, None);
-    };
-    match parsed.error {
-        Some(ApiErrorField::Text(t)) => (Some(t), None, None),
-        Some(ApiErrorField::Detail {
-            message,
-            kind,
-            code,
-        }) => {
-            let code = code.and_then(|c| match c {
-                Value::String(s) => Some(s),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            });
-            (message.or(parsed.message), kind, code)
-        }
-        None => {
-            let detail = parsed.detail.map(|d| match d {
-                Value::String(s) => s,
-                other => other.to_string(),
-            });
-            (parsed.message.or(detail), None, None)
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Streamed chunks (`stream: true`): each server-sent event's data.
-
-/// One chunk of a streamed chat completion.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct StreamChunk {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub choices: Option<Vec<ChunkChoice>>,
-    #[serde(default)]
-    pub usage: Option<Usage>,
-    #[serde(default)]
-    pub error: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ChunkChoice {
-    #[serde(default)]
-    pub delta: Option<Delta>,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Delta {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
-    #[serde(default)]
-    pub reasoning: Option<String>,
-    #[serde(default)]
-    pub refusal: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ToolCallDelta {
-    #[serde(default)]
-    pub index: Option<u32>,
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub function: Option<FunctionDelta>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct FunctionDelta {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub arguments: Option<String>,
-}
-
-/// The message of an `error` event or of an `{"error": ..}` chunk.
-pub(crate) fn error_message(error: &Value) -> String {
-    error
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| error.as_str().map(str::to_owned))
-        .unwrap_or_else(|| error.to_string())
-}
-
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -440,25 +289,6 @@ mod tests {
         assert_eq!(c.choices.len(), 1);
         assert!(c.choices[0].message.tool_calls.is_empty());
         assert_eq!(c.usage.unwrap().prompt_tokens, 3);
-    }
-
-    #[test]
-    fn error_bodies() {
-        let (m, k, c) = parse_api_error(
-            r#"{"error":{"message":"bad model","type":"invalid_request_error","code":"model_not_found"}}"#,
-        );
-        assert_eq!(m.as_deref(), Some("bad model"));
-        assert_eq!(k.as_deref(), Some("invalid_request_error"));
-        assert_eq!(c.as_deref(), Some("model_not_found"));
-        assert_eq!(
-            parse_api_error(r#"{"error":"nope"}"#).0.as_deref(),
-            Some("nope")
-        );
-        assert_eq!(
-            parse_api_error(r#"{"detail":"missing"}"#).0.as_deref(),
-            Some("missing")
-        );
-        assert_eq!(parse_api_error("<html>").0, None);
     }
 
     #[test]

@@ -141,6 +141,7 @@ where
             self.shape,
             self.req.client.api_key(),
             self.spec.toolbox.as_ref(),
+            self.req.client.dialect(),
         ));
         Ok(())
     }

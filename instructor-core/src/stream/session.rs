@@ -13,9 +13,10 @@ use super::sse::{SseDecoder, SseError, SseEvent};
 use crate::error::scrub;
 use crate::mode::Mode;
 use crate::partial_json::{ItemsAt, PartialJson};
+use crate::provider::{Delta, Dialect};
 use crate::think::ThinkFilter;
 use crate::tools::Toolbox;
-use crate::wire::{error_message, ChatCompletion, StreamChunk, ToolCallDelta, Usage};
+use crate::wire::{ChatCompletion, Usage};
 
 /// What a stream is asked for: one value, or the elements of `{"items": [..]}` one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,10 @@ pub(crate) struct Session {
     /// complete then.
     pub(crate) checked: Option<(u64, bool)>,
     events: Vec<SseEvent>,
+    /// How the events are read.
+    dialect: &'static dyn Dialect,
+    /// The deltas of the event being read (kept to reuse its buffer).
+    deltas: Vec<Delta>,
 }
 
 /// One call of a parallel tools answer as it streams.
@@ -86,6 +91,7 @@ impl Session {
         shape: Shape,
         secret: Option<&str>,
         toolbox: Option<&'static Toolbox>,
+        dialect: &'static dyn Dialect,
     ) -> Self {
         let parser = match shape {
             Shape::Items => PartialJson::new().with_items_at(ItemsAt::key("items")),
@@ -119,6 +125,8 @@ impl Session {
             shown: None,
             checked: None,
             events: Vec::new(),
+            dialect,
+            deltas: Vec::new(),
         }
     }
 
@@ -179,58 +187,47 @@ impl Session {
         }
         let data = scrub(event.data, self.secret());
         let data = data.trim();
-        if data == "[DONE]" {
-            self.done = true;
-            self.end_calls();
-            return;
-        }
-        if !self.raw.is_empty() {
-            self.raw.push('\n');
-        }
-        self.raw.push_str(data);
-        if event.event == "error" {
-            let message = serde_json::from_str::<Value>(data)
-                .map(|v| error_message(v.get("error").unwrap_or(&v)))
-                .unwrap_or_else(|_| data.to_owned());
-            self.error = Some(message);
-            return;
-        }
-        let chunk: StreamChunk = match serde_json::from_str(data) {
-            Ok(c) => c,
-            Err(e) => {
-                self.error = Some(format!("an event is not a chat-completion chunk: {e}"));
-                return;
+        let mut deltas = std::mem::take(&mut self.deltas);
+        let decoded = self
+            .dialect
+            .decode_event(event.event.trim(), data, &mut deltas);
+        if !deltas.first().is_some_and(|d| *d == Delta::Done) {
+            if !self.raw.is_empty() {
+                self.raw.push('\n');
             }
-        };
-        if let Some(error) = &chunk.error {
-            self.error = Some(error_message(error));
-            return;
+            self.raw.push_str(data);
         }
-        if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
-            self.id = id;
+        match decoded {
+            Ok(()) => {
+                for delta in deltas.drain(..) {
+                    self.delta(delta);
+                }
+            }
+            Err(message) => {
+                deltas.clear();
+                self.error = Some(message);
+            }
         }
-        if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
-            self.model = model;
-        }
-        if let Some(usage) = chunk.usage {
-            self.usage = Some(usage);
-        }
-        for choice in chunk.choices.into_iter().flatten().take(1) {
-            let finished = choice.finish_reason.is_some();
-            if let Some(reason) = choice.finish_reason {
+        self.deltas = deltas;
+    }
+
+    /// Takes one piece of the answer.
+    fn delta(&mut self, delta: Delta) {
+        match delta {
+            Delta::Done => {
+                self.done = true;
+                self.end_calls();
+            }
+            Delta::Id(id) => self.id = id,
+            Delta::Model(model) => self.model = model,
+            Delta::Usage(usage) => self.usage = Some(usage),
+            Delta::Finish(reason) => {
                 self.finish_reason = Some(reason);
+                self.end_calls();
             }
-            let Some(delta) = choice.delta else { continue };
-            if let Some(r) = delta.refusal {
-                self.refusal.push_str(&r);
-            }
-            for thought in [delta.reasoning_content, delta.reasoning]
-                .into_iter()
-                .flatten()
-            {
-                self.thinking.push_str(&thought);
-            }
-            if let Some(text) = delta.content {
+            Delta::Refusal(r) => self.refusal.push_str(&r),
+            Delta::Thinking(t) => self.thinking.push_str(&t),
+            Delta::Text(text) => {
                 self.content.push_str(&text);
                 if self.mode != Mode::Tools {
                     let answer = self.think.feed(&text);
@@ -243,32 +240,31 @@ impl Session {
                     }
                 }
             }
-            if self.toolbox.is_some() {
-                for call in delta.tool_calls.into_iter().flatten() {
-                    self.parallel_call(call);
-                }
-                if finished {
-                    self.end_calls();
-                }
-                continue;
-            }
-            for call in delta.tool_calls.into_iter().flatten() {
-                let index = call.index.unwrap_or(0);
+            Delta::Call {
+                index,
+                id,
+                name,
+                arguments,
+            } if self.toolbox.is_some() => self.parallel_call(index, id, name, arguments),
+            Delta::Call {
+                index,
+                id,
+                name,
+                arguments,
+            } => {
                 if *self.tool_index.get_or_insert(index) != index {
-                    continue;
+                    return;
                 }
-                if let Some(id) = call.id.filter(|i| !i.is_empty()) {
+                if let Some(id) = id.filter(|i| !i.is_empty()) {
                     self.tool_id = id;
                 }
-                if let Some(f) = call.function {
-                    if let Some(name) = f.name {
-                        self.tool_name.push_str(&name);
-                    }
-                    if let Some(args) = f.arguments {
-                        self.arguments.push_str(&args);
-                        if self.mode == Mode::Tools {
-                            self.parse(&args);
-                        }
+                if let Some(name) = name {
+                    self.tool_name.push_str(&name);
+                }
+                if let Some(args) = arguments {
+                    self.arguments.push_str(&args);
+                    if self.mode == Mode::Tools {
+                        self.parse(&args);
                     }
                 }
             }
@@ -276,8 +272,13 @@ impl Session {
     }
 
     /// A delta of one of several calls: a call with a new index closes the one before.
-    fn parallel_call(&mut self, delta: ToolCallDelta) {
-        let index = delta.index.unwrap_or(0);
+    fn parallel_call(
+        &mut self,
+        index: u32,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: Option<String>,
+    ) {
         if self.calls.last().is_none_or(|c| c.index != index) {
             match self.calls.last() {
                 None => self.parse("{\"items\":["),
@@ -294,14 +295,13 @@ impl Session {
         let Some(call) = self.calls.last_mut() else {
             return;
         };
-        if let Some(id) = delta.id.filter(|i| !i.is_empty()) {
+        if let Some(id) = id.filter(|i| !i.is_empty()) {
             call.id = id;
         }
-        let Some(f) = delta.function else { return };
-        if let Some(name) = f.name {
+        if let Some(name) = name {
             call.name.push_str(&name);
         }
-        let Some(args) = f.arguments.filter(|a| !a.is_empty()) else {
+        let Some(args) = arguments.filter(|a| !a.is_empty()) else {
             return;
         };
         call.arguments.push_str(&args);

@@ -1,0 +1,138 @@
+//! The provider seam: where a request is encoded for a wire dialect and a reply decoded from
+//! it. Everything else (the attempt loop, parsing, repair, validation, the re-ask wording,
+//! streaming partials, bulk extraction) works on the provider-neutral conversation
+//! ([`Message`](crate::Message)s, with tool calls and tool results as chat completions write
+//! them) and the neutral reply ([`ChatCompletion`]), and never asks which provider it serves.
+//!
+//! A dialect answers, for its provider:
+//!
+//! - where a request goes ([`Dialect::path`]) and how the key travels ([`Dialect::auth`]);
+//! - the body of one request ([`Dialect::encode`]): the conversation (re-ask turns
+//!   included: the neutral assistant tool call and tool result are written the way the
+//!   provider wants them), the sampling options and the mode's pieces;
+//! - the reply ([`Dialect::decode`]) and each event of a streamed reply
+//!   ([`Dialect::decode_event`], into [`Delta`]s);
+//! - what an error body says ([`Dialect::error_fields`]) and which statuses are worth
+//!   another try ([`Dialect::retryable`]).
+//!
+//! A new provider is one file beside [`openai_chat`] implementing [`Dialect`], and one row
+//! in [`Provider::dialect`].
+
+pub(crate) mod openai_chat;
+
+use std::fmt;
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::mode::ModeSpec;
+use crate::request::{Delivery, Options, Target};
+use crate::wire::{ChatCompletion, Message, Usage};
+
+/// The wire dialects the SDK speaks: the table a client picks its [`Dialect`] from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Provider {
+    /// OpenAI chat completions, and every server that speaks them (vLLM, SGLang, llama.cpp,
+    /// Ollama, LM Studio, Together, Groq, Fireworks, ...).
+    #[default]
+    OpenAiChat,
+}
+
+impl Provider {
+    /// The dialect of this provider.
+    pub(crate) fn dialect(self) -> &'static dyn Dialect {
+        match self {
+            Provider::OpenAiChat => &openai_chat::OpenAiChat,
+        }
+    }
+}
+
+/// Everything one request body is made of, whatever the dialect.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outgoing<'a> {
+    /// The model asked for.
+    pub model: &'a str,
+    /// The request's sampling options and extra fields.
+    pub options: &'a Options,
+    /// The mode's pieces for the type: schema, tools, response format.
+    pub spec: &'a ModeSpec,
+    /// The conversation, re-asks included.
+    pub messages: &'a [Message],
+    /// One body, or a stream of events.
+    pub delivery: Delivery,
+    /// What the client adds to every body.
+    pub target: Target<'a>,
+}
+
+/// What an error body says: its message, type and code, where it has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ErrorFields {
+    /// The human-readable message.
+    pub message: Option<String>,
+    /// The error's type (`invalid_request_error`, `overloaded_error`, ...).
+    pub kind: Option<String>,
+    /// The error's code, as text.
+    pub code: Option<String>,
+}
+
+/// One piece of a streamed reply, in the provider-neutral form the stream session reads.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Delta {
+    /// The response's id.
+    Id(String),
+    /// The model that answers.
+    Model(String),
+    /// The tokens used (the last report wins).
+    Usage(Usage),
+    /// Answer text.
+    Text(String),
+    /// Thinking sent apart from the answer.
+    Thinking(String),
+    /// Refusal text.
+    Refusal(String),
+    /// A piece of the tool call at `index`: its id and name when they arrive, then pieces of
+    /// its arguments.
+    Call {
+        /// Which call of the reply.
+        index: u32,
+        /// The call's id, once.
+        id: Option<String>,
+        /// A piece of the function's name.
+        name: Option<String>,
+        /// A piece of the arguments' JSON text.
+        arguments: Option<String>,
+    },
+    /// Why generation stopped, in chat completions' words (`stop`, `length`, `tool_calls`,
+    /// `content_filter`).
+    Finish(String),
+    /// The stream is over.
+    Done,
+}
+
+/// A wire dialect (see the [module documentation](self)).
+pub(crate) trait Dialect: Send + Sync + fmt::Debug {
+    /// The path of the generation endpoint, appended to the base URL.
+    fn path(&self) -> &'static str;
+
+    /// The header that carries the API key, marked sensitive. `Err` names what is wrong with
+    /// the key (never the key).
+    fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String>;
+
+    /// The JSON body of one request.
+    fn encode(&self, request: &Outgoing<'_>) -> Vec<u8>;
+
+    /// A whole reply as the neutral completion; `Err` says why the body is not one.
+    fn decode(&self, body: &str) -> Result<ChatCompletion, String>;
+
+    /// One server-sent event of a streamed reply (`event` its type, `data` its data, both
+    /// trimmed), appended to `out` as deltas. `Err` is an error the server reported in the
+    /// stream, or an event that is not one of the dialect's.
+    fn decode_event(&self, event: &str, data: &str, out: &mut Vec<Delta>) -> Result<(), String>;
+
+    /// What an error body says.
+    fn error_fields(&self, body: &str) -> ErrorFields;
+
+    /// Whether an answer with this error status is worth another try.
+    fn retryable(&self, status: u16) -> bool {
+        crate::retry::retryable_status(status)
+    }
+}

@@ -1,0 +1,412 @@
+//! OpenAI chat completions (`POST {base}/chat/completions`), the dialect of OpenAI's chat
+//! endpoint and of every OpenAI-compatible server: vLLM, SGLang, llama.cpp, Ollama, LM Studio,
+//! Together, Groq, Fireworks. The neutral conversation is already in its shape, so encoding
+//! is writing it out with the mode's pieces; a reply is read as it is.
+//!
+//! Sources: OpenAI's API reference (Chat, "Create chat completion" and "The chat completion
+//! chunk object"); the servers' quirks are in [`Server`](crate::Server).
+
+use std::sync::OnceLock;
+
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::{Delta, Dialect, ErrorFields, Outgoing};
+use crate::input::Content;
+use crate::mode::Mode;
+use crate::request::Delivery;
+use crate::server::MaxTokensField;
+use crate::wire::{ChatCompletion, Message, Usage};
+
+/// The chat-completions dialect.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenAiChat;
+
+impl Dialect for OpenAiChat {
+    fn path(&self) -> &'static str {
+        "/chat/completions"
+    }
+
+    fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String> {
+        let mut v = HeaderValue::from_str(&format!("Bearer {key}"))
+            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
+        v.set_sensitive(true);
+        Ok((AUTHORIZATION, v))
+    }
+
+    fn encode(&self, request: &Outgoing<'_>) -> Vec<u8> {
+        body(request)
+    }
+
+    fn decode(&self, body: &str) -> Result<ChatCompletion, String> {
+        serde_json::from_str(body).map_err(|e| e.to_string())
+    }
+
+    fn decode_event(&self, event: &str, data: &str, out: &mut Vec<Delta>) -> Result<(), String> {
+        if data == "[DONE]" {
+            out.push(Delta::Done);
+            return Ok(());
+        }
+        if event == "error" {
+            return Err(serde_json::from_str::<Value>(data)
+                .map(|v| error_message(v.get("error").unwrap_or(&v)))
+                .unwrap_or_else(|_| data.to_owned()));
+        }
+        let chunk: StreamChunk = serde_json::from_str(data)
+            .map_err(|e| format!("an event is not a chat-completion chunk: {e}"))?;
+        if let Some(error) = &chunk.error {
+            return Err(error_message(error));
+        }
+        if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
+            out.push(Delta::Id(id));
+        }
+        if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
+            out.push(Delta::Model(model));
+        }
+        if let Some(usage) = chunk.usage {
+            out.push(Delta::Usage(usage));
+        }
+        // The SDK reads the first choice.
+        for choice in chunk.choices.into_iter().flatten().take(1) {
+            if let Some(delta) = choice.delta {
+                if let Some(r) = delta.refusal {
+                    out.push(Delta::Refusal(r));
+                }
+                for thought in [delta.reasoning_content, delta.reasoning]
+                    .into_iter()
+                    .flatten()
+                {
+                    out.push(Delta::Thinking(thought));
+                }
+                if let Some(text) = delta.content {
+                    out.push(Delta::Text(text));
+                }
+                for call in delta.tool_calls.into_iter().flatten() {
+                    let (name, arguments) = match call.function {
+                        Some(f) => (f.name, f.arguments),
+                        None => (None, None),
+                    };
+                    out.push(Delta::Call {
+                        index: call.index.unwrap_or(0),
+                        id: call.id,
+                        name,
+                        arguments,
+                    });
+                }
+            }
+            // After the chunk's calls: a finish reason closes the last of them.
+            if let Some(reason) = choice.finish_reason {
+                out.push(Delta::Finish(reason));
+            }
+        }
+        Ok(())
+    }
+
+    fn error_fields(&self, body: &str) -> ErrorFields {
+        let (message, kind, code) = parse_api_error(body);
+        ErrorFields {
+            message,
+            kind,
+            code,
+        }
+    }
+}
+
+/// The JSON body of one request.
+fn body(request: &Outgoing<'_>) -> Vec<u8> {
+    let Outgoing {
+        model,
+        options,
+        spec,
+        messages,
+        delivery,
+        target,
+    } = *request;
+    let stream = delivery == Delivery::Stream;
+    let limit = options.max_tokens.or(target.max_tokens);
+    let (max_tokens, max_completion_tokens) = match target.server.max_tokens_field() {
+        MaxTokensField::MaxTokens => (limit, None),
+        MaxTokensField::MaxCompletionTokens => (None, limit),
+    };
+    let tool_choice = match spec.tool_choice.as_deref() {
+        Some(_) if target.server.forces_tools_with_required() => Some(required()),
+        other => other,
+    };
+    let request = ChatRequest {
+        model,
+        messages,
+        temperature: options.temperature,
+        max_tokens,
+        max_completion_tokens,
+        seed: options.seed,
+        response_format: spec.response_format.as_deref(),
+        tools: spec.tools.as_deref(),
+        tool_choice,
+        // On by default at OpenAI, off by default in llama.cpp's server: said either way.
+        parallel_tool_calls: (spec.mode == Mode::ParallelTools).then_some(true),
+        stream: stream.then_some(true),
+        stream_options: stream.then(include_usage),
+    };
+    if !target.extra.is_empty() || !options.extra.is_empty() {
+        return with_extra(&request, [target.extra, &options.extra]);
+    }
+    // Sized up front: the schema pieces and the messages are most of the body, and growing
+    // the buffer by doubling would copy it several times.
+    let pieces = [&spec.response_format, &spec.tools, &spec.tool_choice];
+    let size = 256
+        + model.len()
+        + pieces
+            .iter()
+            .filter_map(|p| p.as_ref().map(|r| r.get().len()))
+            .sum::<usize>()
+        + messages
+            .iter()
+            .map(|m| 64 + m.content.as_ref().map_or(0, Content::size_hint))
+            .sum::<usize>();
+    let mut body = Vec::with_capacity(size);
+    serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
+    body
+}
+
+/// The body with extra fields written over it, the request's after the client's.
+fn with_extra(request: &ChatRequest<'_>, extras: [&Map<String, Value>; 2]) -> Vec<u8> {
+    let mut body = match serde_json::to_value(request) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    for extra in extras {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::to_vec(&body).expect("a JSON map always serializes")
+}
+
+/// `tool_choice: "required"`: one tool call at least, and there is one tool.
+fn required() -> &'static RawValue {
+    static V: OnceLock<Box<RawValue>> = OnceLock::new();
+    V.get_or_init(|| RawValue::from_string(r#""required""#.to_owned()).expect("valid JSON"))
+}
+
+/// `stream_options` asking for the usage chunk at the end of a stream.
+fn include_usage() -> &'static RawValue {
+    static V: OnceLock<Box<RawValue>> = OnceLock::new();
+    V.get_or_init(|| {
+        RawValue::from_string(r#"{"include_usage":true}"#.to_owned()).expect("valid JSON")
+    })
+}
+
+/// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
+/// do not copy the schema; the per-type pieces arrive already serialized.
+#[derive(Debug, Serialize)]
+struct ChatRequest<'a> {
+    pub model: &'a str,
+    pub messages: &'a [Message],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<&'a RawValue>,
+}
+
+/// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare
+/// `{"error": "text"}`, `{"message": ..}` or FastAPI's `{"detail": ..}`.
+#[derive(Debug, Default, Deserialize)]
+struct ApiErrorBody {
+    #[serde(default)]
+    pub error: Option<ApiErrorField>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub detail: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ApiErrorField {
+    Text(String),
+    Detail {
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default, rename = "type")]
+        kind: Option<String>,
+        #[serde(default)]
+        code: Option<Value>,
+    },
+}
+
+/// What an error body says: `(message, type, code)`.
+fn parse_api_error(body: &str) -> (Option<String>, Option<String>, Option<String>) {
+    let Ok(parsed) = serde_json::from_str::<ApiErrorBody>(body) else {
+        return (None, None, None);
+    };
+    match parsed.error {
+        Some(ApiErrorField::Text(t)) => (Some(t), None, None),
+        Some(ApiErrorField::Detail {
+            message,
+            kind,
+            code,
+        }) => {
+            let code = code.and_then(|c| match c {
+                Value::String(s) => Some(s),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            });
+            (message.or(parsed.message), kind, code)
+        }
+        None => {
+            let detail = parsed.detail.map(|d| match d {
+                Value::String(s) => s,
+                other => other.to_string(),
+            });
+            (parsed.message.or(detail), None, None)
+        }
+    }
+}
+
+/// One chunk of a streamed chat completion.
+#[derive(Debug, Default, Deserialize)]
+struct StreamChunk {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub choices: Option<Vec<ChunkChoice>>,
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    pub delta: Option<ChunkDelta>,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    #[serde(default)]
+    pub reasoning: Option<String>,
+    #[serde(default)]
+    pub refusal: Option<String>,
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolCallDelta {
+    #[serde(default)]
+    pub index: Option<u32>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub function: Option<FunctionDelta>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FunctionDelta {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub arguments: Option<String>,
+}
+
+/// The message of an `error` event or of an `{"error": ..}` chunk.
+fn error_message(error: &Value) -> String {
+    error
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| error.as_str().map(str::to_owned))
+        .unwrap_or_else(|| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies() {
+        let (m, k, c) = parse_api_error(
+            r#"{"error":{"message":"bad model","type":"invalid_request_error","code":"model_not_found"}}"#,
+        );
+        assert_eq!(m.as_deref(), Some("bad model"));
+        assert_eq!(k.as_deref(), Some("invalid_request_error"));
+        assert_eq!(c.as_deref(), Some("model_not_found"));
+        assert_eq!(
+            parse_api_error(r#"{"error":"nope"}"#).0.as_deref(),
+            Some("nope")
+        );
+        assert_eq!(
+            parse_api_error(r#"{"detail":"missing"}"#).0.as_deref(),
+            Some("missing")
+        );
+        assert_eq!(parse_api_error("<html>").0, None);
+    }
+
+    fn deltas(event: &str, data: &str) -> Result<Vec<Delta>, String> {
+        let mut out = Vec::new();
+        OpenAiChat.decode_event(event, data, &mut out).map(|()| out)
+    }
+
+    #[test]
+    fn a_chunk_becomes_deltas_in_order() {
+        let d = deltas(
+            "",
+            r#"{"id":"c1","model":"m","choices":[{"delta":{"content":"{\"a\"","tool_calls":[{"index":1,"id":"t","function":{"name":"f","arguments":"{"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(d[0], Delta::Id("c1".into()));
+        assert_eq!(d[1], Delta::Model("m".into()));
+        assert!(matches!(d[2], Delta::Usage(u) if u.total_tokens == 3));
+        assert_eq!(d[3], Delta::Text("{\"a\"".into()));
+        assert_eq!(
+            d[4],
+            Delta::Call {
+                index: 1,
+                id: Some("t".into()),
+                name: Some("f".into()),
+                arguments: Some("{".into())
+            }
+        );
+        assert_eq!(d[5], Delta::Finish("tool_calls".into()));
+        assert_eq!(deltas("", "[DONE]").unwrap(), [Delta::Done]);
+    }
+
+    #[test]
+    fn errors_in_a_stream() {
+        assert_eq!(
+            deltas("error", r#"{"error":{"message":"overloaded"}}"#).unwrap_err(),
+            "overloaded"
+        );
+        assert_eq!(deltas("", r#"{"error":"gone"}"#).unwrap_err(), "gone");
+        assert!(deltas("", "not json")
+            .unwrap_err()
+            .starts_with("an event is not a chat-completion chunk"));
+    }
+}
