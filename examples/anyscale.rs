@@ -45,6 +45,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .model(model)
         .system("You are a world class extractor")
         .user(r#"Extract the following entities: "Jason is 20""#)
+        // Extraction wants the model's most likely answer, not a sample: at a server's
+        // default temperature (llama.cpp samples at 0.8) a small model sometimes writes
+        // another age. Greedy decoding gives the same answer on every run.
+        .temperature(0.0)
         .max_retries(2)
         .send()
         .await?;
