@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::hooks::{ErrorHook, Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
 use crate::prompt::Prompting;
+use crate::provider::{add_extra, Target};
 use crate::provider::{Dialect, Provider};
-use crate::request::{add_extra, Target};
 use crate::retry::{Gate, RetryPolicy};
 use crate::server::Server;
 

@@ -2,8 +2,6 @@
 //! over the transport.
 
 use std::future::{Future, IntoFuture};
-use std::marker::PhantomData;
-use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -14,16 +12,16 @@ use crate::attempt::{AttemptLoop, Extraction, Next};
 use crate::client::Client;
 use crate::error::Error;
 use crate::example;
-use crate::grounding::Source;
 use crate::input::{Content, IntoParts};
-use crate::mode::{spec_for, Mode, ModeSpec};
+use crate::judge::Judge;
+use crate::mode::{Mode, ModeSpec};
 use crate::prompt::Prompting;
-use crate::provider::Outgoing;
-use crate::request::{self, Delivery, Options};
+use crate::provider::{add_extra, Delivery};
+use crate::request::Request;
 use crate::tools::ToolSet;
 use crate::transport::{Post, Whole};
 use crate::validation::context::{DefaultContext, ValidationContext, WithContext};
-use crate::validation::custom::{IntoValidatorFailure, ValidatorFailure};
+use crate::validation::custom::IntoValidatorFailure;
 use crate::wire::{ChatCompletion, Message};
 use crate::Instructor;
 
@@ -44,18 +42,8 @@ impl Client {
     /// ```
     pub fn extract<T: Instructor>(&self) -> Extract<T> {
         Extract {
-            client: self.clone(),
-            model: None,
-            messages: Vec::new(),
-            options: Options::default(),
-            invalid: None,
-            mode: None,
-            prompting: None,
-            max_retries: 0,
-            context: DefaultContext,
-            validators: Vec::new(),
-            source: None,
-            _marker: PhantomData,
+            request: Request::new(self.clone()),
+            judge: Judge::new(DefaultContext),
         }
     }
 
@@ -68,9 +56,6 @@ impl Client {
     }
 }
 
-type Validator<T> =
-    Arc<dyn Fn(&T) -> BoxFuture<'static, Result<(), ValidatorFailure>> + Send + Sync>;
-
 /// An extraction request, built by [`Client::extract`]. Send it with
 /// [`send`](Self::send), by `.await`ing it directly, or with
 /// [`send_with_extraction`](Self::send_with_extraction).
@@ -79,32 +64,21 @@ type Validator<T> =
 /// [`max_retries(n)`](Self::max_retries) to allow `n` re-asks.
 #[must_use = "an extraction does nothing until it is sent or awaited"]
 pub struct Extract<T, C = DefaultContext> {
-    pub(crate) client: Client,
-    pub(crate) model: Option<String>,
-    pub(crate) messages: Vec<Message>,
-    pub(crate) options: Options,
-    /// Why the request cannot be sent, found while it was built.
-    pub(crate) invalid: Option<String>,
-    pub(crate) mode: Option<Mode>,
-    pub(crate) prompting: Option<Prompting>,
-    pub(crate) max_retries: u32,
-    pub(crate) context: C,
-    pub(crate) validators: Vec<Validator<T>>,
-    /// The text the answer's quotes must appear in: set by `source`, else the user
-    /// messages' when the request is sent (see `grounding`).
-    pub(crate) source: Option<Source>,
-    pub(crate) _marker: PhantomData<fn() -> T>,
+    /// What is sent.
+    pub(crate) request: Request,
+    /// How the answers are judged.
+    pub(crate) judge: Judge<T, C>,
 }
 
 impl<T, C> std::fmt::Debug for Extract<T, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Extract")
             .field("type", &std::any::type_name::<T>())
-            .field("model", &self.model)
-            .field("messages", &self.messages.len())
-            .field("mode", &self.mode)
-            .field("max_retries", &self.max_retries)
-            .field("validators", &self.validators.len())
+            .field("model", &self.request.model)
+            .field("messages", &self.request.messages.len())
+            .field("mode", &self.request.mode)
+            .field("max_retries", &self.judge.max_retries)
+            .field("validators", &self.judge.validators())
             .finish_non_exhaustive()
     }
 }
@@ -112,7 +86,7 @@ impl<T, C> std::fmt::Debug for Extract<T, C> {
 impl<T, C> Extract<T, C> {
     /// The model (overrides the client's default model).
     pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
+        self.request.model = Some(model.into());
         self
     }
 
@@ -156,7 +130,7 @@ impl<T, C> Extract<T, C> {
             .and_then(Content::parts)
             .is_some_and(<[_]>::is_empty)
         {
-            self.invalid = Some("user_parts: a message needs at least one part".into());
+            self.request.invalid = Some("user_parts: a message needs at least one part".into());
         }
         self.message(message)
     }
@@ -168,7 +142,7 @@ impl<T, C> Extract<T, C> {
 
     /// Appends one message.
     pub fn message(mut self, message: Message) -> Self {
-        self.messages.push(message);
+        self.request.messages.push(message);
         self
     }
 
@@ -178,13 +152,15 @@ impl<T, C> Extract<T, C> {
         I: IntoIterator,
         I::Item: Into<Message>,
     {
-        self.messages.extend(messages.into_iter().map(Into::into));
+        self.request
+            .messages
+            .extend(messages.into_iter().map(Into::into));
         self
     }
 
     /// Sampling temperature.
     pub fn temperature(mut self, temperature: f64) -> Self {
-        self.options.temperature = Some(temperature);
+        self.request.options.temperature = Some(temperature);
         self
     }
 
@@ -194,13 +170,13 @@ impl<T, C> Extract<T, C> {
     /// it, the client's [`default_max_tokens`](crate::ClientBuilder::default_max_tokens) is
     /// sent ([`DEFAULT_MAX_TOKENS`](crate::DEFAULT_MAX_TOKENS) unless changed).
     pub fn max_tokens(mut self, max_tokens: u32) -> Self {
-        self.options.max_tokens = Some(max_tokens);
+        self.request.options.max_tokens = Some(max_tokens);
         self
     }
 
     /// A sampling seed, for providers that support reproducible sampling.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.options.seed = Some(seed);
+        self.request.options.seed = Some(seed);
         self
     }
 
@@ -224,8 +200,8 @@ impl<T, C> Extract<T, C> {
     ///
     /// A value that is not an object makes the request fail with [`Error::Config`].
     pub fn extra_body(mut self, extra: serde_json::Value) -> Self {
-        if let Err(why) = request::add_extra(&mut self.options.extra, extra) {
-            self.invalid = Some(why);
+        if let Err(why) = add_extra(&mut self.request.options.extra, extra) {
+            self.request.invalid = Some(why);
         }
         self
     }
@@ -233,20 +209,41 @@ impl<T, C> Extract<T, C> {
     /// What the system message says about the answer (overrides the client's
     /// [`prompting`](crate::ClientBuilder::prompting)); see [`Prompting`].
     pub fn prompting(mut self, prompting: Prompting) -> Self {
-        self.prompting = Some(prompting);
+        self.request.prompting = Some(prompting);
         self
     }
 
     /// The mode (overrides the client's default mode).
     pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
+        self.request.mode = Some(mode);
         self
     }
 
     /// Allows `n` re-asks after an answer that does not parse or validate: at most `n + 1`
     /// requests. Default `0`: one request, no re-ask.
     pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
+        self.judge.max_retries = n;
+        self
+    }
+
+    /// Adds a passage to the text the answer's [`Quote`]s must appear in. Without it, the
+    /// quotes are checked against the request's `user` messages; give the text here when
+    /// those hold more than the text (instructions, few-shot examples) or less (the text is
+    /// elsewhere). Call it once per document or chunk: a quote must lie within one.
+    ///
+    /// ```no_run
+    /// # use instructor_core::{Cited, Client};
+    /// # async fn run(client: Client, article: &str) -> Result<(), instructor_core::Error> {
+    /// let facts: Vec<Cited<String>> = client
+    ///     .extract::<Vec<Cited<String>>>()
+    ///     .user(format!("List the facts about the launch in this article:\n\n{article}"))
+    ///     .source(article)
+    ///     .max_retries(2)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn source(mut self, text: impl Into<String>) -> Self {
+        self.judge.add_source(text.into());
         self
     }
 
@@ -276,10 +273,7 @@ impl<T, C> Extract<T, C> {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: IntoValidatorFailure,
     {
-        self.validators.push(Arc::new(move |value: &T| {
-            let fut = validator(value);
-            Box::pin(async move { fut.await.map_err(IntoValidatorFailure::into_failure) })
-        }));
+        self.judge.add_validator(validator);
         self
     }
 }
@@ -289,62 +283,18 @@ impl<T: Instructor, C> Extract<T, C> {
     /// when the context type has no `Default`.
     pub fn validation_context(self, context: T::Context) -> Extract<T, WithContext<T::Context>> {
         Extract {
-            client: self.client,
-            model: self.model,
-            messages: self.messages,
-            options: self.options,
-            invalid: self.invalid,
-            mode: self.mode,
-            prompting: self.prompting,
-            max_retries: self.max_retries,
-            context: WithContext(context),
-            validators: self.validators,
-            source: self.source,
-            _marker: PhantomData,
+            request: self.request,
+            judge: self.judge.with_context(context),
         }
-    }
-
-    /// The model, the mode and its pieces for sending a `U` (`T` itself, or the list
-    /// wrapper of a streamed list); a request that cannot be sent is [`Error::Config`].
-    pub(crate) fn resolve<U: Instructor>(&self) -> Result<(String, &'static ModeSpec), Error> {
-        if let Some(why) = &self.invalid {
-            return Err(Error::Config(why.clone()));
-        }
-        let mode = self.mode.unwrap_or(self.client.default_mode());
-        let prompting = self.prompting.unwrap_or(self.client.prompting());
-        let spec = spec_for::<U>(mode, prompting);
-        if let Some(why) = &spec.unusable {
-            return Err(Error::Config(why.clone()));
-        }
-        example::turns(spec)?;
-        let model = self
-            .model
-            .clone()
-            .or_else(|| self.client.default_model().map(str::to_owned))
-            .ok_or_else(|| {
-                Error::Config(
-                    "no model: call .model(..) on the request or ClientBuilder::default_model"
-                        .into(),
-                )
-            })?;
-        if self.messages.is_empty() {
-            return Err(Error::Config(
-                "no messages: add at least one with .user(..) or .messages(..)".into(),
-            ));
-        }
-        Ok((model, spec))
     }
 
     /// The attempt loop of this request sent with `spec`: it owns a copy of the caller's
-    /// messages (re-asks append to the copy), with the mode's schema prompt merged in.
+    /// messages (re-asks append to the copy), with the mode's schema prompt merged in; the
+    /// judge's source is the caller's user messages unless one was given.
     pub(crate) fn attempt_loop(&mut self, spec: &'static ModeSpec) -> AttemptLoop {
-        if self.source.is_none() {
-            self.source = Some(Source::from_messages(&self.messages));
-        }
-        let examples = example::turns(spec).unwrap_or_default();
-        let messages =
-            request::prepare_messages(std::mem::take(&mut self.messages), spec, examples);
-        AttemptLoop::new(messages, spec, self.max_retries)
+        self.judge.ground_in(&self.request.messages);
+        let messages = self.request.take_conversation(spec);
+        AttemptLoop::new(messages, spec, self.judge.max_retries)
     }
 
     /// The body of the first request, as it would be sent, without sending it: see exactly
@@ -366,28 +316,12 @@ impl<T: Instructor, C> Extract<T, C> {
     /// # Ok(()) }
     /// ```
     pub fn dry_run(mut self) -> Result<serde_json::Value, Error> {
-        let (model, spec) = self.resolve::<T>()?;
+        let (model, spec) = self.request.resolve::<T>()?;
         let run = self.attempt_loop(spec);
-        let body = self.body(&model, spec, &run, Delivery::Whole);
+        let body = self
+            .request
+            .body(&model, spec, run.messages(), Delivery::Whole);
         serde_json::from_slice(&body).map_err(|e| Error::Config(format!("dry_run: {e}")))
-    }
-
-    /// The body of the next request of `run`.
-    pub(crate) fn body(
-        &self,
-        model: &str,
-        spec: &ModeSpec,
-        run: &AttemptLoop,
-        delivery: Delivery,
-    ) -> Vec<u8> {
-        self.client.dialect().encode(&Outgoing {
-            model,
-            options: &self.options,
-            spec,
-            messages: run.messages(),
-            delivery,
-            target: self.client.target(),
-        })
     }
 }
 
@@ -405,7 +339,7 @@ where
     /// Like [`send`](Self::send), also returning the [`Extraction`]: every attempt's raw
     /// response and the usage summed over all attempts.
     pub async fn send_with_extraction(self) -> Result<(T, Extraction), Error> {
-        let client = self.client.clone();
+        let client = self.request.client.clone();
         let result = self.run().await;
         if let (Err(e), Some(hook)) = (&result, client.on_error_hook()) {
             hook(e);
@@ -414,16 +348,16 @@ where
     }
 
     async fn run(self) -> Result<(T, Extraction), Error> {
-        let (model, spec) = self.resolve::<T>()?;
-        example::check::<T>(spec, |v| self.context.validate(v))?;
+        let (model, spec) = self.request.resolve::<T>()?;
+        example::check::<T>(spec, |v| self.judge.context.validate(v))?;
         let span = tracing::info_span!(
             "instructor.extract",
             gen_ai.operation.name = "chat",
             gen_ai.request.model = %model,
-            server.address = self.client.base_url(),
+            server.address = self.request.client.base_url(),
             "instructor.type" = %T::schema_name(),
             instructor.mode = spec.mode.as_str(),
-            instructor.max_retries = self.max_retries,
+            instructor.max_retries = self.judge.max_retries,
             instructor.attempts = Empty,
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
@@ -458,7 +392,9 @@ where
         let mut run = self.attempt_loop(spec);
         loop {
             let n = run.begin();
-            let body = self.body(model, spec, &run, Delivery::Whole);
+            let body = self
+                .request
+                .body(model, spec, run.messages(), Delivery::Whole);
             let span = self.attempt_span(model, n);
             let post = Post {
                 body: &body,
@@ -466,6 +402,7 @@ where
                 model,
             };
             let (completion, raw) = self
+                .request
                 .client
                 .post(post, Whole)
                 .instrument(span.clone())
@@ -475,6 +412,7 @@ where
             run.add_usage(usage);
             record_response(&span, &completion);
             let judged = self
+                .judge
                 .judge(&completion, spec, run.usage())
                 .instrument(span.clone())
                 .await?;
@@ -503,13 +441,14 @@ where
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
         );
-        if let Some(t) = self.options.temperature {
+        let options = &self.request.options;
+        if let Some(t) = options.temperature {
             span.record("gen_ai.request.temperature", t);
         }
-        if let Some(t) = self.options.max_tokens {
+        if let Some(t) = options.max_tokens {
             span.record("gen_ai.request.max_tokens", t);
         }
-        if let Some(s) = self.options.seed {
+        if let Some(s) = options.seed {
             span.record("gen_ai.request.seed", s);
         }
         span

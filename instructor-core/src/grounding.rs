@@ -44,7 +44,6 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::extract::Extract;
 use crate::input::{Content, Part};
 use crate::schema::{ObjectSchema, SchemaGenerator};
 use crate::validation::{JsonPath, ValidationErrors};
@@ -462,29 +461,6 @@ pub(crate) fn scoped<R>(source: Option<&Source>, f: impl FnOnce() -> R) -> R {
     match source {
         Some(s) => s.scope(f),
         None => f(),
-    }
-}
-
-impl<T, C> Extract<T, C> {
-    /// Adds a passage to the text the answer's [`Quote`]s must appear in. Without it, the
-    /// quotes are checked against the request's `user` messages; give the text here when
-    /// those hold more than the text (instructions, few-shot examples) or less (the text is
-    /// elsewhere). Call it once per document or chunk: a quote must lie within one.
-    ///
-    /// ```no_run
-    /// # use instructor_core::{Cited, Client};
-    /// # async fn run(client: Client, article: &str) -> Result<(), instructor_core::Error> {
-    /// let facts: Vec<Cited<String>> = client
-    ///     .extract::<Vec<Cited<String>>>()
-    ///     .user(format!("List the facts about the launch in this article:\n\n{article}"))
-    ///     .source(article)
-    ///     .max_retries(2)
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn source(mut self, text: impl Into<String>) -> Self {
-        self.source.get_or_insert_with(Source::new).push(text);
-        self
     }
 }
 

@@ -1,23 +1,99 @@
-//! Judging an answer: read the JSON out of the reply, parse it into the type, run every
-//! rule (the type's own, then the request's custom validators).
+//! The judge: what an extraction checks its answers with (the type's validation context,
+//! the request's custom validators, the text quotes are grounded in, the re-ask budget),
+//! apart from the request that is sent. `send`, the streams and bulk extraction take it by
+//! reference. Judging an answer: read the JSON out of the reply, parse it into the type, run
+//! every rule (the type's own, then the custom validators).
 
-use futures_util::future::join_all;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::future::{join_all, BoxFuture};
 use serde::de::DeserializeOwned;
 
 use crate::attempt::Judged;
 use crate::error::{AttemptError, Error};
-use crate::extract::Extract;
+use crate::grounding::Source;
 use crate::mode::{Mode, ModeSpec};
 use crate::parse::{parse_strict, parse_text, parse_wrapped};
 use crate::repair::{repair, Repair};
 use crate::reply::read_reply;
 use crate::validation::context::ValidationContext;
-use crate::validation::custom::ValidatorFailure;
+use crate::validation::context::WithContext;
+use crate::validation::custom::{IntoValidatorFailure, ValidatorFailure};
 use crate::validation::{ValidationError, ValidationErrors};
 use crate::wire::{ChatCompletion, Usage};
 use crate::Instructor;
 
-impl<T, C> Extract<T, C>
+/// A custom validator of the request (see `Extract::validator`).
+type Validator<T> =
+    Arc<dyn Fn(&T) -> BoxFuture<'static, Result<(), ValidatorFailure>> + Send + Sync>;
+
+/// How one extraction judges its answers.
+pub(crate) struct Judge<T, C> {
+    /// The context the type's own rules run with.
+    pub context: C,
+    validators: Vec<Validator<T>>,
+    /// The text the answer's quotes must appear in: set by `Extract::source`, else the
+    /// user messages' when the request is sent (see `grounding`).
+    pub source: Option<Source>,
+    /// How many re-asks an answer that fails may have.
+    pub max_retries: u32,
+}
+
+impl<T, C> Judge<T, C> {
+    /// A judge with `context`, no custom validator, no source yet, no re-ask.
+    pub(crate) fn new(context: C) -> Self {
+        Self {
+            context,
+            validators: Vec::new(),
+            source: None,
+            max_retries: 0,
+        }
+    }
+
+    /// How many custom validators there are.
+    pub(crate) fn validators(&self) -> usize {
+        self.validators.len()
+    }
+
+    /// Adds a custom validator.
+    pub(crate) fn add_validator<F, Fut, E>(&mut self, validator: F)
+    where
+        F: Fn(&T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: IntoValidatorFailure,
+    {
+        self.validators.push(Arc::new(move |value: &T| {
+            let fut = validator(value);
+            Box::pin(async move { fut.await.map_err(IntoValidatorFailure::into_failure) })
+        }));
+    }
+
+    /// The same judge with another validation context.
+    pub(crate) fn with_context<X>(self, context: X) -> Judge<T, WithContext<X>> {
+        Judge {
+            context: WithContext(context),
+            validators: self.validators,
+            source: self.source,
+            max_retries: self.max_retries,
+        }
+    }
+
+    /// Adds a passage to the text quotes are checked against.
+    pub(crate) fn add_source(&mut self, text: String) {
+        self.source.get_or_insert_with(Source::new).push(text);
+    }
+
+    /// The source of the quotes, once the conversation is known: the one given, or the
+    /// user messages of `messages`.
+    pub(crate) fn ground_in(&mut self, messages: &[crate::wire::Message]) {
+        if self.source.is_none() {
+            self.source = Some(Source::from_messages(messages));
+        }
+    }
+}
+
+impl<T, C> Judge<T, C>
 where
     T: Instructor + DeserializeOwned,
     C: ValidationContext<T>,

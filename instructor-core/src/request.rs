@@ -1,50 +1,104 @@
-//! What a request is made of before a dialect writes it: the sampling options, what the
-//! client adds, how the answer is delivered, and the conversation the first request sends.
+//! The request: what an extraction sends (the client, the model, the conversation, the
+//! sampling options, the mode and prompting), apart from how its answer is judged (see
+//! `judge`). It resolves what the type and mode need, prepares the first conversation, and
+//! has the client's dialect write each body.
 
-use serde_json::{Map, Value};
-
-use crate::mode::ModeSpec;
-use crate::server::Server;
+use crate::client::Client;
+use crate::error::Error;
+use crate::example;
+use crate::mode::{spec_for, Mode, ModeSpec};
+use crate::prompt::Prompting;
+use crate::provider::{Delivery, Options, Outgoing};
 use crate::wire::{Message, Role};
+use crate::Instructor;
 
-/// The sampling options of a request, each sent only when set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Options {
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<u32>,
-    pub seed: Option<u64>,
-    /// Body fields the SDK does not model, written over what it writes.
-    pub extra: Map<String, Value>,
+/// What one extraction sends.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub client: Client,
+    pub model: Option<String>,
+    pub messages: Vec<Message>,
+    pub options: Options,
+    /// Why the request cannot be sent, found while it was built.
+    pub invalid: Option<String>,
+    pub mode: Option<Mode>,
+    pub prompting: Option<Prompting>,
 }
 
-/// Adds the fields of `extra` (a JSON object) to `fields`; anything but an object is refused
-/// with the reason, which the request or client reports as `Error::Config`.
-pub(crate) fn add_extra(fields: &mut Map<String, Value>, extra: Value) -> Result<(), String> {
-    match extra {
-        Value::Object(map) => {
-            fields.extend(map);
-            Ok(())
+impl Request {
+    /// An empty request on `client`.
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            model: None,
+            messages: Vec::new(),
+            options: Options::default(),
+            invalid: None,
+            mode: None,
+            prompting: None,
         }
-        other => Err(format!("extra_body must be a JSON object, not {other}")),
     }
-}
 
-/// What the client adds to every body: the server's names, and its own extra fields.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Target<'a> {
-    pub server: Server,
-    /// The token limit when the request sets none.
-    pub max_tokens: Option<u32>,
-    pub extra: &'a Map<String, Value>,
-}
+    /// The mode asked for, else the client's.
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode.unwrap_or(self.client.default_mode())
+    }
 
-/// How the answer is delivered: in one body, or as server-sent events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
-    /// One JSON body.
-    Whole,
-    /// `stream: true`, with the usage asked for in the last chunk.
-    Stream,
+    /// The model, the mode and its pieces for sending a `U` (the extracted type itself, or
+    /// the list wrapper of a streamed list); a request that cannot be sent is
+    /// [`Error::Config`].
+    pub(crate) fn resolve<U: Instructor>(&self) -> Result<(String, &'static ModeSpec), Error> {
+        if let Some(why) = &self.invalid {
+            return Err(Error::Config(why.clone()));
+        }
+        let prompting = self.prompting.unwrap_or(self.client.prompting());
+        let spec = spec_for::<U>(self.mode(), prompting);
+        if let Some(why) = &spec.unusable {
+            return Err(Error::Config(why.clone()));
+        }
+        example::turns(spec)?;
+        let model = self
+            .model
+            .clone()
+            .or_else(|| self.client.default_model().map(str::to_owned))
+            .ok_or_else(|| {
+                Error::Config(
+                    "no model: call .model(..) on the request or ClientBuilder::default_model"
+                        .into(),
+                )
+            })?;
+        if self.messages.is_empty() {
+            return Err(Error::Config(
+                "no messages: add at least one with .user(..) or .messages(..)".into(),
+            ));
+        }
+        Ok((model, spec))
+    }
+
+    /// The conversation the first request sends with `spec` (the caller's messages, taken
+    /// from the request: re-asks append to this copy, never to the caller's list).
+    pub(crate) fn take_conversation(&mut self, spec: &ModeSpec) -> Vec<Message> {
+        let examples = example::turns(spec).unwrap_or_default();
+        prepare_messages(std::mem::take(&mut self.messages), spec, examples)
+    }
+
+    /// The body of one request of `messages`, written by the client's dialect.
+    pub(crate) fn body(
+        &self,
+        model: &str,
+        spec: &ModeSpec,
+        messages: &[Message],
+        delivery: Delivery,
+    ) -> Vec<u8> {
+        self.client.dialect().encode(&Outgoing {
+            model,
+            options: &self.options,
+            spec,
+            messages,
+            delivery,
+            target: self.client.target(),
+        })
+    }
 }
 
 /// The messages the first request sends: `messages`, with the schema prompt of `spec`'s

@@ -19,14 +19,15 @@
 //! in [`Provider::dialect`].
 
 pub(crate) mod openai_chat;
+mod outgoing;
+
+pub(crate) use outgoing::{add_extra, Delivery, Options, Outgoing, Target};
 
 use std::fmt;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::mode::ModeSpec;
-use crate::request::{Delivery, Options, Target};
-use crate::wire::{ChatCompletion, Message, Usage};
+use crate::wire::{ChatCompletion, Usage};
 
 /// The wire dialects the SDK speaks: the table a client picks its [`Dialect`] from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,23 +45,6 @@ impl Provider {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
         }
     }
-}
-
-/// Everything one request body is made of, whatever the dialect.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Outgoing<'a> {
-    /// The model asked for.
-    pub model: &'a str,
-    /// The request's sampling options and extra fields.
-    pub options: &'a Options,
-    /// The mode's pieces for the type: schema, tools, response format.
-    pub spec: &'a ModeSpec,
-    /// The conversation, re-asks included.
-    pub messages: &'a [Message],
-    /// One body, or a stream of events.
-    pub delivery: Delivery,
-    /// What the client adds to every body.
-    pub target: Target<'a>,
 }
 
 /// What an error body says: its message, type and code, where it has them.

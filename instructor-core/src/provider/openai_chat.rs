@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::Delivery;
 use super::{Delta, Dialect, ErrorFields, Outgoing};
 use crate::input::Content;
 use crate::mode::Mode;
-use crate::request::Delivery;
 use crate::server::MaxTokensField;
 use crate::wire::{ChatCompletion, Message, Usage};
 

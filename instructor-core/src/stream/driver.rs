@@ -17,10 +17,12 @@ use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
 use crate::error::{AttemptError, Error};
 use crate::example;
 use crate::extract::Extract;
+use crate::judge::Judge;
 use crate::mode::{spec_for, Mode, ModeSpec};
+use crate::provider::Delivery;
 use crate::repetition::{find, repeated_tail, Repeat};
 use crate::reply::{read_reply, Reply};
-use crate::request::Delivery;
+use crate::request::Request;
 use crate::transport::{EventStream, Post};
 use crate::validation::context::ValidationContext;
 use crate::wrap;
@@ -40,7 +42,8 @@ pub(crate) enum Step<Y, D> {
 }
 
 pub(crate) struct Driver<T, C> {
-    req: Extract<T, C>,
+    request: Request,
+    judge: Judge<T, C>,
     model: String,
     /// What is sent: `T`'s pieces, or `Items<T>`'s.
     spec: &'static ModeSpec,
@@ -66,29 +69,33 @@ where
     T: Instructor + DeserializeOwned + Send + 'static,
     C: ValidationContext<T>,
 {
-    pub(crate) fn new(mut req: Extract<T, C>, shape: Shape) -> Result<Self, Error> {
+    pub(crate) fn new(req: Extract<T, C>, shape: Shape) -> Result<Self, Error> {
+        let Extract {
+            mut request,
+            mut judge,
+        } = req;
         let (model, spec) = match shape {
-            Shape::Value => req.resolve::<T>()?,
+            Shape::Value => request.resolve::<T>()?,
             // A list is judged element by element: there is nothing to re-ask as a whole.
             // Parallel tools: the calls are the list.
-            Shape::Items
-                if req.mode.unwrap_or(req.client.default_mode()) == Mode::ParallelTools =>
-            {
-                req.max_retries = 0;
-                req.resolve::<Vec<T>>()?
+            Shape::Items if request.mode() == Mode::ParallelTools => {
+                judge.max_retries = 0;
+                request.resolve::<Vec<T>>()?
             }
             Shape::Items => {
-                req.max_retries = 0;
-                req.resolve::<Items<T>>()?
+                judge.max_retries = 0;
+                request.resolve::<Items<T>>()?
             }
         };
         if shape == Shape::Value {
-            example::check::<T>(spec, |v| req.context.validate(v))?;
+            example::check::<T>(spec, |v| judge.context.validate(v))?;
         }
         let item_spec = spec_for::<T>(spec.mode, spec.prompting);
-        let run = req.attempt_loop(spec);
+        judge.ground_in(&request.messages);
+        let run = AttemptLoop::new(request.take_conversation(spec), spec, judge.max_retries);
         Ok(Self {
-            req,
+            request,
+            judge,
             model,
             spec,
             item_spec,
@@ -110,7 +117,7 @@ where
         self.finished = true;
         self.response = None;
         self.session = None;
-        if let Some(hook) = self.req.client.on_error_hook() {
+        if let Some(hook) = self.request.client.on_error_hook() {
             hook(&error);
         }
         error
@@ -120,16 +127,19 @@ where
     async fn open(&mut self) -> Result<(), Error> {
         let n = self.run.begin();
         self.attempt.store(n, Ordering::Relaxed);
-        let body = self
-            .req
-            .body(&self.model, self.spec, &self.run, Delivery::Stream);
+        let body = self.request.body(
+            &self.model,
+            self.spec,
+            self.run.messages(),
+            Delivery::Stream,
+        );
         let post = Post {
             body: &body,
             attempt: n,
             model: &self.model,
         };
         let resp = self
-            .req
+            .request
             .client
             .post(post, EventStream)
             .await
@@ -137,18 +147,18 @@ where
         self.response = Some(resp);
         self.session = Some(Session::new(
             self.spec.mode,
-            self.req.client.max_response_bytes(),
+            self.request.client.max_response_bytes(),
             self.shape,
-            self.req.client.api_key(),
+            self.request.client.api_key(),
             self.spec.toolbox.as_ref(),
-            self.req.client.dialect(),
+            self.request.client.dialect(),
         ));
         Ok(())
     }
 
     /// Reads what has arrived: waits for one chunk, then takes every chunk already there.
     async fn pump(&mut self) -> Result<(), Error> {
-        let timeout = self.req.client.request_timeout();
+        let timeout = self.request.client.request_timeout();
         let (Some(resp), Some(session)) = (self.response.as_mut(), self.session.as_mut()) else {
             return Ok(());
         };
@@ -173,7 +183,7 @@ where
                         Ok(()) => {}
                         Err(SseError::TooLarge) => {
                             return Err(Error::ResponseTooLarge {
-                                limit: self.req.client.max_response_bytes(),
+                                limit: self.request.client.max_response_bytes(),
                                 usage: self.run.usage(),
                             })
                         }
@@ -259,7 +269,7 @@ where
             };
         }
         let judged = self
-            .req
+            .judge
             .judge(&completion, self.spec, self.run.usage())
             .await?;
         match self.run.record(judged, completion, session.raw) {
@@ -358,7 +368,7 @@ where
             let index = self.items_seen;
             self.items_seen += 1;
             return Ok(Step::Yield(
-                match self.req.check(&value.to_string(), self.item_spec).await? {
+                match self.judge.check(&value.to_string(), self.item_spec).await? {
                     Ok(item) => Ok(item),
                     Err(error) => Err(Error::InvalidItem { index, error }),
                 },
