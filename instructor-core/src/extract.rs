@@ -226,7 +226,7 @@ impl<T, C> Extract<T, C> {
         self
     }
 
-    /// Adds a passage to the text the answer's [`Quote`]s must appear in. Without it, the
+    /// Adds a passage to the text the answer's [`Quote`](crate::Quote)s must appear in. Without it, the
     /// quotes are checked against the request's `user` messages; give the text here when
     /// those hold more than the text (instructions, few-shot examples) or less (the text is
     /// elsewhere). Call it once per document or chunk: a quote must lie within one.
