@@ -21,58 +21,6 @@ use crate::Instructor;
 /// The default number of extractions in flight in [`Client::extract_many`].
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
-impl Client {
-    /// Extracts a `T` from each input, several at a time: a batch of extractions that share
-    /// this client's connection pool.
-    ///
-    /// By default each input (anything `Into<String>`) is sent as the user message of a
-    /// request with the client's default model and mode; [`request`](ExtractMany::request)
-    /// builds the request for each input instead. Awaiting the batch gives every input's
-    /// result with the input's index, in input order; [`stream`](ExtractMany::stream) gives
-    /// them as they finish.
-    ///
-    /// - at most [`concurrency`](ExtractMany::concurrency) extractions are in flight
-    ///   (default [`DEFAULT_CONCURRENCY`]); inputs are read lazily, as slots free up;
-    /// - a failed input does not stop the others: its `Err` is in its slot;
-    /// - a `429 Too Many Requests` closes a gate shared by the whole batch for the
-    ///   `Retry-After` the server asked for (or the backoff delay when it named none): new
-    ///   requests, and transport retries, wait for it to open instead of adding to the load;
-    /// - [`on_progress`](ExtractMany::on_progress) is called after each input finishes.
-    ///
-    /// ```no_run
-    /// # use instructor_core::{Client, Instructor};
-    /// # async fn run<User: Instructor + serde::de::DeserializeOwned + Send + 'static>(client: Client, texts: Vec<String>)
-    /// # where User::Context: Default {
-    /// let results = client
-    ///     .extract_many::<User, _>(texts)
-    ///     .request(|req, text| req.system("Extract the person.").user(text).max_retries(1))
-    ///     .concurrency(32)
-    ///     .on_progress(|p| eprintln!("{}/{:?} done, {} failed", p.completed, p.total, p.failed))
-    ///     .await;
-    /// for (index, result) in results {
-    ///     match result {
-    ///         Ok(user) => { /* ... */ }
-    ///         Err(e) => eprintln!("input {index}: {e}"),
-    ///     }
-    /// }
-    /// # }
-    /// ```
-    pub fn extract_many<T, I>(&self, inputs: I) -> ExtractMany<T, I::IntoIter>
-    where
-        T: Instructor,
-        I: IntoIterator,
-    {
-        ExtractMany {
-            client: self.clone(),
-            inputs: inputs.into_iter(),
-            build: UserMessage,
-            concurrency: DEFAULT_CONCURRENCY,
-            on_progress: None,
-            _marker: PhantomData,
-        }
-    }
-}
-
 /// A batch of extractions, built by [`Client::extract_many`]. Await it for every result in
 /// input order, or call [`stream`](Self::stream) for results as they finish.
 #[must_use = "a batch does nothing until it is awaited or streamed"]
@@ -93,6 +41,20 @@ impl<T, It, B> fmt::Debug for ExtractMany<T, It, B> {
             .field("type", &std::any::type_name::<T>())
             .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
+    }
+}
+
+impl<T, It> ExtractMany<T, It> {
+    /// A batch over `inputs` on `client`, each input sent as the user message.
+    pub(crate) fn new(client: Client, inputs: It) -> Self {
+        ExtractMany {
+            client,
+            inputs,
+            build: UserMessage,
+            concurrency: DEFAULT_CONCURRENCY,
+            on_progress: None,
+            _marker: PhantomData,
+        }
     }
 }
 

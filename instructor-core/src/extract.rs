@@ -9,6 +9,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::attempt::{AttemptLoop, Extraction, Next};
+use crate::client::transport::{Post, Whole};
 use crate::client::Client;
 use crate::error::Error;
 use crate::example;
@@ -18,43 +19,10 @@ use crate::mode::{Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::provider::{add_extra, Delivery};
 use crate::request::Request;
-use crate::tools::ToolSet;
-use crate::transport::{Post, Whole};
 use crate::validation::context::{DefaultContext, ValidationContext, WithContext};
 use crate::validation::custom::IntoValidatorFailure;
 use crate::wire::{ChatCompletion, Message};
 use crate::Instructor;
-
-impl Client {
-    /// Starts an extraction of a `T` from the model's answer.
-    ///
-    /// ```no_run
-    /// # use instructor_core::{Client, Extractable};
-    /// # async fn run<UserDetails: Extractable>(client: Client) -> Result<(), instructor_core::Error> {
-    /// let user: UserDetails = client
-    ///     .extract::<UserDetails>()
-    ///     .model("mistralai/Mixtral-8x7B-Instruct-v0.1")
-    ///     .system("You are a world class extractor")
-    ///     .user(r#"Extract the following entities: "Jason is 20""#)
-    ///     .max_retries(2)
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn extract<T: Instructor>(&self) -> Extract<T> {
-        Extract {
-            request: Request::new(self.clone()),
-            judge: Judge::new(DefaultContext),
-        }
-    }
-
-    /// A request for every call the model makes to the tools of `E`, one tool per variant,
-    /// as many calls as the text needs in one reply: [`extract`](Self::extract)`::<Vec<E>>()`
-    /// in [`Mode::ParallelTools`]. `E` derives `Instructor` with `#[instructor(tools)]`; see
-    /// [`ToolSet`](crate::ToolSet) and `docs/answers.md`.
-    pub fn tool_calls<E: ToolSet>(&self) -> Extract<Vec<E>> {
-        self.extract::<Vec<E>>().mode(Mode::ParallelTools)
-    }
-}
 
 /// An extraction request, built by [`Client::extract`]. Send it with
 /// [`send`](Self::send), by `.await`ing it directly, or with
@@ -80,6 +48,16 @@ impl<T, C> std::fmt::Debug for Extract<T, C> {
             .field("max_retries", &self.judge.max_retries)
             .field("validators", &self.judge.validators())
             .finish_non_exhaustive()
+    }
+}
+
+impl<T> Extract<T> {
+    /// An empty request on `client`, judged with the type's default context.
+    pub(crate) fn new(client: Client) -> Self {
+        Extract {
+            request: Request::new(client),
+            judge: Judge::new(DefaultContext),
+        }
     }
 }
 

@@ -39,7 +39,6 @@ mod server;
 mod stream;
 mod think;
 mod tools;
-mod transport;
 pub mod wire;
 mod wrap;
 

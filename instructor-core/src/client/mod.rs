@@ -1,0 +1,204 @@
+//! The client: where requests go, with which key, dialect, model, mode, time limits and
+//! retry policy. Made in `builder` (and `env`); sending is `transport`'s job; `entry` holds
+//! the calls that start an extraction.
+
+mod builder;
+mod entry;
+mod env;
+pub(crate) mod transport;
+
+pub use builder::ClientBuilder;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::hooks::{ErrorHook, Hooks};
+use crate::mode::Mode;
+use crate::prompt::Prompting;
+use crate::provider::{Dialect, Target};
+use crate::retry::{Gate, RetryPolicy};
+use crate::server::Server;
+
+/// Anyscale Endpoints' OpenAI-compatible API.
+pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
+/// OpenAI's API.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// The token limit of an extraction whose request sets none
+/// ([`ClientBuilder::default_max_tokens`]): room for large extractions, and a bound on a model
+/// that repeats itself until the context is full.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+/// The default limit on a response body: 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// A client for an OpenAI-compatible chat-completions endpoint.
+///
+/// Cheap to clone (one `Arc`), `Send + Sync`: share one across tasks. The API key is never
+/// printed: `Debug` shows `[REDACTED]`, it is not recorded in tracing spans, and error
+/// bodies that echo it are scrubbed.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), instructor_core::Error> {
+/// let client = instructor_core::Client::anyscale(std::env::var("ANYSCALE_API_KEY").unwrap());
+/// let client = instructor_core::Client::from_env()?; // INSTRUCTOR_BASE_URL, INSTRUCTOR_API_KEY, ...
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The settings every request of a client shares.
+#[derive(Clone)]
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) endpoint: String,
+    /// `endpoint`, parsed once (reqwest would parse the string again on every request).
+    pub(crate) endpoint_url: reqwest::Url,
+    pub(crate) api_key: Option<SecretString>,
+    /// The header that carries the key, as the dialect writes it.
+    pub(crate) auth: Option<(HeaderName, HeaderValue)>,
+    /// The wire dialect requests are encoded in and replies decoded from.
+    pub(crate) dialect: &'static dyn Dialect,
+    pub(crate) default_model: Option<String>,
+    pub(crate) default_mode: Mode,
+    pub(crate) server: Server,
+    /// Chosen on the builder; else the server's default.
+    pub(crate) prompting: Option<Prompting>,
+    pub(crate) default_max_tokens: Option<u32>,
+    /// Body fields written over every request's body.
+    pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) headers: HeaderMap,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) hooks: Hooks,
+    /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
+    /// for it.
+    pub(crate) gate: Option<Arc<Gate>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &i.base_url)
+            .field("api_key", &i.api_key)
+            .field("default_model", &i.default_model)
+            .field("default_mode", &i.default_mode)
+            .field("server", &i.server)
+            .field("prompting", &i.prompting)
+            .field("timeout", &i.timeout)
+            .field("retry", &i.retry)
+            .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
+            .field("max_response_bytes", &i.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// The base URL (without `/chat/completions`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The model used when a request names none.
+    pub fn default_model(&self) -> Option<&str> {
+        self.inner.default_model.as_deref()
+    }
+
+    /// The mode used when a request names none.
+    pub fn default_mode(&self) -> Mode {
+        self.inner.default_mode
+    }
+
+    /// The transport retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// What the system message says about the answer when a request does not choose: the
+    /// builder's choice, else the server's default ([`Server::default_prompting`]).
+    pub fn prompting(&self) -> Prompting {
+        self.inner
+            .prompting
+            .unwrap_or_else(|| self.inner.server.default_prompting())
+    }
+
+    /// The kind of server this client sends to.
+    pub fn server(&self) -> Server {
+        self.inner.server
+    }
+
+    /// This client (same connection pool and settings) for a server of kind `server`: for
+    /// example with what [`detect_server`](Self::detect_server) found.
+    pub fn with_server(&self, server: Server) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.server = server;
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// What every body of this client is written for.
+    pub(crate) fn target(&self) -> Target<'_> {
+        Target {
+            server: self.inner.server,
+            max_tokens: self.inner.default_max_tokens,
+            extra: &self.inner.extra_body,
+        }
+    }
+
+    /// This client (same connection pool and settings) with its own rate-limit gate.
+    pub(crate) fn with_gate(&self, gate: Arc<Gate>) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.gate = Some(gate);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The wire dialect of this client's provider.
+    pub(crate) fn dialect(&self) -> &'static dyn Dialect {
+        self.inner.dialect
+    }
+
+    /// The key, for scrubbing it out of what the provider echoes. Never log it.
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        self.inner.api_key.as_ref().map(|k| k.expose_secret())
+    }
+
+    /// The request timeout; for a stream, the longest wait for its next chunk.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    /// The limit on the bytes of one response, streamed or not.
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
+
+    /// The hook called with the error of every failed extraction.
+    pub(crate) fn on_error_hook(&self) -> Option<&ErrorHook> {
+        self.inner.hooks.on_error.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let c = Client::anyscale("esecret_abcdef");
+        let d = format!("{c:?}");
+        assert!(!d.contains("esecret_abcdef"), "{d}");
+        assert!(d.contains("[REDACTED]"));
+        let b = Client::builder().api_key("esecret_abcdef");
+        assert!(!format!("{b:?}").contains("esecret_abcdef"));
+    }
+}
