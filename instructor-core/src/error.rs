@@ -183,7 +183,98 @@ impl fmt::Display for LastErrors<'_> {
     }
 }
 
+/// What kind of failure an [`Error`] is, without its data: for a `match` that does not bind
+/// fields, metrics and logs ([`as_str`](Self::as_str) gives a stable `snake_case` name).
+///
+/// ```
+/// use instructor_core::{Error, ErrorKind};
+///
+/// let e = Error::Config("no model".into());
+/// assert_eq!(e.kind(), ErrorKind::Config);
+/// assert_eq!(e.kind().as_str(), "config");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Config`].
+    Config,
+    /// [`Error::Input`].
+    Input,
+    /// [`Error::Api`].
+    Api,
+    /// [`Error::Transport`].
+    Transport,
+    /// [`Error::Timeout`].
+    Timeout,
+    /// [`Error::ResponseTooLarge`].
+    ResponseTooLarge,
+    /// [`Error::Decode`].
+    Decode,
+    /// [`Error::EmptyChoices`].
+    EmptyChoices,
+    /// [`Error::Truncated`].
+    Truncated,
+    /// [`Error::Refusal`].
+    Refusal,
+    /// [`Error::ContentFilter`].
+    ContentFilter,
+    /// [`Error::Stream`].
+    Stream,
+    /// [`Error::InvalidItem`].
+    InvalidItem,
+    /// [`Error::RetriesExhausted`].
+    RetriesExhausted,
+}
+
+impl ErrorKind {
+    /// The kind's `snake_case` name (`"retries_exhausted"`), stable across releases.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Input => "input",
+            ErrorKind::Api => "api",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::ResponseTooLarge => "response_too_large",
+            ErrorKind::Decode => "decode",
+            ErrorKind::EmptyChoices => "empty_choices",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Refusal => "refusal",
+            ErrorKind::ContentFilter => "content_filter",
+            ErrorKind::Stream => "stream",
+            ErrorKind::InvalidItem => "invalid_item",
+            ErrorKind::RetriesExhausted => "retries_exhausted",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) => ErrorKind::Config,
+            Error::Input { .. } => ErrorKind::Input,
+            Error::Api { .. } => ErrorKind::Api,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::EmptyChoices { .. } => ErrorKind::EmptyChoices,
+            Error::Truncated { .. } => ErrorKind::Truncated,
+            Error::Refusal { .. } => ErrorKind::Refusal,
+            Error::ContentFilter { .. } => ErrorKind::ContentFilter,
+            Error::Stream { .. } => ErrorKind::Stream,
+            Error::InvalidItem { .. } => ErrorKind::InvalidItem,
+            Error::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
+        }
+    }
+
     /// The token usage of every attempt made before the error, when it is known.
     pub fn usage(&self) -> Option<Usage> {
         match self {

@@ -57,7 +57,7 @@ pub use crate::client::{
     OPENAI_BASE_URL,
 };
 pub use crate::dialect::strict::strict_schema;
-pub use crate::error::{AttemptError, Error};
+pub use crate::error::{AttemptError, Error, ErrorKind};
 pub use crate::example::check_examples;
 pub use crate::extract::Extract;
 pub use crate::hooks::{RequestEvent, ResponseEvent};
