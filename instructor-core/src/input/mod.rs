@@ -12,8 +12,13 @@
 //! # Ok(()) }
 //! ```
 
+mod audio;
+mod image;
 mod media;
 mod part;
+mod pdf;
 
-pub use self::media::{Audio, AudioFormat, Detail, Image, Pdf};
+pub use self::audio::{Audio, AudioFormat};
+pub use self::image::{Detail, Image};
 pub use self::part::{Content, IntoParts, Part};
+pub use self::pdf::Pdf;

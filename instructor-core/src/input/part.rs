@@ -5,7 +5,9 @@ use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::media::{Audio, AudioFormat, Detail, Image, Pdf};
+use super::audio::{Audio, AudioFormat};
+use super::image::{Detail, Image};
+use super::pdf::Pdf;
 
 /// What a message says: plain text (sent as a JSON string, as every chat server reads it),
 /// or a list of [`Part`]s (sent as OpenAI's array of content parts).
