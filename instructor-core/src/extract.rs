@@ -331,6 +331,7 @@ where
         let span = tracing::info_span!(
             "instructor.extract",
             gen_ai.operation.name = "chat",
+            gen_ai.system = self.request.client.dialect().name(),
             gen_ai.request.model = %model,
             server.address = self.request.client.base_url(),
             "instructor.type" = %T::schema_name(),

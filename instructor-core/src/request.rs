@@ -56,6 +56,7 @@ impl Request {
         if let Some(why) = &spec.unusable {
             return Err(Error::Config(why.clone()));
         }
+        self.client.dialect().check(spec).map_err(Error::Config)?;
         example::turns(spec)?;
         let model = self
             .model

@@ -292,6 +292,7 @@ impl ClientBuilder {
                 )))
             }
         }
+        let dialect = self.provider.dialect();
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let n = HeaderName::from_bytes(name.as_bytes())
@@ -303,7 +304,12 @@ impl ClientBuilder {
             }
             headers.append(n, v);
         }
-        let dialect = self.provider.dialect();
+        // The dialect's own headers, unless the caller set them (a newer API version).
+        for (name, value) in dialect.headers() {
+            if !headers.contains_key(*name) {
+                headers.insert(*name, HeaderValue::from_static(value));
+            }
+        }
         let auth = match &self.api_key {
             Some(key) => Some(dialect.auth(key.expose_secret()).map_err(Error::Config)?),
             None => None,
@@ -317,13 +323,11 @@ impl ClientBuilder {
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let server = self.server.unwrap_or_else(|| Server::from_base_url(&base));
-        let endpoint = format!("{base}{}", dialect.path());
-        let endpoint_url = reqwest::Url::parse(&endpoint)
+        let endpoint_url = reqwest::Url::parse(&format!("{base}{}", dialect.path()))
             .map_err(|e| Error::Config(format!("invalid base URL `{base}`: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                endpoint,
                 endpoint_url,
                 base_url: base,
                 api_key: self.api_key,

@@ -56,8 +56,8 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: String,
-    pub(crate) endpoint: String,
-    /// `endpoint`, parsed once (reqwest would parse the string again on every request).
+    /// The endpoint of a dialect whose path does not depend on the model, parsed once
+    /// (reqwest would parse a string again on every request).
     pub(crate) endpoint_url: reqwest::Url,
     pub(crate) api_key: Option<SecretString>,
     /// The header that carries the key, as the dialect writes it.

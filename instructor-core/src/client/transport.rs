@@ -5,6 +5,7 @@
 //! One loop serves both: the reader decides what a success is, the loop handles everything
 //! else (the rate-limit gate, hooks, error bodies, `Retry-After`, backoff).
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -128,6 +129,17 @@ impl Client {
     ) -> Result<R::Output, Error> {
         let inner = &*self.inner;
         let policy = &inner.retry;
+        let url = match inner.dialect.model_path(post.model, R::STREAM) {
+            None => Cow::Borrowed(&inner.endpoint_url),
+            Some(path) => Cow::Owned(
+                reqwest::Url::parse(&format!("{}{path}", inner.base_url)).map_err(|e| {
+                    Error::Config(format!(
+                        "the model `{}` makes an invalid URL: {e}",
+                        post.model
+                    ))
+                })?,
+            ),
+        };
         let started = Instant::now();
         let mut number = 0u32;
         loop {
@@ -144,11 +156,11 @@ impl Client {
                     attempt: post.attempt,
                     transport_try: number,
                     model: post.model,
-                    url: &inner.endpoint,
+                    url: url.as_str(),
                     body: post.body,
                 });
             }
-            let failure = match self.request::<R>(post.body).send().await {
+            let failure = match self.request::<R>(&url, post.body).send().await {
                 Err(e) => Failure::of(transport_error(e)),
                 Ok(resp) if resp.status().is_success() => {
                     match reader.read(self, resp, &tried).await {
@@ -181,9 +193,9 @@ impl Client {
     }
 
     /// The HTTP request for one try.
-    fn request<R: Reader>(&self, body: &[u8]) -> reqwest::RequestBuilder {
+    fn request<R: Reader>(&self, url: &reqwest::Url, body: &[u8]) -> reqwest::RequestBuilder {
         let inner = &*self.inner;
-        let mut req = inner.http.post(inner.endpoint_url.clone());
+        let mut req = inner.http.post(url.clone());
         if !inner.headers.is_empty() {
             req = req.headers(inner.headers.clone());
         }

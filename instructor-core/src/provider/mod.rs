@@ -6,7 +6,11 @@
 //!
 //! A dialect answers, for its provider:
 //!
-//! - where a request goes ([`Dialect::path`]) and how the key travels ([`Dialect::auth`]);
+//! - its name for tracing ([`Dialect::name`]), where a request goes ([`Dialect::path`],
+//!   [`Dialect::model_path`]), how the key travels ([`Dialect::auth`]) and which headers
+//!   every request carries ([`Dialect::headers`]);
+//! - which modes it can send at all ([`Dialect::check`]: a mode it cannot carry is a clear
+//!   configuration error before any request, never a silently wrong one);
 //! - the body of one request ([`Dialect::encode`]): the conversation (re-ask turns
 //!   included: the neutral assistant tool call and tool result are written the way the
 //!   provider wants them), the sampling options and the mode's pieces;
@@ -27,6 +31,7 @@ use std::fmt;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::mode::ModeSpec;
 use crate::wire::{ChatCompletion, Usage};
 
 /// The wire dialects the SDK speaks: the table a client picks its [`Dialect`] from.
@@ -94,8 +99,31 @@ pub(crate) enum Delta {
 
 /// A wire dialect (see the [module documentation](self)).
 pub(crate) trait Dialect: Send + Sync + fmt::Debug {
+    /// The provider's name as OpenTelemetry's `gen_ai.system` (or `gen_ai.provider.name`)
+    /// writes it: `openai`, `anthropic`, `gcp.gemini`.
+    fn name(&self) -> &'static str;
+
     /// The path of the generation endpoint, appended to the base URL.
     fn path(&self) -> &'static str;
+
+    /// The path of a request for `model` when it depends on the model or on streaming
+    /// (Gemini's `/models/{model}:streamGenerateContent?alt=sse`); `None`: [`path`](Self::path).
+    fn model_path(&self, model: &str, stream: bool) -> Option<String> {
+        let _ = (model, stream);
+        None
+    }
+
+    /// Headers every request carries besides the key's (`anthropic-version`).
+    fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// Whether a request with `spec`'s pieces can be sent at all; `Err` says why and what
+    /// to use instead, reported as `Error::Config` before any request.
+    fn check(&self, spec: &ModeSpec) -> Result<(), String> {
+        let _ = spec;
+        Ok(())
+    }
 
     /// The header that carries the API key, marked sensitive. `Err` names what is wrong with
     /// the key (never the key).

@@ -25,6 +25,10 @@ use crate::wire::{ChatCompletion, Message, Usage};
 pub(crate) struct OpenAiChat;
 
 impl Dialect for OpenAiChat {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
     fn path(&self) -> &'static str {
         "/chat/completions"
     }
