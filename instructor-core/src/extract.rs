@@ -298,7 +298,7 @@ impl<T: Instructor, C> Extract<T, C> {
         let run = self.attempt_loop(spec);
         let body = self
             .request
-            .body(&model, spec, run.messages(), Delivery::Whole);
+            .body(&model, spec, run.messages(), Delivery::Whole)?;
         serde_json::from_slice(&body).map_err(|e| Error::Config(format!("dry_run: {e}")))
     }
 }
@@ -373,7 +373,7 @@ where
             let n = run.begin();
             let body = self
                 .request
-                .body(model, spec, run.messages(), Delivery::Whole);
+                .body(model, spec, run.messages(), Delivery::Whole)?;
             let span = self.attempt_span(model, n);
             let post = Post {
                 body: &body,

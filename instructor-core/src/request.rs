@@ -83,22 +83,26 @@ impl Request {
         prepare_messages(std::mem::take(&mut self.messages), spec, examples)
     }
 
-    /// The body of one request of `messages`, written by the client's dialect.
+    /// The body of one request of `messages`, written by the client's dialect; what the
+    /// dialect cannot write is [`Error::Config`].
     pub(crate) fn body(
         &self,
         model: &str,
         spec: &ModeSpec,
         messages: &[Message],
         delivery: Delivery,
-    ) -> Vec<u8> {
-        self.client.dialect().encode(&Outgoing {
-            model,
-            options: &self.options,
-            spec,
-            messages,
-            delivery,
-            target: self.client.target(),
-        })
+    ) -> Result<Vec<u8>, Error> {
+        self.client
+            .dialect()
+            .encode(&Outgoing {
+                model,
+                options: &self.options,
+                spec,
+                messages,
+                delivery,
+                target: self.client.target(),
+            })
+            .map_err(Error::Config)
     }
 }
 

@@ -129,8 +129,10 @@ pub(crate) trait Dialect: Send + Sync + fmt::Debug {
     /// the key (never the key).
     fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String>;
 
-    /// The JSON body of one request.
-    fn encode(&self, request: &Outgoing<'_>) -> Vec<u8>;
+    /// The JSON body of one request. `Err` says what in the conversation the provider
+    /// cannot take (an input kind it does not read), reported as `Error::Config` before the
+    /// request is sent.
+    fn encode(&self, request: &Outgoing<'_>) -> Result<Vec<u8>, String>;
 
     /// A whole reply as the neutral completion; `Err` says why the body is not one.
     fn decode(&self, body: &str) -> Result<ChatCompletion, String>;

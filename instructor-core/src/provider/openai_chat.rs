@@ -40,8 +40,8 @@ impl Dialect for OpenAiChat {
         Ok((AUTHORIZATION, v))
     }
 
-    fn encode(&self, request: &Outgoing<'_>) -> Vec<u8> {
-        body(request)
+    fn encode(&self, request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
+        Ok(body(request))
     }
 
     fn decode(&self, body: &str) -> Result<ChatCompletion, String> {

@@ -132,7 +132,7 @@ where
             self.spec,
             self.run.messages(),
             Delivery::Stream,
-        );
+        )?;
         let post = Post {
             body: &body,
             attempt: n,
