@@ -66,6 +66,7 @@ pub use crate::llm_validator::{llm_validator, LlmValidator, Verdict};
 pub use crate::maybe::{Maybe, MaybePartial};
 pub use crate::mode::Mode;
 pub use crate::prompt::Prompting;
+pub use crate::provider::Provider;
 pub use crate::repair::Repair;
 pub use crate::retry::RetryPolicy;
 pub use crate::server::Server;

@@ -158,6 +158,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The wire dialect the client speaks (default: [`Provider::OpenAiChat`], the
+    /// chat-completions API of OpenAI and every OpenAI-compatible server). See
+    /// `docs/providers.md`.
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
     /// The kind of server (default: guessed from the base URL, see
     /// [`Server::from_base_url`]). It decides the name of the token limit
     /// (`max_completion_tokens` for OpenAI) and how a tool call is forced

@@ -34,9 +34,12 @@ use reqwest::header::{HeaderName, HeaderValue};
 use crate::mode::ModeSpec;
 use crate::wire::{ChatCompletion, Usage};
 
-/// The wire dialects the SDK speaks: the table a client picks its [`Dialect`] from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Provider {
+/// The wire dialect a [`Client`](crate::Client) speaks
+/// ([`ClientBuilder::provider`](crate::ClientBuilder::provider)): the table each client
+/// picks its encoder and decoder from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Provider {
     /// OpenAI chat completions, and every server that speaks them (vLLM, SGLang, llama.cpp,
     /// Ollama, LM Studio, Together, Groq, Fireworks, ...).
     #[default]
@@ -44,6 +47,11 @@ pub(crate) enum Provider {
 }
 
 impl Provider {
+    /// The provider's name as OpenTelemetry's `gen_ai.system` writes it.
+    pub fn name(self) -> &'static str {
+        self.dialect().name()
+    }
+
     /// The dialect of this provider.
     pub(crate) fn dialect(self) -> &'static dyn Dialect {
         match self {
