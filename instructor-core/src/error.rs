@@ -38,10 +38,11 @@ pub enum Error {
         status: u16,
         /// The provider's message (`error.message`), or the start of the body.
         message: String,
-        /// The provider's error type (`error.type`), if any.
-        kind: Option<String>,
+        /// The provider's error type (`error.type`; Gemini's `error.status`), if any. Boxed,
+        /// like `code` and `body`: they keep `Error` small.
+        kind: Option<Box<str>>,
         /// The provider's error code (`error.code`), if any.
-        code: Option<String>,
+        code: Option<Box<str>>,
         /// The whole response body (boxed: it keeps `Error` small).
         body: Box<str>,
         /// Tokens used by the attempts before this request (re-asked answers); zero when

@@ -241,17 +241,97 @@ impl ResponseMessage {
 }
 
 /// Token counts. Adding two gives the total of both.
+///
+/// Read from OpenAI's `usage` (with `prompt_tokens_details.cached_tokens` and
+/// `completion_tokens_details.reasoning_tokens`); the other providers' dialects map theirs
+/// onto the same fields. The counts a provider does not report are zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "UsageWire")]
 pub struct Usage {
-    /// Tokens in the prompt (OTel: `gen_ai.usage.input_tokens`).
-    #[serde(default, deserialize_with = "null_default")]
+    /// Tokens in the prompt, cached ones included (OTel: `gen_ai.usage.input_tokens`).
     pub prompt_tokens: u64,
-    /// Tokens in the answer (OTel: `gen_ai.usage.output_tokens`).
-    #[serde(default, deserialize_with = "null_default")]
+    /// Tokens in the answer, reasoning included (OTel: `gen_ai.usage.output_tokens`).
     pub completion_tokens: u64,
     /// Their sum, as reported.
-    #[serde(default, deserialize_with = "null_default")]
     pub total_tokens: u64,
+    /// Prompt tokens served from the provider's prompt cache (OpenAI
+    /// `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini
+    /// `cachedContentTokenCount`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cached_tokens: u64,
+    /// Prompt tokens written to the provider's prompt cache (Anthropic
+    /// `cache_creation_input_tokens`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_creation_tokens: u64,
+    /// Answer tokens spent thinking (OpenAI `completion_tokens_details.reasoning_tokens`,
+    /// Gemini `thoughtsTokenCount`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
+}
+
+impl Usage {
+    /// Each count the larger of the two: what a stream has reported so far when each report
+    /// holds the counts up to it.
+    pub(crate) fn max(self, other: Usage) -> Usage {
+        Usage {
+            prompt_tokens: self.prompt_tokens.max(other.prompt_tokens),
+            completion_tokens: self.completion_tokens.max(other.completion_tokens),
+            total_tokens: self.total_tokens.max(other.total_tokens),
+            cached_tokens: self.cached_tokens.max(other.cached_tokens),
+            cache_creation_tokens: self.cache_creation_tokens.max(other.cache_creation_tokens),
+            reasoning_tokens: self.reasoning_tokens.max(other.reasoning_tokens),
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `Usage` as a body writes it: flat, or with OpenAI's details objects.
+#[derive(Deserialize)]
+struct UsageWire {
+    #[serde(default, deserialize_with = "null_default")]
+    prompt_tokens: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    completion_tokens: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    total_tokens: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    cached_tokens: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    cache_creation_tokens: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    reasoning_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<TokenDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<TokenDetails>,
+}
+
+#[derive(Deserialize)]
+struct TokenDetails {
+    #[serde(default, deserialize_with = "null_default")]
+    cached_tokens: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    reasoning_tokens: u64,
+}
+
+impl From<UsageWire> for Usage {
+    fn from(w: UsageWire) -> Self {
+        Usage {
+            prompt_tokens: w.prompt_tokens,
+            completion_tokens: w.completion_tokens,
+            total_tokens: w.total_tokens,
+            cached_tokens: w
+                .prompt_tokens_details
+                .map_or(w.cached_tokens, |d| d.cached_tokens.max(w.cached_tokens)),
+            cache_creation_tokens: w.cache_creation_tokens,
+            reasoning_tokens: w.completion_tokens_details.map_or(w.reasoning_tokens, |d| {
+                d.reasoning_tokens.max(w.reasoning_tokens)
+            }),
+        }
+    }
 }
 
 impl Add for Usage {
@@ -267,6 +347,9 @@ impl AddAssign for Usage {
         self.prompt_tokens += rhs.prompt_tokens;
         self.completion_tokens += rhs.completion_tokens;
         self.total_tokens += rhs.total_tokens;
+        self.cached_tokens += rhs.cached_tokens;
+        self.cache_creation_tokens += rhs.cache_creation_tokens;
+        self.reasoning_tokens += rhs.reasoning_tokens;
     }
 }
 
@@ -292,12 +375,37 @@ mod tests {
     }
 
     #[test]
+    fn usage_reads_openai_details_and_writes_them_flat() {
+        let u: Usage = serde_json::from_str(
+            r#"{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120,
+                "prompt_tokens_details":{"cached_tokens":64,"audio_tokens":0},
+                "completion_tokens_details":{"reasoning_tokens":12}}"#,
+        )
+        .unwrap();
+        assert_eq!((u.cached_tokens, u.reasoning_tokens), (64, 12));
+        let flat = serde_json::to_value(u).unwrap();
+        assert_eq!(flat["cached_tokens"], 64);
+        assert_eq!(serde_json::from_value::<Usage>(flat).unwrap(), u);
+        let plain = Usage {
+            prompt_tokens: 1,
+            ..Usage::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"prompt_tokens":1,"completion_tokens":0,"total_tokens":0}"#
+        );
+    }
+
+    #[test]
     fn usage_adds() {
         let a = Usage {
             prompt_tokens: 1,
             completion_tokens: 2,
             total_tokens: 3,
+            cached_tokens: 1,
+            ..Usage::default()
         };
         assert_eq!((a + a).total_tokens, 6);
+        assert_eq!((a + a).cached_tokens, 2);
     }
 }

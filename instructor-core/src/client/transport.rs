@@ -288,8 +288,8 @@ fn api_error(dialect: &dyn Dialect, status: u16, body: String) -> Error {
     Error::Api {
         status,
         message,
-        kind,
-        code,
+        kind: kind.map(String::into_boxed_str),
+        code: code.map(String::into_boxed_str),
         body: body.into_boxed_str(),
         usage: Usage::default(),
     }

@@ -78,7 +78,8 @@ pub(crate) enum Delta {
     Id(String),
     /// The model that answers.
     Model(String),
-    /// The tokens used (the last report wins).
+    /// The tokens used so far (each count the largest reported: a dialect may report them
+    /// in pieces).
     Usage(Usage),
     /// Answer text.
     Text(String),

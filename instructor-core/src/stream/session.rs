@@ -220,7 +220,9 @@ impl Session {
             }
             Delta::Id(id) => self.id = id,
             Delta::Model(model) => self.model = model,
-            Delta::Usage(usage) => self.usage = Some(usage),
+            // Counts only grow within a stream; a dialect may report them in pieces
+            // (Anthropic: the prompt's at the start, the answer's at the end).
+            Delta::Usage(u) => self.usage = Some(self.usage.map_or(u, |seen| seen.max(u))),
             Delta::Finish(reason) => {
                 self.finish_reason = Some(reason);
                 self.end_calls();
