@@ -8,7 +8,7 @@
 //!
 //! - `syntax`: reads the type and its `serde`, `garde` and `instructor` attributes into the
 //!   model, each field's type as written; resolves serde's enum tagging once, classifies
-//!   garde's bounds once, and reports an unknown `instructor` key.
+//!   garde's bounds once, and reports an unknown `instructor` key or one given twice.
 //!   `syntax/mod.rs` the items, `syntax/attr.rs` the values of attribute keys and their
 //!   errors, `syntax/doc.rs` doc comments, `syntax/rules.rs` garde's rules.
 //! - `model`: what the derive knows about the type: container, variants, fields, rules.

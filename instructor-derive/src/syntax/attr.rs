@@ -1,12 +1,14 @@
 //! The values of attribute items (`key = "text"`, `key = path`, `rename(deserialize = ..)`,
-//! `example(..)`), and the error for a key not known on that kind of item.
+//! `example(..)`), and the two errors any item may get: a key not known on that kind of
+//! item, and a key given twice on one item ([`Seen`]).
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Expr, LitStr, Token};
 
 use crate::case::RenameRule;
+use crate::ctxt::Ctxt;
 use crate::model::WorkedExample;
 
 /// Skips the value of a `key = value` or `key(...)` item we do not read.
@@ -42,20 +44,88 @@ pub fn unknown_attribute(meta: &ParseNestedMeta, on: &str, expected: &str) -> sy
     ))
 }
 
+/// The keys of `#[instructor(..)]` that take one value, given so far on one item (in all of
+/// its `#[instructor]` attributes: a key repeated in a second attribute is as much a repeat
+/// as one repeated in the same), and the errors for those given twice.
+///
+/// A key given twice is an error on the second, naming the first, with an error pointing at
+/// the first: the derive cannot tell which one was meant (it used to keep the last in
+/// silence). Keys that add to a list (`validate`, `example`) may be repeated.
+pub struct Seen {
+    /// What the item is, for the message: `a type`, `a field`, ...
+    on: &'static str,
+    /// Each key given so far, at its first place.
+    keys: Vec<(String, Span)>,
+    /// One per key given again: on the repeat, with one on the first place.
+    errors: Vec<syn::Error>,
+}
+
+impl Seen {
+    /// Nothing seen yet on an item of the kind `on` names.
+    pub fn new(on: &'static str) -> Self {
+        Seen {
+            on,
+            keys: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records the key of `meta`, one that takes one value; when it was given before, keeps
+    /// the error. Its value is read as usual, so that the rest of the attribute is read too.
+    pub fn once(&mut self, meta: &ParseNestedMeta) {
+        let key = key(meta);
+        let span = meta.path.span();
+        if let Some((_, first)) = self.keys.iter().find(|(k, _)| *k == key) {
+            let mut e = syn::Error::new(
+                span,
+                format!(
+                    "duplicate instructor attribute `{key}` on {}: it is already given \
+                     (see the next error); keep one",
+                    self.on
+                ),
+            );
+            e.combine(syn::Error::new(
+                *first,
+                format!("`{key}` is first given here"),
+            ));
+            self.errors.push(e);
+        } else {
+            self.keys.push((key, span));
+        }
+    }
+
+    /// Puts the errors, if any, into `cx`.
+    pub fn report(self, cx: &mut Ctxt) {
+        for e in self.errors {
+            cx.syn(e);
+        }
+    }
+
+    /// The errors as one, or `Ok` when there were none.
+    fn into_result(self) -> syn::Result<()> {
+        let mut cx = Ctxt::default();
+        self.report(&mut cx);
+        cx.check()
+    }
+}
+
 /// `key = "text"`.
 pub fn lit_str(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
 
-/// `example(text = "...", answer = "...")`: both required, nothing else. The
+/// `example(text = "...", answer = "...")`: both required, once each, nothing else. The
 /// answer is JSON text; the SDK reads it into the type before the first request that sends
 /// it.
 pub fn worked_example(meta: &ParseNestedMeta) -> syn::Result<WorkedExample> {
     let (mut text, mut answer) = (None, None);
+    let mut seen = Seen::new("an example");
     meta.parse_nested_meta(|inner| {
         if inner.path.is_ident("text") {
+            seen.once(&inner);
             text = Some(lit_str(&inner)?.value());
         } else if inner.path.is_ident("answer") {
+            seen.once(&inner);
             let lit = lit_str(&inner)?;
             if lit.value().trim().is_empty() {
                 return Err(syn::Error::new(
@@ -73,6 +143,7 @@ pub fn worked_example(meta: &ParseNestedMeta) -> syn::Result<WorkedExample> {
         }
         Ok(())
     })?;
+    seen.into_result()?;
     match (text, answer) {
         (Some(text), Some(answer)) => Ok(WorkedExample { text, answer }),
         (t, _) => Err(meta.error(format!(

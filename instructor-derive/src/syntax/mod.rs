@@ -17,7 +17,7 @@ use crate::ctxt::Ctxt;
 use crate::model::*;
 use attr::{
     deserialize_name, lit_str, path_value, rename_rule, skip_value, unknown_attribute,
-    worked_example,
+    worked_example, Seen,
 };
 use doc::doc;
 
@@ -37,6 +37,7 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Written {
     let mut serde = SerdeContainer::default();
     let (mut tag, mut content, mut untagged) = (None, None, false);
     let mut instr = InstrContainer::default();
+    let mut seen = Seen::new("a type");
     let mut garde = GardeContainer::default();
     for attr in &input.attrs {
         if attr.path().is_ident("serde") {
@@ -78,12 +79,16 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Written {
                 if p.is_ident("validate") {
                     instr.validate.push(meta.value()?.parse::<syn::Path>()?);
                 } else if p.is_ident("crate") {
+                    seen.once(&meta);
                     instr.krate = Some(path_value(&meta)?);
                 } else if p.is_ident("description") {
+                    seen.once(&meta);
                     instr.description = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("rename") {
+                    seen.once(&meta);
                     instr.name = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("tools") {
+                    seen.once(&meta);
                     instr.tools = Some(p.span());
                 } else if p.is_ident("example") {
                     instr.examples.push(worked_example(&meta)?);
@@ -108,6 +113,7 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Written {
             });
         }
     }
+    seen.report(cx);
 
     serde.tagging = tagging(tag, content, untagged);
 
@@ -166,6 +172,7 @@ fn variant(
     let mut untagged = false;
     let mut serde_other = false;
     let mut description = None;
+    let mut seen = Seen::new("a variant");
     for attr in &v.attrs {
         if attr.path().is_ident("serde") {
             cx.nested(attr, |meta| {
@@ -189,6 +196,7 @@ fn variant(
         } else if attr.path().is_ident("instructor") {
             cx.nested(attr, |meta| {
                 if meta.path.is_ident("description") {
+                    seen.once(&meta);
                     description = Some(lit_str(&meta)?.value());
                     Ok(())
                 } else {
@@ -199,6 +207,7 @@ fn variant(
             garde.used = true;
         }
     }
+    seen.report(cx);
     let rust = v.ident.to_string();
     let wire = rename.unwrap_or_else(|| match container.rename_all {
         Some(rule) => rule.variant(&rust),
@@ -274,6 +283,7 @@ fn field(
         examples: Vec::new(),
     };
     let mut rename = None;
+    let mut seen = Seen::new("a field");
     for attr in &f.attrs {
         if attr.path().is_ident("serde") {
             cx.nested(attr, |meta| {
@@ -301,10 +311,12 @@ fn field(
             cx.nested(attr, |meta| {
                 let p = &meta.path;
                 if p.is_ident("description") {
+                    seen.once(&meta);
                     out.doc = Some(lit_str(&meta)?.value());
                 } else if p.is_ident("example") {
                     out.examples.push(meta.value()?.parse::<Expr>()?);
                 } else if p.is_ident("schema_with") {
+                    seen.once(&meta);
                     out.schema_with = Some(path_value(&meta)?);
                 } else {
                     return unknown_attribute(
@@ -323,6 +335,7 @@ fn field(
             }
         }
     }
+    seen.report(cx);
     if let Some(name) = rename {
         out.wire = name;
     } else if let (Some(rule), Some(_)) = (rename_all, &f.ident) {
