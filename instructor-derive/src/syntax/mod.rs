@@ -21,6 +21,16 @@ use attr::{
 };
 use doc::doc;
 
+/// Whether one of the attributes is `#[name..]`.
+fn has(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs.iter().any(|a| a.path().is_ident(name))
+}
+
+/// `skip` or `skip_deserializing`: serde does not read the variant or field.
+fn skips_reading(key: &syn::Path) -> bool {
+    key.is_ident("skip") || key.is_ident("skip_deserializing")
+}
+
 /// serde's enum representation from its attributes. `untagged` wins; `content` without `tag`
 /// (which serde rejects) is read as external.
 fn tagging(tag: Option<String>, content: Option<String>, untagged: bool) -> Tagging {
@@ -39,80 +49,74 @@ pub fn container(cx: &mut Ctxt, input: &syn::DeriveInput) -> Written {
     let mut instr = InstrContainer::default();
     let mut seen = Seen::new("a type");
     let mut garde = GardeContainer::default();
-    for attr in &input.attrs {
-        if attr.path().is_ident("serde") {
-            cx.nested(attr, |meta| {
-                let p = &meta.path;
-                if p.is_ident("rename") {
-                    serde.rename = deserialize_name(&meta)?;
-                } else if p.is_ident("rename_all") {
-                    serde.rename_all = rename_rule(&meta)?;
-                } else if p.is_ident("rename_all_fields") {
-                    serde.rename_all_fields = rename_rule(&meta)?;
-                } else if p.is_ident("deny_unknown_fields") {
-                    serde.deny_unknown_fields = true;
-                } else if p.is_ident("default") {
-                    skip_value(&meta)?;
-                    serde.default = true;
-                } else if p.is_ident("transparent") {
-                    serde.transparent = true;
-                } else if p.is_ident("tag") {
-                    tag = Some(lit_str(&meta)?.value());
-                } else if p.is_ident("content") {
-                    content = Some(lit_str(&meta)?.value());
-                } else if p.is_ident("untagged") {
-                    untagged = true;
-                } else if p.is_ident("from") || p.is_ident("try_from") {
-                    serde.converted = Some(p.span());
-                    skip_value(&meta)?;
-                } else {
-                    // What only serializing or error messages read changes nothing here.
-                    let known = ["bound", "crate", "expecting", "into"];
-                    serde.other |= !known.iter().any(|k| p.is_ident(k));
-                    skip_value(&meta)?;
-                }
-                Ok(())
-            });
-        } else if attr.path().is_ident("instructor") {
-            cx.nested(attr, |meta| {
-                let p = &meta.path;
-                if p.is_ident("validate") {
-                    instr.validate.push(meta.value()?.parse::<syn::Path>()?);
-                } else if p.is_ident("crate") {
-                    seen.once(&meta);
-                    instr.krate = Some(path_value(&meta)?);
-                } else if p.is_ident("description") {
-                    seen.once(&meta);
-                    instr.description = Some(lit_str(&meta)?.value());
-                } else if p.is_ident("rename") {
-                    seen.once(&meta);
-                    instr.name = Some(lit_str(&meta)?.value());
-                } else if p.is_ident("tools") {
-                    seen.once(&meta);
-                    instr.tools = Some(p.span());
-                } else if p.is_ident("example") {
-                    instr.examples.push(worked_example(&meta)?);
-                } else {
-                    return unknown_attribute(
-                        &meta,
-                        "a type",
-                        "`validate = path::to::fn`, `description = \"...\"`, \
+    cx.each(&input.attrs, "serde", |meta| {
+        let p = &meta.path;
+        if p.is_ident("rename") {
+            serde.rename = deserialize_name(&meta)?;
+        } else if p.is_ident("rename_all") {
+            serde.rename_all = rename_rule(&meta)?;
+        } else if p.is_ident("rename_all_fields") {
+            serde.rename_all_fields = rename_rule(&meta)?;
+        } else if p.is_ident("deny_unknown_fields") {
+            serde.deny_unknown_fields = true;
+        } else if p.is_ident("default") {
+            skip_value(&meta)?;
+            serde.default = true;
+        } else if p.is_ident("transparent") {
+            serde.transparent = true;
+        } else if p.is_ident("tag") {
+            tag = Some(lit_str(&meta)?.value());
+        } else if p.is_ident("content") {
+            content = Some(lit_str(&meta)?.value());
+        } else if p.is_ident("untagged") {
+            untagged = true;
+        } else if p.is_ident("from") || p.is_ident("try_from") {
+            serde.converted = Some(p.span());
+            skip_value(&meta)?;
+        } else {
+            // What only serializing or error messages read changes nothing here.
+            let known = ["bound", "crate", "expecting", "into"];
+            serde.other |= !known.iter().any(|k| p.is_ident(k));
+            skip_value(&meta)?;
+        }
+        Ok(())
+    });
+    cx.each(&input.attrs, "instructor", |meta| {
+        let p = &meta.path;
+        if p.is_ident("validate") {
+            instr.validate.push(meta.value()?.parse::<syn::Path>()?);
+        } else if p.is_ident("crate") {
+            seen.once(&meta);
+            instr.krate = Some(path_value(&meta)?);
+        } else if p.is_ident("description") {
+            seen.once(&meta);
+            instr.description = Some(lit_str(&meta)?.value());
+        } else if p.is_ident("rename") {
+            seen.once(&meta);
+            instr.name = Some(lit_str(&meta)?.value());
+        } else if p.is_ident("tools") {
+            seen.once(&meta);
+            instr.tools = Some(p.span());
+        } else if p.is_ident("example") {
+            instr.examples.push(worked_example(&meta)?);
+        } else {
+            return unknown_attribute(
+                &meta,
+                "a type",
+                "`validate = path::to::fn`, `description = \"...\"`, \
                          `rename = \"Name\"`, `example(text = \"...\", answer = \"...\")`, \
                          `tools` or `crate = \"path\"`",
-                    );
-                }
-                Ok(())
-            });
-        } else if attr.path().is_ident("garde") {
-            garde.used = true;
-            cx.nested(attr, |meta| {
-                if meta.path.is_ident("context") {
-                    garde.context = true;
-                }
-                skip_value(&meta)
-            });
+            );
         }
-    }
+        Ok(())
+    });
+    garde.used |= has(&input.attrs, "garde");
+    cx.each(&input.attrs, "garde", |meta| {
+        if meta.path.is_ident("context") {
+            garde.context = true;
+        }
+        skip_value(&meta)
+    });
     seen.report(cx);
 
     serde.tagging = tagging(tag, content, untagged);
@@ -173,40 +177,34 @@ fn variant(
     let mut serde_other = false;
     let mut description = None;
     let mut seen = Seen::new("a variant");
-    for attr in &v.attrs {
-        if attr.path().is_ident("serde") {
-            cx.nested(attr, |meta| {
-                let p = &meta.path;
-                if p.is_ident("rename") {
-                    rename = deserialize_name(&meta)?;
-                } else if p.is_ident("rename_all") {
-                    rename_all = rename_rule(&meta)?.or(rename_all);
-                } else if p.is_ident("skip") || p.is_ident("skip_deserializing") {
-                    skip = true;
-                } else if p.is_ident("other") {
-                    other = true;
-                } else if p.is_ident("untagged") {
-                    untagged = true;
-                } else {
-                    serde_other = true;
-                    skip_value(&meta)?;
-                }
-                Ok(())
-            });
-        } else if attr.path().is_ident("instructor") {
-            cx.nested(attr, |meta| {
-                if meta.path.is_ident("description") {
-                    seen.once(&meta);
-                    description = Some(lit_str(&meta)?.value());
-                    Ok(())
-                } else {
-                    unknown_attribute(&meta, "a variant", "`description = \"...\"`")
-                }
-            });
-        } else if attr.path().is_ident("garde") {
-            garde.used = true;
+    cx.each(&v.attrs, "serde", |meta| {
+        let p = &meta.path;
+        if p.is_ident("rename") {
+            rename = deserialize_name(&meta)?;
+        } else if p.is_ident("rename_all") {
+            rename_all = rename_rule(&meta)?.or(rename_all);
+        } else if skips_reading(p) {
+            skip = true;
+        } else if p.is_ident("other") {
+            other = true;
+        } else if p.is_ident("untagged") {
+            untagged = true;
+        } else {
+            serde_other = true;
+            skip_value(&meta)?;
         }
-    }
+        Ok(())
+    });
+    cx.each(&v.attrs, "instructor", |meta| {
+        if meta.path.is_ident("description") {
+            seen.once(&meta);
+            description = Some(lit_str(&meta)?.value());
+            Ok(())
+        } else {
+            unknown_attribute(&meta, "a variant", "`description = \"...\"`")
+        }
+    });
+    garde.used |= has(&v.attrs, "garde");
     seen.report(cx);
     let rust = v.ident.to_string();
     let wire = rename.unwrap_or_else(|| match container.rename_all {
@@ -284,55 +282,51 @@ fn field(
     };
     let mut rename = None;
     let mut seen = Seen::new("a field");
-    for attr in &f.attrs {
-        if attr.path().is_ident("serde") {
-            cx.nested(attr, |meta| {
-                let p = &meta.path;
-                if p.is_ident("rename") {
-                    rename = deserialize_name(&meta)?;
-                } else if p.is_ident("alias") {
-                    out.aliases.push(lit_str(&meta)?.value());
-                } else if p.is_ident("default") {
-                    skip_value(&meta)?;
-                    out.default = true;
-                } else if p.is_ident("skip") || p.is_ident("skip_deserializing") {
-                    out.skip = true;
-                } else if p.is_ident("flatten") {
-                    out.flatten = Some(p.span());
-                } else if p.is_ident("with") || p.is_ident("deserialize_with") {
-                    out.custom_de = Some(p.span());
-                    skip_value(&meta)?;
-                } else {
-                    skip_value(&meta)?;
-                }
-                Ok(())
-            });
-        } else if attr.path().is_ident("instructor") {
-            cx.nested(attr, |meta| {
-                let p = &meta.path;
-                if p.is_ident("description") {
-                    seen.once(&meta);
-                    out.doc = Some(lit_str(&meta)?.value());
-                } else if p.is_ident("example") {
-                    out.examples.push(meta.value()?.parse::<Expr>()?);
-                } else if p.is_ident("schema_with") {
-                    seen.once(&meta);
-                    out.schema_with = Some(path_value(&meta)?);
-                } else {
-                    return unknown_attribute(
-                        &meta,
-                        "a field",
-                        "`description = \"...\"`, `example = <value>` or \
+    cx.each(&f.attrs, "serde", |meta| {
+        let p = &meta.path;
+        if p.is_ident("rename") {
+            rename = deserialize_name(&meta)?;
+        } else if p.is_ident("alias") {
+            out.aliases.push(lit_str(&meta)?.value());
+        } else if p.is_ident("default") {
+            skip_value(&meta)?;
+            out.default = true;
+        } else if skips_reading(p) {
+            out.skip = true;
+        } else if p.is_ident("flatten") {
+            out.flatten = Some(p.span());
+        } else if p.is_ident("with") || p.is_ident("deserialize_with") {
+            out.custom_de = Some(p.span());
+            skip_value(&meta)?;
+        } else {
+            skip_value(&meta)?;
+        }
+        Ok(())
+    });
+    cx.each(&f.attrs, "instructor", |meta| {
+        let p = &meta.path;
+        if p.is_ident("description") {
+            seen.once(&meta);
+            out.doc = Some(lit_str(&meta)?.value());
+        } else if p.is_ident("example") {
+            out.examples.push(meta.value()?.parse::<Expr>()?);
+        } else if p.is_ident("schema_with") {
+            seen.once(&meta);
+            out.schema_with = Some(path_value(&meta)?);
+        } else {
+            return unknown_attribute(
+                &meta,
+                "a field",
+                "`description = \"...\"`, `example = <value>` or \
                          `schema_with = path::to::fn`",
-                    );
-                }
-                Ok(())
-            });
-        } else if attr.path().is_ident("garde") {
-            garde.used = true;
-            if let Some(alias) = rules::field_rules(cx, attr, &mut out.rules) {
-                out.garde_alias = Some(alias);
-            }
+            );
+        }
+        Ok(())
+    });
+    for attr in f.attrs.iter().filter(|a| a.path().is_ident("garde")) {
+        garde.used = true;
+        if let Some(alias) = rules::field_rules(cx, attr, &mut out.rules) {
+            out.garde_alias = Some(alias);
         }
     }
     seen.report(cx);
