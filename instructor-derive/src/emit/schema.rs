@@ -34,7 +34,7 @@ pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
             Some(f) => {
                 j.object(|j| {
                     j.key("field");
-                    field(c, j, &mut src, f, false);
+                    field(j, &mut src, f, false);
                 });
             }
             None => json_node(j, r#"{"type":"null"}"#),
@@ -59,8 +59,7 @@ fn string_const(name: &str) -> String {
 
 /// One field: its type's schema function, then its doc comment, examples and rules;
 /// `optional`: the model may leave it out.
-fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
-    let _ = c;
+fn field<'a>(j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
     let source = match &f.schema_with {
         Some(path) => Source::With(path),
         None => match f.value_type() {
@@ -130,7 +129,7 @@ fn fields_node<'a>(
                             if f.flatten.is_some() {
                                 flattened(j, src, f, required);
                             } else {
-                                field(c, j, src, f, !required);
+                                field(j, src, f, !required);
                             }
                         }
                     });
@@ -143,14 +142,14 @@ fn fields_node<'a>(
                 j.object(|j| {
                     j.key("tagged_newtype").object(|j| {
                         j.key("tag").str(tag).key("name").str(name).key("field");
-                        field(c, j, src, f, false);
+                        field(j, src, f, false);
                     });
                 });
             }
             (Some(f), None) => {
                 j.object(|j| {
                     j.key("field");
-                    field(c, j, src, f, false);
+                    field(j, src, f, false);
                 });
             }
             (None, _) => json_node(j, r#"{"type":"null"}"#),
@@ -159,7 +158,7 @@ fn fields_node<'a>(
             j.object(|j| {
                 j.key("tuple").array(|j| {
                     for f in fields.wire() {
-                        field(c, j, src, f, false);
+                        field(j, src, f, false);
                     }
                 });
             });
