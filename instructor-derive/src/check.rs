@@ -1,13 +1,23 @@
 //! Semantic checks: what the derive can tell is wrong before any code is generated. Each
-//! error points at the offending token and says the fix.
+//! error points at the offending token and says the fix. The checked type is then lowered
+//! to the resolved model `emit` reads (`lower`).
 
 use syn::spanned::Spanned;
+use syn::Type;
 
 use crate::ctxt::Ctxt;
 use crate::model::*;
 use crate::ty::{element_shape, shape, Shape};
 
-pub fn check(cx: &mut Ctxt, c: &Container) {
+/// Checks the type as read, puts every error into `cx`, and lowers it to the resolved model
+/// (lowered even with errors: the error stub is written from it).
+pub fn check(cx: &mut Ctxt, c: Written) -> Container {
+    check_container(cx, &c);
+    crate::lower::container(c)
+}
+
+/// Every check of the type, its variants and fields.
+fn check_container(cx: &mut Ctxt, c: &Written) {
     if let Some(span) = c.serde.converted {
         cx.error(
             span,
@@ -52,7 +62,7 @@ pub fn check(cx: &mut Ctxt, c: &Container) {
 
 /// `#[instructor(tools)]`: an externally tagged enum whose every variant holds one type,
 /// the parameters of the tool the variant is.
-fn check_tools(cx: &mut Ctxt, c: &Container, span: proc_macro2::Span) {
+fn check_tools(cx: &mut Ctxt, c: &Written, span: proc_macro2::Span) {
     let Data::Enum(variants) = &c.data else {
         cx.error(
             span,
@@ -89,7 +99,7 @@ fn check_tools(cx: &mut Ctxt, c: &Container, span: proc_macro2::Span) {
     }
 }
 
-fn check_fields(cx: &mut Ctxt, fields: &Fields) {
+fn check_fields(cx: &mut Ctxt, fields: &Fields<Type>) {
     for f in &fields.fields {
         if f.skip {
             continue;
@@ -125,7 +135,7 @@ fn check_fields(cx: &mut Ctxt, fields: &Fields) {
     }
 }
 
-fn check_rules(cx: &mut Ctxt, f: &Field, rules: &[Rule], sh: Shape) {
+fn check_rules(cx: &mut Ctxt, f: &Field<Type>, rules: &[Rule], sh: Shape) {
     let ty = quote::ToTokens::to_token_stream(&f.ty)
         .to_string()
         .replace(' ', "");

@@ -30,6 +30,19 @@ impl Ctxt {
         }
     }
 
+    /// Reads the items of every `#[name(..)]` among `attrs` with `f`, in order, keeping the
+    /// error of each attribute, if any.
+    pub fn each(
+        &mut self,
+        attrs: &[Attribute],
+        name: &str,
+        mut f: impl FnMut(syn::meta::ParseNestedMeta) -> syn::Result<()>,
+    ) {
+        for attr in attrs.iter().filter(|a| a.path().is_ident(name)) {
+            self.nested(attr, &mut f);
+        }
+    }
+
     /// All the errors as one, or `Ok` when there were none.
     pub fn check(self) -> Result<(), syn::Error> {
         let mut errors = self.errors.into_iter();

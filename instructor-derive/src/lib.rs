@@ -1,31 +1,41 @@
 //! `#[derive(Instructor)]`: a type's JSON Schema, validation hooks and partial companion,
 //! written at compile time. Use it through the `instructor` crate.
 //!
-//! The derive reads like garde_derive's, and data flows one way: syn -> `syntax` -> `model`
-//! -> `check` -> `emit` -> tokens. Every pass puts its errors into one `Ctxt`; on error the
-//! compile errors come with a stub impl, so one mistake does not cascade into unrelated trait
-//! errors.
+//! The derive reads like garde_derive's, and data flows one way: syn -> `syntax` -> `check`
+//! (which lowers to the resolved model) -> `emit` -> tokens. Every pass puts its errors into
+//! one `Ctxt` (serde_derive's); on error the compile errors come with a stub impl, so one
+//! mistake does not cascade into unrelated trait errors.
 //!
 //! - `syntax`: reads the type and its `serde`, `garde` and `instructor` attributes into the
-//!   model; resolves serde's enum tagging once.
+//!   model, each field's type as written; resolves serde's enum tagging once, classifies
+//!   garde's bounds once, and reports an unknown `instructor` key or one given twice.
+//!   `syntax/mod.rs` the items, `syntax/attr.rs` the values of attribute keys and their
+//!   errors, `syntax/doc.rs` doc comments, `syntax/rules.rs` garde's rules.
 //! - `model`: what the derive knows about the type: container, variants, fields, rules.
-//! - `check`: semantic checks, each error spanned on the offending token.
+//!   Generic over a field's type: as written, or resolved (`model::FieldType`).
+//! - `check`: semantic checks, each error spanned on the offending token; then `lower`
+//!   resolves each field's type once (its `Option` layer, whether it is a leaf, its span):
+//!   the resolved model is all `emit` reads.
 //! - `emit`: the tokens, written as source text and parsed by rustc once (`emit/out.rs`
-//!   says why and how user tokens keep their spans). `emit/mod.rs` the impl skeleton, the
-//!   error stub and the shared helpers; `emit/schema.rs` the JSON Schema, as a table `instructor::__private` reads;
+//!   says why and how user tokens keep their spans). `emit/mod.rs` the impl skeleton and
+//!   the error stub; `emit/cx.rs` what the parts share; `emit/schema.rs` the JSON Schema's
+//!   tree in the table `instructor::__private` reads, `emit/rules.rs` garde's rules in it,
+//!   `emit/sources.rs` the functions and run-time values its indices point at;
 //!   `emit/validate.rs` the validation hooks and garde's paths in serde's names, only for
-//!   what may hold rules; `emit/partial.rs` the partial companion. The generated code is kept
-//!   small: what is the same for every type lives in `instructor::__private`, compiled once.
+//!   what may hold rules; `emit/partial.rs` the partial companion; `emit/json.rs` the JSON
+//!   writer. The generated code is kept small: what is the same for every type lives in
+//!   `instructor::__private`, compiled once.
 //! - `prompt`: the `prompt!` macro, in the same three steps (its own file: it shares only
 //!   `ctxt` with the derive).
 //! - Leaves used by the passes: `ctxt` (the error collector), `ty` (what a type's spelling
-//!   tells: `Option`, shape), `case` (serde's `rename_all`), `regex` (garde's patterns in
-//!   ECMA-262).
+//!   tells: `Option`, shape, leaf), `case` (serde's `rename_all`), `regex` (garde's patterns
+//!   in ECMA-262).
 
 mod case;
 mod check;
 mod ctxt;
 mod emit;
+mod lower;
 mod model;
 mod prompt;
 mod regex;
@@ -44,8 +54,8 @@ use proc_macro::TokenStream;
 pub fn derive_instructor(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     let mut cx = ctxt::Ctxt::default();
-    let container = syntax::container(&mut cx, &input);
-    check::check(&mut cx, &container);
+    let written = syntax::container(&mut cx, &input);
+    let container = check::check(&mut cx, written);
     match cx.check() {
         Ok(()) => emit::expand(&container),
         Err(e) => {

@@ -9,6 +9,7 @@ pub struct Json {
 }
 
 impl Json {
+    /// Nothing written yet.
     pub fn new() -> Self {
         Json {
             out: String::new(),
@@ -16,6 +17,7 @@ impl Json {
         }
     }
 
+    /// The comma before a value, unless it is the first at its level.
     fn sep(&mut self) {
         if !self.first {
             self.out.push(',');
@@ -25,22 +27,21 @@ impl Json {
 
     /// `{ .. }`, its members written by `f` with [`key`](Json::key).
     pub fn object(&mut self, f: impl FnOnce(&mut Json)) -> &mut Self {
-        self.sep();
-        self.out.push('{');
-        self.first = true;
-        f(self);
-        self.out.push('}');
-        self.first = false;
-        self
+        self.nest('{', '}', f)
     }
 
     /// `[ .. ]`, its items written by `f`.
     pub fn array(&mut self, f: impl FnOnce(&mut Json)) -> &mut Self {
+        self.nest('[', ']', f)
+    }
+
+    /// A value opened with `open`, its contents written by `f`, closed with `close`.
+    fn nest(&mut self, open: char, close: char, f: impl FnOnce(&mut Json)) -> &mut Self {
         self.sep();
-        self.out.push('[');
+        self.out.push(open);
         self.first = true;
         f(self);
-        self.out.push(']');
+        self.out.push(close);
         self.first = false;
         self
     }
@@ -89,6 +90,7 @@ impl Json {
         self
     }
 
+    /// The JSON text.
     pub fn finish(self) -> String {
         self.out
     }

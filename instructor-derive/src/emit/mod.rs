@@ -1,107 +1,30 @@
-//! model -> tokens. This file writes the skeleton of the `Instructor` impl, the type's
-//! `Table` (the manifest `instructor::__private` reads: what is the same for every type is
-//! code there, compiled once), the stub that stands in for the impl on error, and what the
-//! parts share. The parts, each its share of the manifest and the functions that name the
-//! type's fields: `schema` (the JSON Schema), `validate` (the validation hooks and garde's
-//! paths) and `partial` (the partial companion for streaming). All of it is written as
-//! source text through `out` (why: see there); `json` writes the manifest.
+//! resolved model -> tokens. This file writes the skeleton of the `Instructor` impl, the
+//! type's `Table` (the manifest `instructor::__private` reads: what is the same for every
+//! type is code there, compiled once) and the stub that stands in for the impl on error.
+//! The parts, each its share of the manifest and the functions that name the type's fields:
+//! `schema` (the JSON Schema's tree, with `rules` for garde's rules and `sources` for what
+//! its indices point at), `validate` (the validation hooks and garde's paths) and `partial`
+//! (the partial companion for streaming); `cx` what they share. All of it is written as
+//! source text through `out` (why: see there); `json` writes the manifest. Emit reads the
+//! resolved model only: it splices the user's types, never looks into them.
 
+mod cx;
 mod json;
 mod out;
 mod partial;
+mod rules;
 mod schema;
+mod sources;
 mod validate;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::ext::IdentExt;
 use syn::Ident;
 
 use crate::model::*;
+use cx::{bounded_generics, krate, p, Cx};
 use json::Json;
-use out::{w, Out, Toks};
-
-/// What every part needs: the type, and how to name the `instructor` crate and the type's
-/// parameters.
-struct Cx<'a> {
-    c: &'a Container,
-    /// The type's name, as written (`r#` kept).
-    name: String,
-    /// Parameters or a where clause: impl headers splice the generics; without them the
-    /// headers are text.
-    generic: bool,
-}
-
-impl<'a> Cx<'a> {
-    fn new(c: &'a Container) -> Self {
-        Cx {
-            c,
-            name: c.ident.to_string(),
-            generic: !c.generics.params.is_empty() || c.generics.where_clause.is_some(),
-        }
-    }
-
-    /// Writes the path of the `instructor` crate: `#[instructor(crate = ..)]` (spliced), or
-    /// `::instructor`. Inside the `const _` block the generated code names
-    /// `instructor::__private` as `__p` instead.
-    fn krate(&self, o: &mut Out) {
-        match &self.c.instr.krate {
-            Some(p) => o.tokens(quote!(#p)),
-            None => o.s("::instructor"),
-        };
-    }
-
-    /// The crate's path as tokens, for spliced fragments.
-    fn krate_tokens(&self) -> TokenStream {
-        krate(self.c)
-    }
-
-    /// [`krate`](Cx::krate) into tokens built one by one.
-    fn krate_toks(&self, t: &mut Toks) {
-        match &self.c.instr.krate {
-            Some(p) => t.t(p),
-            None => t.s("::instructor"),
-        };
-    }
-
-    /// `impl<..> TRAIT for TY<..> where ..` for the type `ty` (the type itself or its
-    /// partial companion), `generics` those of the impl (the type's, with bounds added).
-    fn impl_head(&self, o: &mut Out, generics: &syn::Generics, trait_: &str, ty: &str) {
-        if !self.generic {
-            w!(o, "impl {trait_} for {ty} ");
-            return;
-        }
-        let (ig, tg, wc) = generics.split_for_impl();
-        o.s("impl").tokens(quote!(#ig));
-        w!(o, " {trait_} for {ty}");
-        o.tokens(quote!(#tg #wc));
-    }
-}
-
-/// `#[instructor(crate = ..)]`, or `::instructor`.
-fn krate(c: &Container) -> TokenStream {
-    match &c.instr.krate {
-        Some(p) => quote!(#p),
-        None => quote!(::instructor),
-    }
-}
-
-/// Generics with `T: Instructor` added to every type parameter (`trait_path`: where
-/// `Instructor` is found: the crate outside the `const _` block, `__p` in it).
-fn bounded_generics(c: &Container, trait_path: &impl quote::ToTokens) -> syn::Generics {
-    let mut g = c.generics.clone();
-    for param in g.type_params_mut() {
-        param
-            .bounds
-            .push(syn::parse_quote!(#trait_path::Instructor));
-    }
-    g
-}
-
-/// `__p` as an identifier, for spliced fragments.
-fn p() -> Ident {
-    Ident::new("__p", proc_macro2::Span::call_site())
-}
+use out::Out;
 
 /// The type's name in schemas: `#[instructor(name)]`, serde's `rename`, or its own (written
 /// into the table of a type without type parameters, which the trait's default reads).
@@ -233,7 +156,7 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
             }
             examples_fn(c, o);
             if !partial.reads_fields() {
-                schema::schema_fn(&sources, o);
+                sources::schema_fn(&sources, o);
             }
             partial.partial_fn(&sources, o);
             o.s(
@@ -261,22 +184,4 @@ fn examples_fn(c: &Container, o: &mut Out) {
             .s(" },");
     }
     o.s("] }");
-}
-
-/// `__f{i}`: the name a pattern binds the i-th wire field to.
-fn binding(i: usize) -> String {
-    format!("__f{i}")
-}
-
-/// A field's member as text: its name (`r#` kept) or its index.
-fn member(m: &syn::Member) -> String {
-    match m {
-        syn::Member::Named(i) => i.to_string(),
-        syn::Member::Unnamed(i) => i.index.to_string(),
-    }
-}
-
-/// The partial companion's name: `{Type}Partial`.
-fn partial_name(c: &Container) -> String {
-    format!("{}Partial", c.ident.unraw())
 }

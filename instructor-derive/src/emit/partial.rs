@@ -7,12 +7,11 @@
 
 use quote::quote;
 
+use super::cx::{bounded_generics, member, p, partial_name, Cx};
 use super::json::Json;
 use super::out::{w, Out, Toks};
-use super::schema::{self, Sources};
-use super::{bounded_generics, member, p, partial_name, Cx};
+use super::sources::{self, Sources};
 use crate::model::*;
-use crate::ty::{first_span, is_leaf, option_inner};
 
 /// Enums, tuple and unit structs are shown once complete: their partial form is themselves,
 /// read with serde.
@@ -100,7 +99,7 @@ impl<'a> Companion<'a> {
                 o.s("Self");
             }
             Kind::Inner(f) => {
-                let ty = &f.ty;
+                let ty = &f.ty.written;
                 let p = p();
                 o.tokens(quote!(<#ty as #p::Instructor>::Partial));
             }
@@ -170,7 +169,7 @@ impl<'a> Companion<'a> {
                 o.s("__p::whole(value)");
             }
             Kind::Inner(f) => {
-                let ty = &f.ty;
+                let ty = &f.ty.written;
                 let p = p();
                 o.tokens(quote!(<#ty as #p::Instructor>::partial_from_value(value)));
             }
@@ -191,10 +190,10 @@ impl<'a> Companion<'a> {
         }
         o.s("#[inline] fn __read(__r: &mut __p::Reader) -> __p::Option<Self::Partial> ");
         o.brace(|o| {
-            if schema::has_values(src) {
+            if sources::has_values(src) {
                 o.s("__r.values").paren(|o| {
                     o.s("&");
-                    schema::values(src, o);
+                    sources::values(src, o);
                 });
                 o.s(";");
             }
@@ -219,7 +218,7 @@ impl<'a> Companion<'a> {
                                 });
                             }
                             None => {
-                                let (ty, nullable) = schema::field_type(f);
+                                let (ty, nullable) = f.value_type();
                                 o.s(if f.flatten.is_some() {
                                     "__p::take_flat::<"
                                 } else if nullable {
@@ -272,14 +271,13 @@ impl<'a> Companion<'a> {
                 t.t(&f.vis).t(&f.member).s(":");
                 // Located at the user's type, so that a type without `Instructor` is reported
                 // at the field that names it.
-                t.at(first_span(&f.ty), |t| {
+                t.at(f.ty.span, |t| {
                     t.s("::core::option::Option<");
                     if f.schema_with.is_some() {
                         cx.krate_toks(t);
                         t.s("::__private::Value");
                     } else {
-                        let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-                        t.s("<").t(ty).s(" as ");
+                        t.s("<").t(f.ty.unwrapped()).s(" as ");
                         cx.krate_toks(t);
                         t.s("::Instructor>::Partial");
                     }
@@ -331,8 +329,7 @@ impl<'a> Companion<'a> {
         for f in wire {
             // A type known from its spelling to be its own partial form, with `Debug` (a
             // leaf: numbers, strings, their containers), and raw JSON need no probe.
-            let ty = option_inner(&f.ty).unwrap_or(&f.ty);
-            if f.schema_with.is_some() || is_leaf(ty) {
+            if f.schema_with.is_some() || f.ty.unwrapped_leaf {
                 w!(o, "__p::FieldDebug::Debug(&self.{}),", member(&f.member));
             } else {
                 w!(

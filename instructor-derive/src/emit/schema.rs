@@ -1,58 +1,18 @@
-//! The schema: the manifest's `schema` tree and `fn schema`. The tree mirrors the schema
-//! (struct bodies are objects, variants are wrapped as their tagging writes them), with the
-//! parts that are fixed when the macro runs (unit variants, enums of strings) as JSON
-//! already, and each field as its wire name, doc comment, garde rules and the index of its
-//! type's schema function. `fn schema` hands `instructor::__private::schema` those
-//! functions (`<FieldType as Instructor>::schema`, `schema_with` paths) and the values
-//! computed at run time (examples, constants used as bounds), in the order the tree's
-//! indices count them. A named struct has no `fn schema`: its `__read` (see `partial`)
-//! names the same functions, one per wire field in order, and hands over the values.
+//! The schema: the manifest's `schema` tree. The tree mirrors the schema (struct bodies
+//! are objects, variants are wrapped as their tagging writes them), with the parts that are
+//! fixed when the macro runs (unit variants, enums of strings) as JSON already, and each
+//! field as its wire name, doc comment, garde rules (`rules`) and the index of its type's
+//! schema function. What the indices point at is collected in `sources`, which writes
+//! `fn schema` (`instructor::__private::schema` gets those functions and the values computed
+//! at run time, in the order the tree's indices count them). A named struct has no
+//! `fn schema`: its `__read` (see `partial`) names the same functions, one per wire field in
+//! order, and hands over the values.
 
-use syn::{Expr, Type};
-
+use super::cx::Cx;
 use super::json::{self, Json};
-use super::out::{Out, Toks};
-use super::Cx;
+use super::rules::{has_schema_rules, rules};
+use super::sources::{Source, Sources, Value};
 use crate::model::*;
-use crate::ty::option_inner;
-
-/// What the tree's indices point at, collected while it is written.
-#[derive(Default)]
-pub(super) struct Sources<'a> {
-    schemas: Vec<Source<'a>>,
-    values: Vec<Value<'a>>,
-}
-
-/// A field's schema function.
-enum Source<'a> {
-    /// `<T as Instructor>::schema`.
-    Type(&'a Type),
-    /// `|gen| path(gen)`: called through a closure, as it was called before the schema was
-    /// a table (whatever `path(gen)` compiles for is taken).
-    With(&'a syn::Path),
-}
-
-/// A value computed at run time.
-enum Value<'a> {
-    /// `#[instructor(example = ..)]` values, as one JSON array.
-    Examples(&'a [Expr]),
-    /// A constant used as a `range` bound, serialized.
-    Range(&'a Expr),
-    /// A constant used as a `length` bound.
-    Length(&'a Expr),
-}
-
-impl<'a> Sources<'a> {
-    fn schema(&mut self, s: Source<'a>) -> usize {
-        self.schemas.push(s);
-        self.schemas.len() - 1
-    }
-
-    fn value(&mut self, v: Value<'a>) -> usize {
-        self.values.push(v);
-        self.values.len() - 1
-    }
-}
 
 /// The manifest's schema members: `named`, `schema_doc`, `schema`.
 pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
@@ -74,7 +34,7 @@ pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
             Some(f) => {
                 j.object(|j| {
                     j.key("field");
-                    field(c, j, &mut src, f, false);
+                    field(j, &mut src, f, false);
                 });
             }
             None => json_node(j, r#"{"type":"null"}"#),
@@ -83,93 +43,6 @@ pub(super) fn manifest<'a>(cx: &Cx<'a>, j: &mut Json) -> Sources<'a> {
         Data::Enum(variants) => enum_node(c, j, &mut src, variants),
     }
     src
-}
-
-/// `fn schema`, for every type but a named struct (whose schema is recorded by its
-/// `__read`: see `partial`).
-pub(super) fn schema_fn(src: &Sources, o: &mut Out) {
-    if src.schemas.iter().any(|s| matches!(s, Source::With(_))) {
-        o.s("#[allow(clippy::redundant_closure)]");
-    }
-    o.s("#[inline] fn schema(__gen: &mut __p::SchemaGenerator) -> __p::Value ");
-    o.brace(|o| {
-        o.s("__p::schema::<Self>").paren(|o| {
-            o.s("__gen, &__T, &");
-            if src.schemas.is_empty() {
-                o.s("[]");
-            } else {
-                let mut t = Toks::new();
-                t.bracket(|t| {
-                    for s in &src.schemas {
-                        match s {
-                            Source::Type(ty) => {
-                                t.s("<").t(ty).s(" as __p::Instructor>::schema");
-                            }
-                            // Called through a closure, as it was called before the
-                            // schema was a table (whatever `path(gen)` compiles for is taken).
-                            Source::With(path) => {
-                                t.s("|__gen| ").t(path).paren(|t| {
-                                    t.s("__gen");
-                                });
-                            }
-                        }
-                        t.s(",");
-                    }
-                });
-                o.tokens(t.finish());
-            }
-            o.s(", &");
-            values(src, o);
-        });
-    });
-}
-
-/// Whether the type's tree points at values computed at run time.
-pub(super) fn has_values(src: &Sources) -> bool {
-    !src.values.is_empty()
-}
-
-/// The values computed at run time, as an array of closures: `[]` for none.
-pub(super) fn values(src: &Sources, o: &mut Out) {
-    if src.values.is_empty() {
-        o.s("[]");
-        return;
-    }
-    let mut t = Toks::new();
-    t.bracket(|t| {
-        for v in &src.values {
-            t.s("||");
-            match v {
-                Value::Examples(e) => {
-                    t.s("__p::json!").paren(|t| {
-                        t.bracket(|t| {
-                            for e in e.iter() {
-                                t.s("__p::example").paren(|t| {
-                                    t.t(e);
-                                });
-                                t.s(",");
-                            }
-                        });
-                    });
-                }
-                Value::Range(e) => {
-                    t.s("__p::json!").paren(|t| {
-                        t.t(e);
-                    });
-                }
-                Value::Length(e) => {
-                    t.s("__p::Value::from").paren(|t| {
-                        t.paren(|t| {
-                            t.t(e);
-                        });
-                        t.s("as u64");
-                    });
-                }
-            }
-            t.s(",");
-        }
-    });
-    o.tokens(t.finish());
 }
 
 /// `{"json": ..}`: a schema fixed when the macro runs.
@@ -186,13 +59,12 @@ fn string_const(name: &str) -> String {
 
 /// One field: its type's schema function, then its doc comment, examples and rules;
 /// `optional`: the model may leave it out.
-fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
-    let _ = c;
+fn field<'a>(j: &mut Json, src: &mut Sources<'a>, f: &'a Field, optional: bool) {
     let source = match &f.schema_with {
         Some(path) => Source::With(path),
-        None => match field_type(f) {
+        None => match f.value_type() {
             // As written (`Option<T>`): the field's own tokens.
-            (_, true) => Source::Type(&f.ty),
+            (_, true) => Source::Type(&f.ty.written),
             (ty, false) => Source::Type(ty),
         },
     };
@@ -215,159 +87,13 @@ fn field<'a>(c: &Container, j: &mut Json, src: &mut Sources<'a>, f: &'a Field, o
     });
 }
 
-/// The type a field's schema and partial value come from, and whether its schema is
-/// `Option`'s around it (the model may write `null`): an `Option<T>` field is `T`, nullable
-/// unless garde's `required` rule forbids `null`.
-pub(super) fn field_type(f: &Field) -> (&Type, bool) {
-    match option_inner(&f.ty) {
-        Some(inner) => (inner, !f.has_rule(|k| matches!(k, RuleKind::Required))),
-        None => (&f.ty, false),
-    }
-}
-
 /// A field merged into the object: its type's schema (through one `Option`), unannotated.
 fn flattened<'a>(j: &mut Json, src: &mut Sources<'a>, f: &'a Field, required: bool) {
-    let ty = option_inner(&f.ty).unwrap_or(&f.ty);
     j.object(|j| {
-        j.key("schema").num(src.schema(Source::Type(ty)));
+        j.key("schema")
+            .num(src.schema(Source::Type(f.ty.unwrapped())));
         j.flag("flatten", true);
         j.flag("optional", !required);
-    });
-}
-
-/// Whether any of the rules is one the schema carries.
-fn has_schema_rules(rules: &[Rule]) -> bool {
-    rules
-        .iter()
-        .any(|r| !matches!(r.kind, RuleKind::Required | RuleKind::Other))
-}
-
-/// garde's rules, as a JSON array of the rules the schema carries.
-fn rules<'a>(j: &mut Json, src: &mut Sources<'a>, rules: &'a [Rule], ascii: bool) {
-    j.array(|j| {
-        for rule in rules {
-            match &rule.kind {
-                RuleKind::Length(l) => {
-                    let mode = match l.mode {
-                        LengthMode::Simple | LengthMode::Bytes => "bytes",
-                        LengthMode::Chars => "chars",
-                        LengthMode::Graphemes => "graphemes",
-                        LengthMode::Utf16 => "utf16",
-                    };
-                    j.object(|j| {
-                        j.key("length").object(|j| {
-                            j.key("mode").str(mode);
-                            length_bound(j, src, "min", &l.min);
-                            length_bound(j, src, "max", &l.max);
-                            j.flag("ascii", ascii);
-                        });
-                    });
-                }
-                RuleKind::Range(r) => {
-                    j.object(|j| {
-                        j.key("range").object(|j| {
-                            range_bound(j, src, "min", &r.min);
-                            range_bound(j, src, "max", &r.max);
-                        });
-                    });
-                }
-                RuleKind::Pattern(s) => tagged_str(j, "pattern", s),
-                RuleKind::Contains(s) => tagged_str(j, "contains", s),
-                RuleKind::Prefix(s) => tagged_str(j, "prefix", s),
-                RuleKind::Suffix(s) => tagged_str(j, "suffix", s),
-                RuleKind::Format(f) => tagged_str(j, "format", f),
-                RuleKind::Ip => {
-                    j.str("ip");
-                }
-                RuleKind::Ascii => {
-                    j.str("ascii");
-                }
-                RuleKind::Alphanumeric => {
-                    j.str("alphanumeric");
-                }
-                RuleKind::Inner(inner) => {
-                    let inner_ascii = inner.iter().any(|r| matches!(r.kind, RuleKind::Ascii));
-                    j.object(|j| {
-                        j.key("inner");
-                        self::rules(j, src, inner, inner_ascii);
-                    });
-                }
-                RuleKind::Required | RuleKind::Other => {}
-            }
-        }
-    });
-}
-
-/// `{"key": "text"}`.
-fn tagged_str(j: &mut Json, key: &str, text: &str) {
-    j.object(|j| {
-        j.key(key).str(text);
-    });
-}
-
-/// A literal the macro can read now: its sign and the literal.
-fn literal(e: &Expr) -> Option<(bool, &syn::Lit)> {
-    match e {
-        Expr::Lit(l) => Some((false, &l.lit)),
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
-            Expr::Lit(l) => Some((true, &l.lit)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// A `length` bound: an integer literal as it is, a constant converted at run time.
-fn length_bound<'a>(j: &mut Json, src: &mut Sources<'a>, key: &str, b: &'a Option<Bound>) {
-    let Some(Bound(e)) = b else {
-        return;
-    };
-    if let Some((false, syn::Lit::Int(i))) = literal(e) {
-        if let Ok(n) = i.base10_parse::<u64>() {
-            j.key(key).raw(&n.to_string());
-            return;
-        }
-    }
-    let i = src.value(Value::Length(e));
-    j.key(key).object(|j| {
-        j.key("fn").num(i);
-    });
-}
-
-/// A `range` bound: an integer or float literal read now (the same JSON number serde would
-/// write for it), or a constant serialized at run time.
-fn range_bound<'a>(j: &mut Json, src: &mut Sources<'a>, key: &str, b: &'a Option<Bound>) {
-    let Some(Bound(e)) = b else {
-        return;
-    };
-    let sign = |neg: bool| if neg { "-" } else { "" };
-    match literal(e) {
-        Some((neg, syn::Lit::Int(i))) => {
-            let digits = format!("{}{}", sign(neg), i.base10_digits());
-            if digits.parse::<i64>().is_ok() || digits.parse::<u64>().is_ok() {
-                j.key(key).raw(&digits);
-                return;
-            }
-        }
-        Some((neg, syn::Lit::Float(f))) => {
-            // serde writes an `f32` widened to `f64`.
-            let v = match f.suffix() {
-                "f32" => f.base10_digits().parse::<f32>().ok().map(f64::from),
-                _ => f.base10_digits().parse::<f64>().ok(),
-            };
-            if let Some(v) = v.filter(|v| v.is_finite()) {
-                let v = if neg { -v } else { v };
-                // `{:?}` writes the shortest text that reads back as the same `f64`, with a
-                // `.` or an exponent: a JSON number.
-                j.key(key).raw(&format!("{v:?}"));
-                return;
-            }
-        }
-        _ => {}
-    }
-    let i = src.value(Value::Range(e));
-    j.key(key).object(|j| {
-        j.key("fn").num(i);
     });
 }
 
@@ -403,7 +129,7 @@ fn fields_node<'a>(
                             if f.flatten.is_some() {
                                 flattened(j, src, f, required);
                             } else {
-                                field(c, j, src, f, !required);
+                                field(j, src, f, !required);
                             }
                         }
                     });
@@ -416,14 +142,14 @@ fn fields_node<'a>(
                 j.object(|j| {
                     j.key("tagged_newtype").object(|j| {
                         j.key("tag").str(tag).key("name").str(name).key("field");
-                        field(c, j, src, f, false);
+                        field(j, src, f, false);
                     });
                 });
             }
             (Some(f), None) => {
                 j.object(|j| {
                     j.key("field");
-                    field(c, j, src, f, false);
+                    field(j, src, f, false);
                 });
             }
             (None, _) => json_node(j, r#"{"type":"null"}"#),
@@ -432,7 +158,7 @@ fn fields_node<'a>(
             j.object(|j| {
                 j.key("tuple").array(|j| {
                     for f in fields.wire() {
-                        field(c, j, src, f, false);
+                        field(j, src, f, false);
                     }
                 });
             });

@@ -7,20 +7,19 @@
 //! writes its own `validate_at` or `validate_with` around them.
 //!
 //! Only what may hold rules is handed out: a field whose type is known from its spelling
-//! to have none (numbers, strings, and the standard containers of them: `ty::is_leaf`) is
+//! to have none (numbers, strings, and the standard containers of them: `FieldType::leaf`) is
 //! neither validated nor asked to translate a path.
 
 use quote::quote;
 
+use super::cx::{binding, member, Cx};
 use super::json::Json;
 use super::out::{w, Out};
-use super::{binding, member, Cx};
 use crate::model::*;
-use crate::ty::is_leaf;
 
 /// Whether the field's value is handed out: its type may hold rules and paths of its own.
 fn nested(f: &Field) -> bool {
-    f.schema_with.is_none() && !is_leaf(&f.ty)
+    f.schema_with.is_none() && !f.ty.leaf
 }
 
 /// Where a variant's content sits in the JSON: under its name (external), under the
