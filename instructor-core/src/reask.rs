@@ -251,7 +251,7 @@ pub(crate) fn reask_messages(
             let id = call.id.clone();
             vec![
                 Message::assistant_tool_calls(vec![call]),
-                Message::tool(id, feedback(error, cx)),
+                Message::tool_error(id, feedback(error, cx)),
             ]
         }
         Reply::Tools(calls) => reask_calls(calls, error, cx, attempt),
@@ -327,6 +327,7 @@ fn reask_calls(
     let mut out = Vec::with_capacity(calls.len() + 1);
     out.push(Message::assistant_tool_calls(calls.clone()));
     for (i, (call, notes)) in calls.iter().zip(notes).enumerate() {
+        let failed = !notes.is_empty();
         let mut text = match notes.len() {
             0 => "No error found in this call.".to_owned(),
             1 => format!("This call has an error:\n{}", notes[0]),
@@ -338,7 +339,10 @@ fn reask_calls(
                  it was.",
             );
         }
-        out.push(Message::tool(call.id.clone(), text));
+        out.push(Message {
+            is_error: failed,
+            ..Message::tool(call.id.clone(), text)
+        });
     }
     out
 }

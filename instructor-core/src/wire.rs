@@ -50,6 +50,11 @@ pub struct Message {
     /// On a `tool` message: the id of the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// On a `tool` message: whether it reports that the call failed (a re-ask's errors).
+    /// Anthropic sends it as the `tool_result`'s `is_error`; chat completions have no such
+    /// field, and it is not written there.
+    #[serde(skip)]
+    pub is_error: bool,
 }
 
 impl Message {
@@ -60,6 +65,7 @@ impl Message {
             name: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            is_error: false,
         }
     }
 
@@ -91,6 +97,7 @@ impl Message {
             name: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            is_error: false,
         }
     }
 
@@ -107,6 +114,7 @@ impl Message {
             name: None,
             tool_calls: calls,
             tool_call_id: None,
+            is_error: false,
         }
     }
 
@@ -123,6 +131,16 @@ impl Message {
             name: None,
             tool_calls: Vec::new(),
             tool_call_id: Some(tool_call_id.into()),
+            is_error: false,
+        }
+    }
+
+    /// The answer to the tool call `tool_call_id` that says it failed, with why: what a
+    /// re-ask sends after a tool call whose arguments did not parse or validate.
+    pub fn tool_error(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            is_error: true,
+            ..Self::tool(tool_call_id, content)
         }
     }
 }
