@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::instructor::{push_verbatim, PathSegment};
+use crate::derived::path::{push_verbatim, PathSegment};
 use crate::schema::keywords::{annotate, nullable};
 use crate::schema::SchemaGenerator;
 use crate::validation::{path_under, JsonPath, ValidationError, ValidationErrors};
