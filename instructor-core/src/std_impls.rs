@@ -206,6 +206,22 @@ fn element_path<'a, T: Instructor + 'a>(
     push_verbatim(tail, out);
 }
 
+/// The methods a list, a set and an array write alike, through the helpers above: the
+/// readable elements of a partial list, each element validated and translated at its index.
+macro_rules! element_methods {
+    () => {
+        fn partial_from_value(value: Value) -> Option<Self::Partial> {
+            partial_elements::<T>(value)
+        }
+        fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
+            validate_elements(self.iter(), path, errors, run_garde);
+        }
+        fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
+            element_path(self.iter(), rest, out);
+        }
+    };
+}
+
 macro_rules! list {
     ($($ty:ident $(: $bound:path)*;)*) => {$(
         impl<T: Instructor $(+ $bound)*> Instructor for $ty<T> {
@@ -219,15 +235,7 @@ macro_rules! list {
                 // set's deserializer merges duplicates anyway.
                 array_of(T::schema(gen))
             }
-            fn partial_from_value(value: Value) -> Option<Self::Partial> {
-                partial_elements::<T>(value)
-            }
-            fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
-                validate_elements(self.iter(), path, errors, run_garde);
-            }
-            fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
-                element_path(self.iter(), rest, out);
-            }
+            element_methods!();
         }
     )*};
 }
@@ -248,15 +256,7 @@ impl<T: Instructor, const N: usize> Instructor for [T; N] {
     fn schema(gen: &mut SchemaGenerator) -> Value {
         json!({ "type": "array", "items": T::schema(gen), "minItems": N, "maxItems": N })
     }
-    fn partial_from_value(value: Value) -> Option<Self::Partial> {
-        partial_elements::<T>(value)
-    }
-    fn validate_at(&self, path: &mut JsonPath, errors: &mut ValidationErrors, run_garde: bool) {
-        validate_elements(self.iter(), path, errors, run_garde);
-    }
-    fn json_path(&self, rest: &[PathSegment<'_>], out: &mut JsonPath) {
-        element_path(self.iter(), rest, out);
-    }
+    element_methods!();
 }
 
 /// `{"type": "object", "additionalProperties": values}`.

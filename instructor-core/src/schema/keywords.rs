@@ -435,30 +435,53 @@ mod tests {
 
     #[test]
     fn byte_lengths_become_sound_character_bounds() {
-        let mut s = json!({"type": "string"});
-        length_rule(&mut s, LengthMode::Bytes, Some(3), Some(10), false);
-        assert_eq!(
-            s,
-            json!({"type": "string", "maxLength": 10, "description": "At least 3 bytes of UTF-8."})
-        );
-        let mut s = json!({"type": "string"});
-        length_rule(&mut s, LengthMode::Bytes, Some(3), Some(10), true);
-        assert_eq!(
-            s,
-            json!({"type": "string", "minLength": 3, "maxLength": 10})
-        );
-        let mut s = json!({"type": "string"});
-        length_rule(&mut s, LengthMode::Bytes, Some(1), None, false);
-        assert_eq!(s, json!({"type": "string", "minLength": 1}));
-        let mut s = json!({"type": "string"});
-        length_rule(&mut s, LengthMode::Graphemes, Some(2), Some(4), false);
-        assert_eq!(
-            s,
-            json!({"type": "string", "minLength": 2, "description": "At most 4 graphemes."})
-        );
-        let mut a = json!({"type": "array"});
-        length_rule(&mut a, LengthMode::Bytes, Some(3), Some(4), false);
-        assert_eq!(a, json!({"type": "array", "minItems": 3, "maxItems": 4}));
+        let string = json!({"type": "string"});
+        for (schema, mode, min, max, ascii, want) in [
+            (
+                &string,
+                LengthMode::Bytes,
+                Some(3),
+                Some(10),
+                false,
+                json!({"type": "string", "maxLength": 10, "description": "At least 3 bytes of UTF-8."}),
+            ),
+            (
+                &string,
+                LengthMode::Bytes,
+                Some(3),
+                Some(10),
+                true,
+                json!({"type": "string", "minLength": 3, "maxLength": 10}),
+            ),
+            (
+                &string,
+                LengthMode::Bytes,
+                Some(1),
+                None,
+                false,
+                json!({"type": "string", "minLength": 1}),
+            ),
+            (
+                &string,
+                LengthMode::Graphemes,
+                Some(2),
+                Some(4),
+                false,
+                json!({"type": "string", "minLength": 2, "description": "At most 4 graphemes."}),
+            ),
+            (
+                &json!({"type": "array"}),
+                LengthMode::Bytes,
+                Some(3),
+                Some(4),
+                false,
+                json!({"type": "array", "minItems": 3, "maxItems": 4}),
+            ),
+        ] {
+            let mut s = schema.clone();
+            length_rule(&mut s, mode, min, max, ascii);
+            assert_eq!(s, want, "{mode:?} {min:?}..{max:?} ascii: {ascii}");
+        }
     }
 
     #[test]
