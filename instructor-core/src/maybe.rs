@@ -11,6 +11,7 @@ use crate::schema::SchemaGenerator;
 use crate::validation::{path_under, JsonPath, ValidationError, ValidationErrors};
 use crate::Instructor;
 
+/// The description of every `Maybe` schema.
 const DESCRIPTION: &str = "The value if the text holds one; otherwise `result` is null, \
                            `error` is true and `message` says why.";
 
@@ -65,6 +66,7 @@ fn none<T>() -> Option<T> {
     None
 }
 
+/// A `bool` that may be written `null`, read as `false`.
 fn null_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }

@@ -12,6 +12,8 @@ use crate::instructor::{Example, Instructor};
 use crate::schema::SchemaGenerator;
 use crate::validation::{JsonPath, ValidationErrors};
 
+/// `Instructor` for types that are their own partial form, named `$name`, with a fixed
+/// schema.
 macro_rules! leaf {
     ($($ty:ty => $name:literal, $schema:expr;)*) => {$(
         impl Instructor for $ty {
@@ -56,6 +58,7 @@ leaf! {
     Value => "any", json!({});
 }
 
+/// `Instructor` for the non-zero integers: the integer's schema without zero.
 macro_rules! nonzero {
     ($($ty:ident => $inner:ty;)*) => {$(
         impl Instructor for std::num::$ty {
@@ -169,6 +172,7 @@ fn partial_elements<T: Instructor>(value: Value) -> Option<Vec<T::Partial>> {
     Some(out)
 }
 
+/// Validates each element at its index.
 // A counter, not `enumerate`: one adapter fewer compiled per element type.
 #[allow(clippy::explicit_counter_loop)]
 fn validate_elements<'a, T: Instructor + 'a>(
@@ -186,6 +190,7 @@ fn validate_elements<'a, T: Instructor + 'a>(
     }
 }
 
+/// Translates a path into the element it names by its index; the rest is copied as it is.
 fn element_path<'a, T: Instructor + 'a>(
     items: impl Iterator<Item = &'a T>,
     rest: &[PathSegment<'_>],
@@ -222,6 +227,7 @@ macro_rules! element_methods {
     };
 }
 
+/// `Instructor` for lists and sets of `T`: `array` schemas, partial lists.
 macro_rules! list {
     ($($ty:ident $(: $bound:path)*;)*) => {$(
         impl<T: Instructor $(+ $bound)*> Instructor for $ty<T> {
@@ -264,6 +270,7 @@ fn map_of(values: Value) -> Value {
     json!({ "type": "object", "additionalProperties": values })
 }
 
+/// `Instructor` for maps with string keys: objects with `additionalProperties`.
 macro_rules! map {
     ($($ty:ident;)*) => {$(
         impl<V: Instructor> Instructor for $ty<String, V> {
@@ -313,6 +320,7 @@ map! {
     HashMap;
 }
 
+/// `Instructor` for tuples: `prefixItems`, exactly as many items as the tuple has.
 macro_rules! tuple {
     ($($n:literal => ($($T:ident $i:tt),+);)*) => {$(
         impl<$($T: Instructor),+> Instructor for ($($T,)+) {

@@ -255,6 +255,7 @@ pub(super) enum Rule {
     Inner(Vec<Rule>),
 }
 
+/// What a `length` rule counts.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum Mode {
@@ -328,6 +329,7 @@ pub(super) struct Paths {
     pub(super) fields: Vec<PathField>,
 }
 
+/// A field garde may name in a path.
 #[derive(Deserialize)]
 pub(super) struct PathField {
     /// The Rust name, then the garde alias.

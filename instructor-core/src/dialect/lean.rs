@@ -26,6 +26,7 @@ pub(crate) enum Carrier {
     ResponseFormat,
 }
 
+/// The lean form of `schema` for `carrier` (see the module documentation).
 pub(crate) fn lean(schema: &Value, carrier: Carrier) -> Value {
     let mut out = schema.clone();
     let Value::Object(root) = &mut out else {
@@ -74,6 +75,7 @@ pub(crate) fn lean(schema: &Value, carrier: Carrier) -> Value {
     out
 }
 
+/// Counts, by name, the `$ref`s in `schema` (not in its `$defs`).
 fn count_refs(schema: &Value, uses: &mut HashMap<String, usize>) {
     match schema {
         Value::Object(map) => {

@@ -55,6 +55,8 @@ fn target(schema: &mut Value) -> Option<&mut Map<String, Value>> {
     Some(map)
 }
 
+/// The type a schema's keywords are about: its `type`, or the first of its types that is
+/// not `null`.
 fn type_of(map: &Map<String, Value>) -> Option<&str> {
     match map.get("type")? {
         Value::String(t) => Some(t),
@@ -63,6 +65,8 @@ fn type_of(map: &Map<String, Value>) -> Option<&str> {
     }
 }
 
+/// Writes the bound `key: value` unless the one there is tighter (the larger one kept when
+/// `keep_larger`, a lower bound).
 fn tighten(map: &mut Map<String, Value>, key: &str, value: Value, keep_larger: bool) {
     let replace = match (map.get(key).and_then(Value::as_f64), value.as_f64()) {
         (Some(old), Some(new)) => (new > old) == keep_larger,

@@ -96,6 +96,8 @@ pub fn strict_schema(schema: &Value) -> Value {
     out
 }
 
+/// Rewrites `schema` in place into the strict dialect (see [`strict_schema`]); `defs`: the
+/// root's `$defs`, which `$ref`s are followed into.
 fn rewrite(schema: &mut Value, defs: &Value) {
     let Value::Object(map) = schema else {
         // `true` (anything) cannot be expressed; leave booleans alone.
@@ -290,6 +292,7 @@ fn map_as_pairs(map: &mut Map<String, Value>) {
     append_description(map, "Key-value pairs.");
 }
 
+/// Appends `text` to the schema's `description`, as a sentence of its own.
 fn append_description(map: &mut Map<String, Value>, text: &str) {
     match map.get_mut("description") {
         Some(Value::String(d)) if !d.is_empty() => {
@@ -376,6 +379,8 @@ pub(crate) fn accepts_null(schema: &Value, defs: &Value) -> bool {
         && map.keys().all(|k| k == "description" || k == "title")
 }
 
+/// `schema` or `null`: an `anyOf` of the two, with the annotations (`description`,
+/// `title`) kept outside it.
 fn make_nullable(schema: Value) -> Value {
     let Value::Object(mut map) = schema else {
         return json!({ "anyOf": [schema, { "type": "null" }] });
