@@ -40,6 +40,8 @@ pub(crate) fn turns(spec: &ModeSpec) -> Result<&[Message], Error> {
         .map_err(|why| Error::Config(why.clone()))
 }
 
+/// The turns of `spec`'s worked examples: each text as a user message, each answer as the
+/// assistant's, in the form the mode asks for.
 fn build(spec: &ModeSpec) -> Result<Vec<Message>, String> {
     let mut out = Vec::with_capacity(spec.examples.len() * 3);
     for (i, example) in spec.examples.iter().enumerate() {
@@ -112,6 +114,8 @@ pub(crate) fn check<T: Instructor + DeserializeOwned>(
     check_each::<T>(spec.examples, validate)
 }
 
+/// Reads each example's answer into `T` and runs `validate` on it: the first failure, naming
+/// the example and the fix, as a configuration error.
 fn check_each<T: Instructor + DeserializeOwned>(
     examples: &[Example],
     validate: impl Fn(&T) -> Result<(), ValidationErrors>,

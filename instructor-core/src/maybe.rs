@@ -5,12 +5,13 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::instructor::{push_verbatim, PathSegment};
+use crate::derived::path::{push_verbatim, PathSegment};
 use crate::schema::keywords::{annotate, nullable};
 use crate::schema::SchemaGenerator;
 use crate::validation::{path_under, JsonPath, ValidationError, ValidationErrors};
 use crate::Instructor;
 
+/// The description of every `Maybe` schema.
 const DESCRIPTION: &str = "The value if the text holds one; otherwise `result` is null, \
                            `error` is true and `message` says why.";
 
@@ -65,6 +66,7 @@ fn none<T>() -> Option<T> {
     None
 }
 
+/// A `bool` that may be written `null`, read as `false`.
 fn null_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }

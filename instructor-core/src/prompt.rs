@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use crate::mode::Mode;
+use crate::schema::{defs_of, required_of, target};
 
 /// What the prompt says about the answer. Set it per client
 /// ([`ClientBuilder::prompting`](crate::ClientBuilder::prompting)) or per request
@@ -117,7 +118,7 @@ fn json_schema_text(schema: &Value) -> String {
 
 /// The compact rendering: the root type, then each definition it refers to.
 pub(crate) fn compact(schema: &Value, name: &str) -> String {
-    let defs = schema.get("$defs").and_then(Value::as_object);
+    let defs = defs_of(schema);
     let mut out = String::new();
     let _ = write!(out, "Extract `{name}`");
     match description(schema) {
@@ -154,11 +155,7 @@ fn body(out: &mut String, schema: &Value, defs: Option<&Map<String, Value>>) {
         return;
     };
     out.push_str("A JSON object with these fields:\n");
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = required_of(schema);
     for (field, s) in props {
         let need = if required.contains(&field.as_str()) {
             "required"
@@ -172,10 +169,8 @@ fn body(out: &mut String, schema: &Value, defs: Option<&Map<String, Value>>) {
         }
         // A named enum is spelled out in the type; what its values mean is in its own
         // description.
-        let named = s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| defs?.get(r.rsplit('/').next()?))
+        let named = target(s, defs)
+            .map(|(_, d)| d)
             .filter(|d| !is_object(d) && d.get("properties").is_none())
             .and_then(description);
         match (description(s), named) {
@@ -214,12 +209,12 @@ fn is_object(schema: &Value) -> bool {
 /// "string", "integer", "list of `Item`", "one of \"a\", \"b\"", "`Address` (below) or null".
 fn type_phrase(schema: &Value, defs: Option<&Map<String, Value>>) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r.rsplit('/').next().unwrap_or(r);
-        let def = defs.and_then(|d| d.get(name));
-        return match def {
+        // One step, not the whole chain: the type is called by the name the field names.
+        return match target(schema, defs) {
             // A named enum or alias reads better spelled out than referred to.
-            Some(d) if !is_object(d) && d.get("properties").is_none() => type_phrase(d, defs),
-            _ => format!("object `{name}`"),
+            Some((_, d)) if !is_object(d) && d.get("properties").is_none() => type_phrase(d, defs),
+            Some((name, _)) => format!("object `{name}`"),
+            None => format!("object `{}`", r.rsplit('/').next().unwrap_or(r)),
         };
     }
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {

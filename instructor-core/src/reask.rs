@@ -9,11 +9,12 @@
 //! - [`Mode::Tools`](crate::Mode::Tools): the model's tool call as an `assistant` message,
 //!   then a `tool` message answering that call with the errors.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::AttemptError;
 use crate::prompt::describe;
 use crate::reply::Reply;
+use crate::schema::{defs_of, follow};
 use crate::tools::Toolbox;
 use crate::validation::ValidationError;
 use crate::wire::{Message, ToolCall};
@@ -192,10 +193,10 @@ fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
 
 /// What the schema says a valid value at `path` is, in words.
 fn expected_at(schema: &Value, path: &str) -> Option<String> {
-    let defs = schema.get("$defs").and_then(Value::as_object);
-    let mut at = resolve_ref(schema, schema)?;
+    let defs = defs_of(schema);
+    let mut at = follow(schema, defs).ok()?;
     for step in steps(path)? {
-        at = object_or_array(at, schema);
+        at = object_or_array(at, defs);
         let next = match step {
             Step::Key(k) => at
                 .get("properties")
@@ -206,28 +207,17 @@ fn expected_at(schema: &Value, path: &str) -> Option<String> {
                 .and_then(|p| p.get(i))
                 .or_else(|| at.get("items").filter(|a| a.is_object()))?,
         };
-        at = resolve_ref(next, schema)?;
+        at = follow(next, defs).ok()?;
     }
     Some(describe(at, defs))
 }
 
-fn resolve_ref<'s>(s: &'s Value, root: &'s Value) -> Option<&'s Value> {
-    let mut s = s;
-    for _ in 0..16 {
-        match s.get("$ref").and_then(Value::as_str) {
-            Some(r) => s = root.get("$defs")?.get(r.strip_prefix("#/$defs/")?)?,
-            None => return Some(s),
-        }
-    }
-    None
-}
-
 /// The branch of a nullable `anyOf` that can hold fields or items.
-fn object_or_array<'s>(s: &'s Value, root: &'s Value) -> &'s Value {
+fn object_or_array<'s>(s: &'s Value, defs: Option<&'s Map<String, Value>>) -> &'s Value {
     match s.get("anyOf").and_then(Value::as_array) {
         Some(branches) => branches
             .iter()
-            .filter_map(|b| resolve_ref(b, root))
+            .filter_map(|b| follow(b, defs).ok())
             .find(|b| b.get("properties").is_some() || b.get("items").is_some())
             .unwrap_or(s),
         None => s,

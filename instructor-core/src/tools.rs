@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 
 use crate::dialect::lean::{lean, Carrier};
 use crate::error::AttemptError;
+use crate::schema::{ref_name, resolve};
 use crate::wire::ToolCall;
 use crate::Instructor;
 
@@ -82,7 +83,7 @@ impl Toolbox {
     pub(crate) fn of(list: &Value) -> Result<(Toolbox, Value), String> {
         let defs = list.get("$defs").and_then(Value::as_object);
         let element = match (list.get("type"), list.get("items")) {
-            (Some(t), Some(items)) if t == "array" => deref(items, defs),
+            (Some(t), Some(items)) if t == "array" => resolve(items, defs),
             _ => {
                 return Err(need("the type is not a list (extract a `Vec` of the enum)"));
             }
@@ -101,7 +102,7 @@ impl Toolbox {
                      tagged or untagged enum)",
                 )
             })?;
-            let body = deref(inner, defs);
+            let body = resolve(inner, defs);
             if body.get("type").and_then(Value::as_str) != Some("object") {
                 return Err(need(&format!(
                     "variant `{key}` does not hold a struct: a tool's parameters are an object"
@@ -189,16 +190,6 @@ fn need(why: &str) -> String {
     )
 }
 
-/// `schema`, or the definition its `$ref` names.
-fn deref<'v>(schema: &'v Value, defs: Option<&'v Map<String, Value>>) -> &'v Value {
-    schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/$defs/"))
-        .and_then(|name| defs?.get(name))
-        .unwrap_or(schema)
-}
-
 /// The definitions `schema` refers to, directly or through other definitions.
 fn reachable(schema: &Value, defs: Option<&Map<String, Value>>) -> Map<String, Value> {
     let mut out = Map::new();
@@ -207,11 +198,7 @@ fn reachable(schema: &Value, defs: Option<&Map<String, Value>>) -> Map<String, V
     while let Some(s) = stack.pop() {
         match s {
             Value::Object(map) => {
-                let named = map
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.strip_prefix("#/$defs/"));
-                if let Some((name, def)) = named.and_then(|n| defs.get_key_value(n)) {
+                if let Some((name, def)) = ref_name(s).and_then(|n| defs.get_key_value(n)) {
                     if !out.contains_key(name) {
                         out.insert(name.clone(), def.clone());
                         stack.push(def);

@@ -15,6 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::schema::ref_name;
+
 /// Where the request carries the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Carrier {
@@ -24,6 +26,7 @@ pub(crate) enum Carrier {
     ResponseFormat,
 }
 
+/// The lean form of `schema` for `carrier` (see the module documentation).
 pub(crate) fn lean(schema: &Value, carrier: Carrier) -> Value {
     let mut out = schema.clone();
     let Value::Object(root) = &mut out else {
@@ -72,10 +75,7 @@ pub(crate) fn lean(schema: &Value, carrier: Carrier) -> Value {
     out
 }
 
-fn ref_name(schema: &Value) -> Option<&str> {
-    schema.get("$ref")?.as_str()?.strip_prefix("#/$defs/")
-}
-
+/// Counts, by name, the `$ref`s in `schema` (not in its `$defs`).
 fn count_refs(schema: &Value, uses: &mut HashMap<String, usize>) {
     match schema {
         Value::Object(map) => {
@@ -118,13 +118,9 @@ fn recursive(name: &str, defs: &Map<String, Value>) -> bool {
 /// Replaces each `$ref` to a definition in `inline` with the definition (the `$ref`'s own
 /// keywords, a description say, written over it).
 fn expand(schema: &mut Value, inline: &HashSet<String>, defs: &Map<String, Value>) {
+    let target = ref_name(schema).map(str::to_owned);
     match schema {
         Value::Object(map) => {
-            let target = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/$defs/"))
-                .map(str::to_owned);
             if let Some(name) = target.filter(|n| inline.contains(n)) {
                 if let Some(Value::Object(body)) = defs.get(&name) {
                     let mut merged = body.clone();

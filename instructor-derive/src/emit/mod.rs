@@ -120,7 +120,7 @@ pub fn expand(c: &Container) -> proc_macro::TokenStream {
         cx.krate(o);
         o.s("::__private as __p; static __T: __p::Table = __p::Table::new(")
             .raw_lit(&manifest)
-            .s(");");
+            .s(");const _: () = __p::ManifestFormat::<1>::CHECK;"); // manifest format 1
         partial.impls(o);
 
         // Types shown whole in partials are read with serde.
