@@ -239,6 +239,7 @@ async fn ten_thousand_extractions_with_ten_percent_faults() {
             completion_tokens: ledger.completion[i].load(Ordering::SeqCst),
             total_tokens: ledger.prompt[i].load(Ordering::SeqCst)
                 + ledger.completion[i].load(Ordering::SeqCst),
+            ..Usage::default()
         };
         handed_out += server_usage;
         let client_usage = match &o[0] {

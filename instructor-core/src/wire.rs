@@ -262,7 +262,9 @@ impl ResponseMessage {
 ///
 /// Read from OpenAI's `usage` (with `prompt_tokens_details.cached_tokens` and
 /// `completion_tokens_details.reasoning_tokens`); the other providers' dialects map theirs
-/// onto the same fields. The counts a provider does not report are zero.
+/// onto the same fields. The counts a provider does not report are zero. The detail counts
+/// (cached, cache-written, reasoning) are `u32`, which keeps [`Error`](crate::Error) small;
+/// adding saturates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "UsageWire")]
 pub struct Usage {
@@ -276,15 +278,15 @@ pub struct Usage {
     /// `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini
     /// `cachedContentTokenCount`).
     #[serde(skip_serializing_if = "is_zero")]
-    pub cached_tokens: u64,
+    pub cached_tokens: u32,
     /// Prompt tokens written to the provider's prompt cache (Anthropic
     /// `cache_creation_input_tokens`).
     #[serde(skip_serializing_if = "is_zero")]
-    pub cache_creation_tokens: u64,
+    pub cache_creation_tokens: u32,
     /// Answer tokens spent thinking (OpenAI `completion_tokens_details.reasoning_tokens`,
     /// Gemini `thoughtsTokenCount`).
     #[serde(skip_serializing_if = "is_zero")]
-    pub reasoning_tokens: u64,
+    pub reasoning_tokens: u32,
 }
 
 impl Usage {
@@ -302,7 +304,7 @@ impl Usage {
     }
 }
 
-fn is_zero(n: &u64) -> bool {
+fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
@@ -316,11 +318,11 @@ struct UsageWire {
     #[serde(default, deserialize_with = "null_default")]
     total_tokens: u64,
     #[serde(default, deserialize_with = "null_default")]
-    cached_tokens: u64,
+    cached_tokens: u32,
     #[serde(default, deserialize_with = "null_default")]
-    cache_creation_tokens: u64,
+    cache_creation_tokens: u32,
     #[serde(default, deserialize_with = "null_default")]
-    reasoning_tokens: u64,
+    reasoning_tokens: u32,
     #[serde(default)]
     prompt_tokens_details: Option<TokenDetails>,
     #[serde(default)]
@@ -330,9 +332,9 @@ struct UsageWire {
 #[derive(Deserialize)]
 struct TokenDetails {
     #[serde(default, deserialize_with = "null_default")]
-    cached_tokens: u64,
+    cached_tokens: u32,
     #[serde(default, deserialize_with = "null_default")]
-    reasoning_tokens: u64,
+    reasoning_tokens: u32,
 }
 
 impl From<UsageWire> for Usage {
@@ -365,9 +367,11 @@ impl AddAssign for Usage {
         self.prompt_tokens += rhs.prompt_tokens;
         self.completion_tokens += rhs.completion_tokens;
         self.total_tokens += rhs.total_tokens;
-        self.cached_tokens += rhs.cached_tokens;
-        self.cache_creation_tokens += rhs.cache_creation_tokens;
-        self.reasoning_tokens += rhs.reasoning_tokens;
+        self.cached_tokens = self.cached_tokens.saturating_add(rhs.cached_tokens);
+        self.cache_creation_tokens = self
+            .cache_creation_tokens
+            .saturating_add(rhs.cache_creation_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(rhs.reasoning_tokens);
     }
 }
 
