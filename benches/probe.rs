@@ -17,6 +17,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Instant;
 
+use instructor_testkit::vm_hwm_kib;
 use support::*;
 
 fn main() {
@@ -227,7 +228,7 @@ fn memory(n: usize, base: Option<&str>) {
                 .trim_end_matches('/')
                 .parse()
                 .expect("BASE is http://IP:PORT"),
-            new_state(),
+            Arc::new(Stats::default()),
         ),
         None => start_server(),
     };
@@ -273,7 +274,7 @@ fn serve_forever(addr: &str) {
             "serving on http://{}/{{small,large,reask,slow,limited}}/v1",
             listener.local_addr().unwrap()
         );
-        serve(listener, new_state()).await;
+        FaultServer::serve(listener, routes(), Arc::new(Stats::default())).await;
     });
 }
 

@@ -1,8 +1,12 @@
-//! What the integration tests share, by job: [`types`] (the derived types extracted),
-//! [`replies`] (chat-completion bodies), [`sse`] (event-stream bodies), [`servers`] (wiremock,
-//! the fault server, the lockstep server, and a client for any of them), [`trace`] (a
-//! tracing recorder) and [`cases`] (table-driven cases: a row's expected outcome and its
-//! check).
+//! The test kit of instructor-rs: what the integration tests (`tests/`), the benchmarks
+//! (`benches/`) and the evals' replay test share, by job: [`types`] (the derived types
+//! extracted), [`replies`] (chat-completion bodies), [`sse`] (event-stream bodies),
+//! [`servers`] (wiremock, the fault server, the lockstep server, and a client for any of
+//! them), [`trace`] (a tracing recorder) and [`cases`] (table-driven cases: a row's expected
+//! outcome and its check). This file: the test key and what an error shows.
+//!
+//! Dev-only (`publish = false`), listed under `[dev-dependencies]` alone. The integration
+//! tests name it `support` (`use instructor_testkit as support;`).
 
 pub mod cases;
 pub mod replies;
@@ -19,6 +23,7 @@ pub use types::*;
 /// hook's view.
 pub const KEY: &str = "sk-test-SECRET-4242";
 
+// TODO(issue 20): replace with `Error::kind()` once the core has it.
 /// An error's variant as its `Debug` begins (`Api`, `Transport`, ...), with the status for
 /// `Api` (`Api 503`).
 pub fn kind(err: &instructor::Error) -> String {
@@ -45,4 +50,16 @@ pub fn shown(err: &instructor::Error) -> String {
 pub fn assert_no_key(err: &instructor::Error) {
     let shown = shown(err);
     assert!(!shown.contains(KEY), "key in the error: {shown}");
+}
+
+/// Peak resident set size of this process (`VmHWM`), in KiB; `None` off Linux.
+pub fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
