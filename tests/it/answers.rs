@@ -201,11 +201,8 @@ async fn reasked_in_tools<T: Extractable>(tool: &str, bad: &str, good: &str) -> 
         json_ok(tool_reply(tool, good, usage(1, 1))),
     ])
     .await;
-    let (value, extraction) = client(&server)
-        .extract::<T>()
+    let (value, extraction) = ask::<T>(&server, "Jason is 20, Bob 70", 1)
         .mode(Mode::Tools)
-        .user("Jason is 20, Bob 70")
-        .max_retries(1)
         .send_with_extraction()
         .await
         .unwrap();
@@ -249,12 +246,7 @@ async fn errors_carry_the_callers_paths_and_re_asks_the_models() {
         json_ok(content_reply(r#"{"sentiment": "negative"}"#, usage(1, 1))),
     ])
     .await;
-    let err = client(&server)
-        .extract::<Sentiment>()
-        .user(REVIEW)
-        .max_retries(1)
-        .await
-        .unwrap_err();
+    let err = ask::<Sentiment>(&server, REVIEW, 1).await.unwrap_err();
     let Error::RetriesExhausted {
         errors_per_attempt, ..
     } = &err

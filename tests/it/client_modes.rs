@@ -162,11 +162,8 @@ async fn strict_mode_refusal_is_an_error() {
         "usage": usage(9, 3)
     }))
     .await;
-    let err = client(&server)
-        .extract::<UserDetails>()
+    let err = ask::<UserDetails>(&server, USER, 3)
         .mode(Mode::JsonSchemaStrict)
-        .user(USER)
-        .max_retries(3)
         .await
         .unwrap_err();
     match err {

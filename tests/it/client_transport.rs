@@ -191,12 +191,7 @@ async fn bad_request_is_not_retried_and_its_message_is_parsed() {
         }
     });
     answer(&server, ResponseTemplate::new(400).set_body_json(body), 100).await;
-    let err = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(3)
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetails>(&server, USER, 3).await.unwrap_err();
     match &err {
         Error::Api {
             status,

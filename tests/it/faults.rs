@@ -733,10 +733,7 @@ async fn the_wrong_schema_is_re_asked_then_accepted() {
         Fault::ok(&content_reply(JASON, usage(30, 5))),
     )
     .await;
-    let (user, completion) = client(&server)
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .max_retries(2)
+    let (user, completion) = ask::<UserDetails>(&server, "Jason is 20", 2)
         .send_with_extraction()
         .await
         .unwrap();

@@ -136,10 +136,7 @@ async fn a_call_to_a_tool_that_does_not_exist_is_reasked_on_that_call() {
         )])),
     ])
     .await;
-    let (actions, extraction) = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .max_retries(1)
+    let (actions, extraction) = ask_tools::<Action>(&server, TEXT, 1)
         .send_with_extraction()
         .await
         .unwrap();
@@ -192,10 +189,7 @@ async fn each_call_is_read_and_validated_and_its_errors_go_back_to_it() {
         ])),
     ])
     .await;
-    let (actions, extraction) = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .max_retries(2)
+    let (actions, extraction) = ask_tools::<Action>(&server, TEXT, 2)
         .send_with_extraction()
         .await
         .unwrap();
@@ -249,12 +243,7 @@ async fn an_answer_without_calls_is_reasked() {
         )])),
     ])
     .await;
-    let actions = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .max_retries(1)
-        .await
-        .unwrap();
+    let actions = ask_tools::<Action>(&server, TEXT, 1).await.unwrap();
     assert_eq!(actions.len(), 1);
     let messages = bodies(&server).await[1]["messages"].clone();
     assert_eq!(

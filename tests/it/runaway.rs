@@ -31,10 +31,7 @@ async fn a_reply_cut_off_while_repeating_a_list_is_re_asked_not_truncated() {
         json_ok(content_reply(GOOD, usage(12, 20))),
     ])
     .await;
-    let (people, extraction) = client(&server)
-        .extract::<People>()
-        .user("Jason is 20, Ada is 36.")
-        .max_retries(1)
+    let (people, extraction) = ask::<People>(&server, "Jason is 20, Ada is 36.", 1)
         .send_with_extraction()
         .await
         .unwrap();
@@ -96,11 +93,7 @@ async fn a_stream_stops_at_the_repetition_and_re_asks() {
     let looping = Sse::new().deltas(LOOP, 9);
     let good = Sse::new().deltas(GOOD, 9).finish("stop").done();
     let server = serving(vec![sse_ok(looping.body()), sse_ok(good.body())]).await;
-    let mut stream = client(&server)
-        .extract::<People>()
-        .user("Jason is 20, Ada is 36.")
-        .max_retries(1)
-        .stream_partial();
+    let mut stream = ask::<People>(&server, "Jason is 20, Ada is 36.", 1).stream_partial();
     while let Some(p) = stream.next().await {
         p.unwrap();
     }

@@ -16,7 +16,7 @@ pub mod mock;
 
 use std::time::Duration;
 
-use instructor::{Client, ClientBuilder, Prompting, RetryPolicy};
+use instructor::{Client, ClientBuilder, Extract, Instructor, Prompting, RetryPolicy, ToolSet};
 use wiremock::MockServer;
 
 use super::KEY;
@@ -84,4 +84,19 @@ pub fn builder(server: &impl Endpoint) -> ClientBuilder {
 /// [`builder`], built.
 pub fn client(server: &impl Endpoint) -> Client {
     builder(server).build().unwrap()
+}
+
+/// The request most tests send: [`client`]`(server).extract::<T>().user(text)` with `reasks`
+/// re-asks allowed. Add the mode, `send_with_extraction`, ... to it; a system message must
+/// come before the user's, so a test that sends one writes its request out.
+pub fn ask<T: Instructor>(server: &impl Endpoint, text: &str, reasks: u32) -> Extract<T> {
+    client(server).extract::<T>().user(text).max_retries(reasks)
+}
+
+/// [`ask`] for parallel tool calls: `client(server).tool_calls::<E>()`.
+pub fn ask_tools<E: ToolSet>(server: &impl Endpoint, text: &str, reasks: u32) -> Extract<Vec<E>> {
+    client(server)
+        .tool_calls::<E>()
+        .user(text)
+        .max_retries(reasks)
 }
