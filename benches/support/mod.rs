@@ -1,12 +1,15 @@
 //! Shared by `benches/extraction.rs` (criterion) and `benches/probe.rs` (interleaved ratios,
 //! callgrind, memory): the benchmark server's routes (the kit's fault server, answering
-//! instantly with fixed bodies), and the "bare reqwest" baseline the SDK is compared with.
-//! The types and the reply bodies are the test kit's.
+//! instantly with fixed bodies), the runtimes and timing loops both benches use, and the
+//! "bare reqwest" baseline the SDK is compared with. The types and the reply bodies are the
+//! test kit's.
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use instructor::{Client, Instructor};
 pub use instructor_testkit::servers::fault::{Fault, FaultServer, Request, Stats};
@@ -69,6 +72,62 @@ pub fn start_server() -> (SocketAddr, Arc<Stats>) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Runtimes and timing loops
+
+/// A single-threaded runtime (sequential cases).
+pub fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A runtime with two workers (cases with many extractions in flight).
+pub fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Times `iters` sequential runs of `f` on `rt`.
+pub fn seq<F, Fut, O>(rt: &tokio::runtime::Runtime, iters: u64, f: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = O>,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(f().await);
+        }
+        start.elapsed()
+    })
+}
+
+/// `tasks` tasks on the current runtime, each running `op` `each` times in a row on its own
+/// clone of `target` (a client: an `Arc` inside), all awaited.
+pub async fn in_flight<T, F, Fut>(target: &T, tasks: usize, each: usize, op: F)
+where
+    T: Clone + Send + 'static,
+    F: Fn(T) -> Fut + Clone + Send + 'static,
+    Fut: Future + Send,
+    Fut::Output: Send,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..tasks {
+        let (target, op) = (target.clone(), op.clone());
+        set.spawn(async move {
+            for _ in 0..each {
+                black_box(op(target.clone()).await);
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+// ---------------------------------------------------------------------------------------------
 // The SDK and the baseline
 
 /// The SDK client for one route: no transport retries, so both sides send exactly one POST;
@@ -83,35 +142,29 @@ pub fn sdk_client(addr: SocketAddr, route: &str) -> Client {
         .unwrap()
 }
 
+/// The benchmark's request for `T`: the system message and the user message.
+pub fn sdk_request<T: Instructor>(client: &Client) -> instructor::Extract<T> {
+    client.extract::<T>().system(SYSTEM).user(USER)
+}
+
+/// Case 1: one small extraction.
 pub async fn sdk_small(client: &Client) -> UserDetails {
-    client
-        .extract::<UserDetails>()
-        .system(SYSTEM)
-        .user(USER)
-        .send()
-        .await
-        .unwrap()
+    sdk_request(client).send().await.unwrap()
 }
 
+/// Case 3: the large type.
 pub async fn sdk_large(client: &Client) -> Report {
-    client
-        .extract::<Report>()
-        .system(SYSTEM)
-        .user(USER)
-        .send()
-        .await
-        .unwrap()
+    sdk_request(client).send().await.unwrap()
 }
 
+/// Case 5: an invalid answer, one re-ask, a valid answer.
 pub async fn sdk_reask(client: &Client) -> UserDetails {
-    client
-        .extract::<UserDetails>()
-        .system(SYSTEM)
-        .user(USER)
-        .max_retries(1)
-        .send()
-        .await
-        .unwrap()
+    sdk_request(client).max_retries(1).send().await.unwrap()
+}
+
+/// The SDK client and the bare baseline for `T`, both on `route`.
+pub fn sides<T: Instructor>(addr: SocketAddr, route: &str) -> (Client, Bare) {
+    (sdk_client(addr, route), Bare::new::<T>(addr, route))
 }
 
 /// The same requests without the SDK: a typed body serialized with `serde_json::to_vec`
