@@ -203,10 +203,8 @@ fn text_only(content: &str) -> Value {
 #[tokio::test]
 async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
     let server = replying(vec![text_only("Jason is 20 years old.")]).await;
-    let err = client(&server)
-        .extract::<UserDetails>()
+    let err = ask::<UserDetails>(&server, USER, 0)
         .mode(Mode::Tools)
-        .user(USER)
         .await
         .unwrap_err();
     let Error::RetriesExhausted {
@@ -257,11 +255,7 @@ async fn null_content_is_re_askable() {
     let mut empty = content_reply("", usage(1, 0));
     empty["choices"][0]["message"]["content"] = Value::Null;
     let server = replying(vec![empty]).await;
-    let err = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetails>(&server, USER, 0).await.unwrap_err();
     let Error::RetriesExhausted {
         errors_per_attempt,
         last_reply,

@@ -58,11 +58,7 @@ async fn one_tool_per_variant_and_every_call_comes_back_as_its_variant() {
         call("c3", "Weather", r#"{"city": "Porto"}"#),
     ]))])
     .await;
-    let actions = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .await
-        .unwrap();
+    let actions = ask_tools::<Action>(&server, TEXT, 0).await.unwrap();
     assert_eq!(
         actions,
         vec![
@@ -260,10 +256,8 @@ async fn an_answer_without_calls_is_reasked() {
 #[tokio::test]
 async fn a_type_that_is_not_a_list_of_tools_fails_before_any_request() {
     let server = serving(vec![]).await;
-    let err = client(&server)
-        .extract::<Vec<String>>()
+    let err = ask::<Vec<String>>(&server, TEXT, 0)
         .mode(Mode::ParallelTools)
-        .user(TEXT)
         .await
         .unwrap_err();
     let Error::Config(why) = err else {
@@ -277,10 +271,8 @@ async fn a_type_that_is_not_a_list_of_tools_fails_before_any_request() {
 #[tokio::test]
 async fn a_stream_yields_each_call_once_the_next_begins() {
     let server = Lockstep::start().await;
-    let mut calls = client(&server)
-        .extract::<Action>()
+    let mut calls = ask::<Action>(&server, TEXT, 0)
         .mode(Mode::ParallelTools)
-        .user(TEXT)
         .stream_iter();
     let first = Sse::new()
         .call(0, Some("Weather"), "")
@@ -334,10 +326,8 @@ async fn a_streamed_request_is_the_parallel_tools_request() {
         .finish("tool_calls")
         .done();
     let server = serving(vec![sse_ok(body.body())]).await;
-    let calls: Vec<Action> = client(&server)
-        .extract::<Action>()
+    let calls: Vec<Action> = ask::<Action>(&server, TEXT, 0)
         .mode(Mode::ParallelTools)
-        .user(TEXT)
         .stream_iter()
         .map(Result::unwrap)
         .collect()

@@ -56,9 +56,7 @@ async fn without_a_re_ask_left_a_runaway_list_ends_with_the_repetition() {
         usage(10, 256),
     ))])
     .await;
-    let err = client(&server)
-        .extract::<People>()
-        .user("Jason is 20, Ada is 36.")
+    let err = ask::<People>(&server, "Jason is 20, Ada is 36.", 0)
         .await
         .unwrap_err();
     match &err {
@@ -79,11 +77,7 @@ async fn without_a_re_ask_left_a_runaway_list_ends_with_the_repetition() {
         usage(10, 256),
     ))])
     .await;
-    let err = client(&server)
-        .extract::<People>()
-        .user("Jason is 20.")
-        .await
-        .unwrap_err();
+    let err = ask::<People>(&server, "Jason is 20.", 0).await.unwrap_err();
     assert_eq!(kind(&err), "Truncated");
 }
 
@@ -108,10 +102,7 @@ async fn stream_iter_yields_the_items_then_ends_with_the_repetition() {
     let items = LOOP.replace("\"people\"", "\"items\"");
     let looping = Sse::new().deltas(&items, 9);
     let server = serving(vec![sse_ok(looping.body())]).await;
-    let mut users = client(&server)
-        .extract::<UserDetails>()
-        .user("list them")
-        .stream_iter();
+    let mut users = ask::<UserDetails>(&server, "list them", 0).stream_iter();
     let mut got = Vec::new();
     while let Some(item) = users.next().await {
         got.push(item);

@@ -98,10 +98,8 @@ async fn every_mode_reads_its_own_deltas() {
             _ => Sse::new().deltas(REPORT, 5).finish("stop").done(),
         };
         let server = sse_server(vec![body]).await;
-        let got = client(&server)
-            .extract::<Report>()
+        let got = ask::<Report>(&server, "write", 0)
             .mode(mode)
-            .user("write")
             .stream_partial()
             .into_final()
             .await;
