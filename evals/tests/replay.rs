@@ -149,14 +149,18 @@ async fn the_runner_reports_a_recorded_run_exactly() {
         ]
     );
 
-    // Every case, as recorded.
-    assert_eq!(report.results.len(), EXPECTED.len());
-    for &(mode, id, outcome, attempts) in EXPECTED {
-        let r = report
+    let result = |mode: &str, id: &str| {
+        report
             .results
             .iter()
             .find(|r| r.mode == mode && r.id == id)
-            .unwrap_or_else(|| panic!("no result for {mode} {id}"));
+            .unwrap_or_else(|| panic!("no result for {mode} {id}"))
+    };
+
+    // Every case, as recorded.
+    assert_eq!(report.results.len(), EXPECTED.len());
+    for &(mode, id, outcome, attempts) in EXPECTED {
+        let r = result(mode, id);
         assert_eq!(r.outcome, outcome, "{mode} {id}: {}", r.line());
         assert_eq!(r.attempts, attempts, "{mode} {id}: {}", r.line());
         assert_eq!(
@@ -185,11 +189,7 @@ async fn the_runner_reports_a_recorded_run_exactly() {
     }
 
     // The re-asked case kept every attempt's reason, and the last reply.
-    let upper = report
-        .results
-        .iter()
-        .find(|r| r.mode == "json_schema" && r.id == "rule_upper_case_name")
-        .unwrap();
+    let upper = result("json_schema", "rule_upper_case_name");
     assert_eq!(upper.error_kind.as_deref(), Some("retries_exhausted"));
     assert_eq!(upper.attempt_errors.len(), 3);
     assert!(
@@ -200,11 +200,7 @@ async fn the_runner_reports_a_recorded_run_exactly() {
         "{:?}",
         upper.attempt_errors
     );
-    let truncated = report
-        .results
-        .iter()
-        .find(|r| r.mode == "json_schema" && r.id == "rule_invoice_total")
-        .unwrap();
+    let truncated = result("json_schema", "rule_invoice_total");
     assert_eq!(truncated.error_kind.as_deref(), Some("truncated"));
 
     // The arms' figures.

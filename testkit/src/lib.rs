@@ -46,6 +46,22 @@ pub fn shown(err: &instructor::Error) -> String {
     shown
 }
 
+/// What the client's hooks saw, one line each: a request's or a response's `Debug`, an
+/// error's `Display` and `Debug`.
+pub type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// `builder` with request, response and error hooks that each write what they see to one
+/// list (where the tests look for the key).
+pub fn seeing_hooks(builder: instructor::ClientBuilder) -> (instructor::ClientBuilder, Seen) {
+    let seen = Seen::default();
+    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
+    let builder = builder
+        .on_request(move |e| s1.lock().unwrap().push(format!("{e:?}")))
+        .on_response(move |e| s2.lock().unwrap().push(format!("{e:?}")))
+        .on_error(move |e| s3.lock().unwrap().push(format!("{e} {e:?}")));
+    (builder, seen)
+}
+
 /// The key is nowhere in what the error shows.
 pub fn assert_no_key(err: &instructor::Error) {
     let shown = shown(err);

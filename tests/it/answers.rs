@@ -367,18 +367,12 @@ fn maybe_user_schema() -> Value {
         "title": "MaybeUserDetails",
         "description": "The value if the text holds one; otherwise `result` is null, `error` is true and `message` says why.",
         "properties": {
-            "result": {
-                "anyOf": [{ "$ref": "#/$defs/UserDetails" }, { "type": "null" }],
-                "description": "The value found in the text, or null when the text does not hold one."
-            },
-            "error": {
-                "type": "boolean",
-                "description": "true when the text does not hold the value, else false."
-            },
-            "message": {
-                "type": ["string", "null"],
-                "description": "When there is no value: why, in a few words. Else null."
-            }
+            "result": { "anyOf": [{ "$ref": "#/$defs/UserDetails" }, { "type": "null" }],
+                "description": "The value found in the text, or null when the text does not hold one." },
+            "error": { "type": "boolean",
+                "description": "true when the text does not hold the value, else false." },
+            "message": { "type": ["string", "null"],
+                "description": "When there is no value: why, in a few words. Else null." }
         },
         "required": ["result", "error", "message"],
         "$defs": { "UserDetails": UserDetails::json_schema().as_object().unwrap().iter()

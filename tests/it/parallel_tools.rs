@@ -3,12 +3,12 @@
 //! variant and validated, a call to a tool that does not exist or with invalid arguments
 //! re-asked call by call.
 
-use instructor::{AttemptError, Error, Instructor, Mode, StreamExt};
+use instructor::{AttemptError, Error, Extraction, Instructor, Mode, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::support::servers::lockstep::Lockstep;
-use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok};
+use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok, MockServer};
 use crate::support::sse::Sse;
 use crate::support::*;
 
@@ -44,6 +44,14 @@ fn call(id: &str, name: &str, arguments: &str) -> Value {
 
 fn calls_reply(calls: Vec<Value>) -> Value {
     tool_calls_reply(Value::Array(calls), usage(10, 5))
+}
+
+/// The calls in [`TEXT`] with `reasks` re-asks, and the extraction's record.
+async fn with_extraction(server: &MockServer, reasks: u32) -> (Vec<Action>, Extraction) {
+    ask_tools::<Action>(server, TEXT, reasks)
+        .send_with_extraction()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -132,10 +140,7 @@ async fn a_call_to_a_tool_that_does_not_exist_is_reasked_on_that_call() {
         )])),
     ])
     .await;
-    let (actions, extraction) = ask_tools::<Action>(&server, TEXT, 1)
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (actions, extraction) = with_extraction(&server, 1).await;
     assert_eq!(actions.len(), 1);
     assert_eq!(
         extraction.attempts[0].error,
@@ -185,10 +190,7 @@ async fn each_call_is_read_and_validated_and_its_errors_go_back_to_it() {
         ])),
     ])
     .await;
-    let (actions, extraction) = ask_tools::<Action>(&server, TEXT, 2)
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (actions, extraction) = with_extraction(&server, 2).await;
     assert_eq!(actions.len(), 2);
     let parse = extraction.attempts[0].error.as_ref().unwrap();
     let paths: Vec<&str> = parse.errors().unwrap().iter().map(|e| e.path()).collect();
