@@ -1,6 +1,6 @@
 //! Shared by `benches/extraction.rs` (criterion) and `benches/probe.rs` (interleaved ratios,
-//! callgrind, memory): the benchmark server's routes (the kit's fault server, answering
-//! instantly with fixed bodies), the runtimes and timing loops both benches use, and the
+//! callgrind, memory): the benchmark server (the kit's fault server with the kit's
+//! `servers::routes`, answering instantly with fixed bodies), the runtimes and timing loops both benches use, and the
 //! "bare reqwest" baseline the SDK is compared with. The types and the reply bodies are the
 //! test kit's.
 #![allow(dead_code)]
@@ -12,58 +12,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use instructor::{Client, Instructor};
-pub use instructor_testkit::servers::fault::{Fault, FaultServer, Request, Stats};
-pub use instructor_testkit::types::{sample_report, Report, UserDetails};
-use instructor_testkit::{content_reply, usage};
+pub use instructor_testkit::servers::fault::{FaultServer, Stats};
+pub use instructor_testkit::servers::routes::routes;
+pub use instructor_testkit::types::{Report, UserDetails};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub const MODEL: &str = "bench-model";
 pub const SYSTEM: &str = "You are a world class extractor";
 pub const USER: &str = r#"Extract the following entities: "Jason is 20""#;
-/// What the SDK's re-ask message starts with; the server answers it with a valid reply.
-pub const REASK_MARKER: &[u8] = b"Your answer has ";
-
 // ---------------------------------------------------------------------------------------------
 // The server
-
-/// A chat completion whose message content is `content`.
-fn completion(content: &str) -> Fault {
-    Fault::ok(&content_reply(content, usage(90, 12)))
-}
-
-/// The answers of the routes, by the path prefix of the base URL (`http://ADDR/<route>/v1`):
-///
-/// - `small`: the `UserDetails` reply;
-/// - `large`: the `Report` reply;
-/// - `reask`: an invalid `UserDetails` (age 200), unless the request carries the re-ask
-///   message, then a valid one;
-/// - `slow`: the `UserDetails` reply after 200 ms (keeps many requests in flight);
-/// - `limited`: every 50th request answers 429 with `Retry-After: 0.05`.
-pub fn routes() -> impl Fn(&Request, usize) -> Fault + Send + Sync + 'static {
-    let small = completion(r#"{"name":"Jason","age":20}"#);
-    let invalid = completion(r#"{"name":"Jason","age":200}"#);
-    let large = completion(&serde_json::to_string(&sample_report()).unwrap());
-    move |req, n| {
-        let route = req.path.trim_start_matches('/').split('/').next();
-        match route.unwrap_or("") {
-            "large" => large.clone(),
-            "reask" if contains(&req.body, REASK_MARKER) => small.clone(),
-            "reask" => invalid.clone(),
-            "slow" => Fault::Delayed(Duration::from_millis(200), Box::new(small.clone())),
-            "limited" if n % 50 == 49 => Fault::bytes(
-                429,
-                r#"{"error":{"message":"slow down","type":"rate_limit"}}"#,
-            )
-            .header("retry-after", "0.05"),
-            _ => small.clone(),
-        }
-    }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
 
 /// Starts the server on its own thread and single-threaded runtime (so the client's runtime
 /// is the one being measured) and returns its address.
