@@ -8,6 +8,8 @@
 //! Dev-only (`publish = false`), listed under `[dev-dependencies]` alone. The integration
 //! tests name it `support` (`use instructor_testkit as support;`).
 
+#![warn(missing_docs)]
+
 pub mod cases;
 pub mod replies;
 pub mod servers;

@@ -33,6 +33,7 @@ pub const STALL_LIMIT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub enum Fault {
     /// A complete response with `Content-Length`; the connection stays open.
+    #[allow(missing_docs)]
     Reply {
         status: u16,
         headers: Vec<(String, String)>,
@@ -42,24 +43,29 @@ pub enum Fault {
     CloseBeforeHeaders,
     /// Status line and headers (with the full `Content-Length`), half the body, then a TCP
     /// reset.
+    #[allow(missing_docs)]
     HalfBodyThenReset { status: u16, body: Vec<u8> },
     /// Never answers; waits for the client to close (or [`STALL_LIMIT`]).
     StallBeforeHeaders,
     /// Headers and half the body, then waits for the client to close.
+    #[allow(missing_docs)]
     StallMidBody { body: Vec<u8> },
     /// A 200 whose body is `len` bytes of a JSON-looking prefix and spaces, written in 64 KiB
     /// pieces from one static buffer (never allocated whole). With `content_length` the size
     /// is announced; without it the body is chunked.
+    #[allow(missing_docs)]
     Huge { len: u64, content_length: bool },
     /// These exact bytes, then close (malformed HTTP).
     Raw(Vec<u8>),
     /// A `text/event-stream` response: each event's bytes written and flushed in order (the
     /// caller writes the `data: ...\n\n` framing), then, per `end`, finish or stall or reset.
+    #[allow(missing_docs)]
     Sse { events: Vec<Vec<u8>>, end: SseEnd },
     /// Waits `.0`, then does `.1` (keeps requests in flight).
     Delayed(Duration, Box<Fault>),
 }
 
+/// How a [`Fault::Sse`] body ends after its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SseEnd {
     /// Terminate the chunked body cleanly.
@@ -71,6 +77,7 @@ pub enum SseEnd {
 }
 
 impl Fault {
+    /// `body` as JSON with `status`.
     pub fn json(status: u16, body: &Value) -> Self {
         Fault::Reply {
             status,
@@ -79,10 +86,12 @@ impl Fault {
         }
     }
 
+    /// `body` as JSON with 200.
     pub fn ok(body: &Value) -> Self {
         Self::json(200, body)
     }
 
+    /// These body bytes (labelled JSON, whatever they are) with `status`.
     pub fn bytes(status: u16, body: impl Into<Vec<u8>>) -> Self {
         Fault::Reply {
             status,
@@ -91,6 +100,7 @@ impl Fault {
         }
     }
 
+    /// An OpenAI-shaped error body (`injected <status>`) with `status`.
     pub fn status(status: u16) -> Self {
         Self::json(
             status,
@@ -103,6 +113,7 @@ impl Fault {
         Self::sse_ending(sse, SseEnd::Finish)
     }
 
+    /// An event stream of `sse`'s events that ends per `end`.
     pub fn sse_ending(sse: Sse, end: SseEnd) -> Self {
         Fault::Sse {
             events: sse.events(),
@@ -110,6 +121,7 @@ impl Fault {
         }
     }
 
+    /// One more header on a [`Fault::Reply`] (other faults ignore it).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if let Fault::Reply { headers, .. } = &mut self {
             headers.push((name.into(), value.into()));
@@ -120,15 +132,19 @@ impl Fault {
 
 type Handler = dyn Fn(&Request, usize) -> Fault + Send + Sync;
 
+/// What a server counted, shared with the test.
 #[derive(Default)]
 pub struct Stats {
+    /// Requests read whole.
     pub requests: AtomicUsize,
+    /// Connections accepted.
     pub connections: AtomicUsize,
     /// Connections on which the client went away first (EOF or reset seen while the
     /// server stalled or wrote).
     pub closed_by_client: AtomicUsize,
     /// Connections whose task has ended, for whatever reason.
     pub finished: AtomicUsize,
+    /// Body bytes written (the head not counted).
     pub body_bytes_written: AtomicU64,
     /// Requests read and not yet answered.
     pub in_flight: AtomicUsize,
@@ -136,9 +152,13 @@ pub struct Stats {
     pub max_in_flight: AtomicUsize,
 }
 
+/// A running fault server; dropping it stops accepting connections.
 pub struct FaultServer {
+    /// Where it listens.
     pub addr: std::net::SocketAddr,
+    /// What it counted.
     pub stats: Arc<Stats>,
+    /// Every request read, in order (unless started with `keep_log: false`).
     pub log: Arc<Mutex<Vec<Request>>>,
     accept: tokio::task::JoinHandle<()>,
 }
@@ -224,26 +244,32 @@ impl FaultServer {
         Self::start(move |_, _| fault.clone()).await
     }
 
+    /// The `/v1` base URL.
     pub fn base(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
 
+    /// [`Stats::requests`] now.
     pub fn requests(&self) -> usize {
         self.stats.requests.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::connections`] now.
     pub fn connections(&self) -> usize {
         self.stats.connections.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::closed_by_client`] now.
     pub fn closed_by_client(&self) -> usize {
         self.stats.closed_by_client.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::finished`] now.
     pub fn finished(&self) -> usize {
         self.stats.finished.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::body_bytes_written`] now.
     pub fn body_bytes_written(&self) -> u64 {
         self.stats.body_bytes_written.load(Ordering::SeqCst)
     }

@@ -12,13 +12,18 @@ use tokio::net::TcpStream;
 /// One request as a server read it.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// The path as sent (`/v1/chat/completions`).
     pub path: String,
+    /// Names in lower case, values trimmed.
     pub headers: Vec<(String, String)>,
+    /// The `Content-Length` bytes after the head.
     pub body: Vec<u8>,
 }
 
 impl Request {
+    /// The value of header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -26,6 +31,7 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as JSON (`null` if it is not).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
