@@ -14,77 +14,44 @@ mod support;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use instructor::{Instructor, Mode};
+use instructor::{Client, Instructor, Mode};
 use support::*;
 
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Times `iters` sequential runs of `f` on `rt`.
-fn seq<F, Fut, O>(rt: &tokio::runtime::Runtime, iters: u64, f: F) -> Duration
+/// The `sdk` and `bare` benchmarks of one sequential case, in group `name`.
+fn pair<S, SF, B, BF>(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, sdk: S, bare: B)
 where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = O>,
+    S: Fn() -> SF,
+    SF: std::future::Future,
+    B: Fn() -> BF,
+    BF: std::future::Future,
 {
-    rt.block_on(async {
-        let start = Instant::now();
-        for _ in 0..iters {
-            black_box(f().await);
-        }
-        start.elapsed()
-    })
+    let mut g = c.benchmark_group(name);
+    g.bench_function("sdk", |b| b.iter_custom(|n| seq(rt, n, &sdk)));
+    g.bench_function("bare", |b| b.iter_custom(|n| seq(rt, n, &bare)));
+    g.finish();
 }
 
 /// Case 1: one small extraction at a time. Case 3: the large type. Case 5: a re-ask round.
 fn sequential(c: &mut Criterion) {
     let (addr, _st) = start_server();
     let rt = current_thread();
-
-    let mut g = c.benchmark_group("small_sequential");
-    let client = sdk_client(addr, "small");
-    let bare = Bare::new::<UserDetails>(addr, "small");
-    g.bench_function("sdk", |b| {
-        b.iter_custom(|n| seq(&rt, n, || sdk_small(&client)))
-    });
-    g.bench_function("bare", |b| {
-        b.iter_custom(|n| seq(&rt, n, || bare.extract::<UserDetails>()))
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("large_sequential");
-    let client = sdk_client(addr, "large");
-    let bare = Bare::new::<Report>(addr, "large");
-    g.bench_function("sdk", |b| {
-        b.iter_custom(|n| seq(&rt, n, || sdk_large(&client)))
-    });
-    g.bench_function("bare", |b| {
-        b.iter_custom(|n| seq(&rt, n, || bare.extract::<Report>()))
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("reask_round");
-    let client = sdk_client(addr, "reask");
-    let bare = Bare::new::<UserDetails>(addr, "reask");
-    g.bench_function("sdk", |b| {
-        b.iter_custom(|n| seq(&rt, n, || sdk_reask(&client)))
-    });
-    g.bench_function("bare", |b| b.iter_custom(|n| seq(&rt, n, || bare.reask())));
-    g.finish();
+    let (client, bare) = sides::<UserDetails>(addr, "small");
+    let small = || bare.extract::<UserDetails>();
+    pair(c, &rt, "small_sequential", || sdk_small(&client), small);
+    let (client, bare) = sides::<Report>(addr, "large");
+    let large = || bare.extract::<Report>();
+    pair(c, &rt, "large_sequential", || sdk_large(&client), large);
+    let (client, bare) = sides::<UserDetails>(addr, "reask");
+    pair(
+        c,
+        &rt,
+        "reask_round",
+        || sdk_reask(&client),
+        || bare.reask(),
+    );
 }
 
 const IN_FLIGHT: usize = 64;
@@ -99,45 +66,13 @@ fn concurrent(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("small_64_in_flight");
     g.throughput(Throughput::Elements((IN_FLIGHT * PER_WORKER) as u64));
+    let sdk = |c: Client| async move { sdk_small(&c).await };
+    let bare_op = |b: Arc<Bare>| async move { b.extract::<UserDetails>().await };
     g.bench_function("sdk", |b| {
-        b.iter_custom(|n| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for _ in 0..n {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..IN_FLIGHT {
-                        let client = client.clone();
-                        set.spawn(async move {
-                            for _ in 0..PER_WORKER {
-                                black_box(sdk_small(&client).await);
-                            }
-                        });
-                    }
-                    while set.join_next().await.is_some() {}
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|n| seq(&rt, n, || in_flight(&client, IN_FLIGHT, PER_WORKER, sdk)))
     });
     g.bench_function("bare", |b| {
-        b.iter_custom(|n| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for _ in 0..n {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..IN_FLIGHT {
-                        let bare = bare.clone();
-                        set.spawn(async move {
-                            for _ in 0..PER_WORKER {
-                                black_box(bare.extract::<UserDetails>().await);
-                            }
-                        });
-                    }
-                    while set.join_next().await.is_some() {}
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|n| seq(&rt, n, || in_flight(&bare, IN_FLIGHT, PER_WORKER, bare_op)))
     });
     g.finish();
 }

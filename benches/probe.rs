@@ -17,6 +17,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Instant;
 
+use instructor_testkit::vm_hwm_kib;
 use support::*;
 
 fn main() {
@@ -44,13 +45,6 @@ fn main() {
     }
 }
 
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
@@ -61,96 +55,78 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// Interleaved rounds: SDK then bare then bare then SDK (ABBA, so drift cancels), per case.
-/// `cases` picks the cases by number (`"1235"` for all).
+/// Warm-up, then `rounds` interleaved rounds: SDK then bare, then bare then SDK (ABBA, so
+/// drift cancels). The medians of the SDK's figures, the bare ones, and their ratios.
+fn abba(rounds: usize, sdk: impl Fn() -> f64, bare: impl Fn() -> f64) -> (f64, f64, f64) {
+    // Warm-up: connections, schema caches, allocator.
+    sdk();
+    bare();
+    let (mut s, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..rounds {
+        let (ts, tb) = if i % 2 == 0 {
+            let ts = sdk();
+            (ts, bare())
+        } else {
+            let tb = bare();
+            (sdk(), tb)
+        };
+        s.push(ts);
+        b.push(tb);
+        r.push(ts / tb);
+    }
+    (median(s), median(b), median(r))
+}
+
+/// One sequential case's row: seconds per extraction over `n` in a row, SDK and bare.
+fn seq_row<S, SF, B, BF>(
+    rt: &tokio::runtime::Runtime,
+    rounds: usize,
+    name: &str,
+    n: u64,
+    sdk: S,
+    bare: B,
+) where
+    S: Fn() -> SF,
+    SF: std::future::Future,
+    B: Fn() -> BF,
+    BF: std::future::Future,
+{
+    let per_op = |d: std::time::Duration| d.as_secs_f64() / n as f64;
+    let (s, b, r) = abba(
+        rounds,
+        || per_op(seq(rt, n, &sdk)),
+        || per_op(seq(rt, n, &bare)),
+    );
+    println!("{name} | {:.1} µs | {:.1} µs | {r:.3}", s * 1e6, b * 1e6);
+}
+
+/// Interleaved rounds ([`abba`]) per case. `cases` picks the cases by number (`"1235"` for
+/// all).
 fn ratios(rounds: usize, cases: &str) {
     let (addr, _st) = start_server();
     let rt = current_thread();
-    let mt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let mt = multi_thread();
 
     println!("case | SDK per op | bare per op | SDK / bare (median of {rounds} rounds)");
     println!("--- | --- | --- | ---");
 
-    macro_rules! seq_case {
-        ($name:expr, $n:expr, $sdk:expr, $bare:expr) => {{
-            let n: u32 = $n;
-            let time_sdk = || {
-                rt.block_on(async {
-                    let t = Instant::now();
-                    for _ in 0..n {
-                        std::hint::black_box($sdk.await);
-                    }
-                    t.elapsed() / n
-                })
-            };
-            let time_bare = || {
-                rt.block_on(async {
-                    let t = Instant::now();
-                    for _ in 0..n {
-                        std::hint::black_box($bare.await);
-                    }
-                    t.elapsed() / n
-                })
-            };
-            // Warm-up: connections, schema caches, allocator.
-            time_sdk();
-            time_bare();
-            let (mut s, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
-            for i in 0..rounds {
-                let (ts, tb) = if i % 2 == 0 {
-                    let ts = time_sdk();
-                    (ts, time_bare())
-                } else {
-                    let tb = time_bare();
-                    (time_sdk(), tb)
-                };
-                s.push(ts.as_secs_f64());
-                b.push(tb.as_secs_f64());
-                r.push(ts.as_secs_f64() / tb.as_secs_f64());
-            }
-            println!(
-                "{} | {:.1} µs | {:.1} µs | {:.3}",
-                $name,
-                median(s) * 1e6,
-                median(b) * 1e6,
-                median(r)
-            );
-        }};
-    }
-
-    let small = sdk_client(addr, "small");
-    let bare_small = Bare::new::<UserDetails>(addr, "small");
+    let (small, bare_small) = sides::<UserDetails>(addr, "small");
     if cases.contains('1') {
-        seq_case!(
-            "1. small, sequential",
-            300,
-            sdk_small(&small),
-            bare_small.extract::<UserDetails>()
-        );
+        let name = "1. small, sequential";
+        let (sdk, bare) = (|| sdk_small(&small), || bare_small.extract::<UserDetails>());
+        seq_row(&rt, rounds, name, 300, sdk, bare);
     }
-    let large = sdk_client(addr, "large");
-    let bare_large = Bare::new::<Report>(addr, "large");
+    let (large, bare_large) = sides::<Report>(addr, "large");
     if cases.contains('3') {
-        seq_case!(
-            "3. large (32 fields, 2x100 items), sequential",
-            60,
-            sdk_large(&large),
-            bare_large.extract::<Report>()
-        );
+        let name = "3. large (32 fields, 2x100 items), sequential";
+        let (sdk, bare) = (|| sdk_large(&large), || bare_large.extract::<Report>());
+        seq_row(&rt, rounds, name, 60, sdk, bare);
     }
-    let reask = sdk_client(addr, "reask");
-    let bare_reask = Bare::new::<UserDetails>(addr, "reask");
+    let (reask, bare_reask) = sides::<UserDetails>(addr, "reask");
     if cases.contains('5') {
-        seq_case!(
-            "5. re-ask round (invalid, then valid)",
-            150,
-            sdk_reask(&reask),
-            bare_reask.reask()
-        );
+        let name = "5. re-ask round (invalid, then valid)";
+        let (sdk, bare) = (|| sdk_reask(&reask), || bare_reask.reask());
+        seq_row(&rt, rounds, name, 150, sdk, bare);
     }
     if !cases.contains('2') {
         return;
@@ -162,58 +138,16 @@ fn ratios(rounds: usize, cases: &str) {
     let bare_small = Arc::new(Bare::new::<UserDetails>(addr, "small"));
     const TASKS: usize = 64;
     const EACH: usize = 16;
-    let run_sdk = || {
-        mt.block_on(async {
-            let t = Instant::now();
-            let mut set = tokio::task::JoinSet::new();
-            for _ in 0..TASKS {
-                let c = small.clone();
-                set.spawn(async move {
-                    for _ in 0..EACH {
-                        std::hint::black_box(sdk_small(&c).await);
-                    }
-                });
-            }
-            while set.join_next().await.is_some() {}
-            (TASKS * EACH) as f64 / t.elapsed().as_secs_f64()
-        })
-    };
-    let run_bare = || {
-        mt.block_on(async {
-            let t = Instant::now();
-            let mut set = tokio::task::JoinSet::new();
-            for _ in 0..TASKS {
-                let c = bare_small.clone();
-                set.spawn(async move {
-                    for _ in 0..EACH {
-                        std::hint::black_box(c.extract::<UserDetails>().await);
-                    }
-                });
-            }
-            while set.join_next().await.is_some() {}
-            (TASKS * EACH) as f64 / t.elapsed().as_secs_f64()
-        })
-    };
-    run_sdk();
-    run_bare();
-    let (mut s, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..rounds {
-        let (ts, tb) = if i % 2 == 0 {
-            let ts = run_sdk();
-            (ts, run_bare())
-        } else {
-            let tb = run_bare();
-            (run_sdk(), tb)
-        };
-        s.push(ts);
-        b.push(tb);
-        r.push(ts / tb);
-    }
+    let per_second = |d: std::time::Duration| (TASKS * EACH) as f64 / d.as_secs_f64();
+    let sdk = |c: instructor::Client| async move { sdk_small(&c).await };
+    let bare = |b: Arc<Bare>| async move { b.extract::<UserDetails>().await };
+    let (s, b, r) = abba(
+        rounds,
+        || per_second(seq(&mt, 1, || in_flight(&small, TASKS, EACH, sdk))),
+        || per_second(seq(&mt, 1, || in_flight(&bare_small, TASKS, EACH, bare))),
+    );
     println!(
-        "2. small, 64 in flight (throughput) | {:.0} /s | {:.0} /s | {:.3} (SDK/bare throughput)",
-        median(s),
-        median(b),
-        median(r)
+        "2. small, 64 in flight (throughput) | {s:.0} /s | {b:.0} /s | {r:.3} (SDK/bare throughput)"
     );
 }
 
@@ -227,15 +161,11 @@ fn memory(n: usize, base: Option<&str>) {
                 .trim_end_matches('/')
                 .parse()
                 .expect("BASE is http://IP:PORT"),
-            new_state(),
+            Arc::new(Stats::default()),
         ),
         None => start_server(),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = multi_thread();
     let before = vm_hwm_kib().unwrap_or(0);
     let client = sdk_client(addr, "slow");
     let inputs: Vec<String> = (0..n)
@@ -263,17 +193,14 @@ fn memory(n: usize, base: Option<&str>) {
 }
 
 fn serve_forever(addr: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         eprintln!(
             "serving on http://{}/{{small,large,reask,slow,limited}}/v1",
             listener.local_addr().unwrap()
         );
-        serve(listener, new_state()).await;
+        FaultServer::serve(listener, routes(), Arc::new(Stats::default())).await;
     });
 }
 

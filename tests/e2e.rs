@@ -96,6 +96,11 @@ where
     result
 }
 
+/// `client`'s request for a `T` with the e2e system message and `user` as the user message.
+fn request<T: Instructor>(client: &Client, user: impl Into<String>) -> Extract<T> {
+    client.extract::<T>().system(SYSTEM).user(user)
+}
+
 /// The blog post's type.
 #[derive(Debug, Serialize, Deserialize, Instructor)]
 struct UserDetails {
@@ -259,11 +264,11 @@ async fn nested_type_with_enum_and_list() {
     let client = client_or_skip!("nested_type_with_enum_and_list");
     let (order, completion) = run(
         "nested",
-        client
-            .extract::<Order>()
-            .system(SYSTEM)
-            .user(r#"Extract the order: "Alice ordered 2 apples and 3 pears. The order has shipped.""#)
-            .max_retries(1),
+        request::<Order>(
+            &client,
+            r#"Extract the order: "Alice ordered 2 apples and 3 pears. The order has shipped.""#,
+        )
+        .max_retries(1),
     )
     .await
     .unwrap();
@@ -328,11 +333,7 @@ async fn reask_sends_the_errors_back() {
     let client = client_or_skip!("reask_sends_the_errors_back");
     let result = run(
         "reask",
-        client
-            .extract::<ShoutedUser>()
-            .system(SYSTEM)
-            .user(USER)
-            .max_retries(2),
+        request::<ShoutedUser>(&client, USER).max_retries(2),
     )
     .await;
     match result {
@@ -380,10 +381,7 @@ async fn reask_sends_the_errors_back() {
 async fn stream_partial_over_the_real_server() {
     let client = client_or_skip!("stream_partial_over_the_real_server");
     let started = Instant::now();
-    let mut partials = client
-        .extract::<UserDetails>()
-        .system(SYSTEM)
-        .user(USER)
+    let mut partials = request::<UserDetails>(&client, USER)
         .temperature(0.0)
         .seed(SEED)
         .max_tokens(256)
@@ -424,14 +422,14 @@ struct Person {
 async fn stream_iter_over_the_real_server() {
     let client = client_or_skip!("stream_iter_over_the_real_server");
     let started = Instant::now();
-    let mut people = client
-        .extract::<Person>()
-        .system(SYSTEM)
-        .user(r#"Extract every person: "Jason is 20. Ada is 36.""#)
-        .temperature(0.0)
-        .seed(SEED)
-        .max_tokens(256)
-        .stream_iter();
+    let mut people = request::<Person>(
+        &client,
+        r#"Extract every person: "Jason is 20. Ada is 36.""#,
+    )
+    .temperature(0.0)
+    .seed(SEED)
+    .max_tokens(256)
+    .stream_iter();
     let mut got = Vec::new();
     while let Some(item) = instructor::StreamExt::next(&mut people).await {
         eprintln!(
@@ -539,19 +537,19 @@ async fn quotes_returned_are_in_the_text_or_the_error_names_them() {
     let text = BAKER;
     let result = run(
         "quotes",
-        client
-            .extract::<Evidence>()
-            .system(SYSTEM)
-            .user(instructor::prompt!(
+        request::<Evidence>(
+            &client,
+            instructor::prompt!(
                 "
                 Who is the person in the text? Give their name, and copy the sentence of the
                 text that says who they are, word for word.
 
                 Text: {text}
                 "
-            ))
-            .source(BAKER)
-            .max_retries(2),
+            ),
+        )
+        .source(BAKER)
+        .max_retries(2),
     )
     .await;
     let quote_errors = |errors: &[AttemptError]| {
@@ -754,14 +752,14 @@ async fn bare_types_come_back_unwrapped_in_every_schema_mode() {
 #[tokio::test]
 async fn a_wrapped_list_streams_as_a_list() {
     let client = client_or_skip!("a_wrapped_list_streams_as_a_list");
-    let mut partials = client
-        .extract::<Vec<String>>()
-        .system(SYSTEM)
-        .user(r#"List the colours named in: "red sky, green grass, blue sea""#)
-        .temperature(0.0)
-        .seed(SEED)
-        .max_tokens(128)
-        .stream_partial();
+    let mut partials = request::<Vec<String>>(
+        &client,
+        r#"List the colours named in: "red sky, green grass, blue sea""#,
+    )
+    .temperature(0.0)
+    .seed(SEED)
+    .max_tokens(128)
+    .stream_partial();
     let mut snapshots: Vec<Vec<String>> = Vec::new();
     let mut failed = None;
     while let Some(p) = instructor::StreamExt::next(&mut partials).await {
@@ -820,10 +818,7 @@ async fn maybe_answers_whether_the_text_holds_a_person() {
     ] {
         let (maybe, extraction) = run(
             &format!("Maybe<UserDetails>, {label}"),
-            client
-                .extract::<Maybe<UserDetails>>()
-                .system(SYSTEM)
-                .user(text),
+            request::<Maybe<UserDetails>>(&client, text),
         )
         .await
         .expect("the grammar admits only a valid Maybe");

@@ -9,9 +9,8 @@
 //! ```
 //! Sizes: `LOAD_N` (10000), `LOAD_IN_FLIGHT` (256), `LOAD_FAULT_PERCENT` (10).
 
-// The shared support module; this test uses the fault server and the reply builders of it.
-#[allow(dead_code, unused_imports)]
-mod support;
+// The shared test kit; this test uses the fault server and the reply builders of it.
+use instructor_testkit as support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -138,17 +137,6 @@ enum Outcome {
         variant: String,
         usage: Option<Usage>,
     },
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -308,7 +296,7 @@ async fn ten_thousand_extractions_with_ten_percent_faults() {
     eprintln!(
         "load: wall {wall:.2?}, {:.0} extractions/s, peak RSS {} MiB",
         n as f64 / wall.as_secs_f64(),
-        peak_rss_kib().map_or(0, |k| k / 1024)
+        vm_hwm_kib().map_or(0, |k| k / 1024)
     );
     assert_eq!(by_variant.values().sum::<usize>(), n);
 }

@@ -14,7 +14,7 @@ use instructor::Usage;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::runner::{Arm, Settings};
+use crate::arms::{Arm, Settings};
 
 /// How one extraction ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,7 +7,8 @@
 //!
 //! A request is matched by what does not depend on how the SDK words its prompts: the mode
 //! (read from the body's `response_format` / `tools`), the case (its text is the user message)
-//! and the attempt (1 + the assistant messages already in the conversation).
+//! and the attempt (1 + the assistant messages already in the conversation); see the kit's
+//! `servers::mock::Replay`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,9 +16,8 @@ use std::time::Duration;
 use instructor_evals::{
     matrix, Arm, CaseFile, Event, Outcome, ReplayEntry, Runner, Settings, Target,
 };
-use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use instructor_testkit::servers::mock::MockServer;
+use instructor_testkit::servers::mock::{answer_always, models, Replay, ReplayKey};
 
 const REPLAY: &str = include_str!("../replay/replay.json");
 
@@ -25,53 +25,8 @@ fn entries() -> Vec<ReplayEntry> {
     serde_json::from_str(REPLAY).expect("evals/replay/replay.json is a list of replay entries")
 }
 
-/// The mode a request body was written for.
-fn mode_of(body: &Value) -> &'static str {
-    if body.get("tools").is_some() {
-        return "tools";
-    }
-    let format = &body["response_format"];
-    match format["type"].as_str() {
-        Some("json_schema") if format["json_schema"]["strict"] == json!(true) => {
-            "json_schema_strict"
-        }
-        Some("json_schema") => "json_schema",
-        Some("json_object") if format.get("schema").is_some() => "json_object_schema",
-        Some("json_object") => "json",
-        _ => "md_json",
-    }
-}
-
-struct Replay {
-    /// (case text, mode, attempt) -> (status, body).
-    answers: HashMap<(String, String, u32), (u16, Value)>,
-}
-
-impl Respond for Replay {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = match serde_json::from_slice(&request.body) {
-            Ok(b) => b,
-            Err(e) => return ResponseTemplate::new(400).set_body_string(format!("not JSON: {e}")),
-        };
-        let messages = body["messages"].as_array().cloned().unwrap_or_default();
-        let user = messages
-            .iter()
-            .find(|m| m["role"] == "user")
-            .and_then(|m| m["content"].as_str())
-            .unwrap_or_default()
-            .to_owned();
-        let attempt = 1 + messages.iter().filter(|m| m["role"] == "assistant").count() as u32;
-        let mode = mode_of(&body).to_owned();
-        match self.answers.get(&(user.clone(), mode.clone(), attempt)) {
-            Some((status, answer)) => ResponseTemplate::new(*status).set_body_json(answer),
-            // 404: not retried by the transport, and reported as an `api` error.
-            None => ResponseTemplate::new(404).set_body_string(format!(
-                "no recorded answer for mode {mode}, attempt {attempt}, user message {user:?}"
-            )),
-        }
-    }
-}
-
+/// The kit's replay server (wiremock) answering from `entries`, and the model list of
+/// llama.cpp.
 async fn replay_server(entries: &[ReplayEntry], file: &CaseFile) -> MockServer {
     let text_of: HashMap<&str, &str> = file
         .cases
@@ -84,26 +39,17 @@ async fn replay_server(entries: &[ReplayEntry], file: &CaseFile) -> MockServer {
             let text = text_of
                 .get(e.case.as_str())
                 .unwrap_or_else(|| panic!("replay entry for unknown case {}", e.case));
-            (
-                (text.to_string(), e.mode.clone(), e.attempt),
-                (e.status, e.body.clone()),
-            )
+            let key = ReplayKey {
+                user: text.to_string(),
+                mode: e.mode.clone(),
+                attempt: e.attempt,
+            };
+            (key, (e.status, e.body.clone()))
         })
         .collect();
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/models"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "object": "list",
-            "data": [{"id": "gemma-3-270m", "object": "model", "owned_by": "llamacpp"}]
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(Replay { answers })
-        .mount(&server)
-        .await;
+    models(&server, "gemma-3-270m", "llamacpp").await;
+    answer_always(&server, Replay(answers)).await;
     server
 }
 
@@ -203,14 +149,18 @@ async fn the_runner_reports_a_recorded_run_exactly() {
         ]
     );
 
-    // Every case, as recorded.
-    assert_eq!(report.results.len(), EXPECTED.len());
-    for &(mode, id, outcome, attempts) in EXPECTED {
-        let r = report
+    let result = |mode: &str, id: &str| {
+        report
             .results
             .iter()
             .find(|r| r.mode == mode && r.id == id)
-            .unwrap_or_else(|| panic!("no result for {mode} {id}"));
+            .unwrap_or_else(|| panic!("no result for {mode} {id}"))
+    };
+
+    // Every case, as recorded.
+    assert_eq!(report.results.len(), EXPECTED.len());
+    for &(mode, id, outcome, attempts) in EXPECTED {
+        let r = result(mode, id);
         assert_eq!(r.outcome, outcome, "{mode} {id}: {}", r.line());
         assert_eq!(r.attempts, attempts, "{mode} {id}: {}", r.line());
         assert_eq!(
@@ -239,11 +189,7 @@ async fn the_runner_reports_a_recorded_run_exactly() {
     }
 
     // The re-asked case kept every attempt's reason, and the last reply.
-    let upper = report
-        .results
-        .iter()
-        .find(|r| r.mode == "json_schema" && r.id == "rule_upper_case_name")
-        .unwrap();
+    let upper = result("json_schema", "rule_upper_case_name");
     assert_eq!(upper.error_kind.as_deref(), Some("retries_exhausted"));
     assert_eq!(upper.attempt_errors.len(), 3);
     assert!(
@@ -254,11 +200,7 @@ async fn the_runner_reports_a_recorded_run_exactly() {
         "{:?}",
         upper.attempt_errors
     );
-    let truncated = report
-        .results
-        .iter()
-        .find(|r| r.mode == "json_schema" && r.id == "rule_invoice_total")
-        .unwrap();
+    let truncated = result("json_schema", "rule_invoice_total");
     assert_eq!(truncated.error_kind.as_deref(), Some("truncated"));
 
     // The arms' figures.

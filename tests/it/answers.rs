@@ -66,10 +66,8 @@ fn reply_in(mode: Mode, tool: &str, answer: &str) -> Value {
 /// once, and the body it was sent.
 async fn extract_once<T: Extractable>(mode: Mode, user: &str, reply: Value) -> (T, Value) {
     let server = serving(vec![json_ok(reply)]).await;
-    let value = client(&server)
-        .extract::<T>()
+    let value = ask::<T>(&server, user, 0)
         .mode(mode)
-        .user(user)
         .await
         .unwrap_or_else(|e| panic!("{mode}: {e:?}"));
     (value, bodies(&server).await.remove(0))
@@ -201,11 +199,8 @@ async fn reasked_in_tools<T: Extractable>(tool: &str, bad: &str, good: &str) -> 
         json_ok(tool_reply(tool, good, usage(1, 1))),
     ])
     .await;
-    let (value, extraction) = client(&server)
-        .extract::<T>()
+    let (value, extraction) = ask::<T>(&server, "Jason is 20, Bob 70", 1)
         .mode(Mode::Tools)
-        .user("Jason is 20, Bob 70")
-        .max_retries(1)
         .send_with_extraction()
         .await
         .unwrap();
@@ -249,12 +244,7 @@ async fn errors_carry_the_callers_paths_and_re_asks_the_models() {
         json_ok(content_reply(r#"{"sentiment": "negative"}"#, usage(1, 1))),
     ])
     .await;
-    let err = client(&server)
-        .extract::<Sentiment>()
-        .user(REVIEW)
-        .max_retries(1)
-        .await
-        .unwrap_err();
+    let err = ask::<Sentiment>(&server, REVIEW, 1).await.unwrap_err();
     let Error::RetriesExhausted {
         errors_per_attempt, ..
     } = &err
@@ -300,10 +290,8 @@ async fn an_answer_without_the_wrapper_is_taken_when_it_is_the_type() {
         usage(1, 1),
     ))])
     .await;
-    let colours = client(&server)
-        .extract::<Vec<String>>()
+    let colours = ask::<Vec<String>>(&server, "red sky, green grass", 0)
         .mode(Mode::MdJson)
-        .user("red sky, green grass")
         .await
         .unwrap();
     assert_eq!(colours, ["red", "green"]);
@@ -312,10 +300,8 @@ async fn an_answer_without_the_wrapper_is_taken_when_it_is_the_type() {
 #[tokio::test]
 async fn a_wrapped_stream_shows_partials_from_inside_the_wrapper() {
     let server = Lockstep::start().await;
-    let mut stream = client(&server)
-        .extract::<Vec<String>>()
+    let mut stream = ask::<Vec<String>>(&server, "red sky, green grass", 0)
         .mode(Mode::Tools)
-        .user("red sky, green grass")
         .stream_partial();
     let first = Sse::new().tool_args("Array_of_string", r#"{"value": ["red", "gr"#, true);
     assert!(server.send(first));
@@ -335,10 +321,8 @@ async fn a_wrapped_stream_shows_partials_from_inside_the_wrapper() {
 /// it was sent.
 async fn sentiments_streamed(mode: Mode, body: Sse) -> (Vec<Sentiment>, Value) {
     let server = serving(vec![sse_ok(body.body())]).await;
-    let items = client(&server)
-        .extract::<Sentiment>()
+    let items = ask::<Sentiment>(&server, "two reviews", 0)
         .mode(mode)
-        .user("two reviews")
         .stream_iter()
         .map(Result::unwrap)
         .collect()
@@ -383,18 +367,12 @@ fn maybe_user_schema() -> Value {
         "title": "MaybeUserDetails",
         "description": "The value if the text holds one; otherwise `result` is null, `error` is true and `message` says why.",
         "properties": {
-            "result": {
-                "anyOf": [{ "$ref": "#/$defs/UserDetails" }, { "type": "null" }],
-                "description": "The value found in the text, or null when the text does not hold one."
-            },
-            "error": {
-                "type": "boolean",
-                "description": "true when the text does not hold the value, else false."
-            },
-            "message": {
-                "type": ["string", "null"],
-                "description": "When there is no value: why, in a few words. Else null."
-            }
+            "result": { "anyOf": [{ "$ref": "#/$defs/UserDetails" }, { "type": "null" }],
+                "description": "The value found in the text, or null when the text does not hold one." },
+            "error": { "type": "boolean",
+                "description": "true when the text does not hold the value, else false." },
+            "message": { "type": ["string", "null"],
+                "description": "When there is no value: why, in a few words. Else null." }
         },
         "required": ["result", "error", "message"],
         "$defs": { "UserDetails": UserDetails::json_schema().as_object().unwrap().iter()
@@ -408,11 +386,13 @@ fn maybe_user_schema() -> Value {
 async fn maybe_says_whether_the_text_holds_the_value() {
     let none = r#"{"result": null, "error": true, "message": "The text names no person."}"#;
     let server = serving(vec![json_ok(content_reply(none, usage(1, 1)))]).await;
-    let found = client(&server)
-        .extract::<Maybe<UserDetails>>()
-        .user("Is there a person in this text? \"The meeting moved to Tuesday.\"")
-        .await
-        .unwrap();
+    let found = ask::<Maybe<UserDetails>>(
+        &server,
+        "Is there a person in this text? \"The meeting moved to Tuesday.\"",
+        0,
+    )
+    .await
+    .unwrap();
     assert!(!found.is_found() && found.error);
     assert_eq!(
         found.into_result(),
@@ -447,10 +427,7 @@ async fn maybe_streams_its_fields() {
         Sse::new().deltas(answer, 4).finish("stop").done().body(),
     )])
     .await;
-    let mut stream = client(&server)
-        .extract::<Maybe<UserDetails>>()
-        .user("Anyone?")
-        .stream_partial();
+    let mut stream = ask::<Maybe<UserDetails>>(&server, "Anyone?", 0).stream_partial();
     let mut last = None;
     while let Some(p) = stream.next().await {
         last = Some(p.unwrap());
@@ -466,10 +443,8 @@ async fn maybe_streams_its_fields() {
 async fn maybe_runs_the_values_rules_with_the_requests_context() {
     let over = r#"{"result": {"value": 11}, "error": false, "message": null}"#;
     let server = serving(vec![json_ok(content_reply(over, usage(1, 1)))]).await;
-    let err = client(&server)
-        .extract::<Maybe<Bounded>>()
+    let err = ask::<Maybe<Bounded>>(&server, "A value at most 10", 0)
         .validation_context(Limits { max: 10 })
-        .user("A value at most 10")
         .await
         .unwrap_err();
     let errors = err.validation_errors().expect("a validation error");
@@ -481,10 +456,8 @@ async fn maybe_runs_the_values_rules_with_the_requests_context() {
 
     let none = r#"{"result": null, "error": true, "message": "no value"}"#;
     let server = serving(vec![json_ok(content_reply(none, usage(1, 1)))]).await;
-    let found = client(&server)
-        .extract::<Maybe<Bounded>>()
+    let found = ask::<Maybe<Bounded>>(&server, "A value at most 10", 0)
         .validation_context(Limits { max: 10 })
-        .user("A value at most 10")
         .await
         .unwrap();
     assert!(!found.is_found(), "no rule runs on an absent value");

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use instructor::batch::Progress;
-use instructor::{Error, StreamExt};
+use instructor::{Client, Error, StreamExt};
 use serde_json::Value;
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
@@ -82,8 +82,18 @@ impl Respond for Shared<Echo> {
     }
 }
 
-async fn mount(server: &MockServer, echo: &Arc<Echo>) {
-    answer_always(server, Shared(echo.clone())).await;
+impl Echo {
+    /// A wiremock server answering with an [`Echo`] that waits `delay` per input, and a
+    /// client for it.
+    async fn serve(
+        delay: impl Fn(&str) -> Duration + Send + Sync + 'static,
+    ) -> (Arc<Self>, MockServer, Client) {
+        let echo = Self::new(delay);
+        let server = MockServer::start().await;
+        answer_always(&server, Shared(echo.clone())).await;
+        let client = client(&server);
+        (echo, server, client)
+    }
 }
 
 fn input(i: usize) -> String {
@@ -92,9 +102,8 @@ fn input(i: usize) -> String {
 
 #[tokio::test]
 async fn results_keep_their_index_whatever_the_finishing_order() {
-    let server = MockServer::start().await;
     // Earlier inputs answer later, so they finish out of order.
-    let echo = Echo::new(|text| {
+    let (_echo, _server, client) = Echo::serve(|text| {
         let i: u64 = text["name=Person ".len()..]
             .split(';')
             .next()
@@ -102,9 +111,8 @@ async fn results_keep_their_index_whatever_the_finishing_order() {
             .parse()
             .unwrap();
         Duration::from_millis(5 * (12 - i % 12))
-    });
-    mount(&server, &echo).await;
-    let client = client(&server);
+    })
+    .await;
     let inputs: Vec<String> = (0..24).map(input).collect();
 
     let mut finished = Vec::new();
@@ -143,10 +151,7 @@ async fn results_keep_their_index_whatever_the_finishing_order() {
 
 #[tokio::test]
 async fn a_failed_input_does_not_stop_the_others() {
-    let server = MockServer::start().await;
-    let echo = Echo::new(|_| Duration::ZERO);
-    mount(&server, &echo).await;
-    let client = client(&server);
+    let (_echo, server, client) = Echo::serve(|_| Duration::ZERO).await;
     let inputs = vec![
         input(0),
         "fail".to_owned(),         // 400: an API error
@@ -198,10 +203,7 @@ async fn a_failed_input_does_not_stop_the_others() {
 
 #[tokio::test]
 async fn no_more_than_the_concurrency_limit_reaches_the_server() {
-    let server = MockServer::start().await;
-    let echo = Echo::new(|_| Duration::from_millis(150));
-    mount(&server, &echo).await;
-    let client = client(&server);
+    let (echo, _server, client) = Echo::serve(|_| Duration::from_millis(150)).await;
     let completed = echo.completed.clone();
     let results = client
         .extract_many::<UserDetails, _>((0..12).map(input))
@@ -272,10 +274,7 @@ async fn a_429_holds_back_the_whole_batch() {
 
 #[tokio::test]
 async fn without_a_429_nothing_waits_and_plain_strings_are_user_messages() {
-    let server = MockServer::start().await;
-    let echo = Echo::new(|_| Duration::ZERO);
-    mount(&server, &echo).await;
-    let client = client(&server);
+    let (_echo, server, client) = Echo::serve(|_| Duration::ZERO).await;
     let results = client
         .extract_many::<UserDetails, _>(vec!["name=Ann;age=30", "name=Bo;age=40"])
         .await;

@@ -162,11 +162,8 @@ async fn strict_mode_refusal_is_an_error() {
         "usage": usage(9, 3)
     }))
     .await;
-    let err = client(&server)
-        .extract::<UserDetails>()
+    let err = ask::<UserDetails>(&server, USER, 3)
         .mode(Mode::JsonSchemaStrict)
-        .user(USER)
-        .max_retries(3)
         .await
         .unwrap_err();
     match err {
@@ -269,10 +266,8 @@ async fn md_json_mode_reads_a_fenced_block() {
 async fn md_json_mode_reads_the_first_balanced_object() {
     let reply = r#"The user is {"name": "Jason {the} \"great\"", "age": 20} as requested."#;
     let server = serve(content_reply(reply, usage(1, 1))).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
+    let user = ask::<UserDetails>(&server, USER, 0)
         .mode(Mode::MdJson)
-        .user(USER)
         .await
         .unwrap();
     assert_eq!(user.name, "Jason {the} \"great\"");
@@ -295,11 +290,7 @@ async fn client_default_mode_and_model_apply() {
 #[tokio::test]
 async fn non_object_roots_work_in_json_schema_mode() {
     let server = serve(content_reply(r#"["a", "b"]"#, usage(1, 1))).await;
-    let v: Vec<String> = client(&server)
-        .extract::<Vec<String>>()
-        .user("list")
-        .await
-        .unwrap();
+    let v: Vec<String> = ask::<Vec<String>>(&server, "list", 0).await.unwrap();
     assert_eq!(v, vec!["a", "b"]);
 }
 

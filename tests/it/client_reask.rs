@@ -79,12 +79,7 @@ async fn parse_errors_are_re_asked_with_their_path() {
         content_reply(r#"{"name": "Jason", "age": 20}"#, usage(1, 1)),
     ])
     .await;
-    client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(1)
-        .await
-        .unwrap();
+    ask::<UserDetails>(&server, USER, 1).await.unwrap();
     let bodies = bodies(&server).await;
     let feedback = bodies[1]["messages"][2]["content"].as_str().unwrap();
     assert!(
@@ -110,11 +105,8 @@ async fn tools_mode_answers_the_tool_call_with_the_errors() {
         ),
     ])
     .await;
-    let user = client(&server)
-        .extract::<UserDetails>()
+    let user = ask::<UserDetails>(&server, USER, 1)
         .mode(Mode::Tools)
-        .user(USER)
-        .max_retries(1)
         .await
         .unwrap();
     assert_eq!(user.age, 20);
@@ -153,12 +145,7 @@ async fn exhausted_retries_report_every_attempt_and_the_summed_usage() {
         content_reply(r#"{"name": "Jason", "age": 121}"#, usage(30, 3)),
     ])
     .await;
-    let err = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(2)
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetails>(&server, USER, 2).await.unwrap_err();
     let Error::RetriesExhausted {
         attempts,
         errors_per_attempt,
@@ -216,10 +203,8 @@ fn text_only(content: &str) -> Value {
 #[tokio::test]
 async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
     let server = replying(vec![text_only("Jason is 20 years old.")]).await;
-    let err = client(&server)
-        .extract::<UserDetails>()
+    let err = ask::<UserDetails>(&server, USER, 0)
         .mode(Mode::Tools)
-        .user(USER)
         .await
         .unwrap_err();
     let Error::RetriesExhausted {
@@ -250,11 +235,8 @@ async fn a_missing_tool_call_is_a_clear_error_and_can_be_re_asked() {
         ),
     ])
     .await;
-    client(&server)
-        .extract::<UserDetails>()
+    ask::<UserDetails>(&server, USER, 1)
         .mode(Mode::Tools)
-        .user(USER)
-        .max_retries(1)
         .await
         .unwrap();
     let bodies = bodies(&server).await;
@@ -273,11 +255,7 @@ async fn null_content_is_re_askable() {
     let mut empty = content_reply("", usage(1, 0));
     empty["choices"][0]["message"]["content"] = Value::Null;
     let server = replying(vec![empty]).await;
-    let err = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetails>(&server, USER, 0).await.unwrap_err();
     let Error::RetriesExhausted {
         errors_per_attempt,
         last_reply,
@@ -297,10 +275,7 @@ async fn async_validators_are_re_asked() {
         content_reply(r#"{"name": "Jason Liu", "age": 20}"#, usage(1, 1)),
     ])
     .await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(1)
+    let user = ask::<UserDetails>(&server, USER, 1)
         .validator(|u: &UserDetails| {
             let name = u.name.clone();
             async move {
@@ -329,10 +304,7 @@ async fn a_validator_that_fails_ends_the_extraction_without_re_asking() {
         usage(1, 1),
     )])
     .await;
-    let err = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(3)
+    let err = ask::<UserDetails>(&server, USER, 3)
         .validator(|_: &UserDetails| async {
             Err::<(), _>(Error::Config("the lookup service is down".into()))
         })
@@ -352,10 +324,7 @@ async fn validation_context_is_passed_to_the_rules() {
         content_reply(r#"{"value": 5}"#, usage(1, 1)),
     ])
     .await;
-    let v = client(&server)
-        .extract::<Bounded>()
-        .user("a number")
-        .max_retries(1)
+    let v = ask::<Bounded>(&server, "a number", 1)
         .validation_context(Limits { max: 10 })
         .await
         .unwrap();
@@ -445,12 +414,7 @@ async fn derived_types_are_re_asked_with_serde_paths() {
         content_reply(r#"{"lineItems": [{"unitCount": 2}]}"#, usage(1, 1)),
     ])
     .await;
-    let invoice = client(&server)
-        .extract::<Invoice>()
-        .user("2 apples")
-        .max_retries(1)
-        .await
-        .unwrap();
+    let invoice = ask::<Invoice>(&server, "2 apples", 1).await.unwrap();
     assert_eq!(invoice.line_items.len(), 1);
     let bodies = bodies(&server).await;
     let feedback = bodies[1]["messages"][2]["content"].as_str().unwrap();

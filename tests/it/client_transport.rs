@@ -191,12 +191,7 @@ async fn bad_request_is_not_retried_and_its_message_is_parsed() {
         }
     });
     answer(&server, ResponseTemplate::new(400).set_body_json(body), 100).await;
-    let err = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(3)
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetails>(&server, USER, 3).await.unwrap_err();
     match &err {
         Error::Api {
             status,
@@ -234,15 +229,8 @@ async fn the_api_key_never_shows() {
         100,
     )
     .await;
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
-    let client = builder(&server)
-        .header("x-team", "blue")
-        .on_request(move |e| s1.lock().unwrap().push(format!("{e:?}")))
-        .on_response(move |e| s2.lock().unwrap().push(format!("{e:?}")))
-        .on_error(move |e| s3.lock().unwrap().push(format!("{e} {e:?}")))
-        .build()
-        .unwrap();
+    let (hooked, seen) = seeing_hooks(builder(&server).header("x-team", "blue"));
+    let client = hooked.build().unwrap();
     assert!(!format!("{client:?}").contains(KEY));
     assert!(format!("{client:?}").contains("[REDACTED]"));
     let err = client

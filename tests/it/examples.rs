@@ -262,10 +262,6 @@ async fn an_example_that_is_not_a_value_of_its_type_is_refused_before_anything_i
         usage(1, 1),
     ))])
     .await;
-    let value = client(&server)
-        .extract::<MissingAge>()
-        .user(TEXT)
-        .await
-        .unwrap();
+    let value = ask::<MissingAge>(&server, TEXT, 0).await.unwrap();
     assert_eq!(value.age, 20);
 }

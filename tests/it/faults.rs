@@ -551,24 +551,21 @@ fn tools_cases() -> Vec<Case> {
     rows
 }
 
-#[tokio::test]
-async fn status_answers_end_in_the_expected_error_after_the_expected_requests() {
-    Case::assert_all(status_cases()).await;
+/// One test per table, each running its rows with [`Case::assert_all`].
+macro_rules! table_tests {
+    ($($test:ident: $rows:ident;)*) => {$(
+        #[tokio::test]
+        async fn $test() {
+            Case::assert_all($rows()).await;
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn broken_connections_end_in_the_expected_error_after_the_expected_requests() {
-    Case::assert_all(connection_cases()).await;
-}
-
-#[tokio::test]
-async fn bodies_of_the_wrong_shape_end_in_the_expected_error_after_the_expected_requests() {
-    Case::assert_all(body_cases()).await;
-}
-
-#[tokio::test]
-async fn tools_mode_answers_end_in_the_expected_error_after_the_expected_requests() {
-    Case::assert_all(tools_cases()).await;
+table_tests! {
+    status_answers_end_in_the_expected_error_after_the_expected_requests: status_cases;
+    broken_connections_end_in_the_expected_error_after_the_expected_requests: connection_cases;
+    bodies_of_the_wrong_shape_end_in_the_expected_error_after_the_expected_requests: body_cases;
+    tools_mode_answers_end_in_the_expected_error_after_the_expected_requests: tools_cases;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -733,10 +730,7 @@ async fn the_wrong_schema_is_re_asked_then_accepted() {
         Fault::ok(&content_reply(JASON, usage(30, 5))),
     )
     .await;
-    let (user, completion) = client(&server)
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .max_retries(2)
+    let (user, completion) = ask::<UserDetails>(&server, "Jason is 20", 2)
         .send_with_extraction()
         .await
         .unwrap();
@@ -788,15 +782,8 @@ async fn the_key_echoed_in_any_body_never_shows() {
         }
     };
     let server = FaultServer::start(echo).await;
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
-    let c = builder(&server)
-        .no_transport_retries()
-        .on_request(move |e| s1.lock().unwrap().push(format!("{e:?}")))
-        .on_response(move |e| s2.lock().unwrap().push(format!("{e:?}")))
-        .on_error(move |e| s3.lock().unwrap().push(format!("{e} {e:?}")))
-        .build()
-        .unwrap();
+    let (hooked, seen) = seeing_hooks(builder(&server).no_transport_retries());
+    let c = hooked.build().unwrap();
     assert!(!format!("{c:?}").contains(KEY));
     assert!(!format!("{:?}", c.extract::<UserDetails>().user(KEY)).contains(KEY));
     let mut kinds = Vec::new();

@@ -236,10 +236,7 @@ async fn the_wrong_schema_in_a_stream_is_re_asked() {
         ),
     )
     .await;
-    let (user, completion) = client(&server)
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .max_retries(1)
+    let (user, completion) = ask::<UserDetails>(&server, "Jason is 20", 1)
         .stream_partial()
         .into_final_with_extraction()
         .await

@@ -21,9 +21,7 @@ async fn one_reply(reply: Value) -> MockServer {
 /// The seed type extracted from `reply`, with the extraction and the server that answered.
 async fn extracted(reply: Value) -> (UserDetails, instructor::Extraction, MockServer) {
     let server = one_reply(reply).await;
-    let (user, extraction) = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
+    let (user, extraction) = ask::<UserDetails>(&server, USER, 0)
         .send_with_extraction()
         .await
         .unwrap();
@@ -235,10 +233,8 @@ async fn thinking_before_the_answer_is_kept_and_skipped_in_every_json_mode() {
             _ => format!("{THINK}{JASON}"),
         };
         let server = one_reply(content_reply(&answer, usage(1, 1))).await;
-        let (user, extraction) = client(&server)
-            .extract::<UserDetails>()
+        let (user, extraction) = ask::<UserDetails>(&server, USER, 0)
             .mode(mode)
-            .user(USER)
             .send_with_extraction()
             .await
             .unwrap();
@@ -264,14 +260,7 @@ async fn reasoning_content_is_kept_apart_from_the_answer() {
     reply["choices"][0]["message"]["reasoning_content"] = json!("a");
     reply["choices"][0]["message"]["reasoning"] = json!("a");
     let server = one_reply(reply).await;
-    assert_eq!(
-        client(&server)
-            .extract::<UserDetails>()
-            .user(USER)
-            .await
-            .unwrap(),
-        jason()
-    );
+    assert_eq!(ask::<UserDetails>(&server, USER, 0).await.unwrap(), jason());
 }
 
 #[tokio::test]
@@ -293,10 +282,7 @@ async fn thinking_in_a_stream_is_skipped_and_reasoning_deltas_are_kept() {
         .finish_with_usage("stop", usage(3, 4))
         .done();
     let server = serving(vec![sse_ok(sse.body())]).await;
-    let mut stream = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial();
+    let mut stream = ask::<UserDetails>(&server, USER, 0).stream_partial();
     let mut names = Vec::new();
     while let Some(partial) = stream.next().await {
         let partial = partial.unwrap();
@@ -321,9 +307,7 @@ async fn a_stream_that_starts_with_a_byte_order_mark_loses_no_event() {
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     bytes.extend(sse.body());
     let server = serving(vec![sse_ok(bytes)]).await;
-    let user = client(&server)
-        .extract::<UserDetails>()
-        .user(USER)
+    let user = ask::<UserDetails>(&server, USER, 0)
         .stream_partial()
         .into_final()
         .await

@@ -87,10 +87,7 @@ async fn a_quote_not_in_the_text_is_re_asked_at_its_path() {
         {"person": "Ada", "sourceQuote": "Ada is 36"}
     ]});
     let server = serving(vec![reply(&bad), reply(&good)]).await;
-    let (facts, extraction) = client(&server)
-        .extract::<Facts>()
-        .user(TEXT)
-        .max_retries(1)
+    let (facts, extraction) = ask::<Facts>(&server, TEXT, 1)
         .send_with_extraction()
         .await
         .unwrap();
@@ -243,10 +240,7 @@ async fn a_streamed_answer_is_checked_like_a_whole_one() {
         sse_ok(Sse::new().deltas(&good, 7).finish("stop").done().body()),
     ])
     .await;
-    let facts = client(&server)
-        .extract::<Facts>()
-        .user(TEXT)
-        .max_retries(1)
+    let facts = ask::<Facts>(&server, TEXT, 1)
         .stream_partial()
         .into_final()
         .await
@@ -291,10 +285,7 @@ async fn custom_validators_check_across_fields_with_the_source_at_hand() {
         reply(&json!({"name": "Jason", "quote": "Jason is 20"})),
     ])
     .await;
-    let (person, extraction) = client(&server)
-        .extract::<Person>()
-        .user(TEXT)
-        .max_retries(2)
+    let (person, extraction) = ask::<Person>(&server, TEXT, 2)
         .send_with_extraction()
         .await
         .unwrap();

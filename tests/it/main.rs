@@ -14,8 +14,8 @@
 //! `faults_fuzz` runs here too; its cases per property are `FAULTS_FUZZ_CASES`:
 //! `FAULTS_FUZZ_CASES=20000 cargo test --release --test it faults_fuzz -- --nocapture`.
 
-#[path = "../support/mod.rs"]
-mod support;
+// The shared test kit (`testkit/`), under the name the tests use.
+use instructor_testkit as support;
 
 mod answers;
 mod batch;

@@ -3,12 +3,12 @@
 //! variant and validated, a call to a tool that does not exist or with invalid arguments
 //! re-asked call by call.
 
-use instructor::{AttemptError, Error, Instructor, Mode, StreamExt};
+use instructor::{AttemptError, Error, Extraction, Instructor, Mode, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::support::servers::lockstep::Lockstep;
-use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok};
+use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok, MockServer};
 use crate::support::sse::Sse;
 use crate::support::*;
 
@@ -46,6 +46,14 @@ fn calls_reply(calls: Vec<Value>) -> Value {
     tool_calls_reply(Value::Array(calls), usage(10, 5))
 }
 
+/// The calls in [`TEXT`] with `reasks` re-asks, and the extraction's record.
+async fn with_extraction(server: &MockServer, reasks: u32) -> (Vec<Action>, Extraction) {
+    ask_tools::<Action>(server, TEXT, reasks)
+        .send_with_extraction()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn one_tool_per_variant_and_every_call_comes_back_as_its_variant() {
     let server = serving(vec![json_ok(calls_reply(vec![
@@ -58,11 +66,7 @@ async fn one_tool_per_variant_and_every_call_comes_back_as_its_variant() {
         call("c3", "Weather", r#"{"city": "Porto"}"#),
     ]))])
     .await;
-    let actions = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .await
-        .unwrap();
+    let actions = ask_tools::<Action>(&server, TEXT, 0).await.unwrap();
     assert_eq!(
         actions,
         vec![
@@ -136,13 +140,7 @@ async fn a_call_to_a_tool_that_does_not_exist_is_reasked_on_that_call() {
         )])),
     ])
     .await;
-    let (actions, extraction) = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (actions, extraction) = with_extraction(&server, 1).await;
     assert_eq!(actions.len(), 1);
     assert_eq!(
         extraction.attempts[0].error,
@@ -192,13 +190,7 @@ async fn each_call_is_read_and_validated_and_its_errors_go_back_to_it() {
         ])),
     ])
     .await;
-    let (actions, extraction) = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .max_retries(2)
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (actions, extraction) = with_extraction(&server, 2).await;
     assert_eq!(actions.len(), 2);
     let parse = extraction.attempts[0].error.as_ref().unwrap();
     let paths: Vec<&str> = parse.errors().unwrap().iter().map(|e| e.path()).collect();
@@ -249,12 +241,7 @@ async fn an_answer_without_calls_is_reasked() {
         )])),
     ])
     .await;
-    let actions = client(&server)
-        .tool_calls::<Action>()
-        .user(TEXT)
-        .max_retries(1)
-        .await
-        .unwrap();
+    let actions = ask_tools::<Action>(&server, TEXT, 1).await.unwrap();
     assert_eq!(actions.len(), 1);
     let messages = bodies(&server).await[1]["messages"].clone();
     assert_eq!(
@@ -271,10 +258,8 @@ async fn an_answer_without_calls_is_reasked() {
 #[tokio::test]
 async fn a_type_that_is_not_a_list_of_tools_fails_before_any_request() {
     let server = serving(vec![]).await;
-    let err = client(&server)
-        .extract::<Vec<String>>()
+    let err = ask::<Vec<String>>(&server, TEXT, 0)
         .mode(Mode::ParallelTools)
-        .user(TEXT)
         .await
         .unwrap_err();
     let Error::Config(why) = err else {
@@ -288,10 +273,8 @@ async fn a_type_that_is_not_a_list_of_tools_fails_before_any_request() {
 #[tokio::test]
 async fn a_stream_yields_each_call_once_the_next_begins() {
     let server = Lockstep::start().await;
-    let mut calls = client(&server)
-        .extract::<Action>()
+    let mut calls = ask::<Action>(&server, TEXT, 0)
         .mode(Mode::ParallelTools)
-        .user(TEXT)
         .stream_iter();
     let first = Sse::new()
         .call(0, Some("Weather"), "")
@@ -345,10 +328,8 @@ async fn a_streamed_request_is_the_parallel_tools_request() {
         .finish("tool_calls")
         .done();
     let server = serving(vec![sse_ok(body.body())]).await;
-    let calls: Vec<Action> = client(&server)
-        .extract::<Action>()
+    let calls: Vec<Action> = ask::<Action>(&server, TEXT, 0)
         .mode(Mode::ParallelTools)
-        .user(TEXT)
         .stream_iter()
         .map(Result::unwrap)
         .collect()

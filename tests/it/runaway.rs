@@ -31,10 +31,7 @@ async fn a_reply_cut_off_while_repeating_a_list_is_re_asked_not_truncated() {
         json_ok(content_reply(GOOD, usage(12, 20))),
     ])
     .await;
-    let (people, extraction) = client(&server)
-        .extract::<People>()
-        .user("Jason is 20, Ada is 36.")
-        .max_retries(1)
+    let (people, extraction) = ask::<People>(&server, "Jason is 20, Ada is 36.", 1)
         .send_with_extraction()
         .await
         .unwrap();
@@ -59,9 +56,7 @@ async fn without_a_re_ask_left_a_runaway_list_ends_with_the_repetition() {
         usage(10, 256),
     ))])
     .await;
-    let err = client(&server)
-        .extract::<People>()
-        .user("Jason is 20, Ada is 36.")
+    let err = ask::<People>(&server, "Jason is 20, Ada is 36.", 0)
         .await
         .unwrap_err();
     match &err {
@@ -82,11 +77,7 @@ async fn without_a_re_ask_left_a_runaway_list_ends_with_the_repetition() {
         usage(10, 256),
     ))])
     .await;
-    let err = client(&server)
-        .extract::<People>()
-        .user("Jason is 20.")
-        .await
-        .unwrap_err();
+    let err = ask::<People>(&server, "Jason is 20.", 0).await.unwrap_err();
     assert_eq!(kind(&err), "Truncated");
 }
 
@@ -96,11 +87,7 @@ async fn a_stream_stops_at_the_repetition_and_re_asks() {
     let looping = Sse::new().deltas(LOOP, 9);
     let good = Sse::new().deltas(GOOD, 9).finish("stop").done();
     let server = serving(vec![sse_ok(looping.body()), sse_ok(good.body())]).await;
-    let mut stream = client(&server)
-        .extract::<People>()
-        .user("Jason is 20, Ada is 36.")
-        .max_retries(1)
-        .stream_partial();
+    let mut stream = ask::<People>(&server, "Jason is 20, Ada is 36.", 1).stream_partial();
     while let Some(p) = stream.next().await {
         p.unwrap();
     }
@@ -115,10 +102,7 @@ async fn stream_iter_yields_the_items_then_ends_with_the_repetition() {
     let items = LOOP.replace("\"people\"", "\"items\"");
     let looping = Sse::new().deltas(&items, 9);
     let server = serving(vec![sse_ok(looping.body())]).await;
-    let mut users = client(&server)
-        .extract::<UserDetails>()
-        .user("list them")
-        .stream_iter();
+    let mut users = ask::<UserDetails>(&server, "list them", 0).stream_iter();
     let mut got = Vec::new();
     while let Some(item) = users.next().await {
         got.push(item);

@@ -98,10 +98,8 @@ async fn every_mode_reads_its_own_deltas() {
             _ => Sse::new().deltas(REPORT, 5).finish("stop").done(),
         };
         let server = sse_server(vec![body]).await;
-        let got = client(&server)
-            .extract::<Report>()
+        let got = ask::<Report>(&server, "write", 0)
             .mode(mode)
-            .user("write")
             .stream_partial()
             .into_final()
             .await;
@@ -242,10 +240,7 @@ async fn truncation_is_an_error_not_a_reask() {
         .finish("length")
         .done()])
     .await;
-    let err = client(&server)
-        .extract::<Report>()
-        .user("w")
-        .max_retries(3)
+    let err = ask::<Report>(&server, "w", 3)
         .stream_partial()
         .into_final()
         .await
@@ -269,11 +264,7 @@ async fn a_final_value_that_breaks_a_rule_is_reasked_and_the_stream_starts_over(
             .done(),
     ])
     .await;
-    let mut stream = client(&server)
-        .extract::<Report>()
-        .user("write")
-        .max_retries(1)
-        .stream_partial();
+    let mut stream = ask::<Report>(&server, "write", 1).stream_partial();
     let mut titles = Vec::new();
     while let Some(p) = stream.next().await {
         titles.push((stream.attempt(), p.unwrap().title));

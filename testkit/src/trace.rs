@@ -12,6 +12,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::DefaultGuard;
 use tracing::{Event, Metadata, Subscriber};
 
+/// A span's fields by name, each value as `Debug` writes it.
 pub type Fields = BTreeMap<String, String>;
 
 #[derive(Default)]
@@ -22,6 +23,7 @@ struct Recorded {
     lines: Vec<String>,
 }
 
+/// The recorder: a shared log of spans and lines, and the subscriber that fills it.
 #[derive(Clone, Default)]
 pub struct Recorder(Arc<Mutex<Recorded>>);
 
@@ -63,6 +65,7 @@ impl Recorder {
         })
     }
 
+    /// Every span so far, with its fields as last recorded.
     pub fn spans(&self) -> Vec<(String, Fields)> {
         self.0.lock().unwrap().spans.clone()
     }

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+/// A `usage` object: `prompt` + `completion` tokens and their total.
 pub fn usage(prompt: u64, completion: u64) -> Value {
     json!({ "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion })
 }

@@ -23,6 +23,7 @@ pub fn delta(text: &str) -> Vec<u8> {
 }
 
 impl Sse {
+    /// No events yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -98,6 +99,7 @@ impl Sse {
         })))
     }
 
+    /// The closing `data: [DONE]`.
     pub fn done(self) -> Self {
         self.raw(&b"data: [DONE]\n\n"[..])
     }
@@ -107,6 +109,7 @@ impl Sse {
         self.events.concat()
     }
 
+    /// Each event's bytes, to write one at a time.
     pub fn events(self) -> Vec<Vec<u8>> {
         self.events
     }

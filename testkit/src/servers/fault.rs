@@ -5,8 +5,11 @@
 //!
 //! Every request is answered by a handler `Fn(&Request, n) -> Fault` (`n`: the request's
 //! 0-based number on this server). The server counts requests, connections, connections the
-//! client closed, and body bytes written, so tests assert what the client did, not how long
-//! it took.
+//! client closed, body bytes written and the most requests in flight at once, so tests assert
+//! what the client did, not how long it took.
+//!
+//! The benchmarks run it too, on a thread and runtime of its own
+//! ([`FaultServer::on_own_thread`]), so that the client's runtime is the one measured.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,69 +19,21 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::replies::{content_reply, usage};
-use crate::support::sse::Sse;
-use crate::support::types::JASON;
+pub use super::http::Request;
+use super::http::{chunk, head, json_ct, read_request, reset, write, SSE_HEAD};
+use crate::replies::{content_reply, usage};
+use crate::sse::Sse;
+use crate::types::JASON;
 
 /// How long a stalling connection waits for the client to go away before it gives up by
 /// itself (so a test that forgets a timeout still ends).
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
 
-/// One request as the server read it.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-
-    /// The text of the first `user` message.
-    pub fn first_user(&self) -> String {
-        self.json()["messages"]
-            .as_array()
-            .and_then(|m| m.iter().find(|m| m["role"] == "user"))
-            .and_then(|m| m["content"].as_str())
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// The extraction attempt this request belongs to: 1 + the re-asks already made (each
-    /// re-ask adds one `assistant` message, or one `tool` message in tools mode).
-    pub fn attempt(&self) -> usize {
-        let j = self.json();
-        let msgs = j["messages"].as_array().cloned().unwrap_or_default();
-        let tool = msgs.iter().filter(|m| m["role"] == "tool").count();
-        let feedback = msgs
-            .iter()
-            .filter(|m| m["role"] == "user")
-            .count()
-            .saturating_sub(1);
-        1 + tool.max(feedback)
-    }
-
-    /// Whether the body asks for a stream.
-    pub fn streaming(&self) -> bool {
-        self.json()["stream"] == true
-    }
-}
-
 /// What the server does with one request.
 #[derive(Debug, Clone)]
 pub enum Fault {
     /// A complete response with `Content-Length`; the connection stays open.
+    #[allow(missing_docs)]
     Reply {
         status: u16,
         headers: Vec<(String, String)>,
@@ -88,22 +43,29 @@ pub enum Fault {
     CloseBeforeHeaders,
     /// Status line and headers (with the full `Content-Length`), half the body, then a TCP
     /// reset.
+    #[allow(missing_docs)]
     HalfBodyThenReset { status: u16, body: Vec<u8> },
     /// Never answers; waits for the client to close (or [`STALL_LIMIT`]).
     StallBeforeHeaders,
     /// Headers and half the body, then waits for the client to close.
+    #[allow(missing_docs)]
     StallMidBody { body: Vec<u8> },
     /// A 200 whose body is `len` bytes of a JSON-looking prefix and spaces, written in 64 KiB
     /// pieces from one static buffer (never allocated whole). With `content_length` the size
     /// is announced; without it the body is chunked.
+    #[allow(missing_docs)]
     Huge { len: u64, content_length: bool },
     /// These exact bytes, then close (malformed HTTP).
     Raw(Vec<u8>),
     /// A `text/event-stream` response: each event's bytes written and flushed in order (the
     /// caller writes the `data: ...\n\n` framing), then, per `end`, finish or stall or reset.
+    #[allow(missing_docs)]
     Sse { events: Vec<Vec<u8>>, end: SseEnd },
+    /// Waits `.0`, then does `.1` (keeps requests in flight).
+    Delayed(Duration, Box<Fault>),
 }
 
+/// How a [`Fault::Sse`] body ends after its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SseEnd {
     /// Terminate the chunked body cleanly.
@@ -115,6 +77,7 @@ pub enum SseEnd {
 }
 
 impl Fault {
+    /// `body` as JSON with `status`.
     pub fn json(status: u16, body: &Value) -> Self {
         Fault::Reply {
             status,
@@ -123,10 +86,12 @@ impl Fault {
         }
     }
 
+    /// `body` as JSON with 200.
     pub fn ok(body: &Value) -> Self {
         Self::json(200, body)
     }
 
+    /// These body bytes (labelled JSON, whatever they are) with `status`.
     pub fn bytes(status: u16, body: impl Into<Vec<u8>>) -> Self {
         Fault::Reply {
             status,
@@ -135,6 +100,7 @@ impl Fault {
         }
     }
 
+    /// An OpenAI-shaped error body (`injected <status>`) with `status`.
     pub fn status(status: u16) -> Self {
         Self::json(
             status,
@@ -147,6 +113,7 @@ impl Fault {
         Self::sse_ending(sse, SseEnd::Finish)
     }
 
+    /// An event stream of `sse`'s events that ends per `end`.
     pub fn sse_ending(sse: Sse, end: SseEnd) -> Self {
         Fault::Sse {
             events: sse.events(),
@@ -154,6 +121,7 @@ impl Fault {
         }
     }
 
+    /// One more header on a [`Fault::Reply`] (other faults ignore it).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if let Fault::Reply { headers, .. } = &mut self {
             headers.push((name.into(), value.into()));
@@ -164,21 +132,33 @@ impl Fault {
 
 type Handler = dyn Fn(&Request, usize) -> Fault + Send + Sync;
 
+/// What a server counted, shared with the test.
 #[derive(Default)]
 pub struct Stats {
+    /// Requests read whole.
     pub requests: AtomicUsize,
+    /// Connections accepted.
     pub connections: AtomicUsize,
     /// Connections on which the client went away first (EOF or reset seen while the
     /// server stalled or wrote).
     pub closed_by_client: AtomicUsize,
     /// Connections whose task has ended, for whatever reason.
     pub finished: AtomicUsize,
+    /// Body bytes written (the head not counted).
     pub body_bytes_written: AtomicU64,
+    /// Requests read and not yet answered.
+    pub in_flight: AtomicUsize,
+    /// The most requests in flight at once.
+    pub max_in_flight: AtomicUsize,
 }
 
+/// A running fault server; dropping it stops accepting connections.
 pub struct FaultServer {
+    /// Where it listens.
     pub addr: std::net::SocketAddr,
+    /// What it counted.
     pub stats: Arc<Stats>,
+    /// Every request read, in order (unless started with `keep_log: false`).
     pub log: Arc<Mutex<Vec<Request>>>,
     accept: tokio::task::JoinHandle<()>,
 }
@@ -204,27 +184,54 @@ impl FaultServer {
         let addr = listener.local_addr().unwrap();
         let stats = Arc::new(Stats::default());
         let log = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let (s, l) = (stats.clone(), log.clone());
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                s.connections.fetch_add(1, Ordering::SeqCst);
-                let (s, l, h) = (s.clone(), l.clone(), handler.clone());
-                tokio::spawn(async move {
-                    serve(stream, &s, &l, &*h, keep_log).await;
-                    s.finished.fetch_add(1, Ordering::SeqCst);
-                });
-            }
-        });
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            Arc::new(handler),
+            stats.clone(),
+            log.clone(),
+            keep_log,
+        ));
         FaultServer {
             addr,
             stats,
             log,
             accept,
         }
+    }
+
+    /// Serves on `listener` until the runtime ends, keeping no log (the benchmarks' server).
+    pub async fn serve(
+        listener: TcpListener,
+        handler: impl Fn(&Request, usize) -> Fault + Send + Sync + 'static,
+        stats: Arc<Stats>,
+    ) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        accept_loop(listener, Arc::new(handler), stats, log, false).await;
+    }
+
+    /// Starts a server on 127.0.0.1 on a thread and single-threaded runtime of its own, for
+    /// as long as the process runs; returns its address and counters.
+    pub fn on_own_thread(
+        handler: impl Fn(&Request, usize) -> Fault + Send + Sync + 'static,
+    ) -> (std::net::SocketAddr, Arc<Stats>) {
+        let stats = Arc::new(Stats::default());
+        let st = stats.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("kit-server".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    tx.send(listener.local_addr().unwrap()).unwrap();
+                    Self::serve(listener, handler, st).await;
+                });
+            })
+            .unwrap();
+        (rx.recv().unwrap(), stats)
     }
 
     /// Answers the n-th request with `script[n]`, and every later one with `then`.
@@ -237,26 +244,32 @@ impl FaultServer {
         Self::start(move |_, _| fault.clone()).await
     }
 
+    /// The `/v1` base URL.
     pub fn base(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
 
+    /// [`Stats::requests`] now.
     pub fn requests(&self) -> usize {
         self.stats.requests.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::connections`] now.
     pub fn connections(&self) -> usize {
         self.stats.connections.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::closed_by_client`] now.
     pub fn closed_by_client(&self) -> usize {
         self.stats.closed_by_client.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::finished`] now.
     pub fn finished(&self) -> usize {
         self.stats.finished.load(Ordering::SeqCst)
     }
 
+    /// [`Stats::body_bytes_written`] now.
     pub fn body_bytes_written(&self) -> u64 {
         self.stats.body_bytes_written.load(Ordering::SeqCst)
     }
@@ -270,6 +283,26 @@ impl FaultServer {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         f(self)
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    handler: Arc<Handler>,
+    stats: Arc<Stats>,
+    log: Arc<Mutex<Vec<Request>>>,
+    keep_log: bool,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        stats.connections.fetch_add(1, Ordering::SeqCst);
+        let (s, l, h) = (stats.clone(), log.clone(), handler.clone());
+        tokio::spawn(async move {
+            serve(stream, &s, &l, &*h, keep_log).await;
+            s.finished.fetch_add(1, Ordering::SeqCst);
+        });
     }
 }
 
@@ -288,10 +321,17 @@ async fn serve(
             None => return,
         };
         let n = stats.requests.fetch_add(1, Ordering::SeqCst);
-        let fault = handler(&req, n);
+        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let mut fault = handler(&req, n);
         if keep_log {
             log.lock().unwrap().push(req);
         }
+        while let Fault::Delayed(pause, then) = fault {
+            tokio::time::sleep(pause).await;
+            fault = *then;
+        }
+        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         match fault {
             Fault::Reply {
                 status,
@@ -348,22 +388,18 @@ async fn serve(
                     return;
                 }
             }
+            Fault::Delayed(..) => unreachable!("unwrapped above"),
             Fault::Raw(bytes) => {
                 let _ = write(&mut stream, &bytes).await;
                 return;
             }
             Fault::Sse { events, end } => {
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
-                            cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
-                if write(&mut stream, head.as_bytes()).await.is_err() {
+                if write(&mut stream, SSE_HEAD).await.is_err() {
                     stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
                     return;
                 }
                 for e in events.iter().filter(|e| !e.is_empty()) {
-                    let mut chunk = format!("{:x}\r\n", e.len()).into_bytes();
-                    chunk.extend_from_slice(e);
-                    chunk.extend_from_slice(b"\r\n");
-                    if write(&mut stream, &chunk).await.is_err() {
+                    if write(&mut stream, &chunk(e)).await.is_err() {
                         stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
                         return;
                     }
@@ -389,50 +425,6 @@ async fn serve(
             }
         }
     }
-}
-
-fn json_ct() -> Vec<(String, String)> {
-    vec![("content-type".into(), "application/json".into())]
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        408 => "Request Timeout",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
-}
-
-fn head(status: u16, headers: &[(String, String)], len: Option<u64>) -> Vec<u8> {
-    let mut h = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (n, v) in headers {
-        h.push_str(&format!("{n}: {v}\r\n"));
-    }
-    match len {
-        Some(n) => h.push_str(&format!("content-length: {n}\r\n")),
-        None => h.push_str("transfer-encoding: chunked\r\n"),
-    }
-    h.push_str("\r\n");
-    h.into_bytes()
-}
-
-async fn write(stream: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
-    stream.write_all(bytes).await?;
-    stream.flush().await
-}
-
-#[allow(deprecated)]
-fn reset(stream: TcpStream) {
-    // SO_LINGER 0: closing sends RST instead of FIN (and does not block).
-    let _ = stream.set_linger(Some(Duration::ZERO));
-    drop(stream);
 }
 
 async fn wait_for_close(stream: &mut TcpStream, stats: &Stats) {
@@ -466,10 +458,7 @@ async fn huge(stream: &mut TcpStream, stats: &Stats, len: u64, content_length: b
         let ok = if content_length {
             stream.write_all(piece).await.is_ok()
         } else {
-            let mut c = format!("{n:x}\r\n").into_bytes();
-            c.extend_from_slice(piece);
-            c.extend_from_slice(b"\r\n");
-            stream.write_all(&c).await.is_ok()
+            stream.write_all(&chunk(piece)).await.is_ok()
         };
         if !ok {
             return false;
@@ -483,59 +472,6 @@ async fn huge(stream: &mut TcpStream, stats: &Stats, len: u64, content_length: b
         return false;
     }
     stream.flush().await.is_ok()
-}
-
-/// Reads one request (headers, then a `Content-Length` body); `None` when the client closed
-/// the connection or sent something unreadable.
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
-    let mut tmp = [0u8; 16 * 1024];
-    let header_end = loop {
-        if let Some(p) = find(buf, b"\r\n\r\n") {
-            break p;
-        }
-        if buf.len() > 1 << 20 {
-            return None;
-        }
-        let n = stream.read(&mut tmp).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-    };
-    let text = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-    let mut lines = text.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_owned();
-    let path = first.next()?.to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let start = header_end + 4;
-    while buf.len() < start + len {
-        let n = stream.read(&mut tmp).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-    }
-    let body = buf[start..start + len].to_vec();
-    buf.drain(..start + len);
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The usual good answer (Jason, 20).

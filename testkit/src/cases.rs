@@ -146,6 +146,7 @@ pub fn body(name: impl Into<String>, body: Value, expect: Expect) -> FaultCase {
 }
 
 impl FaultCase {
+    /// `n` re-asks allowed.
     pub fn reasks(self, n: u32) -> Self {
         Self {
             reasks: Some(n),
@@ -153,6 +154,7 @@ impl FaultCase {
         }
     }
 
+    /// Extracted in `Mode::Tools`.
     pub fn tools(self) -> Self {
         Self {
             mode: Some(Mode::Tools),
@@ -168,6 +170,7 @@ impl FaultCase {
         }
     }
 
+    /// The client built with `f` applied to the tests' [`builder`].
     pub fn client(
         self,
         f: impl Fn(ClientBuilder) -> ClientBuilder + Send + Sync + 'static,

@@ -1,21 +1,31 @@
-//! The servers the client is run against, all on 127.0.0.1: wiremock for exact request
-//! bodies and recorded-shape replies ([`mock`]), the fault server for what a well-behaved
-//! server cannot do ([`fault`]), the lockstep server for one event at a time ([`lockstep`]);
-//! and a client pointed at any of them.
+//! The servers the client is run against, all on 127.0.0.1, and a client pointed at any of
+//! them. Three, because each does what the others cannot:
+//!
+//! - [`mock`]: wiremock, for exact request bodies, replies in order, and answers looked up
+//!   from a recording (the evals' replay);
+//! - [`fault`]: raw sockets, for what a well-behaved server cannot do (resets, stalls, bytes
+//!   that are not HTTP); scripted by a handler, it is also the benchmarks' instant server;
+//! - [`lockstep`]: one event of a stream each time the test asks for one.
+//!
+//! [`http`] has the hand-written HTTP/1.1 the last two share; [`routes`] is the fault
+//! server's script for the benchmarks.
 
 pub mod fault;
+mod http;
 pub mod lockstep;
 pub mod mock;
+pub mod routes;
 
 use std::time::Duration;
 
-use instructor::{Client, ClientBuilder, Prompting, RetryPolicy};
+use instructor::{Client, ClientBuilder, Extract, Instructor, Prompting, RetryPolicy, ToolSet};
 use wiremock::MockServer;
 
 use super::KEY;
 
 /// A server's `/v1` base URL.
 pub trait Endpoint {
+    /// `http://127.0.0.1:PORT/v1`.
     fn base(&self) -> String;
 }
 
@@ -41,6 +51,8 @@ impl Endpoint for lockstep::Lockstep {
 pub struct NothingListening(u16);
 
 impl NothingListening {
+    /// Binds a port, notes it and lets it go.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         Self(l.local_addr().unwrap().port())
@@ -71,6 +83,22 @@ pub fn builder(server: &impl Endpoint) -> ClientBuilder {
         .prompting(Prompting::Plain)
 }
 
+/// [`builder`], built.
 pub fn client(server: &impl Endpoint) -> Client {
     builder(server).build().unwrap()
+}
+
+/// The request most tests send: [`client`]`(server).extract::<T>().user(text)` with `reasks`
+/// re-asks allowed. Add the mode, `send_with_extraction`, ... to it; a system message must
+/// come before the user's, so a test that sends one writes its request out.
+pub fn ask<T: Instructor>(server: &impl Endpoint, text: &str, reasks: u32) -> Extract<T> {
+    client(server).extract::<T>().user(text).max_retries(reasks)
+}
+
+/// [`ask`] for parallel tool calls: `client(server).tool_calls::<E>()`.
+pub fn ask_tools<E: ToolSet>(server: &impl Endpoint, text: &str, reasks: u32) -> Extract<Vec<E>> {
+    client(server)
+        .tool_calls::<E>()
+        .user(text)
+        .max_retries(reasks)
 }

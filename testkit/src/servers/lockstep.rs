@@ -1,10 +1,15 @@
 //! An HTTP server that sends one SSE event each time the test asks for one, so the test
 //! sees exactly the partial value each event produces.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use super::http::{chunk, read_request, SSE_HEAD};
+use crate::sse::Sse;
+
+/// The server's URL and the line to its one connection's writer: `Some(event)` writes it,
+/// `None` cuts the connection, and dropping the sender ends the body.
 pub struct Lockstep {
     url: String,
     events: mpsc::UnboundedSender<Option<Vec<u8>>>,
@@ -19,37 +24,13 @@ impl Lockstep {
         let (tx, mut rx) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
         tokio::spawn(async move {
             let (mut sock, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 65536];
-            let mut read = Vec::new();
-            // Read the request: headers, then Content-Length bytes.
-            loop {
-                let n = sock.read(&mut buf).await.unwrap();
-                read.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&read).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len: usize = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if read.len() >= end + 4 + len {
-                        break;
-                    }
-                }
-            }
-            sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
-                .await
-                .unwrap();
+            let mut buf = Vec::new();
+            read_request(&mut sock, &mut buf).await.unwrap();
+            sock.write_all(SSE_HEAD).await.unwrap();
             while let Some(event) = rx.recv().await {
                 match event {
                     Some(e) => {
-                        let mut chunk = format!("{:x}\r\n", e.len()).into_bytes();
-                        chunk.extend_from_slice(&e);
-                        chunk.extend_from_slice(b"\r\n");
-                        if sock.write_all(&chunk).await.is_err() {
+                        if sock.write_all(&chunk(&e)).await.is_err() {
                             return;
                         }
                     }
@@ -62,13 +43,14 @@ impl Lockstep {
         Lockstep { url, events: tx }
     }
 
+    /// The `/v1` base URL.
     pub fn base(&self) -> String {
         self.url.clone()
     }
 
     /// Sends `sse`'s events as one chunk; false once the server's task has ended (the
     /// client went away).
-    pub fn send(&self, sse: crate::support::sse::Sse) -> bool {
+    pub fn send(&self, sse: Sse) -> bool {
         self.events.send(Some(sse.body())).is_ok()
     }
 
