@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use instructor::{Client, Instructor};
 pub use instructor_testkit::servers::fault::{FaultServer, Stats};
 pub use instructor_testkit::servers::routes::routes;
-pub use instructor_testkit::types::{Report, UserDetails};
+// The seed's type with its docs, as the figures in docs/performance.md were measured.
+pub use instructor_testkit::types::{Report, SeedUser as UserDetails};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

@@ -1,8 +1,8 @@
 //! The types the tests and benchmarks extract, derived like a user would derive them: the
-//! blog post's [`UserDetails`], a type whose validation needs a context ([`Bounded`]), and
+//! blog post's [`UserDetails`] (and [`SeedUser`], as the example writes it), a type whose validation needs a context ([`Bounded`]), and
 //! the benchmarks' large nested [`Report`].
 //!
-//! Their fields carry no doc comments on purpose: a doc comment becomes the field's schema
+//! The tests' types carry no field doc comments on purpose: a doc comment becomes the field's schema
 //! `description`, and the tests pin the request bodies the schemas travel in.
 #![allow(missing_docs)]
 
@@ -19,6 +19,18 @@ pub struct UserDetails {
     #[serde(default)]
     #[garde(skip)]
     pub nickname: Option<String>,
+}
+
+/// The blog post's type exactly as `examples/anyscale.rs` writes it, field docs and all:
+/// what the benchmarks extract, so their figures stay comparable across releases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Instructor, garde::Validate)]
+pub struct SeedUser {
+    /// The person's first name.
+    #[garde(length(min = 1))]
+    pub name: String,
+    /// Age in whole years.
+    #[garde(range(max = 150))]
+    pub age: u8,
 }
 
 /// The answer most tests expect: `{"name": "Jason", "age": 20}`.
