@@ -37,12 +37,12 @@ struct Claim {
 }
 
 /// A check across fields: one of the quotes, or the context around them, names the speaker.
-fn speaker_is_quoted(c: &Claim) -> Result<(), String> {
+fn speaker_is_quoted(c: &Claim, source: Option<&Source>) -> Result<(), String> {
     let named = |text: &str| text.contains(c.speaker.as_str());
     if c.substring_quote.iter().any(|q| named(q)) {
         return Ok(());
     }
-    match Source::current() {
+    match source {
         Some(source) if !source.contains(&c.speaker) => Err(format!(
             "the context does not name `{}`: write the speaker as the context does",
             c.speaker

@@ -33,7 +33,7 @@ pub use crate::derived::visit::{
 };
 pub use crate::derived::{SchemaFn, ValueFn};
 pub use crate::schema::keywords;
-pub use crate::validation::ValidatorOutput;
+pub use crate::validation::{run_validator, ValidatorOutput};
 pub use crate::{Example, Instructor, JsonPath, SchemaGenerator, ToolSet, ValidationErrors};
 pub use garde;
 

@@ -101,10 +101,18 @@ pub trait Instructor: Sized {
     /// (`Vec<T>`, `Option<T>`, ...) are validated with their own default context, and garde
     /// rules of nested types whose context has no default are skipped there.
     fn validate_with(&self, ctx: &Self::Context) -> Result<(), ValidationErrors> {
-        let _ = ctx;
         let mut errors = ValidationErrors::new();
-        self.validate_at(&mut JsonPath::root(), &mut errors, true);
+        self.validate_into(ctx, &mut errors);
         errors.into_result()
+    }
+
+    /// [`validate_with`](Instructor::validate_with) into `errors`, whose source (if any) the
+    /// value's quotes are checked against: what an extraction calls. A type whose garde rules
+    /// take a context writes it (the derive does).
+    #[doc(hidden)]
+    fn validate_into(&self, ctx: &Self::Context, errors: &mut ValidationErrors) {
+        let _ = ctx;
+        self.validate_at(&mut JsonPath::root(), errors, true);
     }
 
     /// Builds the partial form from a (possibly incomplete) JSON value; `None` when nothing

@@ -151,8 +151,12 @@ where
     /// Runs every rule on a parsed value: the type's own, then the request's validators.
     /// `Err` ends the extraction (a validator aborted); `Ok(Err)` is re-asked.
     async fn validate(&self, value: T) -> Result<Result<T, AttemptError>, Error> {
-        let own = crate::grounding::scoped(self.source.as_ref(), || self.context.validate(&value));
-        let mut errors = match own {
+        let mut errors = match &self.source {
+            Some(source) => ValidationErrors::against(source.clone()),
+            None => ValidationErrors::new(),
+        };
+        self.context.validate_into(&value, &mut errors);
+        let mut errors = match errors.into_result() {
             Ok(()) => ValidationErrors::new(),
             Err(e) => e,
         };

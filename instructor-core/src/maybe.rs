@@ -164,16 +164,18 @@ impl<T: Instructor> Instructor for Maybe<T> {
 
     /// Runs `T`'s rules, with `ctx`, on `result` when it is there; the errors' paths start
     /// at `result`.
-    fn validate_with(&self, ctx: &Self::Context) -> Result<(), ValidationErrors> {
+    fn validate_into(&self, ctx: &Self::Context, errors: &mut ValidationErrors) {
         let Some(value) = &self.result else {
-            return Ok(());
+            return;
         };
-        value.validate_with(ctx).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| ValidationError::new(path_under("result", e.path()), e.message()))
-                .collect()
-        })
+        let mut inner = errors.child();
+        value.validate_into(ctx, &mut inner);
+        for e in inner {
+            errors.push(ValidationError::new(
+                path_under("result", e.path()),
+                e.message(),
+            ));
+        }
     }
 
     fn partial_from_value(value: Value) -> Option<Self::Partial> {

@@ -264,8 +264,8 @@ struct Person {
     quote: Quote,
 }
 
-fn quote_names_the_person(p: &Person) -> Result<(), String> {
-    if let Some(source) = Source::current() {
+fn quote_names_the_person(p: &Person, source: Option<&Source>) -> Result<(), String> {
+    if let Some(source) = source {
         if !source.contains(&p.name) {
             return Err(format!("the text does not name {:?}", p.name));
         }

@@ -217,17 +217,16 @@ impl Visitor for Translate<'_, '_, '_> {
     }
 }
 
-/// `validate_with` of a type that derives garde with a context: the report of garde run
+/// `validate_into` of a type that derives garde with a context: the report of garde run
 /// with the caller's context at the root, then what the value's fields hold.
 pub fn validated(
     report: Result<(), garde::Report>,
     value: &dyn Nested,
-) -> Result<(), ValidationErrors> {
-    let mut errors = ValidationErrors::new();
+    errors: &mut ValidationErrors,
+) {
     let mut path = JsonPath::root();
-    garde_nested(report, value, &path, &mut errors);
-    value.validate_at(&mut path, &mut errors, false);
-    errors.into_result()
+    garde_nested(report, value, &path, errors);
+    value.validate_at(&mut path, errors, false);
 }
 
 /// The errors of garde's report on a value found at `path`, if it failed.

@@ -12,8 +12,16 @@ use crate::Instructor;
     label = "this extraction needs a validation context"
 )]
 pub trait ValidationContext<T>: Send + Sync + 'static {
+    /// Validates `value`, adding what fails to `errors` (whose source, if any, the value's
+    /// quotes are checked against).
+    fn validate_into(&self, value: &T, errors: &mut ValidationErrors);
+
     /// Validates `value`.
-    fn validate(&self, value: &T) -> Result<(), ValidationErrors>;
+    fn validate(&self, value: &T) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        self.validate_into(value, &mut errors);
+        errors.into_result()
+    }
 }
 
 /// Validates with the context type's `Default` value.
@@ -24,8 +32,8 @@ impl<T: Instructor> ValidationContext<T> for DefaultContext
 where
     T::Context: Default,
 {
-    fn validate(&self, value: &T) -> Result<(), ValidationErrors> {
-        value.validate()
+    fn validate_into(&self, value: &T, errors: &mut ValidationErrors) {
+        value.validate_into(&Default::default(), errors);
     }
 }
 
@@ -38,7 +46,7 @@ where
     T: Instructor<Context = C>,
     C: Send + Sync + 'static,
 {
-    fn validate(&self, value: &T) -> Result<(), ValidationErrors> {
-        value.validate_with(&self.0)
+    fn validate_into(&self, value: &T, errors: &mut ValidationErrors) {
+        value.validate_into(&self.0, errors);
     }
 }

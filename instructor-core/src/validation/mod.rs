@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::grounding::source::Source;
+
 pub(crate) mod context;
 pub(crate) mod custom;
 
@@ -53,15 +55,61 @@ impl fmt::Display for ValidationError {
 /// Every rule a value broke, in the order they were checked.
 ///
 /// `Display` prints one `path: message` line per error, the form sent back to the model.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// While a value is validated, the list may also carry the text its [`Quote`]s are checked
+/// against ([`against`](Self::against)): the extraction passes its source down this way,
+/// with the list every rule already writes to. The source is not part of the errors: it is
+/// not compared, printed, or kept by [`into_result`](Self::into_result).
+///
+/// [`Quote`]: crate::Quote
+#[derive(Clone, Default)]
 pub struct ValidationErrors {
     errors: Vec<ValidationError>,
+    source: Option<Source>,
+}
+
+impl PartialEq for ValidationErrors {
+    fn eq(&self, other: &Self) -> bool {
+        self.errors == other.errors
+    }
+}
+
+impl Eq for ValidationErrors {}
+
+impl fmt::Debug for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidationErrors")
+            .field("errors", &self.errors)
+            .finish()
+    }
 }
 
 impl ValidationErrors {
     /// No errors yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// No errors yet, and `source` as the text the value's quotes must appear in.
+    pub fn against(source: Source) -> Self {
+        Self {
+            errors: Vec::new(),
+            source: Some(source),
+        }
+    }
+
+    /// The text quotes are checked against, when the validation has one.
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    /// An empty list with the same source, for rules whose errors are moved before they
+    /// are added here.
+    pub(crate) fn child(&self) -> Self {
+        Self {
+            errors: Vec::new(),
+            source: self.source.clone(),
+        }
     }
 
     /// Adds an error.
@@ -89,11 +137,12 @@ impl ValidationErrors {
         self.errors.iter()
     }
 
-    /// `Ok(())` when empty, else `Err(self)`.
-    pub fn into_result(self) -> Result<(), ValidationErrors> {
+    /// `Ok(())` when empty, else `Err(self)` (without the source).
+    pub fn into_result(mut self) -> Result<(), ValidationErrors> {
         if self.is_empty() {
             Ok(())
         } else {
+            self.source = None;
             Err(self)
         }
     }
@@ -133,6 +182,7 @@ impl FromIterator<ValidationError> for ValidationErrors {
     fn from_iter<I: IntoIterator<Item = ValidationError>>(iter: I) -> Self {
         Self {
             errors: iter.into_iter().collect(),
+            source: None,
         }
     }
 }
@@ -228,6 +278,60 @@ impl<E: fmt::Display> ValidatorOutput for Result<(), E> {
             errors.add(path.as_str(), e.to_string());
         }
     }
+}
+
+/// A custom validator of `T` (`#[instructor(validate = path)]`): a function of the value,
+/// `fn(&T) -> Result<(), E>`, or of the value and the text its quotes are checked against,
+/// `fn(&T, Option<&Source>) -> Result<(), E>`. `M` tells the two apart. Used by derived code.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a validator of `{T}`",
+    label = "not a validator of `{T}`",
+    note = "a validator is `fn(&{T}) -> Result<(), E>` or `fn(&{T}, Option<&instructor::grounding::Source>) -> Result<(), E>`, with `E: Display`"
+)]
+pub trait CustomValidator<T: ?Sized, M> {
+    /// Runs the validator on `value`, recording its failure at `path`.
+    fn check(&self, value: &T, path: &JsonPath, errors: &mut ValidationErrors);
+}
+
+/// [`CustomValidator`]'s marker for `fn(&T) -> Result<(), E>`.
+#[doc(hidden)]
+pub enum OfValue {}
+
+/// [`CustomValidator`]'s marker for `fn(&T, Option<&Source>) -> Result<(), E>`.
+#[doc(hidden)]
+pub enum OfValueAndSource {}
+
+impl<T: ?Sized, F, R> CustomValidator<T, OfValue> for F
+where
+    F: Fn(&T) -> R,
+    R: ValidatorOutput,
+{
+    fn check(&self, value: &T, path: &JsonPath, errors: &mut ValidationErrors) {
+        self(value).report(path, errors);
+    }
+}
+
+impl<T: ?Sized, F, R> CustomValidator<T, OfValueAndSource> for F
+where
+    F: Fn(&T, Option<&Source>) -> R,
+    R: ValidatorOutput,
+{
+    fn check(&self, value: &T, path: &JsonPath, errors: &mut ValidationErrors) {
+        let outcome = self(value, errors.source());
+        outcome.report(path, errors);
+    }
+}
+
+/// Runs the custom validator `f` on `value`. Used by derived code.
+#[doc(hidden)]
+pub fn run_validator<T: ?Sized, M>(
+    f: impl CustomValidator<T, M>,
+    value: &T,
+    path: &JsonPath,
+    errors: &mut ValidationErrors,
+) {
+    f.check(value, path, errors);
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! fields that may hold rules. `validate_at` (garde, then those fields, at their JSON
 //! paths) and `json_path` (garde's paths in serde's names) are the trait's defaults, which
 //! walk them; a type with `#[instructor(validate = ..)]` functions or a garde context
-//! writes its own `validate_at` or `validate_with` around them.
+//! writes its own `validate_at` or `validate_into` around them.
 //!
 //! Only what may hold rules is handed out: a field whose type is known from its spelling
 //! to have none (numbers, strings, and the standard containers of them: `FieldType::leaf`) is
@@ -100,7 +100,7 @@ fn paths(j: &mut Json, fields: &Fields, prefix: Option<&str>, newtype: bool, var
     });
 }
 
-/// `fn __visit`, and `validate_with` or `validate_at` when the type needs its own.
+/// `fn __visit`, and `validate_into` or `validate_at` when the type needs its own.
 ///
 /// `__visit` binds every wire field (in a pattern), so that the compiler counts each as
 /// read, as it did when every field was visited: a field the program only fills from the
@@ -108,7 +108,7 @@ fn paths(j: &mut Json, fields: &Fields, prefix: Option<&str>, newtype: bool, var
 pub(super) fn visit_fns(cx: &Cx, o: &mut Out) {
     let c = cx.c;
     // garde's rules with the default context; a type with a context of its own runs them
-    // in `validate_with`, with the caller's.
+    // in `validate_into`, with the caller's.
     let garde = if c.garde.used && !c.garde.context {
         "__p::Some(&self)"
     } else {
@@ -158,9 +158,9 @@ pub(super) fn visit_fns(cx: &Cx, o: &mut Out) {
     }
 
     if c.garde.context {
-        o.s("#[inline] fn validate_with(&self, ctx: &Self::Context) \
-             -> __p::Result<(), __p::ValidationErrors> {\
-             __p::validated(<Self as __p::garde::Validate>::validate_with(self, ctx), &self) }");
+        o.s("#[inline] fn validate_into(&self, ctx: &Self::Context, \
+             errors: &mut __p::ValidationErrors) {\
+             __p::validated(<Self as __p::garde::Validate>::validate_with(self, ctx), &self, errors) }");
     }
     if !c.instr.validate.is_empty() {
         // The custom validators between garde's rules and the fields', as before.
@@ -172,8 +172,8 @@ pub(super) fn visit_fns(cx: &Cx, o: &mut Out) {
             o.s("__p::validate_visit(self, __path, __errors, __run_garde, __p::Phase::Garde);");
             for f in &c.instr.validate {
                 // Spliced: an error in the path or its signature points at the attribute.
-                o.s("__p::ValidatorOutput::report").paren(|o| {
-                    o.tokens(quote!(#f(self)));
+                o.s("__p::run_validator").paren(|o| {
+                    o.tokens(quote!(#f, self));
                     o.s(", __path, __errors");
                 });
                 o.s(";");

@@ -7,7 +7,7 @@
 //!   that are not HTTP); scripted by a handler, it is also the benchmarks' instant server;
 //! - [`lockstep`]: one event of a stream each time the test asks for one.
 //!
-//! [`http`] has the hand-written HTTP/1.1 the last two share; [`routes`] is the fault
+//! `http` has the hand-written HTTP/1.1 the last two share; [`routes`] is the fault
 //! server's script for the benchmarks.
 
 pub mod fault;
