@@ -32,9 +32,12 @@ pub use crate::derived::visit::{
     garde_errors, garde_nested, validated, Garde, Nested, Phase, Translate, Validate, Visitor,
 };
 pub use crate::derived::{SchemaFn, ValueFn};
+pub use crate::parse::extract_json;
 pub use crate::schema::keywords;
+pub use crate::schema::SchemaGenerator;
+pub use crate::validation::JsonPath;
 pub use crate::validation::{run_validator, ValidatorOutput};
-pub use crate::{Example, Instructor, JsonPath, SchemaGenerator, ToolSet, ValidationErrors};
+pub use crate::{Example, Instructor, ToolSet, ValidationErrors};
 pub use garde;
 
 use crate::derived::build::schema_by_key;

@@ -146,7 +146,7 @@ impl<T, C> Extract<T, C> {
     /// `max_completion_tokens` to OpenAI (whose o-series and GPT-5 refuse `max_tokens`; see
     /// [`Server`](crate::Server)). An answer cut off by it is [`Error::Truncated`]. Without
     /// it, the client's [`default_max_tokens`](crate::ClientBuilder::default_max_tokens) is
-    /// sent ([`DEFAULT_MAX_TOKENS`](crate::DEFAULT_MAX_TOKENS) unless changed).
+    /// sent ([`DEFAULT_MAX_TOKENS`](crate::client::DEFAULT_MAX_TOKENS) unless changed).
     pub fn max_tokens(mut self, max_tokens: u32) -> Self {
         self.request.options.max_tokens = Some(max_tokens);
         self

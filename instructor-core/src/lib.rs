@@ -7,27 +7,30 @@
 
 #![warn(missing_docs)]
 
+// What a user reads beyond the root: each module's page lists its items.
+pub mod batch;
+pub mod client;
 pub mod grounding;
-mod instructor;
+pub mod hooks;
+pub mod input;
+pub mod maybe;
+pub mod mode;
 pub mod partial_json;
+pub mod retry;
 pub mod schema;
 pub mod validation;
+pub mod wire;
 
 mod attempt;
-pub mod batch;
-mod client;
 mod derived;
 mod dialect;
 mod error;
 mod example;
 mod extract;
-mod hooks;
-mod input;
+mod instructor;
 mod judge;
 mod llm_validator;
-mod maybe;
-pub mod mode;
-pub mod parse;
+mod parse;
 mod prompt;
 mod provider;
 mod reask;
@@ -35,46 +38,42 @@ mod repair;
 mod repetition;
 mod reply;
 mod request;
-pub mod retry;
 mod server;
 mod std_impls;
 mod stream;
 mod think;
 mod tools;
-pub mod wire;
 mod wrap;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use crate::grounding::{Cited, Quote};
-pub use crate::instructor::{Example, Extractable, Instructor};
-pub use crate::schema::SchemaGenerator;
-pub use crate::validation::{JsonPath, ValidationError, ValidationErrors};
-
-pub use crate::attempt::{Attempt, Extraction};
-pub use crate::batch::ExtractMany;
-pub use crate::client::{
-    Client, ClientBuilder, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_TOKENS,
-    OPENAI_BASE_URL,
-};
-pub use crate::dialect::strict::strict_schema;
-pub use crate::error::{AttemptError, Error, ErrorKind};
-pub use crate::example::check_examples;
-pub use crate::extract::Extract;
-pub use crate::hooks::{RequestEvent, ResponseEvent};
-pub use crate::input::{Audio, AudioFormat, Content, Detail, Image, IntoParts, Part, Pdf};
-pub use crate::llm_validator::{llm_validator, LlmValidator, Verdict};
-pub use crate::maybe::{Maybe, MaybePartial};
+// The root: what a user types. The client and its settings, ...
+pub use crate::client::{Client, ClientBuilder};
 pub use crate::mode::Mode;
 pub use crate::prompt::Prompting;
 pub use crate::provider::Provider;
-pub use crate::repair::Repair;
 pub use crate::retry::RetryPolicy;
 pub use crate::server::Server;
+// ... the request and what it gives back, ...
+pub use crate::attempt::{Attempt, Extraction};
+pub use crate::batch::{ExtractMany, Progress};
+pub use crate::extract::Extract;
+pub use crate::repair::Repair;
 pub use crate::stream::{ItemStream, PartialStream};
+// ... the derive's trait, ...
+pub use crate::instructor::{Example, Extractable, Instructor};
+// ... what goes in, ...
+pub use crate::input::{Audio, Image, Part, Pdf};
+pub use crate::wire::{Message, Role, Usage};
+// ... the shapes an answer may take, ...
+pub use crate::grounding::{Cited, Quote, Source};
+pub use crate::maybe::Maybe;
 pub use crate::tools::ToolSet;
-pub use crate::wire::{ChatCompletion, Message, Role, ToolCall, Usage};
+// ... what can go wrong, and checks of your own.
+pub use crate::error::{AttemptError, Error, ErrorKind};
+pub use crate::llm_validator::{llm_validator, LlmValidator, Verdict};
+pub use crate::validation::{ValidationError, ValidationErrors};
 
 /// `Stream` and its `next()`, re-exported from `futures-util` so that reading a
 /// [`PartialStream`] or an [`ItemStream`] needs no other crate.

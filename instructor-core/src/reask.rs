@@ -153,7 +153,7 @@ fn shorten(text: &str) -> String {
     }
 }
 
-/// One step of a path as [`JsonPath`](crate::JsonPath) writes it.
+/// One step of a path as [`JsonPath`](crate::validation::JsonPath) writes it.
 #[derive(Debug, PartialEq)]
 enum Step<'a> {
     Key(&'a str),

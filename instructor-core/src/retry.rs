@@ -20,8 +20,10 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
-    /// How many times a failed request is sent again (0 disables retries).
-    pub max_retries: u32,
+    /// How many times a failed request is sent again as it was (0 disables transport
+    /// retries). Not to be confused with [`Extract::max_retries`](crate::Extract::max_retries),
+    /// the re-asks: new requests that show the model its errors.
+    pub max_transport_retries: u32,
     /// The first backoff delay.
     pub initial_delay: Duration,
     /// The longest backoff delay.
@@ -35,7 +37,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_retries: 2,
+            max_transport_retries: 2,
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
@@ -48,14 +50,14 @@ impl RetryPolicy {
     /// No transport retries.
     pub fn none() -> Self {
         Self {
-            max_retries: 0,
+            max_transport_retries: 0,
             ..Self::default()
         }
     }
 
-    /// Sets [`max_retries`](Self::max_retries).
-    pub fn with_max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
+    /// Sets [`max_transport_retries`](Self::max_transport_retries).
+    pub fn with_max_transport_retries(mut self, n: u32) -> Self {
+        self.max_transport_retries = n;
         self
     }
 
@@ -92,14 +94,14 @@ impl RetryPolicy {
 }
 
 /// Whether a status is retried: 408, 409, 429 and 5xx.
-pub fn retryable_status(status: u16) -> bool {
+pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 408 | 409 | 429) || (500..=599).contains(&status)
 }
 
 /// The delay a server asks for: `retry-after-ms` (milliseconds) wins over `retry-after`,
 /// which is either seconds (`"2"`, `"1.5"`) or an HTTP date, counted from `now`. A date in
 /// the past is zero; anything unreadable is `None`.
-pub fn parse_retry_after(
+pub(crate) fn parse_retry_after(
     retry_after_ms: Option<&str>,
     retry_after: Option<&str>,
     now: SystemTime,

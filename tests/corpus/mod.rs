@@ -634,7 +634,7 @@ fn bytes() -> Case {
 
 pub struct Money(i64);
 
-fn money_schema(_: &mut instructor::SchemaGenerator) -> Value {
+fn money_schema(_: &mut instructor::schema::SchemaGenerator) -> Value {
     json!({ "type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$" })
 }
 

@@ -89,7 +89,7 @@ async fn a_unit_enum_is_wrapped_in_every_mode_and_comes_back_bare() {
                 json!({
                     "model": "test-model",
                     "messages": messages,
-                    "max_tokens": instructor::DEFAULT_MAX_TOKENS,
+                    "max_tokens": instructor::client::DEFAULT_MAX_TOKENS,
                     "tools": [{ "type": "function", "function": {
                         "name": "Sentiment",
                         "description": "How a review feels.",
@@ -103,7 +103,7 @@ async fn a_unit_enum_is_wrapped_in_every_mode_and_comes_back_bare() {
                 json!({
                     "model": "test-model",
                     "messages": messages,
-                    "max_tokens": instructor::DEFAULT_MAX_TOKENS,
+                    "max_tokens": instructor::client::DEFAULT_MAX_TOKENS,
                     "response_format": { "type": "json_schema", "json_schema": {
                         "name": "Sentiment", "schema": strict, "strict": true
                     } }

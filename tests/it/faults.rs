@@ -13,7 +13,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use instructor::{AttemptError, Client, ClientBuilder, Error, DEFAULT_MAX_RESPONSE_BYTES};
+use instructor::client::DEFAULT_MAX_RESPONSE_BYTES;
+use instructor::{AttemptError, Client, ClientBuilder, Error};
 use serde_json::{json, Value};
 
 use crate::support::cases::{always, body, script, Expect, FaultCase as Case};
@@ -131,7 +132,7 @@ fn status_cases() -> Vec<Case> {
                 ),
             )
             .reasks(4)
-            .client(move |b| b.retry_policy(fast_retries().with_max_retries(retries))),
+            .client(move |b| b.retry_policy(fast_retries().with_max_transport_retries(retries))),
         );
     }
     // Finite, but past what a `Duration` holds.
@@ -579,7 +580,7 @@ async fn retries_stop_at_the_total_time_budget() {
     let c = builder(&server)
         .retry_policy(
             fast_retries()
-                .with_max_retries(50)
+                .with_max_transport_retries(50)
                 .with_max_elapsed(Duration::from_millis(120)),
         )
         .build()
@@ -631,7 +632,7 @@ async fn stalls_stop_at_the_total_time_budget() {
         .timeout(Duration::from_millis(100))
         .retry_policy(
             fast_retries()
-                .with_max_retries(50)
+                .with_max_transport_retries(50)
                 .with_max_elapsed(Duration::from_millis(250)),
         )
         .build()

@@ -13,8 +13,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use instructor::parse::extract_json;
-use instructor::{AttemptError, ChatCompletion, Client, Error, Mode};
+use instructor::__private::extract_json;
+use instructor::wire::ChatCompletion;
+use instructor::{AttemptError, Client, Error, Mode};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};

@@ -61,7 +61,7 @@ async fn a_default_token_limit_is_sent_unless_turned_off() {
         .unwrap();
     assert_eq!(
         sent(&server).await["max_tokens"],
-        instructor::DEFAULT_MAX_TOKENS
+        instructor::client::DEFAULT_MAX_TOKENS
     );
 
     let server = one_reply(content_reply(JASON, usage(1, 1))).await;

@@ -2,7 +2,8 @@
 //! OpenAI's content parts, with the schema prompt beside it, in a stream too, and again in
 //! every re-ask; an input that cannot be sent is an error before any request.
 
-use instructor::{Audio, AudioFormat, Detail, Error, Image, Message, Mode, Part, Pdf, StreamExt};
+use instructor::input::{AudioFormat, Detail};
+use instructor::{Audio, Error, Image, Message, Mode, Part, Pdf, StreamExt};
 use serde_json::{json, Value};
 use wiremock::MockServer;
 

@@ -33,7 +33,7 @@ impl Client {
     /// A request for every call the model makes to the tools of `E`, one tool per variant,
     /// as many calls as the text needs in one reply: [`extract`](Self::extract)`::<Vec<E>>()`
     /// in [`Mode::ParallelTools`]. `E` derives `Instructor` with `#[instructor(tools)]`; see
-    /// [`ToolSet`](crate::ToolSet) and `docs/answers.md`.
+    /// [`ToolSet`] and `docs/answers.md`.
     pub fn tool_calls<E: ToolSet>(&self) -> Extract<Vec<E>> {
         self.extract::<Vec<E>>().mode(Mode::ParallelTools)
     }

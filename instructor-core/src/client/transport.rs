@@ -170,7 +170,7 @@ impl Client {
                 }
                 Ok(resp) => self.failure(resp, &tried, number).await,
             };
-            if !failure.retryable || number >= policy.max_retries {
+            if !failure.retryable || number >= policy.max_transport_retries {
                 return Err(failure.error);
             }
             let delay = match failure.server_delay {

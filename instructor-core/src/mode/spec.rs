@@ -194,6 +194,7 @@ struct SpecValues {
 /// [`Mode::MdJson`]. What grammar engines compile, and what is billed on every request.
 /// `schema` is the answer's schema (a root that is not an object is wrapped first: see
 /// `docs/answers.md`).
+#[doc(hidden)]
 pub fn request_schema(schema: &Value, mode: Mode) -> Value {
     match mode {
         Mode::Tools => lean(schema, Carrier::Tool),

@@ -24,6 +24,7 @@ mod refs;
 pub(crate) use self::object::required_of;
 pub use self::object::ObjectSchema;
 pub(crate) use self::refs::{defs_of, follow, ref_name, resolve, target};
+pub use crate::dialect::strict::strict_schema;
 
 use self::refs::reference;
 
@@ -168,6 +169,7 @@ impl SchemaGenerator {
 
 /// The cached root schema of `T`, built on first use. Used by [`Instructor::json_schema`]'s
 /// default; the derive gives non-generic types a `static` of their own instead.
+#[doc(hidden)]
 pub fn cached_root_schema<T: Instructor>() -> &'static Value {
     static CACHE: OnceLock<RwLock<HashMap<&'static str, &'static Value>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
