@@ -6,7 +6,7 @@
 //!
 //! - **root**: `T::json_schema()`, what `json_schema`, `json_object`+`schema` and `tools`
 //!   send;
-//! - **strict**: `instructor::schema::strict_schema(T::json_schema())`, what `json_schema_strict`
+//! - **strict**: `instructor::dialect::strict_schema(T::json_schema())`, what `json_schema_strict`
 //!   sends (object roots only: the SDK refuses the mode for other roots). A strict answer
 //!   writes `null` for an optional property instead of leaving it out, a tuple as
 //!   `{"_0": .., "_1": ..}` and a map as `{"key", "value"}` pairs (a flattened map's keys in
@@ -315,7 +315,7 @@ fn object_schema<'a>(
 struct Writing {
     /// The strict dialect: optional properties missing from the value are written as `null`,
     /// tuples as `{"_0": .., "_1": ..}`, maps as `[{"key": .., "value": ..}]` (a flattened
-    /// map's keys in `__extra`), as `instructor::schema::strict_schema` asks and its undo reads back.
+    /// map's keys in `__extra`), as `instructor::dialect::strict_schema` asks and its undo reads back.
     fill_nulls: bool,
     /// Required properties come before optional ones (llama.cpp's `_build_object_rule`);
     /// otherwise keys follow `properties`.

@@ -109,7 +109,7 @@ pub struct TypeEntry {
     pub normalise: fn(&Value) -> Result<Value, String>,
     /// The type's worked examples ([`Instructor::examples`]).
     pub examples: fn() -> &'static [instructor::Example],
-    /// Checks them ([`instructor::validation::check_examples`]).
+    /// Checks them ([`instructor::testing::check_examples`]).
     pub check_examples: fn() -> Result<(), Error>,
 }
 
@@ -172,7 +172,7 @@ macro_rules! types {
                 dry_run: dry_run_as::<$t>,
                 normalise: normalise_as::<$t>,
                 examples: <$t as Instructor>::examples,
-                check_examples: instructor::validation::check_examples::<$t>,
+                check_examples: instructor::testing::check_examples::<$t>,
             },)*
         ];
     };

@@ -95,7 +95,7 @@ fn build(spec: &ModeSpec) -> Result<Vec<Message>, String> {
 /// ```ignore
 /// #[test]
 /// fn examples_are_valid() {
-///     instructor::validation::check_examples::<Contact>().unwrap();
+///     instructor::testing::check_examples::<Contact>().unwrap();
 /// }
 /// ```
 pub fn check_examples<T: Extractable>() -> Result<(), Error> {

@@ -18,12 +18,13 @@ pub mod mode;
 pub mod partial_json;
 pub mod retry;
 pub mod schema;
+pub mod testing;
 pub mod validation;
 pub mod wire;
 
 mod attempt;
 mod derived;
-mod dialect;
+pub mod dialect;
 mod error;
 mod example;
 mod extract;

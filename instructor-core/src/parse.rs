@@ -134,7 +134,7 @@ pub(crate) fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, Validatio
 }
 
 /// Like [`parse_text`], first turning the answer to the strict schema back into one of the
-/// original schema (see [`crate::schema::strict_schema`]).
+/// original schema (see [`crate::dialect::strict_schema`]).
 pub(crate) fn parse_strict<T: DeserializeOwned>(
     text: &str,
     schema: &Value,

@@ -253,9 +253,9 @@ async fn an_example_that_is_not_a_value_of_its_type_is_refused_before_anything_i
     }
     assert_eq!(count(&server).await, 0);
     // The same checks, for a test of the user's.
-    assert!(instructor::validation::check_examples::<MissingAge>().is_err());
-    assert!(instructor::validation::check_examples::<EmptyName>().is_err());
-    assert!(instructor::validation::check_examples::<Neighbour>().is_ok());
+    assert!(instructor::testing::check_examples::<MissingAge>().is_err());
+    assert!(instructor::testing::check_examples::<EmptyName>().is_err());
+    assert!(instructor::testing::check_examples::<Neighbour>().is_ok());
     // Plain sends no example, so nothing is checked.
     let server = serving(vec![json_ok(content_reply(
         r#"{"name": "Jason", "age": 20}"#,

@@ -2,3 +2,5 @@
 
 pub(crate) mod lean;
 pub(crate) mod strict;
+
+pub use strict::strict_schema;

@@ -1,6 +1,6 @@
 //! The text quotes are checked against ([`Source`]), and what "appears" means: a quote is
 //! found in one passage once whitespace runs are normalized (see the
-//! [module documentation](crate::grounding)).
+//! module documentation of `grounding`).
 
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};

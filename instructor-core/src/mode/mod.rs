@@ -10,7 +10,7 @@
 //! | [`Mode::Json`] | `response_format: {"type":"json_object"}`, S in the system message | `message.content` |
 //! | [`Mode::MdJson`] | S in the system message | a ```` ```json ```` fence, or the first balanced JSON object in the text |
 //!
-//! `S` is [`Instructor::json_schema`](crate::Instructor::json_schema), `S'` is [`strict_schema`](crate::schema::strict_schema)`(S)`, `N` is [`tool_name`] of
+//! `S` is [`Instructor::json_schema`](crate::Instructor::json_schema), `S'` is [`strict_schema`](crate::dialect::strict_schema)`(S)`, `N` is [`tool_name`] of
 //! the type's schema name. The mode-specific pieces are built once per type and mode, then
 //! reused by every request.
 //!
@@ -41,7 +41,7 @@ pub enum Mode {
     #[default]
     JsonSchema,
     /// OpenAI structured outputs: the [`JsonSchema`](Mode::JsonSchema) form with
-    /// `"strict": true`, the schema rewritten by [`strict_schema`](crate::schema::strict_schema). Enforced by OpenAI (and
+    /// `"strict": true`, the schema rewritten by [`strict_schema`](crate::dialect::strict_schema). Enforced by OpenAI (and
     /// Groq on its structured-output models); the servers that enforce `JsonSchema` enforce
     /// this too. A root that is not an object is wrapped (see the [module docs](self)).
     JsonSchemaStrict,

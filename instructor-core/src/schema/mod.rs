@@ -24,7 +24,6 @@ mod refs;
 pub(crate) use self::object::required_of;
 pub use self::object::ObjectSchema;
 pub(crate) use self::refs::{defs_of, follow, ref_name, resolve, target};
-pub use crate::dialect::strict::strict_schema;
 
 use self::refs::reference;
 

@@ -13,7 +13,6 @@ pub(crate) mod custom;
 
 pub use self::context::{DefaultContext, ValidationContext, WithContext};
 pub use self::custom::{IntoValidatorFailure, ValidatorFailure};
-pub use crate::example::check_examples;
 
 /// One failed rule: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
