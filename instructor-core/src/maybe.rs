@@ -27,7 +27,7 @@ const DESCRIPTION: &str = "The value if the text holds one; otherwise `result` i
 /// # impl instructor_core::Instructor for User {
 /// #     type Partial = (); type Context = ();
 /// #     fn schema_name() -> std::borrow::Cow<'static, str> { "User".into() }
-/// #     fn schema(_: &mut instructor_core::SchemaGenerator) -> serde_json::Value { serde_json::json!({"type": "object"}) }
+/// #     fn schema(_: &mut instructor_core::schema::SchemaGenerator) -> serde_json::Value { serde_json::json!({"type": "object"}) }
 /// #     fn partial_from_value(_: serde_json::Value) -> Option<()> { None }
 /// # }
 /// # async fn run(client: Client) -> Result<(), Error> {

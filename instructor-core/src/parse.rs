@@ -16,7 +16,7 @@ use crate::wrap::{self, FIELD};
 ///    inside strings are respected), then the first balanced `[...]`.
 ///
 /// ```
-/// use instructor_core::parse::extract_json;
+/// use instructor_core::__private::extract_json;
 /// assert_eq!(extract_json("Sure!\n```json\n{\"a\": 1}\n```"), Some("{\"a\": 1}"));
 /// assert_eq!(extract_json(r#"It is {"s": "a } b"} ok"#), Some(r#"{"s": "a } b"}"#));
 /// assert_eq!(extract_json("no json here"), None);

@@ -165,7 +165,8 @@ impl From<Audio> for Part {
 /// [`Part`], or a tuple of up to six such things of different kinds.
 ///
 /// ```
-/// use instructor_core::{Image, IntoParts, Part};
+/// use instructor_core::input::IntoParts;
+/// use instructor_core::{Image, Part};
 /// let image = Image::from_url("https://example.com/receipt.png")?;
 /// // A tuple mixes kinds; an array or a Vec holds one.
 /// let parts = ("What does this receipt total?", image.clone()).into_parts();

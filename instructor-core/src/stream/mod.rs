@@ -154,7 +154,7 @@ where
     /// # impl instructor_core::Instructor for Report {
     /// #     type Partial = Option<String>; type Context = ();
     /// #     fn schema_name() -> std::borrow::Cow<'static, str> { "Report".into() }
-    /// #     fn schema(_: &mut instructor_core::SchemaGenerator) -> serde_json::Value { serde_json::json!({"type": "object"}) }
+    /// #     fn schema(_: &mut instructor_core::schema::SchemaGenerator) -> serde_json::Value { serde_json::json!({"type": "object"}) }
     /// #     fn partial_from_value(v: serde_json::Value) -> Option<Self::Partial> { Some(v["title"].as_str().map(str::to_owned)) }
     /// # }
     /// # async fn run(client: instructor_core::Client) -> Result<(), instructor_core::Error> {

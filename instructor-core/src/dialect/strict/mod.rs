@@ -79,7 +79,7 @@ const STRICT_DROP: &[&str] = &["$schema", "$id", "$comment"];
 ///     "properties": { "name": { "type": "string", "minLength": 1 }, "age": { "type": "integer" } },
 ///     "required": ["name"]
 /// });
-/// assert_eq!(instructor_core::strict_schema(&s), json!({
+/// assert_eq!(instructor_core::dialect::strict_schema(&s), json!({
 ///     "type": "object",
 ///     "properties": {
 ///         "name": { "type": "string", "description": "minLength: 1." },
