@@ -61,6 +61,10 @@ impl Client {
     /// Claude model supports. Choose [`Mode::JsonSchema`] for structured outputs
     /// (`output_config.format`) on the models that have them.
     ///
+    /// The schema travels in the tool or in `output_config` only
+    /// ([`Prompting::Plain`](crate::Prompting::Plain), as for OpenAI: Claude models need no
+    /// copy of it in the system prompt).
+    ///
     /// Anthropic requires `max_tokens`: the request's is sent, else the client's
     /// ([`ClientBuilder::default_max_tokens`]), else [`DEFAULT_MAX_TOKENS`]. Anthropic has no
     /// `seed`: a request's seed is not sent.
@@ -77,6 +81,7 @@ impl Client {
             .base_url(ANTHROPIC_BASE_URL)
             .api_key(api_key)
             .default_mode(Mode::Tools)
+            .prompting(Prompting::Plain)
             .build()
             .expect("a fixed https endpoint is a valid configuration")
     }
