@@ -62,7 +62,7 @@ impl Client {
     /// (`output_config.format`) on the models that have them.
     ///
     /// The schema travels in the tool or in `output_config` only
-    /// ([`Prompting::Plain`](crate::Prompting::Plain), as for OpenAI: Claude models need no
+    /// ([`Prompting::Plain`], as for OpenAI: Claude models need no
     /// copy of it in the system prompt).
     ///
     /// Anthropic requires `max_tokens`: the request's is sent, else the client's

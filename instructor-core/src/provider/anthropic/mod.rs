@@ -319,20 +319,19 @@ struct Turn<'a> {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Out<'a> {
-    Text {
-        text: &'a str,
-    },
-    Image {
-        source: Source<'a>,
-    },
-    Document {
-        source: Source<'a>,
-    },
+    /// `{"type":"text","text":..}`.
+    Text { text: &'a str },
+    /// `{"type":"image","source":..}` (vision guide).
+    Image { source: Source<'a> },
+    /// `{"type":"document","source":..}`: a PDF (PDF-support guide).
+    Document { source: Source<'a> },
+    /// `{"type":"tool_use","id","name","input"}`: an earlier call, sent back.
     ToolUse {
         id: &'a str,
         name: &'a str,
         input: Value,
     },
+    /// `{"type":"tool_result","tool_use_id","content","is_error"?}` (handle-tool-calls guide).
     ToolResult {
         tool_use_id: &'a str,
         content: Cow<'a, str>,
@@ -345,7 +344,9 @@ enum Out<'a> {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Source<'a> {
+    /// `{"type":"base64","media_type":..,"data":..}`.
     Base64 { media_type: &'a str, data: &'a str },
+    /// `{"type":"url","url":..}`.
     Url { url: &'a str },
 }
 
@@ -579,10 +580,12 @@ struct Reply {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Block {
+    /// Answer text.
     Text {
         #[serde(default)]
         text: String,
     },
+    /// A tool call; `input` is the arguments as a JSON object.
     ToolUse {
         #[serde(default)]
         id: String,
@@ -591,6 +594,7 @@ enum Block {
         #[serde(default)]
         input: Option<Value>,
     },
+    /// Extended thinking, shown apart from the answer.
     Thinking {
         #[serde(default)]
         thinking: String,
@@ -614,6 +618,7 @@ struct AnthropicUsage {
     cache_read_input_tokens: u64,
 }
 
+/// A count that may be `null` (read as 0).
 fn null_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(Option::<u64>::deserialize(d)?.unwrap_or(0))
 }
@@ -726,14 +731,17 @@ struct StartMessage {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum BlockDelta {
+    /// More answer text.
     TextDelta {
         #[serde(default)]
         text: String,
     },
+    /// More of a tool call's arguments (JSON text, whole only at the block's end).
     InputJsonDelta {
         #[serde(default)]
         partial_json: String,
     },
+    /// More thinking.
     ThinkingDelta {
         #[serde(default)]
         thinking: String,
