@@ -10,8 +10,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
-    Client, Inner, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_TOKENS,
-    OPENAI_BASE_URL,
+    Client, Inner, ANTHROPIC_BASE_URL, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_TOKENS, OPENAI_BASE_URL,
 };
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
@@ -51,6 +51,37 @@ impl Client {
             .base_url(OPENAI_BASE_URL)
             .api_key(api_key)
             .default_mode(Mode::Tools)
+            .build()
+            .expect("a fixed https endpoint is a valid configuration")
+    }
+
+    /// A client for Anthropic's Messages API ([`Provider::Anthropic`], `POST
+    /// https://api.anthropic.com/v1/messages`, the key in `x-api-key`,
+    /// `anthropic-version: 2023-06-01`), in [`Mode::Tools`]: a forced tool call, which every
+    /// Claude model supports. Choose [`Mode::JsonSchema`] for structured outputs
+    /// (`output_config.format`) on the models that have them.
+    ///
+    /// The schema travels in the tool or in `output_config` only
+    /// ([`Prompting::Plain`], as for OpenAI: Claude models need no
+    /// copy of it in the system prompt).
+    ///
+    /// Anthropic requires `max_tokens`: the request's is sent, else the client's
+    /// ([`ClientBuilder::default_max_tokens`]), else [`DEFAULT_MAX_TOKENS`]. Anthropic has no
+    /// `seed`: a request's seed is not sent.
+    ///
+    /// llama.cpp's server reads this dialect at the same path: point a builder at it with
+    /// `.provider(Provider::Anthropic).base_url("http://127.0.0.1:8080")`. It ignores
+    /// `output_config`, so there [`Mode::Tools`] is the mode a grammar enforces.
+    ///
+    /// # Panics
+    /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
+    pub fn anthropic(api_key: impl Into<SecretString>) -> Self {
+        Self::builder()
+            .provider(Provider::Anthropic)
+            .base_url(ANTHROPIC_BASE_URL)
+            .api_key(api_key)
+            .default_mode(Mode::Tools)
+            .prompting(Prompting::Plain)
             .build()
             .expect("a fixed https endpoint is a valid configuration")
     }

@@ -27,6 +27,8 @@ use crate::server::Server;
 pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
 /// OpenAI's API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// Anthropic's API: the host alone, the Messages path (`/v1/messages`) is the dialect's.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 /// The token limit of an extraction whose request sets none
 /// ([`ClientBuilder::default_max_tokens`]): room for large extractions, and a bound on a model
 /// that repeats itself until the context is full.

@@ -228,7 +228,7 @@ impl Client {
         let retryable = match header_str(&headers, "x-should-retry") {
             Some("true") => true,
             Some("false") => false,
-            _ => self.dialect().retryable(status),
+            _ => self.dialect().retryable(status, &text),
         };
         let server_delay = parse_retry_after(
             header_str(&headers, "retry-after-ms"),

@@ -22,6 +22,7 @@
 //! A new provider is one file beside [`openai_chat`] implementing [`Dialect`], and one row
 //! in [`Provider::dialect`].
 
+pub(crate) mod anthropic;
 pub(crate) mod openai_chat;
 mod outgoing;
 
@@ -44,6 +45,10 @@ pub enum Provider {
     /// Ollama, LM Studio, Together, Groq, Fireworks, ...).
     #[default]
     OpenAiChat,
+    /// Anthropic's Messages API (`/v1/messages`), natively: tools, structured outputs
+    /// (`output_config`), `tool_result` re-asks, its stream events and errors. llama.cpp's
+    /// server speaks it too (see [`Client::anthropic`](crate::Client::anthropic)).
+    Anthropic,
 }
 
 impl Provider {
@@ -56,6 +61,7 @@ impl Provider {
     pub(crate) fn dialect(self) -> &'static dyn Dialect {
         match self {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
+            Provider::Anthropic => &anthropic::Anthropic,
         }
     }
 }
@@ -154,8 +160,11 @@ pub(crate) trait Dialect: Send + Sync + fmt::Debug {
     /// What an error body says.
     fn error_fields(&self, body: &str) -> ErrorFields;
 
-    /// Whether an answer with this error status is worth another try.
-    fn retryable(&self, status: u16) -> bool {
+    /// Whether an answer with this error status and body (scrubbed of the key) is worth
+    /// another try. The body tells apart errors that share a status (Anthropic's 429 for a
+    /// spent credit limit, which no wait clears, from its rate limit).
+    fn retryable(&self, status: u16, body: &str) -> bool {
+        let _ = body;
         crate::retry::retryable_status(status)
     }
 }

@@ -222,7 +222,14 @@ impl Session {
             Delta::Model(model) => self.model = model,
             // Counts only grow within a stream; a dialect may report them in pieces
             // (Anthropic: the prompt's at the start, the answer's at the end).
-            Delta::Usage(u) => self.usage = Some(self.usage.map_or(u, |seen| seen.max(u))),
+            Delta::Usage(u) => {
+                let mut merged = self.usage.map_or(u, |seen| seen.max(u));
+                // Reported in pieces, no piece's total is the whole one.
+                merged.total_tokens = merged
+                    .total_tokens
+                    .max(merged.prompt_tokens + merged.completion_tokens);
+                self.usage = Some(merged);
+            }
             Delta::Finish(reason) => {
                 self.finish_reason = Some(reason);
                 self.end_calls();

@@ -1,0 +1,454 @@
+//! Anthropic's Messages dialect (`Provider::Anthropic`) against real HTTP servers on
+//! 127.0.0.1: wiremock for whole replies (the request asserted exactly), the fault server
+//! for a stream written one byte at a time. The replies are shaped as the Messages API
+//! reference and guides show them (notes/providers-wire.md §1).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use instructor::{AttemptError, Client, Error, Mode, Prompting, Provider, RetryPolicy, StreamExt};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
+use crate::support::servers::mock::{bodies, json_ok};
+use crate::support::*;
+
+const USER: &str = r#"Extract the following entities: "Jason is 20""#;
+const SYSTEM: &str = "You are a world class extractor";
+
+/// A client of the Anthropic dialect at `base` (the host: the dialect adds `/v1/messages`),
+/// configured as `Client::anthropic` is (Tools mode, no schema in the system prompt),
+/// retrying at once.
+fn anthropic(base: &str) -> Client {
+    Client::builder()
+        .provider(Provider::Anthropic)
+        .base_url(base)
+        .api_key(KEY)
+        .default_model("claude-test")
+        .default_mode(Mode::Tools)
+        .prompting(Prompting::Plain)
+        .retry_policy(
+            RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// A Messages reply.
+fn message(content: Value, stop: &str, input: u64, output: u64) -> Value {
+    json!({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-test",
+        "content": content, "stop_reason": stop, "stop_sequence": null,
+        "usage": { "input_tokens": input, "output_tokens": output }
+    })
+}
+
+/// A reply calling the `UserDetails` tool with `input`.
+fn tool_reply(id: &str, input: Value, tokens: (u64, u64)) -> Value {
+    message(
+        json!([{ "type": "tool_use", "id": id, "name": "UserDetails", "input": input }]),
+        "tool_use",
+        tokens.0,
+        tokens.1,
+    )
+}
+
+/// A server answering `/v1/messages` with `replies` in order, each once.
+async fn serving(replies: Vec<ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    for reply in replies {
+        Mock::given(method("POST"))
+            .and(path("/v1/messages"))
+            .respond_with(reply)
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn user_turn() -> Value {
+    json!({ "role": "user", "content": [{ "type": "text", "text": USER }] })
+}
+
+#[tokio::test]
+async fn a_tools_mode_request_is_exact_and_extracts_user_details() {
+    let server = serving(vec![json_ok(tool_reply(
+        "toolu_01",
+        json!({ "name": "Jason", "age": 20 }),
+        (50, 20),
+    ))])
+    .await;
+    let (user, extraction) = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .system(SYSTEM)
+        .user(USER)
+        .temperature(0.0)
+        .seed(42)
+        .max_tokens(256)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.total_tokens, 70);
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let r = &requests[0];
+    assert_eq!(r.method.as_str(), "POST");
+    assert_eq!(r.url.path(), "/v1/messages");
+    assert_eq!(r.headers.get("x-api-key").unwrap(), KEY);
+    assert_eq!(r.headers.get("anthropic-version").unwrap(), "2023-06-01");
+    assert!(r.headers.get("authorization").is_none());
+    assert_eq!(
+        r.body_json::<Value>().unwrap(),
+        json!({
+            "model": "claude-test",
+            "max_tokens": 256,
+            "system": SYSTEM,
+            "messages": [user_turn()],
+            "temperature": 0.0,
+            "tools": [{
+                "name": "UserDetails",
+                "description": "A person mentioned in the text.",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {
+                        "name": { "type": "string", "minLength": 1 },
+                        "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+                        "nickname": { "type": ["string", "null"] }
+                    },
+                    "required": ["name", "age"]
+                }
+            }],
+            "tool_choice": { "type": "tool", "name": "UserDetails" }
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_structured_output_extraction_sends_output_config() {
+    let reply = message(
+        json!([{ "type": "text", "text": r#"{"name": "Jason", "age": 20}"# }]),
+        "end_turn",
+        40,
+        12,
+    );
+    let server = serving(vec![json_ok(reply)]).await;
+    let user = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .mode(Mode::JsonSchema)
+        .user(USER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    let body = &bodies(&server).await[0];
+    assert_eq!(body["max_tokens"], 4096, "the client's default limit");
+    assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
+    assert_eq!(
+        body["output_config"],
+        json!({ "format": { "type": "json_schema", "schema": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string", "description": "minLength: 1." },
+                "age": { "type": "integer", "description": "maximum: 120. minimum: 0." },
+                "nickname": { "type": ["string", "null"] }
+            },
+            "required": ["name", "age"],
+            "description": "A person mentioned in the text.",
+            "additionalProperties": false
+        } } })
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_tool_call_is_re_asked_with_a_failed_tool_result() {
+    let server = serving(vec![
+        json_ok(tool_reply(
+            "toolu_01",
+            json!({ "name": "", "age": 130 }),
+            (100, 10),
+        )),
+        json_ok(tool_reply(
+            "toolu_02",
+            json!({ "name": "Jason", "age": 20 }),
+            (130, 12),
+        )),
+    ])
+    .await;
+    let (user, extraction) = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .system(SYSTEM)
+        .user(USER)
+        .max_retries(2)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.attempts.len(), 2);
+    assert!(matches!(
+        extraction.attempts[0].error,
+        Some(AttemptError::Validation(_))
+    ));
+    assert_eq!(extraction.usage.prompt_tokens, 230);
+    assert_eq!(extraction.usage.completion_tokens, 22);
+    assert_eq!(extraction.usage.total_tokens, 252);
+
+    let sent = bodies(&server).await;
+    assert_eq!(sent[0]["messages"], json!([user_turn()]));
+    let turns = sent[1]["messages"].as_array().unwrap();
+    assert_eq!(turns.len(), 3);
+    assert_eq!(turns[0], user_turn());
+    assert_eq!(
+        turns[1],
+        json!({ "role": "assistant", "content": [{ "type": "tool_use", "id": "toolu_01",
+            "name": "UserDetails", "input": { "name": "", "age": 130 } }] })
+    );
+    assert_eq!(turns[2]["role"], "user");
+    let blocks = turns[2]["content"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0]["type"], "tool_result");
+    assert_eq!(blocks[0]["tool_use_id"], "toolu_01");
+    assert_eq!(blocks[0]["is_error"], true);
+    let feedback = blocks[0]["content"].as_str().unwrap();
+    assert!(
+        feedback.contains("`age` is 130") && feedback.contains("`name`"),
+        "{feedback}"
+    );
+    assert_eq!(sent[1]["system"], SYSTEM);
+    assert_eq!(sent[1]["tools"], sent[0]["tools"]);
+}
+
+#[tokio::test]
+async fn a_refusal_is_error_refusal() {
+    let reply = json!({
+        "id": "msg_r", "type": "message", "role": "assistant", "model": "claude-test",
+        "content": [], "stop_reason": "refusal",
+        "stop_details": { "type": "refusal", "category": "cyber",
+                          "explanation": "This request was declined because it could enable cyber harm." },
+        "usage": { "input_tokens": 412, "output_tokens": 0 }
+    });
+    let server = serving(vec![json_ok(reply)]).await;
+    let err = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_retries(3)
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Refusal { refusal, usage } => {
+            assert!(refusal.contains("declined"), "{refusal}");
+            assert_eq!(usage.prompt_tokens, 412);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn max_tokens_is_a_truncation() {
+    let reply = message(
+        json!([{ "type": "text", "text": r#"{"name": "Ja"# }]),
+        "max_tokens",
+        30,
+        5,
+    );
+    let server = serving(vec![json_ok(reply)]).await;
+    let err = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .mode(Mode::JsonSchema)
+        .user(USER)
+        .max_tokens(5)
+        .max_retries(3)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Truncated { text, .. } if text == r#"{"name": "Ja"#),
+        "{err:?}"
+    );
+    assert_eq!(bodies(&server).await[0]["max_tokens"], 5);
+}
+
+#[tokio::test]
+async fn an_overloaded_529_is_retried_then_answered() {
+    let overloaded = json!({ "type": "error",
+        "error": { "type": "overloaded_error", "message": "Overloaded" }, "request_id": "req_1" });
+    let server = serving(vec![
+        ResponseTemplate::new(529).set_body_json(overloaded),
+        json_ok(tool_reply(
+            "toolu_01",
+            json!({ "name": "Jason", "age": 20 }),
+            (5, 5),
+        )),
+    ])
+    .await;
+    let user = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .user(USER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(bodies(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_spent_credit_limit_is_not_retried() {
+    let spent = json!({ "type": "error", "error": { "type": "rate_limit_error",
+        "message": "You have reached your specified workspace API usage limits. You will regain access on 2026-12-31." } });
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(spent))
+        .mount(&server)
+        .await;
+    let err = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .user(USER)
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Api {
+            status,
+            kind,
+            message,
+            ..
+        } => {
+            assert_eq!(*status, 429);
+            assert_eq!(kind.as_deref(), Some("rate_limit_error"));
+            assert!(message.contains("usage limits"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(bodies(&server).await.len(), 1);
+}
+
+/// One server-sent event as Anthropic writes it: `event:` then `data:`.
+fn event(data: Value) -> String {
+    format!(
+        "event: {}\ndata: {data}\n\n",
+        data["type"].as_str().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn a_stream_split_at_every_byte_gives_partials_and_the_value() {
+    let args = [r#"{"name": "#, r#""Jason", "#, r#""age": 2"#, r#"0}"#];
+    let mut body = String::new();
+    body += &event(json!({ "type": "message_start", "message": { "id": "msg_s",
+        "type": "message", "role": "assistant", "content": [], "model": "claude-test",
+        "stop_reason": null, "stop_sequence": null,
+        "usage": { "input_tokens": 25, "cache_read_input_tokens": 5, "output_tokens": 1 } } }));
+    body += &event(json!({ "type": "ping" }));
+    body += &event(json!({ "type": "content_block_start", "index": 0,
+        "content_block": { "type": "tool_use", "id": "toolu_s", "name": "UserDetails", "input": {} } }));
+    body += &event(json!({ "type": "content_block_delta", "index": 0,
+        "delta": { "type": "input_json_delta", "partial_json": "" } }));
+    for piece in args {
+        body += &event(json!({ "type": "content_block_delta", "index": 0,
+            "delta": { "type": "input_json_delta", "partial_json": piece } }));
+    }
+    body += &event(json!({ "type": "content_block_stop", "index": 0 }));
+    body += &event(json!({ "type": "message_delta",
+        "delta": { "stop_reason": "tool_use", "stop_sequence": null },
+        "usage": { "output_tokens": 15 } }));
+    body += &event(json!({ "type": "message_stop" }));
+    let bytes: Vec<Vec<u8>> = body.bytes().map(|b| vec![b]).collect();
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let server = FaultServer::start(move |req, _| {
+        log.lock().unwrap().push((
+            req.path.clone(),
+            req.header("x-api-key").map(str::to_owned),
+            req.json(),
+        ));
+        Fault::Sse {
+            events: bytes.clone(),
+            end: SseEnd::Finish,
+        }
+    })
+    .await;
+    let base = server.base();
+    let client = anthropic(base.trim_end_matches("/v1"));
+
+    let mut stream = client.extract::<UserDetails>().user(USER).stream_partial();
+    let mut partials = Vec::new();
+    while let Some(p) = stream.next().await {
+        partials.push(p.unwrap());
+    }
+    assert!(partials.len() >= 2, "{partials:?}");
+    let last = partials.last().unwrap();
+    assert_eq!(last.name.as_deref(), Some("Jason"));
+    assert_eq!(last.age, Some(20));
+
+    let (user, extraction) = client
+        .extract::<UserDetails>()
+        .user(USER)
+        .stream_partial()
+        .into_final_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.prompt_tokens, 30);
+    assert_eq!(extraction.usage.cached_tokens, 5);
+    assert_eq!(extraction.usage.completion_tokens, 15);
+    assert_eq!(extraction.usage.total_tokens, 45);
+
+    let seen = seen.lock().unwrap();
+    let (path, key, body) = &seen[0];
+    assert_eq!(path, "/v1/messages");
+    assert_eq!(key.as_deref(), Some(KEY));
+    assert_eq!(body["stream"], true);
+    assert_eq!(
+        body["tool_choice"],
+        json!({ "type": "tool", "name": "UserDetails" })
+    );
+}
+
+#[tokio::test]
+async fn the_key_is_never_shown() {
+    let client = Client::anthropic(KEY);
+    assert_eq!(client.base_url(), "https://api.anthropic.com");
+    assert!(!format!("{client:?}").contains(KEY));
+
+    let echoed = json!({ "type": "error", "error": { "type": "authentication_error",
+        "message": format!("invalid x-api-key: {KEY}") } });
+    let server = serving(vec![ResponseTemplate::new(401).set_body_json(echoed)]).await;
+    let client = anthropic(&server.uri());
+    assert!(!format!("{client:?}").contains(KEY));
+    let err = client
+        .extract::<UserDetails>()
+        .user(USER)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Api { status: 401, .. }), "{err:?}");
+    assert_no_key(&err);
+}
+
+#[tokio::test]
+async fn json_object_schema_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let err = anthropic(&server.uri())
+        .extract::<UserDetails>()
+        .mode(Mode::JsonObjectSchema)
+        .user(USER)
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Config(why) => assert!(
+            why.contains("Anthropic") && why.contains("Mode::Tools"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(bodies(&server).await.len(), 0);
+}
