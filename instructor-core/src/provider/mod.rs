@@ -23,6 +23,7 @@
 //! in [`Provider::dialect`].
 
 pub(crate) mod openai_chat;
+mod openai_responses;
 mod outgoing;
 
 pub(crate) use outgoing::{add_extra, Delivery, Options, Outgoing, Target};
@@ -44,6 +45,9 @@ pub enum Provider {
     /// Ollama, LM Studio, Together, Groq, Fireworks, ...).
     #[default]
     OpenAiChat,
+    /// OpenAI's Responses API (`POST {base}/responses`), OpenAI's newer API, where its newer
+    /// features land ([`Client::openai_responses`](crate::Client::openai_responses)).
+    OpenAiResponses,
 }
 
 impl Provider {
@@ -56,6 +60,7 @@ impl Provider {
     pub(crate) fn dialect(self) -> &'static dyn Dialect {
         match self {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
+            Provider::OpenAiResponses => &openai_responses::OpenAiResponses,
         }
     }
 }
