@@ -44,6 +44,12 @@ impl Client {
     /// A client for OpenAI, in [`Mode::Tools`] (which every OpenAI chat model supports;
     /// choose [`Mode::JsonSchemaStrict`] for structured outputs on recent models).
     ///
+    /// It speaks chat completions ([`Provider::OpenAiChat`]): every OpenAI-compatible server
+    /// and every OpenAI model speaks them, so a program written against it moves to vLLM,
+    /// llama.cpp or any other such server by changing the URL alone. The Responses API is
+    /// OpenAI's newer API, where its newer features land; use
+    /// [`openai_responses`](Self::openai_responses) for it.
+    ///
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
     pub fn openai(api_key: impl Into<SecretString>) -> Self {
@@ -82,6 +88,27 @@ impl Client {
             .api_key(api_key)
             .default_mode(Mode::Tools)
             .prompting(Prompting::Plain)
+            .build()
+            .expect("a fixed https endpoint is a valid configuration")
+    }
+
+    /// A client for OpenAI's Responses API (`POST https://api.openai.com/v1/responses`,
+    /// [`Provider::OpenAiResponses`]), in [`Mode::JsonSchemaStrict`]: structured outputs,
+    /// `text.format` with the strict schema. Requests are stateless (`store: false`): each
+    /// one carries the whole conversation. [`Mode::JsonObjectSchema`] is refused (the API
+    /// has no such form), and a request's `seed` is not sent (the API has none).
+    ///
+    /// Another server that speaks the Responses API (llama.cpp's `/v1/responses`): the
+    /// [builder](Self::builder) with [`provider`](ClientBuilder::provider).
+    ///
+    /// # Panics
+    /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
+    pub fn openai_responses(api_key: impl Into<SecretString>) -> Self {
+        Self::builder()
+            .base_url(OPENAI_BASE_URL)
+            .api_key(api_key)
+            .provider(Provider::OpenAiResponses)
+            .default_mode(Mode::JsonSchemaStrict)
             .build()
             .expect("a fixed https endpoint is a valid configuration")
     }

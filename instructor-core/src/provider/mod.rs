@@ -24,6 +24,7 @@
 
 pub(crate) mod anthropic;
 pub(crate) mod openai_chat;
+mod openai_responses;
 mod outgoing;
 
 pub(crate) use outgoing::{add_extra, Delivery, Options, Outgoing, Target};
@@ -49,6 +50,9 @@ pub enum Provider {
     /// (`output_config`), `tool_result` re-asks, its stream events and errors. llama.cpp's
     /// server speaks it too (see [`Client::anthropic`](crate::Client::anthropic)).
     Anthropic,
+    /// OpenAI's Responses API (`POST {base}/responses`), OpenAI's newer API, where its newer
+    /// features land ([`Client::openai_responses`](crate::Client::openai_responses)).
+    OpenAiResponses,
 }
 
 impl Provider {
@@ -62,6 +66,7 @@ impl Provider {
         match self {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
             Provider::Anthropic => &anthropic::Anthropic,
+            Provider::OpenAiResponses => &openai_responses::OpenAiResponses,
         }
     }
 }

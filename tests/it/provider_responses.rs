@@ -1,0 +1,405 @@
+//! OpenAI's Responses API ([`Provider::OpenAiResponses`]) against real HTTP servers on
+//! 127.0.0.1: the exact request, extraction in the structured-output and tools modes, a
+//! re-ask round, the replies that end an extraction, a retried 429, a stream split at every
+//! byte, and the key kept out of what a client and its errors show.
+
+use instructor::{Client, ClientBuilder, Error, Instructor, Mode, Provider, StreamExt};
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
+use crate::support::servers::mock::bodies;
+use crate::support::*;
+
+const SYSTEM: &str = "You are a world class extractor";
+const USER: &str = r#"Extract the following entities: "Jason is 20""#;
+
+/// The kit's client configuration, speaking the Responses API.
+fn responses(server: &impl Endpoint) -> ClientBuilder {
+    builder(server).provider(Provider::OpenAiResponses)
+}
+
+/// A server answering `POST /v1/responses` (with the key, as JSON) with `replies` in order,
+/// each once.
+async fn serve(replies: Vec<ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    for reply in replies {
+        Mock::given(method("POST"))
+            .and(path("/v1/responses"))
+            .and(header("authorization", format!("Bearer {KEY}").as_str()))
+            .and(header("content-type", "application/json"))
+            .respond_with(reply)
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn usage(input: u64, output: u64) -> Value {
+    json!({ "input_tokens": input, "output_tokens": output, "total_tokens": input + output,
+            "input_tokens_details": { "cached_tokens": 0 },
+            "output_tokens_details": { "reasoning_tokens": 0 } })
+}
+
+/// A completed response whose one message says `text`.
+fn text_reply(text: &str, usage: Value) -> Value {
+    json!({
+        "id": "resp_1", "object": "response", "created_at": 1741290958, "model": "gpt-test",
+        "status": "completed", "error": null, "incomplete_details": null,
+        "output": [{ "id": "msg_1", "type": "message", "status": "completed", "role": "assistant",
+            "content": [{ "type": "output_text", "text": text, "annotations": [] }] }],
+        "usage": usage
+    })
+}
+
+/// A completed response that calls `name` with `arguments`.
+fn call_reply(call_id: &str, name: &str, arguments: &str, usage: Value) -> Value {
+    json!({
+        "id": "resp_2", "object": "response", "model": "gpt-test", "status": "completed",
+        "output": [{ "type": "function_call", "id": "fc_1", "call_id": call_id, "name": name,
+            "arguments": arguments, "status": "completed" }],
+        "usage": usage
+    })
+}
+
+#[tokio::test]
+async fn json_schema_strict_sends_exactly_the_responses_body_and_extracts() {
+    let server = serve(vec![ok(text_reply(JASON, usage(10, 5)))]).await;
+    let client = responses(&server)
+        .default_mode(Mode::JsonSchemaStrict)
+        .build()
+        .unwrap();
+    let (user, extraction) = client
+        .extract::<UserDetails>()
+        .system(SYSTEM)
+        .user(USER)
+        .temperature(0.0)
+        .max_tokens(256)
+        .seed(7)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.total_tokens, 15);
+    let schema =
+        instructor::mode::request_schema(UserDetails::json_schema(), Mode::JsonSchemaStrict);
+    assert_eq!(
+        bodies(&server).await,
+        vec![json!({
+            "model": "test-model",
+            "instructions": SYSTEM,
+            "input": [{ "type": "message", "role": "user",
+                "content": [{ "type": "input_text", "text": USER }] }],
+            "text": { "format": {
+                "type": "json_schema", "name": "UserDetails", "schema": schema, "strict": true
+            }},
+            "temperature": 0.0,
+            "max_output_tokens": 256,
+            "store": false
+        })]
+    );
+}
+
+#[tokio::test]
+async fn tools_mode_reads_the_function_call() {
+    let server = serve(vec![ok(call_reply(
+        "call_1",
+        "UserDetails",
+        JASON,
+        usage(12, 7),
+    ))])
+    .await;
+    let user = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    let sent = &bodies(&server).await[0];
+    assert_eq!(
+        sent["tool_choice"],
+        json!({ "type": "function", "name": "UserDetails" })
+    );
+    let tool = &sent["tools"][0];
+    assert_eq!(tool["type"], "function");
+    assert_eq!(tool["name"], "UserDetails");
+    assert_eq!(tool["strict"], false);
+    assert_eq!(
+        tool["parameters"],
+        instructor::mode::request_schema(UserDetails::json_schema(), Mode::Tools)
+    );
+    assert!(sent.get("text").is_none());
+    assert_eq!(
+        sent["max_output_tokens"], 4096,
+        "the client's default limit"
+    );
+}
+
+#[tokio::test]
+async fn a_reask_answers_the_call_with_a_function_call_output_and_sums_the_usage() {
+    let server = serve(vec![
+        ok(call_reply(
+            "call_1",
+            "UserDetails",
+            r#"{"name": "Jason", "age": 200}"#,
+            usage(10, 5),
+        )),
+        ok(call_reply("call_2", "UserDetails", JASON, usage(30, 6))),
+    ])
+    .await;
+    let (user, extraction) = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .user(USER)
+        .max_retries(1)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.attempts.len(), 2);
+    assert_eq!(
+        (
+            extraction.usage.prompt_tokens,
+            extraction.usage.completion_tokens,
+            extraction.usage.total_tokens
+        ),
+        (40, 11, 51)
+    );
+    let second = &bodies(&server).await[1];
+    let input = second["input"].as_array().unwrap();
+    assert_eq!(input.len(), 3, "{input:?}");
+    assert_eq!(
+        input[1],
+        json!({ "type": "function_call", "call_id": "call_1", "name": "UserDetails",
+                "arguments": r#"{"name": "Jason", "age": 200}"# })
+    );
+    assert_eq!(input[2]["type"], "function_call_output");
+    assert_eq!(input[2]["call_id"], "call_1");
+    let output = input[2]["output"].as_str().unwrap();
+    assert!(output.contains("age"), "{output}");
+    assert!(output.contains("200"), "{output}");
+}
+
+#[tokio::test]
+async fn a_refusal_ends_the_extraction() {
+    let server = serve(vec![ok(json!({
+        "status": "completed",
+        "output": [{ "id": "msg_1", "type": "message", "role": "assistant",
+            "content": [{ "type": "refusal", "refusal": "I'm sorry, I cannot assist with that request." }] }],
+        "usage": usage(9, 3)
+    }))])
+    .await;
+    let err = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_retries(2)
+        .await
+        .unwrap_err();
+    match err {
+        Error::Refusal { refusal, usage } => {
+            assert_eq!(refusal, "I'm sorry, I cannot assist with that request.");
+            assert_eq!(usage.total_tokens, 12);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_incomplete_response_is_truncated() {
+    let server = serve(vec![ok(json!({
+        "status": "incomplete",
+        "incomplete_details": { "reason": "max_output_tokens" },
+        "output": [{ "type": "message", "role": "assistant",
+            "content": [{ "type": "output_text", "text": "{\"name\": \"Jas" }] }],
+        "usage": usage(9, 16)
+    }))])
+    .await;
+    let err = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_tokens(16)
+        .max_retries(2)
+        .await
+        .unwrap_err();
+    match err {
+        Error::Truncated { text, usage } => {
+            assert_eq!(text, "{\"name\": \"Jas");
+            assert_eq!(usage.completion_tokens, 16);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_429_is_retried_then_the_answer_read() {
+    let limited = ResponseTemplate::new(429)
+        .insert_header("retry-after", "0")
+        .set_body_json(json!({ "error": {
+            "message": "Rate limit reached", "type": "requests", "param": null,
+            "code": "rate_limit_exceeded" } }));
+    let server = serve(vec![limited, ok(text_reply(JASON, usage(10, 5)))]).await;
+    let user = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(bodies(&server).await.len(), 2);
+}
+
+/// `event: <type>` + `data: <v>` for each of `events`.
+fn stream_body(events: &[Value]) -> Vec<u8> {
+    let mut body = String::new();
+    for e in events {
+        body.push_str(&format!(
+            "event: {}\ndata: {e}\n\n",
+            e["type"].as_str().unwrap()
+        ));
+    }
+    body.into_bytes()
+}
+
+#[tokio::test]
+async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
+    let text = r#"{"name": "Jason", "age": 20}"#;
+    let (head, tail) = text.split_at(9);
+    let mut events = vec![
+        json!({ "type": "response.created", "sequence_number": 0,
+            "response": { "id": "resp_s", "model": "gpt-test", "status": "in_progress", "output": [] } }),
+        json!({ "type": "response.output_item.added", "output_index": 0, "sequence_number": 1,
+            "item": { "id": "msg_s", "type": "message", "status": "in_progress", "role": "assistant", "content": [] } }),
+    ];
+    for piece in [head, tail] {
+        events.push(
+            json!({ "type": "response.output_text.delta", "item_id": "msg_s",
+            "output_index": 0, "content_index": 0, "delta": piece }),
+        );
+    }
+    events.push(
+        json!({ "type": "response.output_text.done", "item_id": "msg_s",
+        "output_index": 0, "content_index": 0, "text": text }),
+    );
+    events.push(json!({ "type": "response.completed", "response": {
+        "id": "resp_s", "model": "gpt-test", "status": "completed",
+        "output": [{ "id": "msg_s", "type": "message", "role": "assistant",
+            "content": [{ "type": "output_text", "text": text }] }],
+        "usage": usage(11, 7) } }));
+    let body = stream_body(&events);
+    let server = FaultServer::always(Fault::Sse {
+        events: body.iter().map(|b| vec![*b]).collect(),
+        end: SseEnd::Finish,
+    })
+    .await;
+    let mut stream = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .stream_partial();
+    let mut partials = Vec::new();
+    while let Some(p) = stream.next().await {
+        partials.push(p.unwrap());
+    }
+    assert!(partials.len() >= 2, "{partials:?}");
+    let first = &partials[0];
+    assert_eq!(first.age, None, "the age comes later: {partials:?}");
+    let (value, extraction) = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .stream_partial()
+        .into_final_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(value, jason());
+    assert_eq!(extraction.usage.prompt_tokens, 11);
+    assert_eq!(extraction.usage.completion_tokens, 7);
+    assert_eq!(extraction.response().id, "resp_s");
+}
+
+#[tokio::test]
+async fn a_failed_stream_is_an_error_with_the_reason() {
+    let body = stream_body(&[
+        json!({ "type": "response.created", "response": { "id": "resp_f", "status": "in_progress" } }),
+        json!({ "type": "response.failed", "response": { "id": "resp_f", "status": "failed",
+            "error": { "code": "server_error", "message": "The model failed to generate a response." } } }),
+    ]);
+    let server = FaultServer::always(Fault::Sse {
+        events: vec![body],
+        end: SseEnd::Finish,
+    })
+    .await;
+    let err = responses(&server)
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .stream_partial()
+        .into_final()
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains("The model failed to generate a response."),
+        "{shown}"
+    );
+    assert!(shown.contains("server_error"), "{shown}");
+}
+
+#[tokio::test]
+async fn the_key_is_not_in_the_client_or_its_errors() {
+    let client = Client::openai_responses(KEY);
+    assert!(!format!("{client:?}").contains(KEY));
+    let server = serve(vec![ResponseTemplate::new(401).set_body_json(
+        json!({ "error": {
+        "message": "Incorrect API key provided: sk-test-****4242.",
+        "type": "invalid_request_error", "param": null, "code": "invalid_api_key" } }),
+    )])
+    .await;
+    let (builder, seen) = seeing_hooks(responses(&server));
+    let err = builder
+        .build()
+        .unwrap()
+        .extract::<UserDetails>()
+        .user(USER)
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&err), "Api 401");
+    assert!(err.to_string().contains("Incorrect API key"), "{err}");
+    assert_no_key(&err);
+    for line in seen.lock().unwrap().iter() {
+        assert!(!line.contains(KEY), "{line}");
+    }
+    // A JsonObjectSchema request never leaves: the API has no such form.
+    let err = Client::openai_responses(KEY)
+        .extract::<UserDetails>()
+        .model("gpt-test")
+        .mode(Mode::JsonObjectSchema)
+        .user(USER)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref why) if why.contains("Responses API")),
+        "{err}"
+    );
+    assert_no_key(&err);
+}
