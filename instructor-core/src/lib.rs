@@ -56,7 +56,7 @@ pub use crate::attempt::{Attempt, Extraction};
 pub use crate::batch::ExtractMany;
 pub use crate::client::{
     Client, ClientBuilder, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_TOKENS,
-    OPENAI_BASE_URL,
+    GEMINI_BASE_URL, OPENAI_BASE_URL,
 };
 pub use crate::dialect::strict::strict_schema;
 pub use crate::error::{AttemptError, Error, ErrorKind};

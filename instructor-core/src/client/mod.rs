@@ -27,6 +27,9 @@ use crate::server::Server;
 pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
 /// OpenAI's API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// Google's Gemini API (Generative Language, `v1beta`: where `responseJsonSchema` and
+/// `thoughtSignature` are), for [`Client::gemini`].
+pub const GEMINI_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 /// The token limit of an extraction whose request sets none
 /// ([`ClientBuilder::default_max_tokens`]): room for large extractions, and a bound on a model
 /// that repeats itself until the context is full.

@@ -22,6 +22,7 @@
 //! A new provider is one file beside [`openai_chat`] implementing [`Dialect`], and one row
 //! in [`Provider::dialect`].
 
+pub(crate) mod gemini;
 pub(crate) mod openai_chat;
 mod outgoing;
 
@@ -44,6 +45,9 @@ pub enum Provider {
     /// Ollama, LM Studio, Together, Groq, Fireworks, ...).
     #[default]
     OpenAiChat,
+    /// Google's Gemini API (`generateContent`, key in `x-goog-api-key`): see
+    /// [`Client::gemini`](crate::Client::gemini).
+    Gemini,
 }
 
 impl Provider {
@@ -56,6 +60,7 @@ impl Provider {
     pub(crate) fn dialect(self) -> &'static dyn Dialect {
         match self {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
+            Provider::Gemini => &gemini::Gemini,
         }
     }
 }
@@ -98,6 +103,17 @@ pub(crate) enum Delta {
         name: Option<String>,
         /// A piece of the arguments' JSON text.
         arguments: Option<String>,
+    },
+    /// A whole tool call in one piece, after the calls before it in the reply: the session
+    /// numbers it `n` (0, 1, ...) and gives it the id `call_{n}` followed by `tag` (Gemini
+    /// sends each call whole, in frames that do not number them).
+    WholeCall {
+        /// Appended to the id `call_{n}` (empty: nothing).
+        tag: String,
+        /// The function's name.
+        name: String,
+        /// The arguments' whole JSON text.
+        arguments: String,
     },
     /// Why generation stopped, in chat completions' words (`stop`, `length`, `tool_calls`,
     /// `content_filter`).
