@@ -33,6 +33,7 @@ mod forms;
 mod grounding;
 mod inputs;
 mod parallel_tools;
+mod provider_gemini;
 mod runaway;
 mod stream;
 mod stream_props;
