@@ -472,3 +472,85 @@ async fn a_stream_blocked_by_safety_is_a_content_filter_error() {
     assert!(matches!(err, Error::ContentFilter { .. }), "{err:?}");
     assert_eq!(server.requests(), 1);
 }
+
+/// Look up the weather in a city.
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+struct WeatherQuery {
+    #[garde(length(min = 1))]
+    city: String,
+}
+
+/// Search the web.
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+struct SearchQuery {
+    #[garde(length(min = 1))]
+    query: String,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+#[instructor(tools)]
+enum Action {
+    Weather(#[garde(dive)] WeatherQuery),
+    Search(#[garde(dive)] SearchQuery),
+}
+
+fn action_frame(name: &str, args: Value, finish: Option<&str>) -> Vec<u8> {
+    let mut frame = json!({ "candidates": [{ "content": { "role": "model", "parts": [
+        { "functionCall": { "name": name, "args": args } }] } }] });
+    if let Some(f) = finish {
+        frame["candidates"][0]["finishReason"] = json!(f);
+    }
+    format!("data: {frame}\n\n").into_bytes()
+}
+
+#[tokio::test]
+async fn parallel_calls_in_separate_frames_are_separate_elements() {
+    let server = FaultServer::start(move |req, _| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let names: Vec<&str> = body["tools"][0]["functionDeclarations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Weather", "Search"]);
+        assert_eq!(
+            body["toolConfig"],
+            json!({ "functionCallingConfig": { "mode": "ANY" } })
+        );
+        Fault::sse(
+            Sse::new()
+                .raw(action_frame("Weather", json!({ "city": "Lisbon" }), None))
+                .raw(action_frame("Search", json!({ "query": "tour" }), None))
+                .raw(action_frame(
+                    "Weather",
+                    json!({ "city": "Paris" }),
+                    Some("STOP"),
+                )),
+        )
+    })
+    .await;
+    let mut calls = gemini_client(&format!("{}beta", server.base()))
+        .extract::<Action>()
+        .mode(Mode::ParallelTools)
+        .user("Weather in Lisbon and Paris, and search for the tour")
+        .stream_iter();
+    let mut got = Vec::new();
+    while let Some(call) = calls.next().await {
+        got.push(call.unwrap());
+    }
+    assert_eq!(
+        got,
+        [
+            Action::Weather(WeatherQuery {
+                city: "Lisbon".into()
+            }),
+            Action::Search(SearchQuery {
+                query: "tour".into()
+            }),
+            Action::Weather(WeatherQuery {
+                city: "Paris".into()
+            }),
+        ]
+    );
+}
