@@ -34,6 +34,7 @@ mod grounding;
 mod inputs;
 mod parallel_tools;
 mod provider_anthropic;
+mod provider_gemini;
 mod provider_responses;
 mod runaway;
 mod stream;

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{
     Client, Inner, ANTHROPIC_BASE_URL, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_TOKENS, OPENAI_BASE_URL,
+    DEFAULT_MAX_TOKENS, GEMINI_BASE_URL, OPENAI_BASE_URL,
 };
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
@@ -109,6 +109,26 @@ impl Client {
             .api_key(api_key)
             .provider(Provider::OpenAiResponses)
             .default_mode(Mode::JsonSchemaStrict)
+            .build()
+            .expect("a fixed https endpoint is a valid configuration")
+    }
+
+    /// A client for Google's Gemini API ([`GEMINI_BASE_URL`], [`Provider::Gemini`]: the
+    /// key in `x-goog-api-key`), in [`Mode::JsonSchema`]: Gemini's own structured output
+    /// (`responseMimeType: "application/json"` with `responseJsonSchema`), which it
+    /// enforces. [`Mode::Tools`] and [`Mode::ParallelTools`] force function calls (`ANY`),
+    /// [`Mode::Json`] asks for JSON without a schema; [`Mode::JsonObjectSchema`] is refused.
+    /// Name the model per request or with the [builder](Self::builder)'s
+    /// `default_model` (`gemini-2.5-flash`).
+    ///
+    /// # Panics
+    /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
+    pub fn gemini(api_key: impl Into<SecretString>) -> Self {
+        Self::builder()
+            .base_url(GEMINI_BASE_URL)
+            .api_key(api_key)
+            .provider(Provider::Gemini)
+            .default_mode(Mode::JsonSchema)
             .build()
             .expect("a fixed https endpoint is a valid configuration")
     }

@@ -29,6 +29,9 @@ pub const ANYSCALE_BASE_URL: &str = "https://api.endpoints.anyscale.com/v1";
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// Anthropic's API: the host alone, the Messages path (`/v1/messages`) is the dialect's.
 pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// Google's Gemini API (Generative Language, `v1beta`: where `responseJsonSchema` and
+/// `thoughtSignature` are), for [`Client::gemini`].
+pub const GEMINI_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 /// The token limit of an extraction whose request sets none
 /// ([`ClientBuilder::default_max_tokens`]): room for large extractions, and a bound on a model
 /// that repeats itself until the context is full.

@@ -23,6 +23,7 @@
 //! in [`Provider::dialect`].
 
 pub(crate) mod anthropic;
+pub(crate) mod gemini;
 pub(crate) mod openai_chat;
 mod openai_responses;
 mod outgoing;
@@ -53,6 +54,9 @@ pub enum Provider {
     /// OpenAI's Responses API (`POST {base}/responses`), OpenAI's newer API, where its newer
     /// features land ([`Client::openai_responses`](crate::Client::openai_responses)).
     OpenAiResponses,
+    /// Google's Gemini API (`generateContent`, key in `x-goog-api-key`): see
+    /// [`Client::gemini`](crate::Client::gemini).
+    Gemini,
 }
 
 impl Provider {
@@ -67,6 +71,7 @@ impl Provider {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
             Provider::Anthropic => &anthropic::Anthropic,
             Provider::OpenAiResponses => &openai_responses::OpenAiResponses,
+            Provider::Gemini => &gemini::Gemini,
         }
     }
 }
@@ -109,6 +114,17 @@ pub(crate) enum Delta {
         name: Option<String>,
         /// A piece of the arguments' JSON text.
         arguments: Option<String>,
+    },
+    /// A whole tool call in one piece, after the calls before it in the reply: the session
+    /// numbers it `n` (0, 1, ...) and gives it the id `call_{n}` followed by `tag` (Gemini
+    /// sends each call whole, in frames that do not number them).
+    WholeCall {
+        /// Appended to the id `call_{n}` (empty: nothing).
+        tag: String,
+        /// The function's name.
+        name: String,
+        /// The arguments' whole JSON text.
+        arguments: String,
     },
     /// Why generation stopped, in chat completions' words (`stop`, `length`, `tool_calls`,
     /// `content_filter`).

@@ -51,6 +51,8 @@ pub(crate) struct Session {
     arguments: String,
     /// Parallel tools: every call, and the tools that tell a call's variant.
     calls: Vec<StreamedCall>,
+    /// How many whole calls ([`Delta::WholeCall`]) have arrived.
+    whole_calls: u32,
     toolbox: Option<&'static Toolbox>,
     pub(crate) finish_reason: Option<String>,
     pub(crate) usage: Option<Usage>,
@@ -115,6 +117,7 @@ impl Session {
             tool_name: String::new(),
             arguments: String::new(),
             calls: Vec::new(),
+            whole_calls: 0,
             toolbox,
             finish_reason: None,
             usage: None,
@@ -248,6 +251,20 @@ impl Session {
                         None => self.parse(&answer),
                     }
                 }
+            }
+            Delta::WholeCall {
+                tag,
+                name,
+                arguments,
+            } => {
+                let index = self.whole_calls;
+                self.whole_calls += 1;
+                self.delta(Delta::Call {
+                    index,
+                    id: Some(format!("call_{index}{tag}")),
+                    name: Some(name),
+                    arguments: Some(arguments),
+                });
             }
             Delta::Call {
                 index,

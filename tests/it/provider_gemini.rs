@@ -1,0 +1,556 @@
+//! The Gemini dialect against real HTTP servers on 127.0.0.1 (wiremock, and the fault server
+//! for a stream written a byte at a time): the exact request, extraction per mode, a re-ask
+//! round, the filters, truncation, a 429 retried, a stream, and the key kept out of sight.
+//! There is no local Gemini server: these wire tests carry the dialect.
+
+use instructor::{AttemptError, Client, Error, Mode, Provider, StreamExt};
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::servers::fault::{Fault, FaultServer};
+use crate::support::sse::Sse;
+use crate::support::*;
+
+const MODEL: &str = "gemini-2.5-flash";
+const PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
+const USER: &str = "Jason is 20";
+
+/// A Gemini client for `base` (ending in `/v1beta`).
+fn gemini_client(base: &str) -> Client {
+    Client::builder()
+        .base_url(base)
+        .api_key(KEY)
+        .provider(Provider::Gemini)
+        .default_model(MODEL)
+        .retry_policy(fast_retries())
+        .prompting(instructor::Prompting::Plain)
+        .build()
+        .unwrap()
+}
+
+fn base(server: &MockServer) -> String {
+    format!("{}/v1beta", server.uri())
+}
+
+/// A reply whose candidate has `parts` and `finish`, with usage.
+fn reply(parts: Value, finish: &str, prompt: u64, answer: u64) -> Value {
+    json!({
+        "candidates": [{ "content": { "role": "model", "parts": parts }, "finishReason": finish, "index": 0 }],
+        "usageMetadata": { "promptTokenCount": prompt, "candidatesTokenCount": answer,
+                           "totalTokenCount": prompt + answer },
+        "modelVersion": MODEL,
+        "responseId": "resp-1",
+    })
+}
+
+fn text_reply(text: &str, prompt: u64, answer: u64) -> Value {
+    reply(json!([{ "text": text }]), "STOP", prompt, answer)
+}
+
+fn call_reply(args: Value, prompt: u64, answer: u64) -> Value {
+    reply(
+        json!([{ "functionCall": { "name": "UserDetails", "args": args } }]),
+        "STOP",
+        prompt,
+        answer,
+    )
+}
+
+/// A server answering `replies` in order at Gemini's path, each once.
+async fn serving_gemini(replies: Vec<ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    for r in replies {
+        Mock::given(method("POST"))
+            .and(path(PATH))
+            .respond_with(r)
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn ok(v: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(v)
+}
+
+async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
+    server.received_requests().await.unwrap()
+}
+
+#[tokio::test]
+async fn json_schema_mode_sends_the_exact_request_and_extracts() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PATH))
+        .and(header("x-goog-api-key", KEY))
+        .respond_with(ok(text_reply(r#"{"name":"Jason","age":20}"#, 10, 5)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (user, extraction) = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .mode(Mode::JsonSchema)
+        .system("Be exact.")
+        .user(USER)
+        .temperature(0.0)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.total_tokens, 15);
+    let reqs = requests(&server).await;
+    assert_eq!(reqs[0].method.as_str(), "POST");
+    assert!(reqs[0].headers.get("authorization").is_none());
+    let body: Value = reqs[0].body_json().unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "systemInstruction": { "parts": [{ "text": "Be exact." }] },
+            "contents": [{ "role": "user", "parts": [{ "text": USER }] }],
+            "generationConfig": {
+                "temperature": 0.0,
+                "maxOutputTokens": 4096,
+                "responseMimeType": "application/json",
+                "responseJsonSchema": {
+                    "type": "object",
+                    "properties": {
+                        "name": { "type": "string", "description": "minLength: 1." },
+                        "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+                        "nickname": { "type": ["string", "null"] }
+                    },
+                    "required": ["name", "age"],
+                    "description": "A person mentioned in the text.",
+                    "propertyOrdering": ["name", "age", "nickname"]
+                }
+            }
+        })
+    );
+}
+
+#[tokio::test]
+async fn tools_mode_forces_the_function_and_extracts_the_call() {
+    let server = serving_gemini(vec![ok(call_reply(
+        json!({"name": "Jason", "age": 20}),
+        12,
+        6,
+    ))])
+    .await;
+    let user = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    let body: Value = requests(&server).await[0].body_json().unwrap();
+    assert_eq!(
+        body["toolConfig"],
+        json!({ "functionCallingConfig": { "mode": "ANY", "allowedFunctionNames": ["UserDetails"] } })
+    );
+    let declaration = &body["tools"][0]["functionDeclarations"][0];
+    assert_eq!(declaration["name"], "UserDetails");
+    assert_eq!(
+        declaration["parametersJsonSchema"]["required"],
+        json!(["name", "age"])
+    );
+    assert!(body["generationConfig"].get("responseJsonSchema").is_none());
+}
+
+#[tokio::test]
+async fn a_reask_round_in_tools_mode_sums_usage() {
+    let server = serving_gemini(vec![
+        ok(call_reply(json!({"name": "", "age": 20}), 100, 10)),
+        ok(call_reply(json!({"name": "Jason", "age": 20}), 130, 12)),
+    ])
+    .await;
+    let (user, extraction) = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .user(USER)
+        .max_retries(1)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.attempts.len(), 2);
+    assert!(matches!(
+        extraction.attempts[0].error,
+        Some(AttemptError::Validation(_))
+    ));
+    assert_eq!(
+        (
+            extraction.usage.prompt_tokens,
+            extraction.usage.completion_tokens,
+            extraction.usage.total_tokens
+        ),
+        (230, 22, 252)
+    );
+    let second: Value = requests(&server).await[1].body_json().unwrap();
+    let contents = second["contents"].as_array().unwrap();
+    assert_eq!(contents.len(), 3, "{second}");
+    assert_eq!(
+        contents[1],
+        json!({ "role": "model", "parts": [{ "functionCall": { "name": "UserDetails", "args": { "name": "", "age": 20 } } }] })
+    );
+    assert_eq!(contents[2]["role"], "user");
+    let response = &contents[2]["parts"][0]["functionResponse"];
+    assert_eq!(response["name"], "UserDetails");
+    assert!(
+        response["response"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("`name`"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn a_reask_round_in_json_schema_mode() {
+    let server = serving_gemini(vec![
+        ok(text_reply(r#"{"name":"Jason","age":130}"#, 50, 5)),
+        ok(text_reply(r#"{"name":"Jason","age":20}"#, 70, 6)),
+    ])
+    .await;
+    let (user, extraction) = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_retries(1)
+        .send_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.total_tokens, 131);
+    let second: Value = requests(&server).await[1].body_json().unwrap();
+    let roles: Vec<&str> = second["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "model", "user"]);
+    assert_eq!(
+        second["contents"][1]["parts"][0]["text"],
+        r#"{"name":"Jason","age":130}"#
+    );
+}
+
+#[tokio::test]
+async fn a_safety_block_is_a_content_filter_error_without_reask() {
+    let blocked = json!({
+        "candidates": [{ "finishReason": "SAFETY", "index": 0,
+                         "safetyRatings": [{ "category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH" }] }],
+        "usageMetadata": { "promptTokenCount": 9, "totalTokenCount": 9 }
+    });
+    let server = serving_gemini(vec![ok(blocked)]).await;
+    let err = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_retries(3)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::ContentFilter { text, usage } => {
+            assert_eq!(text, "blocked: SAFETY");
+            assert_eq!(usage.prompt_tokens, 9);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_blocked_prompt_is_a_content_filter_error_without_reask() {
+    let blocked = json!({ "promptFeedback": { "blockReason": "PROHIBITED_CONTENT" },
+                          "usageMetadata": { "promptTokenCount": 4, "totalTokenCount": 4 } });
+    let server = serving_gemini(vec![ok(blocked)]).await;
+    let err = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .user(USER)
+        .max_retries(3)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::ContentFilter { text, .. } => {
+            assert_eq!(text, "prompt blocked: PROHIBITED_CONTENT")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn max_tokens_is_truncation() {
+    let cut = reply(json!([{ "text": "{\"name\":\"Ja" }]), "MAX_TOKENS", 10, 4);
+    let server = serving_gemini(vec![ok(cut)]).await;
+    let err = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_tokens(4)
+        .max_retries(2)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Truncated { text, .. } => assert_eq!(text, "{\"name\":\"Ja"),
+        other => panic!("{other:?}"),
+    }
+    let body: Value = requests(&server).await[0].body_json().unwrap();
+    assert_eq!(body["generationConfig"]["maxOutputTokens"], 4);
+}
+
+#[tokio::test]
+async fn a_429_is_retried_then_succeeds() {
+    let exhausted = ResponseTemplate::new(429).set_body_json(json!({ "error": {
+        "code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED" } }));
+    let server = serving_gemini(vec![
+        exhausted,
+        ok(text_reply(r#"{"name":"Jason","age":20}"#, 10, 5)),
+    ])
+    .await;
+    let user = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .user(USER)
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_error_body_is_read_and_the_key_stays_hidden() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": {
+            "code": 400, "message": format!("API key not valid: {KEY}"), "status": "INVALID_ARGUMENT" } })))
+        .mount(&server)
+        .await;
+    let client = gemini_client(&base(&server));
+    assert!(!format!("{client:?}").contains(KEY));
+    let err = client
+        .extract::<UserDetails>()
+        .user(USER)
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&err), "Api 400");
+    let shown = shown(&err);
+    assert!(shown.contains("INVALID_ARGUMENT"), "{shown}");
+    assert!(shown.contains("API key not valid"), "{shown}");
+    assert_no_key(&err);
+    assert_eq!(requests(&server).await.len(), 1, "a 400 is not retried");
+}
+
+#[tokio::test]
+async fn json_object_schema_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let err = gemini_client(&base(&server))
+        .extract::<UserDetails>()
+        .mode(Mode::JsonObjectSchema)
+        .user(USER)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Config(why) => assert!(why.contains("Gemini"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(requests(&server).await.is_empty());
+}
+
+#[test]
+fn the_gemini_constructor() {
+    let client = Client::gemini(KEY);
+    assert_eq!(client.base_url(), instructor::client::GEMINI_BASE_URL);
+    assert_eq!(
+        client.base_url(),
+        "https://generativelanguage.googleapis.com/v1beta"
+    );
+    assert_eq!(client.default_mode(), Mode::JsonSchema);
+    assert_eq!(Provider::Gemini.name(), "gcp.gemini");
+    assert!(!format!("{client:?}").contains(KEY));
+}
+
+/// The frames of a streamed answer: text in pieces, then the finish and the usage; no
+/// `[DONE]` (the body just ends).
+fn frames() -> Vec<u8> {
+    let mut body = Vec::new();
+    let pieces = ["{\"name\":", "\"Jas", "on\",\"age\"", ":20}"];
+    for (i, piece) in pieces.iter().enumerate() {
+        let mut frame = json!({
+            "candidates": [{ "content": { "role": "model", "parts": [{ "text": piece }] }, "index": 0 }],
+            "usageMetadata": { "promptTokenCount": 10, "totalTokenCount": 10 },
+            "modelVersion": MODEL, "responseId": "r-s"
+        });
+        if i == 0 {
+            frame["candidates"][0]["content"]["parts"] =
+                json!([{ "text": "hmm", "thought": true }, { "text": piece }]);
+        }
+        if i == pieces.len() - 1 {
+            frame["candidates"][0]["finishReason"] = json!("STOP");
+            frame["usageMetadata"] = json!({ "promptTokenCount": 10, "candidatesTokenCount": 7,
+                                            "thoughtsTokenCount": 3, "totalTokenCount": 20 });
+        }
+        body.extend(format!("data: {frame}\r\n\r\n").into_bytes());
+    }
+    body
+}
+
+#[tokio::test]
+async fn stream_partial_with_frames_split_at_every_byte() {
+    let body = frames();
+    let server = FaultServer::start(move |req, _| {
+        assert_eq!(req.method, "POST");
+        assert_eq!(
+            req.path,
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        );
+        assert_eq!(req.header("x-goog-api-key"), Some(KEY));
+        let mut sse = Sse::new();
+        for b in &body {
+            sse = sse.raw(vec![*b]);
+        }
+        Fault::sse(sse)
+    })
+    .await;
+    let mut stream = gemini_client(&format!("{}beta", server.base()))
+        .extract::<UserDetails>()
+        .user(USER)
+        .stream_partial();
+    let mut partials = 0;
+    while let Some(p) = stream.next().await {
+        p.unwrap();
+        partials += 1;
+    }
+    assert!(partials >= 1);
+    let (user, extraction) = stream.into_final_with_extraction().await.unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.total_tokens, 20);
+    assert_eq!(extraction.usage.completion_tokens, 10);
+    assert_eq!(extraction.usage.reasoning_tokens, 3);
+}
+
+#[tokio::test]
+async fn a_streamed_tool_call_arrives_whole() {
+    let frame = json!({
+        "candidates": [{ "content": { "role": "model", "parts": [
+            { "functionCall": { "name": "UserDetails", "args": { "name": "Jason", "age": 20 } }, "thoughtSignature": "U0lH" }
+        ] }, "finishReason": "STOP" }],
+        "usageMetadata": { "promptTokenCount": 5, "candidatesTokenCount": 5, "totalTokenCount": 10 }
+    });
+    let server = FaultServer::start(move |_, _| {
+        Fault::sse(Sse::new().raw(format!("data: {frame}\n\n").into_bytes()))
+    })
+    .await;
+    let (user, extraction) = gemini_client(&format!("{}beta", server.base()))
+        .extract::<UserDetails>()
+        .mode(Mode::Tools)
+        .user(USER)
+        .stream_partial()
+        .into_final_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(user, jason());
+    assert_eq!(extraction.usage.total_tokens, 10);
+}
+
+#[tokio::test]
+async fn a_stream_blocked_by_safety_is_a_content_filter_error() {
+    let frame = json!({ "candidates": [{ "finishReason": "SAFETY" }] });
+    let server = FaultServer::start(move |_, _| {
+        Fault::sse(Sse::new().raw(format!("data: {frame}\n\n").into_bytes()))
+    })
+    .await;
+    let err = gemini_client(&format!("{}beta", server.base()))
+        .extract::<UserDetails>()
+        .user(USER)
+        .max_retries(2)
+        .stream_partial()
+        .into_final()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ContentFilter { .. }), "{err:?}");
+    assert_eq!(server.requests(), 1);
+}
+
+/// Look up the weather in a city.
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+struct WeatherQuery {
+    #[garde(length(min = 1))]
+    city: String,
+}
+
+/// Search the web.
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+struct SearchQuery {
+    #[garde(length(min = 1))]
+    query: String,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+#[instructor(tools)]
+enum Action {
+    Weather(#[garde(dive)] WeatherQuery),
+    Search(#[garde(dive)] SearchQuery),
+}
+
+fn action_frame(name: &str, args: Value, finish: Option<&str>) -> Vec<u8> {
+    let mut frame = json!({ "candidates": [{ "content": { "role": "model", "parts": [
+        { "functionCall": { "name": name, "args": args } }] } }] });
+    if let Some(f) = finish {
+        frame["candidates"][0]["finishReason"] = json!(f);
+    }
+    format!("data: {frame}\n\n").into_bytes()
+}
+
+#[tokio::test]
+async fn parallel_calls_in_separate_frames_are_separate_elements() {
+    let server = FaultServer::start(move |req, _| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let names: Vec<&str> = body["tools"][0]["functionDeclarations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Weather", "Search"]);
+        assert_eq!(
+            body["toolConfig"],
+            json!({ "functionCallingConfig": { "mode": "ANY" } })
+        );
+        Fault::sse(
+            Sse::new()
+                .raw(action_frame("Weather", json!({ "city": "Lisbon" }), None))
+                .raw(action_frame("Search", json!({ "query": "tour" }), None))
+                .raw(action_frame(
+                    "Weather",
+                    json!({ "city": "Paris" }),
+                    Some("STOP"),
+                )),
+        )
+    })
+    .await;
+    let mut calls = gemini_client(&format!("{}beta", server.base()))
+        .extract::<Action>()
+        .mode(Mode::ParallelTools)
+        .user("Weather in Lisbon and Paris, and search for the tour")
+        .stream_iter();
+    let mut got = Vec::new();
+    while let Some(call) = calls.next().await {
+        got.push(call.unwrap());
+    }
+    assert_eq!(
+        got,
+        [
+            Action::Weather(WeatherQuery {
+                city: "Lisbon".into()
+            }),
+            Action::Search(SearchQuery {
+                query: "tour".into()
+            }),
+            Action::Weather(WeatherQuery {
+                city: "Paris".into()
+            }),
+        ]
+    );
+}
