@@ -2,6 +2,7 @@
 //! and the mode, and the error that names them when they are missing.
 
 use super::builder::is_loopback_url;
+use super::named::env_builder;
 use super::{Client, ANYSCALE_BASE_URL, OPENAI_BASE_URL};
 use crate::error::Error;
 use crate::mode::Mode;
@@ -18,12 +19,31 @@ impl Client {
     ///   `json_object_schema`, `tools`, `json`, `md_json`), else [`Mode::Tools`] for OpenAI,
     ///   [`Mode::JsonObjectSchema`] for Anyscale, and [`Mode::JsonSchema`] otherwise.
     ///
+    /// With `INSTRUCTOR_PROVIDER` set (a provider of [`Client::from_provider`]: `anthropic`,
+    /// `gemini`, `openai-responses`, ...), the client speaks that provider's dialect with its
+    /// defaults; its key is `INSTRUCTOR_API_KEY`, else the provider's own variable
+    /// (`ANTHROPIC_API_KEY`, ...), its base URL `INSTRUCTOR_BASE_URL`, else the provider's;
+    /// `INSTRUCTOR_MODEL` and `INSTRUCTOR_MODE` apply as above.
+    ///
     /// The error names the variables to set.
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
 
     pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        if let Some(name) = get("INSTRUCTOR_PROVIDER") {
+            let mut b = env_builder(&name, &get)?;
+            if let Some(m) = get("INSTRUCTOR_MODE") {
+                let mode = m
+                    .parse::<Mode>()
+                    .map_err(|e| Error::Config(format!("INSTRUCTOR_MODE: {e}")))?;
+                b = b.default_mode(mode);
+            }
+            if let Some(model) = get("INSTRUCTOR_MODEL") {
+                b = b.default_model(model);
+            }
+            return b.build();
+        }
         let key = ["INSTRUCTOR_API_KEY", "ANYSCALE_API_KEY", "OPENAI_API_KEY"]
             .into_iter()
             .find_map(|name| get(name).map(|v| (name, v)));
@@ -110,5 +130,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("INSTRUCTOR_MODE"), "{e}");
+    }
+
+    #[test]
+    fn instructor_provider_picks_the_dialect() {
+        let c = Client::from_lookup(env(&[
+            ("INSTRUCTOR_PROVIDER", "anthropic"),
+            ("ANTHROPIC_API_KEY", "sk-ant-1234"),
+            ("INSTRUCTOR_MODEL", "claude-sonnet-4-5"),
+        ]))
+        .unwrap();
+        assert_eq!(c.dialect().name(), "anthropic");
+        assert_eq!(c.default_model(), Some("claude-sonnet-4-5"));
+        assert_eq!(c.default_mode(), Mode::Tools);
+        let c = Client::from_lookup(env(&[
+            ("INSTRUCTOR_PROVIDER", "openai-responses"),
+            ("INSTRUCTOR_BASE_URL", "http://127.0.0.1:8080/v1"),
+            ("INSTRUCTOR_API_KEY", "sk-local-1234"),
+            ("INSTRUCTOR_MODE", "json_schema"),
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080/v1");
+        assert_eq!(c.api_key(), Some("sk-local-1234"));
+        assert_eq!(c.default_mode(), Mode::JsonSchema);
+        let e = Client::from_lookup(env(&[("INSTRUCTOR_PROVIDER", "gemini")])).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("INSTRUCTOR_PROVIDER=gemini: no API key: set GEMINI_API_KEY"),
+            "{e}"
+        );
+        let e = Client::from_lookup(env(&[("INSTRUCTOR_PROVIDER", "bedrock")])).unwrap_err();
+        assert!(e.to_string().contains("unknown provider"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 mod builder;
 mod entry;
 mod env;
+mod named;
 pub(crate) mod transport;
 
 pub use builder::ClientBuilder;
