@@ -8,6 +8,7 @@
 
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
+use crate::provider::Provider;
 use crate::reask::{reask_messages, Context};
 use crate::repair::Repair;
 use crate::reply::Reply;
@@ -176,19 +177,52 @@ impl AttemptLoop {
         Extraction {
             attempts: std::mem::take(&mut self.attempts),
             usage: self.usage,
+            provider: Provider::default(),
+            model: String::new(),
+            fallbacks: Vec::new(),
         }
     }
 }
 
 /// What a successful extraction did besides producing the value: every request it made and
-/// the tokens they used together.
+/// the tokens they used together, and who answered.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Extraction {
     /// Every request made, in order; the last one produced the value.
     pub attempts: Vec<Attempt>,
-    /// Tokens used by all attempts together.
+    /// Tokens used by all attempts together (of the client that answered).
     pub usage: Usage,
+    /// The provider that answered.
+    pub provider: Provider,
+    /// The model asked for on the client that answered.
+    pub model: String,
+    /// The clients of a fallback chain that failed before the one that answered, in order
+    /// (empty without fallbacks: see [`Client::with_fallback`](crate::Client::with_fallback)).
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// A client of a fallback chain that failed at the transport, before the next one was asked.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Fallback {
+    /// Its provider.
+    pub provider: Provider,
+    /// The model it was asked for.
+    pub model: String,
+    /// Why it failed (a transport error, a timeout, a 429 or a 5xx).
+    pub error: Error,
+}
+
+impl Fallback {
+    /// A failed client of a chain.
+    pub(crate) fn new(provider: Provider, model: String, error: Error) -> Self {
+        Self {
+            provider,
+            model,
+            error,
+        }
+    }
 }
 
 impl Extraction {

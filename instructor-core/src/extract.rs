@@ -5,14 +5,10 @@ use std::future::{Future, IntoFuture};
 
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
-use tracing::field::Empty;
-use tracing::Instrument;
 
-use crate::attempt::{AttemptLoop, Extraction, Next};
-use crate::client::transport::{Post, Whole};
+use crate::attempt::{AttemptLoop, Extraction};
 use crate::client::Client;
 use crate::error::Error;
-use crate::example;
 use crate::input::{Content, IntoParts};
 use crate::judge::Judge;
 use crate::mode::{Mode, ModeSpec};
@@ -21,7 +17,7 @@ use crate::provider::{add_extra, Delivery};
 use crate::request::Request;
 use crate::validation::context::{DefaultContext, ValidationContext, WithContext};
 use crate::validation::custom::IntoValidatorFailure;
-use crate::wire::{ChatCompletion, Message};
+use crate::wire::Message;
 use crate::Instructor;
 
 /// An extraction request, built by [`Client::extract`]. Send it with
@@ -318,140 +314,12 @@ where
     /// response and the usage summed over all attempts.
     pub async fn send_with_extraction(self) -> Result<(T, Extraction), Error> {
         let client = self.request.client.clone();
-        let result = self.run().await;
+        let result = crate::send::run(self.request, self.judge).await;
         if let (Err(e), Some(hook)) = (&result, client.on_error_hook()) {
             hook(e);
         }
         result
     }
-
-    async fn run(self) -> Result<(T, Extraction), Error> {
-        let (model, spec) = self.request.resolve::<T>()?;
-        example::check::<T>(spec, |v| self.judge.context.validate(v))?;
-        let span = tracing::info_span!(
-            "instructor.extract",
-            gen_ai.operation.name = "chat",
-            gen_ai.system = self.request.client.dialect().name(),
-            gen_ai.request.model = %model,
-            server.address = self.request.client.base_url(),
-            "instructor.type" = %T::schema_name(),
-            instructor.mode = spec.mode.as_str(),
-            instructor.max_retries = self.judge.max_retries,
-            instructor.attempts = Empty,
-            gen_ai.usage.input_tokens = Empty,
-            gen_ai.usage.output_tokens = Empty,
-        );
-        // Boxed: the attempt loop's state machine is large, and every layer of `.await`
-        // above it would otherwise copy all of it when the future is built and moved.
-        let result = Box::pin(self.run_attempts(&model, spec))
-            .instrument(span.clone())
-            .await;
-        let (attempts, usage) = match &result {
-            Ok((_, c)) => (c.attempts.len() as u64, Some(c.usage)),
-            Err(Error::RetriesExhausted {
-                attempts, usage, ..
-            }) => (*attempts as u64, Some(*usage)),
-            Err(e) => (0, e.usage()),
-        };
-        if attempts > 0 {
-            span.record("instructor.attempts", attempts);
-        }
-        if let Some(u) = usage {
-            span.record("gen_ai.usage.input_tokens", u.prompt_tokens);
-            span.record("gen_ai.usage.output_tokens", u.completion_tokens);
-        }
-        result
-    }
-
-    async fn run_attempts(
-        mut self,
-        model: &str,
-        spec: &'static ModeSpec,
-    ) -> Result<(T, Extraction), Error> {
-        let mut run = self.attempt_loop(spec);
-        loop {
-            let n = run.begin();
-            let body = self
-                .request
-                .body(model, spec, run.messages(), Delivery::Whole)?;
-            let span = self.attempt_span(model, n);
-            let post = Post {
-                body: &body,
-                attempt: n,
-                model,
-            };
-            let (completion, raw) = self
-                .request
-                .client
-                .post(post, Whole)
-                .instrument(span.clone())
-                .await
-                .map_err(|e| e.with_prior_usage(run.usage()))?;
-            let usage = completion.usage.unwrap_or_default();
-            run.add_usage(usage);
-            record_response(&span, &completion);
-            let judged = self
-                .judge
-                .judge(&completion, spec, run.usage())
-                .instrument(span.clone())
-                .await?;
-            match span.in_scope(|| run.record(judged, completion, raw)) {
-                Next::Accept(value, extraction) => return Ok((value, extraction)),
-                Next::Reask => {}
-                Next::Fail(error) => return Err(error),
-            }
-        }
-    }
-
-    /// The `gen_ai.chat` span of attempt `n`.
-    fn attempt_span(&self, model: &str, n: u32) -> tracing::Span {
-        let span = tracing::info_span!(
-            "gen_ai.chat",
-            otel.name = %format_args!("chat {model}"),
-            gen_ai.operation.name = "chat",
-            gen_ai.request.model = %model,
-            gen_ai.request.temperature = Empty,
-            gen_ai.request.max_tokens = Empty,
-            gen_ai.request.seed = Empty,
-            instructor.attempt = n,
-            gen_ai.response.id = Empty,
-            gen_ai.response.model = Empty,
-            gen_ai.response.finish_reasons = Empty,
-            gen_ai.usage.input_tokens = Empty,
-            gen_ai.usage.output_tokens = Empty,
-        );
-        let options = &self.request.options;
-        if let Some(t) = options.temperature {
-            span.record("gen_ai.request.temperature", t);
-        }
-        if let Some(t) = options.max_tokens {
-            span.record("gen_ai.request.max_tokens", t);
-        }
-        if let Some(s) = options.seed {
-            span.record("gen_ai.request.seed", s);
-        }
-        span
-    }
-}
-
-/// Records what a response says on its attempt's span.
-fn record_response(span: &tracing::Span, completion: &ChatCompletion) {
-    let usage = completion.usage.unwrap_or_default();
-    span.record("gen_ai.response.id", completion.id.as_str());
-    span.record("gen_ai.response.model", completion.model.as_str());
-    if !span.is_disabled() {
-        let reasons: Vec<&str> = completion
-            .choices
-            .iter()
-            .filter_map(|c| c.finish_reason.as_deref())
-            .collect();
-        span.record(
-            "gen_ai.response.finish_reasons",
-            tracing::field::debug(&reasons),
-        );
-    }
-    span.record("gen_ai.usage.input_tokens", usage.prompt_tokens);
-    span.record("gen_ai.usage.output_tokens", usage.completion_tokens);
 }
 
 impl<T, C> IntoFuture for Extract<T, C>

@@ -39,6 +39,7 @@ mod repair;
 mod repetition;
 mod reply;
 mod request;
+mod send;
 mod server;
 mod std_impls;
 mod stream;
@@ -57,7 +58,7 @@ pub use crate::provider::Provider;
 pub use crate::retry::RetryPolicy;
 pub use crate::server::Server;
 // ... the request and what it gives back, ...
-pub use crate::attempt::{Attempt, Extraction};
+pub use crate::attempt::{Attempt, Extraction, Fallback};
 pub use crate::batch::{ExtractMany, Progress};
 pub use crate::extract::Extract;
 pub use crate::repair::Repair;

@@ -26,6 +26,7 @@ mod client_transport;
 mod derive_edge;
 mod derive_runtime;
 mod examples;
+mod fallback;
 mod faults;
 mod faults_fuzz;
 mod faults_stream;

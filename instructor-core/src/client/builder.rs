@@ -419,6 +419,8 @@ impl ClientBuilder {
                 api_key: self.api_key,
                 auth,
                 dialect,
+                provider: self.provider,
+                fallbacks: Vec::new(),
                 default_model: self.default_model,
                 default_mode: self.default_mode.unwrap_or_default(),
                 server,

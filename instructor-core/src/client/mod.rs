@@ -20,7 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::hooks::{ErrorHook, Hooks};
 use crate::mode::Mode;
 use crate::prompt::Prompting;
-use crate::provider::{Dialect, Target};
+use crate::provider::{Dialect, Provider, Target};
 use crate::retry::{Gate, RetryPolicy};
 use crate::server::Server;
 
@@ -70,6 +70,10 @@ pub(crate) struct Inner {
     pub(crate) auth: Option<(HeaderName, HeaderValue)>,
     /// The wire dialect requests are encoded in and replies decoded from.
     pub(crate) dialect: &'static dyn Dialect,
+    /// The provider whose dialect it is.
+    pub(crate) provider: Provider,
+    /// The clients asked, in order, when this one fails at the transport.
+    pub(crate) fallbacks: Vec<Client>,
     pub(crate) default_model: Option<String>,
     pub(crate) default_mode: Mode,
     pub(crate) server: Server,
@@ -166,6 +170,40 @@ impl Client {
         Client {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The provider this client speaks to.
+    pub fn provider(&self) -> Provider {
+        self.inner.provider
+    }
+
+    /// This client with `next` asked after it (and after the fallbacks it has) when an
+    /// extraction fails at the transport: a connection error, a timeout, a 429 or a 5xx
+    /// (Anthropic's 529 overloaded too) that the retry policy could not get past. Never
+    /// when an answer fails validation: that is re-asking's job. The extraction starts
+    /// again on `next`, with `next`'s default model and mode unless the request set a mode;
+    /// [`Extraction::provider`](crate::Extraction::provider) says who answered and
+    /// [`Extraction::fallbacks`](crate::Extraction::fallbacks) what failed before. Streams
+    /// do not fall back: their partials may already have been shown.
+    ///
+    /// ```no_run
+    /// # fn f() -> Result<(), instructor_core::Error> {
+    /// use instructor_core::Client;
+    /// let client = Client::from_provider("anthropic/claude-sonnet-4-5")?
+    ///     .with_fallback(Client::from_provider("openai/gpt-4o-mini")?);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_fallback(&self, next: Client) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.fallbacks.push(next);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The clients asked after this one, in order.
+    pub(crate) fn fallbacks(&self) -> &[Client] {
+        &self.inner.fallbacks
     }
 
     /// The wire dialect of this client's provider.
