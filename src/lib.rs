@@ -102,4 +102,6 @@ mod guide {
     struct Inputs;
     #[doc = include_str!("../docs/answers.md")]
     struct Answers;
+    #[doc = include_str!("../docs/providers.md")]
+    struct Providers;
 }
