@@ -1,0 +1,169 @@
+//! The stream side of the Anthropic dialect: each server-sent event of a streamed Messages
+//! reply read into the neutral deltas.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::decode::{error_message, finish_reason, refusal_text, AnthropicUsage, Block};
+use crate::provider::Delta;
+
+/// The deltas of one event (`event` is the SSE event name, `data` its JSON); `Err` for an
+/// error event or data that is not an Anthropic stream event.
+pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Result<(), String> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let ev: Event = serde_json::from_str(data)
+        .map_err(|e| format!("an event is not an Anthropic stream event: {e}"))?;
+    // The SSE event name first: llama.cpp's error events carry another `type` in the data.
+    let kind = match (event, ev.kind.as_deref()) {
+        ("error", _) => "error",
+        (_, Some(kind)) => kind,
+        (event, None) => event,
+    };
+    match kind {
+        "message_start" => {
+            if let Some(m) = read::<StartMessage>(ev.message) {
+                if let Some(id) = m.id.filter(|i| !i.is_empty()) {
+                    out.push(Delta::Id(id));
+                }
+                if let Some(model) = m.model.filter(|m| !m.is_empty()) {
+                    out.push(Delta::Model(model));
+                }
+                if let Some(u) = m.usage {
+                    out.push(Delta::Usage(u.neutral()));
+                }
+            }
+        }
+        "content_block_start" => {
+            let index = ev.index.unwrap_or(0);
+            match ev.content_block {
+                Some(Block::ToolUse { id, name, .. }) => out.push(Delta::Call {
+                    index,
+                    id: Some(id),
+                    name: Some(name),
+                    arguments: None,
+                }),
+                Some(Block::Text { text }) if !text.is_empty() => out.push(Delta::Text(text)),
+                Some(Block::Thinking { thinking }) if !thinking.is_empty() => {
+                    out.push(Delta::Thinking(thinking))
+                }
+                _ => {}
+            }
+        }
+        "content_block_delta" => {
+            let index = ev.index.unwrap_or(0);
+            match read::<BlockDelta>(ev.delta) {
+                Some(BlockDelta::TextDelta { text }) => out.push(Delta::Text(text)),
+                Some(BlockDelta::InputJsonDelta { partial_json }) => out.push(Delta::Call {
+                    index,
+                    id: None,
+                    name: None,
+                    arguments: Some(partial_json),
+                }),
+                Some(BlockDelta::ThinkingDelta { thinking }) => out.push(Delta::Thinking(thinking)),
+                // Signatures, citations and what comes next: nothing the SDK reads.
+                _ => {}
+            }
+        }
+        "message_delta" => {
+            if let Some(u) = ev.usage {
+                out.push(Delta::Usage(u.neutral()));
+            }
+            let stop = read::<StopDelta>(ev.delta).unwrap_or_default();
+            if let Some(reason) = stop.stop_reason {
+                if reason == "refusal" {
+                    out.push(Delta::Refusal(refusal_text(stop.stop_details.as_ref())));
+                }
+                out.push(Delta::Finish(finish_reason(&reason)));
+            }
+        }
+        "message_stop" => out.push(Delta::Done),
+        "error" => {
+            // Anthropic's `{"type":"error","error":{..}}`; llama.cpp's
+            // `{"code":500,"message":..,"type":"server_error"}`.
+            return Err(match &ev.error {
+                Some(e) => error_message(e),
+                None => match ev.message {
+                    Some(Value::String(m)) => m,
+                    _ => data.to_owned(),
+                },
+            });
+        }
+        // `ping`, `content_block_stop`, and event types added later (the streaming guide
+        // asks clients to tolerate unknown ones).
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One event of a streamed reply (its `type` repeats the SSE event name). `message` and
+/// `delta` change shape with the type, and are read once it is known.
+#[derive(Debug, Default, Deserialize)]
+struct Event {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    /// `message_start`'s message (an object); llama.cpp's error events' text (a string).
+    #[serde(default)]
+    message: Option<Value>,
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    content_block: Option<Block>,
+    /// A [`BlockDelta`] in `content_block_delta`, a [`StopDelta`] in `message_delta`.
+    #[serde(default)]
+    delta: Option<Value>,
+    #[serde(default)]
+    usage: Option<AnthropicUsage>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// `v` read as a `T`, when it is one.
+fn read<T: serde::de::DeserializeOwned>(v: Option<Value>) -> Option<T> {
+    v.and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// `message_start`'s message: what the SDK reads of it.
+#[derive(Debug, Default, Deserialize)]
+struct StartMessage {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    usage: Option<AnthropicUsage>,
+}
+
+/// A `content_block_delta`'s delta.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum BlockDelta {
+    /// More answer text.
+    TextDelta {
+        #[serde(default)]
+        text: String,
+    },
+    /// More of a tool call's arguments (JSON text, whole only at the block's end).
+    InputJsonDelta {
+        #[serde(default)]
+        partial_json: String,
+    },
+    /// More thinking.
+    ThinkingDelta {
+        #[serde(default)]
+        thinking: String,
+    },
+    /// `signature_delta`, `citations_delta`, and kinds added later.
+    #[serde(other)]
+    Other,
+}
+
+/// A `message_delta`'s delta.
+#[derive(Debug, Default, Deserialize)]
+struct StopDelta {
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    stop_details: Option<Value>,
+}
