@@ -1,5 +1,6 @@
 //! Schema dialects: the same JSON Schema rewritten for what a receiver accepts.
 
+pub(crate) mod describe;
 pub(crate) mod lean;
 pub(crate) mod strict;
 

@@ -27,12 +27,14 @@ pub(crate) mod gemini;
 pub(crate) mod openai_chat;
 mod openai_responses;
 mod outgoing;
+mod spec_cache;
 
-pub(crate) use outgoing::{add_extra, Delivery, Options, Outgoing, Target};
+pub(crate) use outgoing::{add_extra, json_body, Delivery, Options, Outgoing, Target};
 
 use std::fmt;
 
 use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::Value;
 
 use crate::mode::ModeSpec;
 use crate::wire::{ChatCompletion, Usage};
@@ -85,6 +87,18 @@ pub(crate) struct ErrorFields {
     pub kind: Option<String>,
     /// The error's code, as text.
     pub code: Option<String>,
+}
+
+/// The message of an error object (`{"type", "message"}` or `{"message", "code"}`), the
+/// object itself when it is a string, or else its JSON text. Chat completions, Responses and
+/// Anthropic read their error bodies and error events this way.
+pub(crate) fn error_message(error: &Value) -> String {
+    error
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| error.as_str().map(str::to_owned))
+        .unwrap_or_else(|| error.to_string())
 }
 
 /// One piece of a streamed reply, in the provider-neutral form the stream session reads.
@@ -188,4 +202,16 @@ pub(crate) trait Dialect: Send + Sync + fmt::Debug {
         let _ = body;
         crate::retry::retryable_status(status)
     }
+}
+
+/// The header [`Dialect::auth`] sends: `name: value`, marked sensitive. `Err` when the value
+/// cannot be a header's; the message never shows the key.
+pub(crate) fn key_header(
+    name: HeaderName,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), String> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
+    v.set_sensitive(true);
+    Ok((name, v))
 }

@@ -11,12 +11,13 @@ use std::sync::OnceLock;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Delivery;
-use super::{Delta, Dialect, ErrorFields, Outgoing};
 use crate::input::Content;
 use crate::mode::Mode;
+use crate::provider::{
+    error_message, json_body, key_header, Delivery, Delta, Dialect, ErrorFields, Outgoing,
+};
 use crate::server::MaxTokensField;
 use crate::wire::{ChatCompletion, Message, Usage};
 
@@ -34,10 +35,7 @@ impl Dialect for OpenAiChat {
     }
 
     fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String> {
-        let mut v = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
-        Ok((AUTHORIZATION, v))
+        key_header(AUTHORIZATION, &format!("Bearer {key}"))
     }
 
     fn encode(&self, request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
@@ -154,7 +152,7 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         stream_options: stream.then(include_usage),
     };
     if !target.extra.is_empty() || !options.extra.is_empty() {
-        return with_extra(&request, [target.extra, &options.extra]);
+        return json_body(&request, target, options).expect("a chat request always serializes");
     }
     // Sized up front: the schema pieces and the messages are most of the body, and growing
     // the buffer by doubling would copy it several times.
@@ -172,20 +170,6 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
     let mut body = Vec::with_capacity(size);
     serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
     body
-}
-
-/// The body with extra fields written over it, the request's after the client's.
-fn with_extra(request: &ChatRequest<'_>, extras: [&Map<String, Value>; 2]) -> Vec<u8> {
-    let mut body = match serde_json::to_value(request) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    for extra in extras {
-        for (k, v) in extra {
-            body.insert(k.clone(), v.clone());
-        }
-    }
-    serde_json::to_vec(&body).expect("a JSON map always serializes")
 }
 
 /// `tool_choice: "required"`: one tool call at least, and there is one tool.
@@ -338,16 +322,6 @@ struct FunctionDelta {
     pub name: Option<String>,
     #[serde(default)]
     pub arguments: Option<String>,
-}
-
-/// The message of an `error` event or of an `{"error": ..}` chunk.
-fn error_message(error: &Value) -> String {
-    error
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| error.as_str().map(str::to_owned))
-        .unwrap_or_else(|| error.to_string())
 }
 
 #[cfg(test)]

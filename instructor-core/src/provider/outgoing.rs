@@ -1,6 +1,7 @@
 //! What one request body is made of, whatever the dialect: the request's sampling options,
 //! what the client adds to every body, and how the answer is delivered.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::mode::ModeSpec;
@@ -62,4 +63,26 @@ pub(crate) enum Delivery {
     Whole,
     /// `stream: true`, with the usage asked for in the last chunk.
     Stream,
+}
+
+/// The JSON body of `request`, with the client's extra fields (`target.extra`), then the
+/// request's (`options.extra`), written over its top level. Every dialect's body ends here.
+pub(crate) fn json_body<T: Serialize>(
+    request: &T,
+    target: Target<'_>,
+    options: &Options,
+) -> serde_json::Result<Vec<u8>> {
+    if target.extra.is_empty() && options.extra.is_empty() {
+        return serde_json::to_vec(request);
+    }
+    let mut body = match serde_json::to_value(request)? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for extra in [target.extra, &options.extra] {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::to_vec(&body)
 }

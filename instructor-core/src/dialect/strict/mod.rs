@@ -7,6 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::dialect::describe::move_into_description;
 use crate::schema::resolve;
 
 mod answer;
@@ -187,21 +188,7 @@ fn rewrite(schema: &mut Value, defs: &Value) {
         map.insert("required".into(), Value::Array(all));
     }
 
-    if !moved.is_empty() {
-        let text = moved.join(" ");
-        match map.get_mut("description") {
-            Some(Value::String(d)) if !d.is_empty() => {
-                if !d.ends_with('.') {
-                    d.push('.');
-                }
-                d.push(' ');
-                d.push_str(&text);
-            }
-            _ => {
-                map.insert("description".into(), Value::String(text));
-            }
-        }
-    }
+    move_into_description(map, &moved);
 }
 
 /// The property a struct with a flattened map keeps the map's entries in.

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::provider::ErrorFields;
+use crate::provider::{error_message, ErrorFields};
 use crate::wire::{ChatCompletion, Choice, FunctionCall, ResponseMessage, ToolCall, Usage};
 
 /// A whole reply read into the neutral completion; `Err` for an error body sent with a 200.
@@ -72,16 +72,6 @@ pub(super) fn refusal_text(details: Option<&Value>) -> String {
         }
         _ => "the model declined to answer (stop_reason: refusal)".to_owned(),
     }
-}
-
-/// The message of an error object (`{"type", "message"}`), or the object as text.
-pub(super) fn error_message(error: &Value) -> String {
-    error
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| error.as_str().map(str::to_owned))
-        .unwrap_or_else(|| error.to_string())
 }
 
 /// A Messages reply (or an error body sent with a 200).

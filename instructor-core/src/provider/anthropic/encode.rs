@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::schema;
 use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{Content, Part};
-use crate::provider::{Delivery, Outgoing};
+use crate::provider::{json_body, Delivery, Outgoing};
 use crate::wire::{Message, Role, ToolCall};
 
 /// The body of one Messages request. The per-type pieces arrive serialized
@@ -122,19 +122,7 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
         output_config: pieces.output_config.as_deref(),
         stream: (delivery == Delivery::Stream).then_some(true),
     };
-    if target.extra.is_empty() && options.extra.is_empty() {
-        return Ok(serde_json::to_vec(&request).expect("a Messages request always serializes"));
-    }
-    let mut body = match serde_json::to_value(&request) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    for extra in [target.extra, &options.extra] {
-        for (k, v) in extra {
-            body.insert(k.clone(), v.clone());
-        }
-    }
-    Ok(serde_json::to_vec(&body).expect("a JSON map always serializes"))
+    Ok(json_body(&request, target, options).expect("a Messages request always serializes"))
 }
 
 /// The neutral conversation as Anthropic's: every system and developer message joined into

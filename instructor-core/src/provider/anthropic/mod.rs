@@ -41,7 +41,7 @@ mod stream;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::{Delta, Dialect, ErrorFields, Outgoing};
+use super::{key_header, Delta, Dialect, ErrorFields, Outgoing};
 use crate::mode::ModeSpec;
 use crate::wire::ChatCompletion;
 
@@ -79,10 +79,7 @@ impl Dialect for Anthropic {
 
     /// `x-api-key: <key>`, marked sensitive (never printed).
     fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String> {
-        let mut v = HeaderValue::from_str(key)
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
-        Ok((HeaderName::from_static("x-api-key"), v))
+        key_header(HeaderName::from_static("x-api-key"), key)
     }
 
     fn encode(&self, request: &Outgoing<'_>) -> Result<Vec<u8>, String> {

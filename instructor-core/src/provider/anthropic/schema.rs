@@ -18,12 +18,13 @@
 //! grammar that forces the call).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{OnceLock, RwLock};
 
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
+use crate::dialect::describe::move_into_description;
 use crate::mode::{Mode, ModeSpec};
+use crate::provider::spec_cache::{parse, raw, SpecCache};
 
 /// Keywords Anthropic's structured outputs reject, moved into the description.
 const MOVED: &[&str] = &[
@@ -87,25 +88,13 @@ pub(super) struct Pieces {
 /// per type, mode and prompting, never freed), so its address names it for good, and no
 /// request walks a schema again.
 pub(super) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    type Cache = RwLock<HashMap<(usize, Mode), &'static Pieces>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = (spec as *const ModeSpec as usize, spec.mode);
-    if let Some(p) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return p;
-    }
-    let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
-    w.entry(key)
-        .or_insert_with(|| Box::leak(Box::new(build(spec))))
+    static CACHE: SpecCache<Pieces> = SpecCache::new();
+    CACHE.get(spec, build)
 }
 
 /// Translates the spec's chat-completions pieces into Anthropic's.
 fn build(spec: &ModeSpec) -> Pieces {
-    let raw = |v: Value| Some(serde_json::value::to_raw_value(&v).expect("JSON serializes"));
-    let parse = |r: &Option<Box<RawValue>>| {
-        r.as_deref()
-            .and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
-    };
+    let piece = |v: Value| Some(raw(v));
     let mut out = Pieces::default();
     match spec.mode {
         Mode::Tools | Mode::ParallelTools => {
@@ -113,11 +102,11 @@ fn build(spec: &ModeSpec) -> Pieces {
                 return out;
             };
             let tools: Vec<Value> = tools.iter().map(tool).collect();
-            out.tools = raw(Value::Array(tools));
+            out.tools = piece(Value::Array(tools));
             out.tool_choice = if spec.mode == Mode::Tools {
-                raw(json!({ "type": "tool", "name": spec.tool_name }))
+                piece(json!({ "type": "tool", "name": spec.tool_name }))
             } else {
-                raw(json!({ "type": "any" }))
+                piece(json!({ "type": "any" }))
             };
         }
         Mode::JsonSchema | Mode::JsonSchemaStrict => {
@@ -126,7 +115,7 @@ fn build(spec: &ModeSpec) -> Pieces {
                 .unwrap_or_else(|| json!({ "type": "object" }));
             match output_schema(&schema, &spec.tool_name, spec.mode) {
                 Ok(s) => {
-                    out.output_config = raw(json!({
+                    out.output_config = piece(json!({
                         "format": { "type": "json_schema", "schema": s }
                     }))
                 }
@@ -314,21 +303,7 @@ fn rewrite(schema: &mut Value) -> Result<(), String> {
     if let Some(items) = map.get_mut("items") {
         rewrite(items)?;
     }
-    if !moved.is_empty() {
-        let text = moved.join(" ");
-        match map.get_mut("description") {
-            Some(Value::String(d)) if !d.is_empty() => {
-                if !d.ends_with('.') {
-                    d.push('.');
-                }
-                d.push(' ');
-                d.push_str(&text);
-            }
-            _ => {
-                map.insert("description".into(), Value::String(text));
-            }
-        }
-    }
+    move_into_description(map, &moved);
     Ok(())
 }
 

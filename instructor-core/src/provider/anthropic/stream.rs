@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::decode::{error_message, finish_reason, refusal_text, AnthropicUsage, Block};
-use crate::provider::Delta;
+use super::decode::{finish_reason, refusal_text, AnthropicUsage, Block};
+use crate::provider::{error_message, Delta};
 
 /// The deltas of one event (`event` is the SSE event name, `data` its JSON); `Err` for an
 /// error event or data that is not an Anthropic stream event.

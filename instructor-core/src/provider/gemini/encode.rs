@@ -6,12 +6,11 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use super::call_id::split_tag;
 use super::pieces::pieces;
 use crate::input::{Content, Part};
-use crate::provider::Outgoing;
+use crate::provider::{json_body, Outgoing};
 use crate::wire::{Message, Role, ToolCall};
 
 /// The body of a `generateContent` request (GEM-SDK `GenerateContentConfig`; skeleton in
@@ -151,20 +150,7 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
             response_json_schema: pieces.schema.as_deref(),
         },
     };
-    if target.extra.is_empty() && options.extra.is_empty() {
-        return serde_json::to_vec(&request).map_err(|e| e.to_string());
-    }
-    // Extra fields, the client's then the request's, written over the body's top level.
-    let mut body = match serde_json::to_value(&request) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    for extra in [target.extra, &options.extra] {
-        for (k, v) in extra {
-            body.insert(k.clone(), v.clone());
-        }
-    }
-    serde_json::to_vec(&body).map_err(|e| e.to_string())
+    json_body(&request, target, options).map_err(|e| e.to_string())
 }
 
 /// The neutral messages as `systemInstruction` and `contents`.

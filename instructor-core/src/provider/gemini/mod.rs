@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
-use super::{Delta, Dialect, ErrorFields, Outgoing};
+use super::{key_header, Delta, Dialect, ErrorFields, Outgoing};
 use crate::mode::{Mode, ModeSpec};
 use crate::wire::ChatCompletion;
 use decode::{completion, error_message, GenerateContentResponse};
@@ -97,10 +97,7 @@ impl Dialect for Gemini {
     }
 
     fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String> {
-        let mut v = HeaderValue::from_str(key)
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
-        Ok((HeaderName::from_static(KEY_HEADER), v))
+        key_header(HeaderName::from_static(KEY_HEADER), key)
     }
 
     fn encode(&self, request: &Outgoing<'_>) -> Result<Vec<u8>, String> {

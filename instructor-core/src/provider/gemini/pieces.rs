@@ -1,14 +1,12 @@
 //! The mode's pieces in Gemini's form: a spec's response schema or function declarations,
 //! translated once per [`ModeSpec`] and kept for the life of the process.
 
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
-
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::gemini_schema;
 use crate::mode::{Mode, ModeSpec};
+use crate::provider::spec_cache::{parse, raw, SpecCache};
 
 /// A spec's pieces as Gemini takes them, serialized once.
 #[derive(Debug, Default)]
@@ -27,16 +25,8 @@ pub(crate) struct Pieces {
 /// (specs live as long: they are leaked, one per type, mode and prompting), keyed by the
 /// spec's address.
 pub(crate) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    type Cache = RwLock<HashMap<usize, &'static Pieces>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = spec as *const ModeSpec as usize;
-    if let Some(p) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return p;
-    }
-    let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
-    w.entry(key)
-        .or_insert_with(|| Box::leak(Box::new(translate(spec))))
+    static CACHE: SpecCache<Pieces> = SpecCache::new();
+    CACHE.get(spec, translate)
 }
 
 /// The spec's chat-shaped pieces in Gemini's form:
@@ -53,11 +43,7 @@ pub(crate) fn pieces(spec: &ModeSpec) -> &'static Pieces {
 ///   `allowedFunctionNames: [name]` in `Tools` to force the one function. Never with a
 ///   response schema.
 fn translate(spec: &ModeSpec) -> Pieces {
-    let raw = |v: Value| Some(serde_json::value::to_raw_value(&v).expect("JSON serializes"));
-    let parse = |r: &Option<Box<RawValue>>| {
-        r.as_ref()
-            .and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
-    };
+    let piece = |v: Value| Some(raw(v));
     let mut pieces = Pieces::default();
     match spec.mode {
         Mode::JsonSchema | Mode::JsonSchemaStrict => {
@@ -66,7 +52,7 @@ fn translate(spec: &ModeSpec) -> Pieces {
                 .as_ref()
                 .and_then(|f| f.pointer("/json_schema/schema"))
             {
-                pieces.schema = raw(gemini_schema(s));
+                pieces.schema = piece(gemini_schema(s));
             }
         }
         Mode::Json => pieces.mime = Some("application/json"),
@@ -78,8 +64,8 @@ fn translate(spec: &ModeSpec) -> Pieces {
                 .filter_map(|t| t.get("function"))
                 .map(declaration)
                 .collect();
-            pieces.tools = raw(json!([{ "functionDeclarations": declarations }]));
-            pieces.tool_config = raw(if spec.mode == Mode::Tools {
+            pieces.tools = piece(json!([{ "functionDeclarations": declarations }]));
+            pieces.tool_config = piece(if spec.mode == Mode::Tools {
                 json!({ "functionCallingConfig": {
                     "mode": "ANY", "allowedFunctionNames": [spec.tool_name] } })
             } else {

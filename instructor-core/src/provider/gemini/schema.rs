@@ -23,6 +23,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::dialect::describe::move_into_description;
+
 /// Keywords Gemini reads as they are.
 pub(super) const KEEP: &[&str] = &[
     "$id",
@@ -93,21 +95,7 @@ fn rewrite(schema: &mut Value) {
         }
     }
     moved.sort();
-    if !moved.is_empty() {
-        let text = moved.join(" ");
-        match map.get_mut("description") {
-            Some(Value::String(d)) if !d.is_empty() => {
-                if !d.ends_with('.') {
-                    d.push('.');
-                }
-                d.push(' ');
-                d.push_str(&text);
-            }
-            _ => {
-                map.insert("description".into(), Value::String(text));
-            }
-        }
-    }
+    move_into_description(map, &moved);
     // A `$ref` may have no sibling but `$` keywords: the siblings go around it.
     if map.contains_key("$ref") && map.keys().any(|k| !k.starts_with('$')) {
         let reference = map.remove("$ref").unwrap_or(Value::Null);

@@ -246,13 +246,3 @@ fn failed(error: &Value) -> String {
         (None, None) => "the response failed, and says no why".to_owned(),
     }
 }
-
-/// The text of an `error` event or of llama.cpp's `{"error": ..}` line.
-pub(super) fn error_text(error: &Value) -> String {
-    error
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| error.as_str().map(str::to_owned))
-        .unwrap_or_else(|| error.to_string())
-}

@@ -2,16 +2,14 @@
 //! the Responses shapes (made once per spec), the conversation as `instructions` and input
 //! items, and the JSON body of one request.
 
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
-
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::input::{Content, Part};
 use crate::mode::{Mode, ModeSpec};
-use crate::provider::{Delivery, Outgoing};
+use crate::provider::spec_cache::{parse, raw, SpecCache};
+use crate::provider::{json_body, Delivery, Outgoing};
 use crate::server::Server;
 use crate::wire::{Message, Role};
 
@@ -35,25 +33,12 @@ pub(super) struct Pieces {
 ///
 /// [`spec_for`]: crate::mode::spec_for
 pub(super) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    type Cache = RwLock<HashMap<usize, &'static Pieces>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = std::ptr::from_ref(spec) as usize;
-    if let Some(p) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return p;
-    }
-    let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
-    w.entry(key)
-        .or_insert_with(|| Box::leak(Box::new(translate(spec))))
+    static CACHE: SpecCache<Pieces> = SpecCache::new();
+    CACHE.get(spec, translate)
 }
 
 /// The Responses pieces of a spec's chat-shaped ones.
 fn translate(spec: &ModeSpec) -> Pieces {
-    let parse = |raw: &Option<Box<RawValue>>| {
-        raw.as_ref()
-            .and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
-    };
-    let raw = |v: Value| serde_json::value::to_raw_value(&v).expect("a JSON value serializes");
     let text = parse(&spec.response_format).and_then(|rf| {
         let format = match rf.get("type").and_then(Value::as_str)? {
             "json_schema" => {
@@ -219,19 +204,7 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
             None
         },
     };
-    if target.extra.is_empty() && options.extra.is_empty() {
-        return serde_json::to_vec(&request).map_err(|e| e.to_string());
-    }
-    let mut body = match serde_json::to_value(&request).map_err(|e| e.to_string())? {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    for extra in [target.extra, &options.extra] {
-        for (k, v) in extra {
-            body.insert(k.clone(), v.clone());
-        }
-    }
-    serde_json::to_vec(&body).map_err(|e| e.to_string())
+    json_body(&request, target, options).map_err(|e| e.to_string())
 }
 
 /// The conversation as `instructions` (the system and developer messages) and input items.

@@ -86,10 +86,10 @@ mod stream;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::openai_chat::OpenAiChat;
-use super::{Delta, Dialect, ErrorFields, Outgoing};
+use super::{error_message, key_header, Delta, Dialect, ErrorFields, Outgoing};
 use crate::mode::{Mode, ModeSpec};
 use crate::wire::ChatCompletion;
-use decode::{error_text, Response};
+use decode::Response;
 use encode::body;
 use stream::{stream_event, Event};
 
@@ -121,10 +121,7 @@ impl Dialect for OpenAiResponses {
     }
 
     fn auth(&self, key: &str) -> Result<(HeaderName, HeaderValue), String> {
-        let mut v = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
-        Ok((AUTHORIZATION, v))
+        key_header(AUTHORIZATION, &format!("Bearer {key}"))
     }
 
     fn encode(&self, request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
@@ -145,7 +142,7 @@ impl Dialect for OpenAiResponses {
             .map_err(|e| format!("an event is not a Responses stream event: {e}"))?;
         // llama.cpp's error mid-stream: a bare `data: {"error": {..}}`.
         if let Some(error) = &ev.error {
-            return Err(error_text(error));
+            return Err(error_message(error));
         }
         let kind = ev.kind.take();
         stream_event(kind.as_deref().unwrap_or(event), ev, out)

@@ -1,0 +1,26 @@
+//! Keywords a receiver cannot take, written into the schema's `description` instead.
+
+use serde_json::{Map, Value};
+
+/// Appends `moved` (keyword notes such as `minLength: 1.`) to the `description` of the
+/// schema object `map`, after a full stop, or makes them its description when it has none.
+/// Does nothing when `moved` is empty. The strict dialect and the Anthropic and Gemini
+/// schema rewrites all keep what they remove this way.
+pub(crate) fn move_into_description(map: &mut Map<String, Value>, moved: &[String]) {
+    if moved.is_empty() {
+        return;
+    }
+    let text = moved.join(" ");
+    match map.get_mut("description") {
+        Some(Value::String(d)) if !d.is_empty() => {
+            if !d.ends_with('.') {
+                d.push('.');
+            }
+            d.push(' ');
+            d.push_str(&text);
+        }
+        _ => {
+            map.insert("description".into(), Value::String(text));
+        }
+    }
+}
