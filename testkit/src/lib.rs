@@ -3,7 +3,8 @@
 //! extracted), [`replies`] (chat-completion bodies), [`sse`] (event-stream bodies),
 //! [`servers`] (wiremock, the fault server, the lockstep server, and a client for any of
 //! them), [`trace`] (a tracing recorder) and [`cases`] (table-driven cases: a row's expected
-//! outcome and its check). This file: the test key, what an error shows, client hooks that
+//! outcome and its check), [`providers`] (the Anthropic, Gemini and Responses dialects'
+//! clients, replies and servers). This file: the test key, what an error shows, client hooks that
 //! write down what they see, and the process's peak memory (load test, benchmarks).
 //!
 //! Dev-only (`publish = false`), listed under `[dev-dependencies]` alone. The integration
@@ -12,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod cases;
+pub mod providers;
 pub mod replies;
 pub mod servers;
 pub mod sse;

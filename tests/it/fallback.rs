@@ -3,23 +3,18 @@
 //! Anthropic-dialect server; an answer that fails validation is re-asked on the same client
 //! and never handed on.
 
-use instructor::{Client, Error, ErrorKind, Mode, Prompting, Provider, RetryPolicy};
+use instructor::{Client, Error, ErrorKind, Provider, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::providers::anthropic;
 use crate::support::servers::mock::{count, json_ok};
 use crate::support::*;
 
-/// An Anthropic-dialect client at `server`, with its own model.
+/// An Anthropic-dialect client at `server`, with its own model, that does not retry.
 fn anthropic(server: &MockServer) -> Client {
-    Client::builder()
-        .provider(Provider::Anthropic)
-        .base_url(server.uri())
-        .api_key(KEY)
-        .default_model("claude-test")
-        .default_mode(Mode::Tools)
-        .prompting(Prompting::Plain)
+    anthropic::builder(&server.uri())
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap()
@@ -37,13 +32,11 @@ async fn anthropic_answering_jason() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/messages"))
-        .respond_with(json_ok(json!({
-            "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-test",
-            "content": [{ "type": "tool_use", "id": "toolu_01", "name": "UserDetails",
-                          "input": { "name": "Jason", "age": 20 } }],
-            "stop_reason": "tool_use",
-            "usage": { "input_tokens": 50, "output_tokens": 9 }
-        })))
+        .respond_with(json_ok(anthropic::tool_reply(
+            "toolu_01",
+            json!({ "name": "Jason", "age": 20 }),
+            (50, 9),
+        )))
         .mount(&server)
         .await;
     server

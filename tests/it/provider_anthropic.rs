@@ -4,13 +4,14 @@
 //! reference and guides show them (notes/providers-wire.md §1).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use instructor::{AttemptError, Client, Error, Mode, Prompting, Provider, RetryPolicy, StreamExt};
+use instructor::{AttemptError, Client, Error, Mode, StreamExt};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::providers::anthropic::{self, message, tool_reply};
+use crate::support::providers::{assert_hides_key, bytewise, named_events, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok};
 use crate::support::*;
@@ -18,56 +19,14 @@ use crate::support::*;
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
 const SYSTEM: &str = "You are a world class extractor";
 
-/// A client of the Anthropic dialect at `base` (the host: the dialect adds `/v1/messages`),
-/// configured as `Client::anthropic` is (Tools mode, no schema in the system prompt),
-/// retrying at once.
+/// A client of the kit's Anthropic configuration at `base` (the host).
 fn anthropic(base: &str) -> Client {
-    Client::builder()
-        .provider(Provider::Anthropic)
-        .base_url(base)
-        .api_key(KEY)
-        .default_model("claude-test")
-        .default_mode(Mode::Tools)
-        .prompting(Prompting::Plain)
-        .retry_policy(
-            RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(2)),
-        )
-        .build()
-        .unwrap()
-}
-
-/// A Messages reply.
-fn message(content: Value, stop: &str, input: u64, output: u64) -> Value {
-    json!({
-        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-test",
-        "content": content, "stop_reason": stop, "stop_sequence": null,
-        "usage": { "input_tokens": input, "output_tokens": output }
-    })
-}
-
-/// A reply calling the `UserDetails` tool with `input`.
-fn tool_reply(id: &str, input: Value, tokens: (u64, u64)) -> Value {
-    message(
-        json!([{ "type": "tool_use", "id": id, "name": "UserDetails", "input": input }]),
-        "tool_use",
-        tokens.0,
-        tokens.1,
-    )
+    anthropic::builder(base).build().unwrap()
 }
 
 /// A server answering `/v1/messages` with `replies` in order, each once.
 async fn serving(replies: Vec<ResponseTemplate>) -> MockServer {
-    let server = MockServer::start().await;
-    for reply in replies {
-        Mock::given(method("POST"))
-            .and(path("/v1/messages"))
-            .respond_with(reply)
-            .up_to_n_times(1)
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
-    server
+    serving_at(anthropic::PATH, &[], replies).await
 }
 
 fn user_turn() -> Value {
@@ -275,29 +234,6 @@ async fn max_tokens_is_a_truncation() {
 }
 
 #[tokio::test]
-async fn an_overloaded_529_is_retried_then_answered() {
-    let overloaded = json!({ "type": "error",
-        "error": { "type": "overloaded_error", "message": "Overloaded" }, "request_id": "req_1" });
-    let server = serving(vec![
-        ResponseTemplate::new(529).set_body_json(overloaded),
-        json_ok(tool_reply(
-            "toolu_01",
-            json!({ "name": "Jason", "age": 20 }),
-            (5, 5),
-        )),
-    ])
-    .await;
-    let user = anthropic(&server.uri())
-        .extract::<UserDetails>()
-        .user(USER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(bodies(&server).await.len(), 2);
-}
-
-#[tokio::test]
 async fn a_spent_credit_limit_is_not_retried() {
     let spent = json!({ "type": "error", "error": { "type": "rate_limit_error",
         "message": "You have reached your specified workspace API usage limits. You will regain access on 2026-12-31." } });
@@ -329,37 +265,30 @@ async fn a_spent_credit_limit_is_not_retried() {
     assert_eq!(bodies(&server).await.len(), 1);
 }
 
-/// One server-sent event as Anthropic writes it: `event:` then `data:`.
-fn event(data: Value) -> String {
-    format!(
-        "event: {}\ndata: {data}\n\n",
-        data["type"].as_str().unwrap()
-    )
-}
-
 #[tokio::test]
 async fn a_stream_split_at_every_byte_gives_partials_and_the_value() {
     let args = [r#"{"name": "#, r#""Jason", "#, r#""age": 2"#, r#"0}"#];
-    let mut body = String::new();
-    body += &event(json!({ "type": "message_start", "message": { "id": "msg_s",
+    let mut events = vec![
+        json!({ "type": "message_start", "message": { "id": "msg_s",
         "type": "message", "role": "assistant", "content": [], "model": "claude-test",
         "stop_reason": null, "stop_sequence": null,
-        "usage": { "input_tokens": 25, "cache_read_input_tokens": 5, "output_tokens": 1 } } }));
-    body += &event(json!({ "type": "ping" }));
-    body += &event(json!({ "type": "content_block_start", "index": 0,
-        "content_block": { "type": "tool_use", "id": "toolu_s", "name": "UserDetails", "input": {} } }));
-    body += &event(json!({ "type": "content_block_delta", "index": 0,
-        "delta": { "type": "input_json_delta", "partial_json": "" } }));
+        "usage": { "input_tokens": 25, "cache_read_input_tokens": 5, "output_tokens": 1 } } }),
+        json!({ "type": "ping" }),
+        json!({ "type": "content_block_start", "index": 0,
+        "content_block": { "type": "tool_use", "id": "toolu_s", "name": "UserDetails", "input": {} } }),
+        json!({ "type": "content_block_delta", "index": 0,
+        "delta": { "type": "input_json_delta", "partial_json": "" } }),
+    ];
     for piece in args {
-        body += &event(json!({ "type": "content_block_delta", "index": 0,
+        events.push(json!({ "type": "content_block_delta", "index": 0,
             "delta": { "type": "input_json_delta", "partial_json": piece } }));
     }
-    body += &event(json!({ "type": "content_block_stop", "index": 0 }));
-    body += &event(json!({ "type": "message_delta",
+    events.push(json!({ "type": "content_block_stop", "index": 0 }));
+    events.push(json!({ "type": "message_delta",
         "delta": { "stop_reason": "tool_use", "stop_sequence": null },
         "usage": { "output_tokens": 15 } }));
-    body += &event(json!({ "type": "message_stop" }));
-    let bytes: Vec<Vec<u8>> = body.bytes().map(|b| vec![b]).collect();
+    events.push(json!({ "type": "message_stop" }));
+    let bytes = bytewise(&named_events(&events));
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -416,13 +345,13 @@ async fn a_stream_split_at_every_byte_gives_partials_and_the_value() {
 async fn the_key_is_never_shown() {
     let client = Client::anthropic(KEY);
     assert_eq!(client.base_url(), "https://api.anthropic.com");
-    assert!(!format!("{client:?}").contains(KEY));
+    assert_hides_key(&client);
 
     let echoed = json!({ "type": "error", "error": { "type": "authentication_error",
         "message": format!("invalid x-api-key: {KEY}") } });
     let server = serving(vec![ResponseTemplate::new(401).set_body_json(echoed)]).await;
     let client = anthropic(&server.uri());
-    assert!(!format!("{client:?}").contains(KEY));
+    assert_hides_key(&client);
     let err = client
         .extract::<UserDetails>()
         .user(USER)
@@ -431,24 +360,4 @@ async fn the_key_is_never_shown() {
         .unwrap_err();
     assert!(matches!(&err, Error::Api { status: 401, .. }), "{err:?}");
     assert_no_key(&err);
-}
-
-#[tokio::test]
-async fn json_object_schema_is_refused_before_any_request() {
-    let server = MockServer::start().await;
-    let err = anthropic(&server.uri())
-        .extract::<UserDetails>()
-        .mode(Mode::JsonObjectSchema)
-        .user(USER)
-        .send()
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Config(why) => assert!(
-            why.contains("Anthropic") && why.contains("Mode::Tools"),
-            "{why}"
-        ),
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(bodies(&server).await.len(), 0);
 }

@@ -8,72 +8,27 @@ use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::providers::gemini::{self, call_reply, reply, text_reply, MODEL, PATH};
+use crate::support::providers::{assert_hides_key, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer};
+use crate::support::servers::mock::json_ok as ok;
 use crate::support::sse::Sse;
 use crate::support::*;
 
-const MODEL: &str = "gemini-2.5-flash";
-const PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
 const USER: &str = "Jason is 20";
 
-/// A Gemini client for `base` (ending in `/v1beta`).
+/// A client of the kit's Gemini configuration at `base` (ending in `/v1beta`).
 fn gemini_client(base: &str) -> Client {
-    Client::builder()
-        .base_url(base)
-        .api_key(KEY)
-        .provider(Provider::Gemini)
-        .default_model(MODEL)
-        .retry_policy(fast_retries())
-        .prompting(instructor::Prompting::Plain)
-        .build()
-        .unwrap()
+    gemini::builder(base).build().unwrap()
 }
 
 fn base(server: &MockServer) -> String {
     format!("{}/v1beta", server.uri())
 }
 
-/// A reply whose candidate has `parts` and `finish`, with usage.
-fn reply(parts: Value, finish: &str, prompt: u64, answer: u64) -> Value {
-    json!({
-        "candidates": [{ "content": { "role": "model", "parts": parts }, "finishReason": finish, "index": 0 }],
-        "usageMetadata": { "promptTokenCount": prompt, "candidatesTokenCount": answer,
-                           "totalTokenCount": prompt + answer },
-        "modelVersion": MODEL,
-        "responseId": "resp-1",
-    })
-}
-
-fn text_reply(text: &str, prompt: u64, answer: u64) -> Value {
-    reply(json!([{ "text": text }]), "STOP", prompt, answer)
-}
-
-fn call_reply(args: Value, prompt: u64, answer: u64) -> Value {
-    reply(
-        json!([{ "functionCall": { "name": "UserDetails", "args": args } }]),
-        "STOP",
-        prompt,
-        answer,
-    )
-}
-
 /// A server answering `replies` in order at Gemini's path, each once.
 async fn serving_gemini(replies: Vec<ResponseTemplate>) -> MockServer {
-    let server = MockServer::start().await;
-    for r in replies {
-        Mock::given(method("POST"))
-            .and(path(PATH))
-            .respond_with(r)
-            .up_to_n_times(1)
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
-    server
-}
-
-fn ok(v: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(v)
+    serving_at(PATH, &[], replies).await
 }
 
 async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
@@ -302,24 +257,6 @@ async fn max_tokens_is_truncation() {
 }
 
 #[tokio::test]
-async fn a_429_is_retried_then_succeeds() {
-    let exhausted = ResponseTemplate::new(429).set_body_json(json!({ "error": {
-        "code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED" } }));
-    let server = serving_gemini(vec![
-        exhausted,
-        ok(text_reply(r#"{"name":"Jason","age":20}"#, 10, 5)),
-    ])
-    .await;
-    let user = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(requests(&server).await.len(), 2);
-}
-
-#[tokio::test]
 async fn an_error_body_is_read_and_the_key_stays_hidden() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -328,7 +265,7 @@ async fn an_error_body_is_read_and_the_key_stays_hidden() {
         .mount(&server)
         .await;
     let client = gemini_client(&base(&server));
-    assert!(!format!("{client:?}").contains(KEY));
+    assert_hides_key(&client);
     let err = client
         .extract::<UserDetails>()
         .user(USER)
@@ -342,22 +279,6 @@ async fn an_error_body_is_read_and_the_key_stays_hidden() {
     assert_eq!(requests(&server).await.len(), 1, "a 400 is not retried");
 }
 
-#[tokio::test]
-async fn json_object_schema_is_refused_before_any_request() {
-    let server = MockServer::start().await;
-    let err = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .mode(Mode::JsonObjectSchema)
-        .user(USER)
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Config(why) => assert!(why.contains("Gemini"), "{why}"),
-        other => panic!("{other:?}"),
-    }
-    assert!(requests(&server).await.is_empty());
-}
-
 #[test]
 fn the_gemini_constructor() {
     let client = Client::gemini(KEY);
@@ -368,7 +289,7 @@ fn the_gemini_constructor() {
     );
     assert_eq!(client.default_mode(), Mode::JsonSchema);
     assert_eq!(Provider::Gemini.name(), "gcp.gemini");
-    assert!(!format!("{client:?}").contains(KEY));
+    assert_hides_key(&client);
 }
 
 /// The frames of a streamed answer: text in pieces, then the finish and the usage; no

@@ -3,70 +3,33 @@
 //! re-ask round, the replies that end an extraction, a retried 429, a stream split at every
 //! byte, and the key kept out of what a client and its errors show.
 
-use instructor::{Client, ClientBuilder, Error, Instructor, Mode, Provider, StreamExt};
-use serde_json::{json, Value};
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use instructor::{Client, ClientBuilder, Error, Instructor, Mode, StreamExt};
+use serde_json::json;
+use wiremock::{MockServer, ResponseTemplate};
 
+use crate::support::providers::responses::{self, call_reply, text_reply, usage};
+use crate::support::providers::{assert_hides_key, bytewise, named_events, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
-use crate::support::servers::mock::bodies;
-use crate::support::*;
+use crate::support::servers::mock::{bodies, json_ok as ok};
+use crate::support::{assert_no_key, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY};
 
 const SYSTEM: &str = "You are a world class extractor";
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
 
 /// The kit's client configuration, speaking the Responses API.
 fn responses(server: &impl Endpoint) -> ClientBuilder {
-    builder(server).provider(Provider::OpenAiResponses)
+    responses::builder(server)
 }
 
 /// A server answering `POST /v1/responses` (with the key, as JSON) with `replies` in order,
 /// each once.
 async fn serve(replies: Vec<ResponseTemplate>) -> MockServer {
-    let server = MockServer::start().await;
-    for reply in replies {
-        Mock::given(method("POST"))
-            .and(path("/v1/responses"))
-            .and(header("authorization", format!("Bearer {KEY}").as_str()))
-            .and(header("content-type", "application/json"))
-            .respond_with(reply)
-            .up_to_n_times(1)
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
-    server
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
-fn usage(input: u64, output: u64) -> Value {
-    json!({ "input_tokens": input, "output_tokens": output, "total_tokens": input + output,
-            "input_tokens_details": { "cached_tokens": 0 },
-            "output_tokens_details": { "reasoning_tokens": 0 } })
-}
-
-/// A completed response whose one message says `text`.
-fn text_reply(text: &str, usage: Value) -> Value {
-    json!({
-        "id": "resp_1", "object": "response", "created_at": 1741290958, "model": "gpt-test",
-        "status": "completed", "error": null, "incomplete_details": null,
-        "output": [{ "id": "msg_1", "type": "message", "status": "completed", "role": "assistant",
-            "content": [{ "type": "output_text", "text": text, "annotations": [] }] }],
-        "usage": usage
-    })
-}
-
-/// A completed response that calls `name` with `arguments`.
-fn call_reply(call_id: &str, name: &str, arguments: &str, usage: Value) -> Value {
-    json!({
-        "id": "resp_2", "object": "response", "model": "gpt-test", "status": "completed",
-        "output": [{ "type": "function_call", "id": "fc_1", "call_id": call_id, "name": name,
-            "arguments": arguments, "status": "completed" }],
-        "usage": usage
-    })
+    let bearer = format!("Bearer {KEY}");
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    serving_at(responses::PATH, &headers, replies).await
 }
 
 #[tokio::test]
@@ -247,37 +210,6 @@ async fn an_incomplete_response_is_truncated() {
 }
 
 #[tokio::test]
-async fn a_429_is_retried_then_the_answer_read() {
-    let limited = ResponseTemplate::new(429)
-        .insert_header("retry-after", "0")
-        .set_body_json(json!({ "error": {
-            "message": "Rate limit reached", "type": "requests", "param": null,
-            "code": "rate_limit_exceeded" } }));
-    let server = serve(vec![limited, ok(text_reply(JASON, usage(10, 5)))]).await;
-    let user = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(bodies(&server).await.len(), 2);
-}
-
-/// `event: <type>` + `data: <v>` for each of `events`.
-fn stream_body(events: &[Value]) -> Vec<u8> {
-    let mut body = String::new();
-    for e in events {
-        body.push_str(&format!(
-            "event: {}\ndata: {e}\n\n",
-            e["type"].as_str().unwrap()
-        ));
-    }
-    body.into_bytes()
-}
-
-#[tokio::test]
 async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
     let text = r#"{"name": "Jason", "age": 20}"#;
     let (head, tail) = text.split_at(9);
@@ -302,9 +234,9 @@ async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
         "output": [{ "id": "msg_s", "type": "message", "role": "assistant",
             "content": [{ "type": "output_text", "text": text }] }],
         "usage": usage(11, 7) } }));
-    let body = stream_body(&events);
+    let body = named_events(&events);
     let server = FaultServer::always(Fault::Sse {
-        events: body.iter().map(|b| vec![*b]).collect(),
+        events: bytewise(&body),
         end: SseEnd::Finish,
     })
     .await;
@@ -338,7 +270,7 @@ async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
 
 #[tokio::test]
 async fn a_failed_stream_is_an_error_with_the_reason() {
-    let body = stream_body(&[
+    let body = named_events(&[
         json!({ "type": "response.created", "response": { "id": "resp_f", "status": "in_progress" } }),
         json!({ "type": "response.failed", "response": { "id": "resp_f", "status": "failed",
             "error": { "code": "server_error", "message": "The model failed to generate a response." } } }),
@@ -367,8 +299,7 @@ async fn a_failed_stream_is_an_error_with_the_reason() {
 
 #[tokio::test]
 async fn the_key_is_not_in_the_client_or_its_errors() {
-    let client = Client::openai_responses(KEY);
-    assert!(!format!("{client:?}").contains(KEY));
+    assert_hides_key(&Client::openai_responses(KEY));
     let server = serve(vec![ResponseTemplate::new(401).set_body_json(
         json!({ "error": {
         "message": "Incorrect API key provided: sk-test-****4242.",
