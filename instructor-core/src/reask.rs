@@ -362,8 +362,9 @@ fn call_path(path: &str) -> (usize, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::test_support::tool_call;
     use crate::validation::ValidationErrors;
-    use crate::wire::{FunctionCall, Role, ToolCall};
+    use crate::wire::Role;
     use serde_json::json;
 
     fn schema() -> Value {
@@ -482,14 +483,7 @@ mod tests {
     #[test]
     fn tool_mode_reask_answers_the_call() {
         let s = schema();
-        let call = ToolCall {
-            id: String::new(),
-            kind: "function".into(),
-            function: FunctionCall {
-                name: "U".into(),
-                arguments: "{}".into(),
-            },
-        };
+        let call = tool_call("", "U", "{}");
         let m = reask_messages(
             &Reply::Tool(call),
             &AttemptError::Parse(errs()),

@@ -245,7 +245,7 @@ pub fn tool_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::FunctionCall;
+    use crate::provider::test_support::tool_call;
 
     fn list() -> Value {
         json!({
@@ -265,17 +265,6 @@ mod tests {
                 "Q": { "type": "object", "properties": { "q": { "type": "string" } } }
             }
         })
-    }
-
-    fn call(name: &str, args: &str) -> ToolCall {
-        ToolCall {
-            id: String::new(),
-            kind: "function".into(),
-            function: FunctionCall {
-                name: name.into(),
-                arguments: args.into(),
-            },
-        }
     }
 
     #[test]
@@ -310,13 +299,16 @@ mod tests {
     #[test]
     fn calls_read_back_as_the_tagged_list() {
         let (toolbox, _) = Toolbox::of(&list()).unwrap();
-        let calls = [call("Web_search", r#"{"q": "tour"}"#), call("Weather", " ")];
+        let calls = [
+            tool_call("", "Web_search", r#"{"q": "tour"}"#),
+            tool_call("", "Weather", " "),
+        ];
         assert_eq!(
             toolbox.answer(&calls).unwrap(),
             r#"[{"Web search":{"q": "tour"}},{"Weather":{}}]"#
         );
         assert_eq!(
-            toolbox.answer(&[call("Weather", "{}"), call("Mail", "{}")]),
+            toolbox.answer(&[tool_call("", "Weather", "{}"), tool_call("", "Mail", "{}")]),
             Err(AttemptError::UnknownTool {
                 index: 1,
                 name: "Mail".into(),

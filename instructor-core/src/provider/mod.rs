@@ -28,6 +28,8 @@ pub(crate) mod openai_chat;
 mod openai_responses;
 mod outgoing;
 mod spec_cache;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub(crate) use outgoing::{add_extra, json_body, Delivery, Options, Outgoing, Target};
 

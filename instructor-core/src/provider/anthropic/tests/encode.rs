@@ -8,10 +8,28 @@ use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{AudioFormat, Content};
 use crate::mode::{spec_for, Mode};
 use crate::provider::anthropic::Anthropic;
+use crate::provider::test_support::tool_call;
 use crate::provider::{Delivery, Dialect, Options, Outgoing, Target};
 use crate::server::Server;
-use crate::wire::{FunctionCall, Message, Role, ToolCall};
+use crate::wire::{Message, Role};
 use crate::{Audio, Image, Pdf, Prompting};
+
+/// What every body of [`each_mode_writes_its_exact_body`] opens with (the model, the
+/// limit, the system text apart, the user's turn, the temperature), with `rest`'s fields.
+fn opening_and(rest: Value) -> Value {
+    let mut body = json!({
+        "model": "claude-x",
+        "max_tokens": 1000,
+        "system": "Extract.",
+        "messages": [user_turn()],
+        "temperature": 0.0,
+    });
+    let Value::Object(rest) = rest else {
+        unreachable!("`rest` is an object")
+    };
+    body.as_object_mut().unwrap().extend(rest);
+    body
+}
 
 /// The exact body of each mode for a small schema: `system` apart, `max_tokens` always,
 /// no `seed`, and the mode's pieces in Anthropic's shape.
@@ -21,12 +39,7 @@ fn each_mode_writes_its_exact_body() {
     let spec = spec_for::<Person>(Mode::Tools, Prompting::Plain);
     assert_eq!(
         sent(spec, &messages, Delivery::Whole).unwrap(),
-        json!({
-            "model": "claude-x",
-            "max_tokens": 1000,
-            "system": "Extract.",
-            "messages": [user_turn()],
-            "temperature": 0.0,
+        opening_and(json!({
             "tools": [{
                 "name": "Person",
                 "description": "A person.",
@@ -40,18 +53,13 @@ fn each_mode_writes_its_exact_body() {
                 }
             }],
             "tool_choice": { "type": "tool", "name": "Person" }
-        })
+        }))
     );
 
     let spec = spec_for::<Person>(Mode::JsonSchema, Prompting::Plain);
     assert_eq!(
         sent(spec, &messages, Delivery::Stream).unwrap(),
-        json!({
-            "model": "claude-x",
-            "max_tokens": 1000,
-            "system": "Extract.",
-            "messages": [user_turn()],
-            "temperature": 0.0,
+        opening_and(json!({
             "output_config": { "format": { "type": "json_schema", "schema": {
                 "type": "object",
                 "properties": {
@@ -62,7 +70,7 @@ fn each_mode_writes_its_exact_body() {
                 "additionalProperties": false
             } } },
             "stream": true
-        })
+        }))
     );
 
     let strict = sent(
@@ -145,22 +153,8 @@ fn the_client_limit_or_the_default_is_always_sent() {
 /// developer messages joined; same-role turns merged.
 #[test]
 fn a_reask_conversation_is_encoded_as_anthropic_turns() {
-    let call = ToolCall {
-        id: "toolu_1".into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: "Person".into(),
-            arguments: r#"{"name":"","age":20}"#.into(),
-        },
-    };
-    let broken = ToolCall {
-        id: "toolu_2".into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: "Person".into(),
-            arguments: r#"{"name":"Ja"#.into(),
-        },
-    };
+    let call = tool_call("toolu_1", "Person", r#"{"name":"","age":20}"#);
+    let broken = tool_call("toolu_2", "Person", r#"{"name":"Ja"#);
     let messages = [
         Message::system("Extract."),
         Message::user("Jason is 20"),

@@ -6,105 +6,60 @@ mod decode;
 mod encode;
 mod stream;
 
-use std::borrow::Cow;
-
 use serde_json::{json, Map, Value};
 
 use super::*;
 use crate::mode::{spec_for, Mode};
+use crate::provider::test_support::{assert_key_header, by_hand};
 use crate::provider::{Delivery, Options, Target};
-use crate::schema::SchemaGenerator;
 use crate::server::Server;
-use crate::validation::{JsonPath, ValidationErrors};
 use crate::wire::Message;
-use crate::{Instructor, Prompting};
+use crate::Prompting;
 
-/// A small type: a name with a minimum length and a bounded age.
-#[derive(Debug, serde::Deserialize)]
-struct Person;
+by_hand!(@reads
+    /// A small type: a name with a minimum length and a bounded age.
+    #[derive(Debug, serde::Deserialize)]
+    Person: "A person." => json!({
+        "type": "object",
+        "properties": {
+            "name": { "type": "string", "minLength": 1 },
+            "age": { "type": "integer", "minimum": 0, "maximum": 120 }
+        },
+        "required": ["name", "age"]
+    })
+);
 
-impl Instructor for Person {
-    type Partial = Value;
-    type Context = ();
-    fn schema_name() -> Cow<'static, str> {
-        "Person".into()
-    }
-    fn description() -> Option<&'static str> {
-        Some("A person.")
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "name": { "type": "string", "minLength": 1 },
-                "age": { "type": "integer", "minimum": 0, "maximum": 120 }
-            },
-            "required": ["name", "age"]
-        })
-    }
-    fn partial_from_value(value: Value) -> Option<Value> {
-        Some(value)
-    }
-    fn validate_at(&self, _: &mut JsonPath, _: &mut ValidationErrors, _: bool) {}
-}
+by_hand!(@reads
+    /// A recursive type.
+    #[derive(Debug, serde::Deserialize)]
+    Node => json!({
+        "$ref": "#/$defs/Node",
+        "$defs": { "Node": { "type": "object", "properties": {
+            "children": { "type": "array", "items": { "$ref": "#/$defs/Node" } } },
+            "required": ["children"] } }
+    })
+);
 
-/// A recursive type.
-#[derive(Debug, serde::Deserialize)]
-struct Node;
-
-impl Instructor for Node {
-    type Partial = Value;
-    type Context = ();
-    fn schema_name() -> Cow<'static, str> {
-        "Node".into()
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({
-            "$ref": "#/$defs/Node",
-            "$defs": { "Node": { "type": "object", "properties": {
-                "children": { "type": "array", "items": { "$ref": "#/$defs/Node" } } },
-                "required": ["children"] } }
-        })
-    }
-    fn partial_from_value(value: Value) -> Option<Value> {
-        Some(value)
-    }
-    fn validate_at(&self, _: &mut JsonPath, _: &mut ValidationErrors, _: bool) {}
-}
-
-/// A list of tools (parallel tools mode).
-#[derive(Debug, serde::Deserialize)]
-struct Actions;
-
-impl Instructor for Actions {
-    type Partial = Value;
-    type Context = ();
-    fn schema_name() -> Cow<'static, str> {
-        "Actions".into()
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({
-            "type": "array",
-            "items": { "oneOf": [
-                { "type": "object", "properties": { "Weather": {
-                    "description": "Look up the weather.",
-                    "type": "object",
-                    "properties": { "city": { "type": "string" } },
-                    "required": ["city"]
-                } }, "required": ["Weather"], "additionalProperties": false },
-                { "type": "object", "properties": { "Search": {
-                    "type": "object",
-                    "properties": { "q": { "type": "string" } },
-                    "required": ["q"]
-                } }, "required": ["Search"], "additionalProperties": false }
-            ] }
-        })
-    }
-    fn partial_from_value(value: Value) -> Option<Value> {
-        Some(value)
-    }
-    fn validate_at(&self, _: &mut JsonPath, _: &mut ValidationErrors, _: bool) {}
-}
+by_hand!(@reads
+    /// A list of tools (parallel tools mode).
+    #[derive(Debug, serde::Deserialize)]
+    Actions => json!({
+        "type": "array",
+        "items": { "oneOf": [
+            { "type": "object", "properties": { "Weather": {
+                "description": "Look up the weather.",
+                "type": "object",
+                "properties": { "city": { "type": "string" } },
+                "required": ["city"]
+            } }, "required": ["Weather"], "additionalProperties": false },
+            { "type": "object", "properties": { "Search": {
+                "type": "object",
+                "properties": { "q": { "type": "string" } },
+                "required": ["q"]
+            } }, "required": ["Search"], "additionalProperties": false }
+        ] }
+    })
+);
 
 fn options() -> Options {
     Options {
@@ -163,10 +118,7 @@ fn refused_modes_and_schemas_name_what_to_use() {
 
 #[test]
 fn the_key_travels_in_a_sensitive_x_api_key() {
-    let (name, value) = Anthropic.auth("sk-ant-secret").unwrap();
-    assert_eq!(name.as_str(), "x-api-key");
-    assert!(value.is_sensitive());
+    assert_key_header(&Anthropic, "sk-ant-secret", "x-api-key");
     assert_eq!(Anthropic.headers(), &[("anthropic-version", "2023-06-01")]);
     assert_eq!(Anthropic.path(), "/v1/messages");
-    assert!(Anthropic.auth("bad\nkey").is_err());
 }

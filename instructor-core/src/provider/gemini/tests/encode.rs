@@ -1,7 +1,6 @@
 //! Tests of the request: each mode's exact body, the mode's pieces, sampling options and
 //! extra fields, the URL, the key's header, re-ask turns and media parts.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
@@ -10,35 +9,23 @@ use crate::input::{Audio, AudioFormat, Image, Part, Pdf};
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::provider::gemini::pieces::pieces;
 use crate::provider::gemini::Gemini;
+use crate::provider::test_support::{assert_key_header, by_hand, tool_call};
 use crate::provider::{Delivery, Dialect, Options, Outgoing, Target};
-use crate::schema::SchemaGenerator;
 use crate::server::Server;
-use crate::wire::{FunctionCall, Message, ToolCall};
+use crate::wire::Message;
 use crate::Prompting;
 
-/// A type implemented by hand: a person with a name and an age.
-struct Person;
-
-impl crate::Instructor for Person {
-    type Partial = Value;
-    type Context = ();
-    fn schema_name() -> Cow<'static, str> {
-        Cow::Borrowed("Person")
-    }
-    fn description() -> Option<&'static str> {
-        Some("A person.")
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "name": { "type": "string", "minLength": 1 },
-                "age": { "type": "integer", "minimum": 0 }
-            },
-            "required": ["name", "age"]
-        })
-    }
-}
+by_hand!(
+    /// A type implemented by hand: a person with a name and an age.
+    Person: "A person." => json!({
+        "type": "object",
+        "properties": {
+            "name": { "type": "string", "minLength": 1 },
+            "age": { "type": "integer", "minimum": 0 }
+        },
+        "required": ["name", "age"]
+    })
+);
 
 fn encode_with(mode: Mode, messages: &[Message], options: &Options) -> Result<Value, String> {
     let spec = spec_for::<Person>(mode, Prompting::Plain);
@@ -252,23 +239,12 @@ fn url_per_model_and_streaming() {
 
 #[test]
 fn the_key_travels_in_x_goog_api_key_marked_sensitive() {
-    let (name, value) = Gemini.auth("AIza-secret").unwrap();
-    assert_eq!(name.as_str(), "x-goog-api-key");
-    assert!(value.is_sensitive());
-    assert_eq!(value.to_str().unwrap(), "AIza-secret");
-    assert!(Gemini.auth("bad\nkey").is_err());
+    assert_key_header(&Gemini, "AIza-secret", "x-goog-api-key");
 }
 
 #[test]
 fn reask_turns_in_tools_mode() {
-    let call = ToolCall {
-        id: "call_0;sig=c2ln".into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: "Person".into(),
-            arguments: r#"{"name":"","age":20}"#.into(),
-        },
-    };
+    let call = tool_call("call_0;sig=c2ln", "Person", r#"{"name":"","age":20}"#);
     let messages = [
         Message::system("Be exact."),
         Message::system("Really."),
@@ -300,14 +276,7 @@ fn reask_turns_in_tools_mode() {
 
 #[test]
 fn reask_turns_in_json_mode_and_gemini_ids() {
-    let call = ToolCall {
-        id: "call_0;id=fc-1".into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: "f".into(),
-            arguments: "not json".into(),
-        },
-    };
+    let call = tool_call("call_0;id=fc-1", "f", "not json");
     let messages = [
         Message::user("a"),
         Message::assistant("{\"name\": \"\"}"),

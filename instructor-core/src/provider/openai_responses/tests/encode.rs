@@ -1,8 +1,6 @@
 //! The request bodies: the mode's pieces, options, llama.cpp's extra fields, and the
 //! conversation written as items.
 
-use std::borrow::Cow;
-
 use serde_json::{json, Map, Value};
 
 use crate::input::{Audio, AudioFormat, Image, Pdf};
@@ -12,22 +10,15 @@ use crate::mode::{Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::provider::openai_responses::encode::pieces;
 use crate::provider::openai_responses::OpenAiResponses;
+use crate::provider::test_support::{by_hand, tool_call};
 use crate::provider::{Delivery, Dialect, Options, Outgoing, Target};
-use crate::schema::SchemaGenerator;
 use crate::server::Server;
-use crate::wire::{FunctionCall, Message, Role, ToolCall};
+use crate::wire::{Message, Role};
 use crate::{Instructor, Verdict};
 
-/// A list of tools by hand: what `#[instructor(tools)]` writes for `Vec<Act>`.
-struct Acts;
-
-impl Instructor for Acts {
-    type Partial = Value;
-    type Context = ();
-    fn schema_name() -> Cow<'static, str> {
-        "Acts".into()
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
+by_hand!(
+    /// A list of tools by hand: what `#[instructor(tools)]` writes for `Vec<Act>`.
+    Acts => {
         let variant = |name: &str, field: &str| {
             json!({
                 "type": "object",
@@ -44,7 +35,7 @@ impl Instructor for Acts {
             "items": { "oneOf": [variant("Weather", "city"), variant("Search", "query")] }
         })
     }
-}
+);
 
 fn spec(mode: Mode) -> &'static ModeSpec {
     spec_for::<Verdict>(mode, Prompting::Plain)
@@ -256,14 +247,7 @@ fn llama_cpp_gets_the_chat_response_format_and_required() {
 
 #[test]
 fn a_reask_round_is_written_as_items() {
-    let call = ToolCall {
-        id: "call_1".into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: "Verdict".into(),
-            arguments: r#"{"is_valid":"yes"}"#.into(),
-        },
-    };
+    let call = tool_call("call_1", "Verdict", r#"{"is_valid":"yes"}"#);
     let messages = vec![
         Message::system("Be exact."),
         Message {
