@@ -2,6 +2,7 @@
 
 pub(crate) mod describe;
 pub(crate) mod lean;
+pub(crate) mod one_of;
 pub(crate) mod strict;
 
 pub use strict::strict_schema;

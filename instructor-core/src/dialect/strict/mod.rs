@@ -8,6 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::dialect::describe::move_into_description;
+use crate::dialect::one_of::one_of_as_any_of;
 use crate::schema::resolve;
 
 mod answer;
@@ -107,18 +108,7 @@ fn rewrite(schema: &mut Value, defs: &Value) {
     let mut moved: Vec<String> = merge_all_of(map, defs);
     tuple_as_object(map);
     map_as_pairs(map);
-    if let Some(one_of) = map.remove("oneOf") {
-        match map.get_mut("anyOf") {
-            Some(Value::Array(existing)) => {
-                if let Value::Array(more) = one_of {
-                    existing.extend(more);
-                }
-            }
-            _ => {
-                map.insert("anyOf".into(), one_of);
-            }
-        }
-    }
+    one_of_as_any_of(map);
 
     let keys: Vec<String> = map.keys().cloned().collect();
     for key in keys {

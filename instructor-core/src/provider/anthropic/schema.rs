@@ -23,6 +23,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::dialect::describe::move_into_description;
+use crate::dialect::one_of::one_of_as_any_of;
 use crate::mode::{Mode, ModeSpec};
 use crate::provider::spec_cache::{parse, raw, SpecCache};
 
@@ -243,19 +244,7 @@ fn rewrite(schema: &mut Value) -> Result<(), String> {
     let Value::Object(map) = schema else {
         return Ok(());
     };
-    if let Some(one_of) = map.remove("oneOf") {
-        // Serde's enums: the branches exclude each other, so any one is the same as one.
-        match map.get_mut("anyOf") {
-            Some(Value::Array(existing)) => {
-                if let Value::Array(more) = one_of {
-                    existing.extend(more);
-                }
-            }
-            _ => {
-                map.insert("anyOf".into(), one_of);
-            }
-        }
-    }
+    one_of_as_any_of(map);
     if map.contains_key("prefixItems") {
         return Err("a tuple (`prefixItems`)".into());
     }
