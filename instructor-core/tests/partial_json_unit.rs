@@ -213,6 +213,7 @@ fn escapes_decode() {
 #[test]
 fn half_escapes_are_held_back_at_every_split() {
     let doc = r#"["x\n\u00e9\ud83d\ude00\"y"]"#;
+    // Every value the string passes through, in order.
     let finals = [
         "",
         "x",
@@ -244,16 +245,7 @@ fn half_escapes_are_held_back_at_every_split() {
             }
         }
     }
-    let expected = [
-        "",
-        "x",
-        "x\n",
-        "x\n\u{e9}",
-        "x\n\u{e9}\u{1F600}",
-        "x\n\u{e9}\u{1F600}\"",
-        "x\n\u{e9}\u{1F600}\"y",
-    ];
-    assert_eq!(seen, expected);
+    assert_eq!(seen, finals);
 }
 
 #[test]
