@@ -215,26 +215,31 @@ fn sampling_options_and_extra_fields() {
 
 #[test]
 fn url_per_model_and_streaming() {
-    assert_eq!(
-        Gemini.model_path("gemini-2.5-flash", false).unwrap(),
-        "/models/gemini-2.5-flash:generateContent"
-    );
-    assert_eq!(
-        Gemini.model_path("gemini-2.5-pro", true).unwrap(),
-        "/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
-    );
-    assert_eq!(
-        Gemini.model_path("models/gemini-2.0-flash", false).unwrap(),
-        "/models/gemini-2.0-flash:generateContent"
-    );
-    assert_eq!(
-        Gemini.model_path("tunedModels/mine", false).unwrap(),
-        "/tunedModels/mine:generateContent"
-    );
-    assert_eq!(
-        Gemini.model_path("a?b#c d", false).unwrap(),
-        "/models/a%3Fb%23c%20d:generateContent"
-    );
+    for (model, stream, path) in [
+        (
+            "gemini-2.5-flash",
+            false,
+            "/models/gemini-2.5-flash:generateContent",
+        ),
+        (
+            "gemini-2.5-pro",
+            true,
+            "/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+        ),
+        (
+            "models/gemini-2.0-flash",
+            false,
+            "/models/gemini-2.0-flash:generateContent",
+        ),
+        (
+            "tunedModels/mine",
+            false,
+            "/tunedModels/mine:generateContent",
+        ),
+        ("a?b#c d", false, "/models/a%3Fb%23c%20d:generateContent"),
+    ] {
+        assert_eq!(Gemini.model_path(model, stream).unwrap(), path, "{model}");
+    }
 }
 
 #[test]

@@ -107,26 +107,19 @@ fn with(fields: Value) -> Value {
     Value::Object(map)
 }
 
+/// The flat text format: `strict` in the strict mode only.
 #[test]
-fn json_schema_strict_body_is_the_flat_text_format() {
-    let schema = request_schema(Verdict::json_schema(), Mode::JsonSchemaStrict);
-    assert_eq!(
-        encode(spec(Mode::JsonSchemaStrict), &conversation()),
-        with(json!({ "text": { "format": {
-            "type": "json_schema", "name": "Verdict", "schema": schema, "strict": true
-        }}}))
-    );
-}
-
-#[test]
-fn json_schema_body_is_not_strict() {
-    let schema = request_schema(Verdict::json_schema(), Mode::JsonSchema);
-    assert_eq!(
-        encode(spec(Mode::JsonSchema), &conversation()),
-        with(json!({ "text": { "format": {
-            "type": "json_schema", "name": "Verdict", "schema": schema, "strict": false
-        }}}))
-    );
+fn json_schema_bodies_are_the_flat_text_format() {
+    for (mode, strict) in [(Mode::JsonSchemaStrict, true), (Mode::JsonSchema, false)] {
+        let schema = request_schema(Verdict::json_schema(), mode);
+        assert_eq!(
+            encode(spec(mode), &conversation()),
+            with(json!({ "text": { "format": {
+                "type": "json_schema", "name": "Verdict", "schema": schema, "strict": strict
+            }}})),
+            "{mode:?}"
+        );
+    }
 }
 
 #[test]
