@@ -1,7 +1,8 @@
 //! OpenAI's Responses API ([`Provider::OpenAiResponses`]) against real HTTP servers on
 //! 127.0.0.1: the exact request, extraction in the structured-output and tools modes, a
-//! re-ask round, the replies that end an extraction, a retried 429, a stream split at every
-//! byte, and the key kept out of what a client and its errors show.
+//! stream split at every byte, a failed stream, and the key kept out of what a client and
+//! its errors show. The re-ask round, the replies that end an extraction and a retried 429
+//! are rows of `providers`.
 
 use instructor::{Client, ClientBuilder, Error, Instructor, Mode, StreamExt};
 use serde_json::json;
@@ -106,107 +107,6 @@ async fn tools_mode_reads_the_function_call() {
         sent["max_output_tokens"], 4096,
         "the client's default limit"
     );
-}
-
-#[tokio::test]
-async fn a_reask_answers_the_call_with_a_function_call_output_and_sums_the_usage() {
-    let server = serve(vec![
-        ok(call_reply(
-            "call_1",
-            "UserDetails",
-            r#"{"name": "Jason", "age": 200}"#,
-            usage(10, 5),
-        )),
-        ok(call_reply("call_2", "UserDetails", JASON, usage(30, 6))),
-    ])
-    .await;
-    let (user, extraction) = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .mode(Mode::Tools)
-        .user(USER)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(extraction.attempts.len(), 2);
-    assert_eq!(
-        (
-            extraction.usage.prompt_tokens,
-            extraction.usage.completion_tokens,
-            extraction.usage.total_tokens
-        ),
-        (40, 11, 51)
-    );
-    let second = &bodies(&server).await[1];
-    let input = second["input"].as_array().unwrap();
-    assert_eq!(input.len(), 3, "{input:?}");
-    assert_eq!(
-        input[1],
-        json!({ "type": "function_call", "call_id": "call_1", "name": "UserDetails",
-                "arguments": r#"{"name": "Jason", "age": 200}"# })
-    );
-    assert_eq!(input[2]["type"], "function_call_output");
-    assert_eq!(input[2]["call_id"], "call_1");
-    let output = input[2]["output"].as_str().unwrap();
-    assert!(output.contains("age"), "{output}");
-    assert!(output.contains("200"), "{output}");
-}
-
-#[tokio::test]
-async fn a_refusal_ends_the_extraction() {
-    let server = serve(vec![ok(json!({
-        "status": "completed",
-        "output": [{ "id": "msg_1", "type": "message", "role": "assistant",
-            "content": [{ "type": "refusal", "refusal": "I'm sorry, I cannot assist with that request." }] }],
-        "usage": usage(9, 3)
-    }))])
-    .await;
-    let err = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(2)
-        .await
-        .unwrap_err();
-    match err {
-        Error::Refusal { refusal, usage } => {
-            assert_eq!(refusal, "I'm sorry, I cannot assist with that request.");
-            assert_eq!(usage.total_tokens, 12);
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn an_incomplete_response_is_truncated() {
-    let server = serve(vec![ok(json!({
-        "status": "incomplete",
-        "incomplete_details": { "reason": "max_output_tokens" },
-        "output": [{ "type": "message", "role": "assistant",
-            "content": [{ "type": "output_text", "text": "{\"name\": \"Jas" }] }],
-        "usage": usage(9, 16)
-    }))])
-    .await;
-    let err = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_tokens(16)
-        .max_retries(2)
-        .await
-        .unwrap_err();
-    match err {
-        Error::Truncated { text, usage } => {
-            assert_eq!(text, "{\"name\": \"Jas");
-            assert_eq!(usage.completion_tokens, 16);
-        }
-        other => panic!("{other:?}"),
-    }
 }
 
 #[tokio::test]
