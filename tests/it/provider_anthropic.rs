@@ -6,13 +6,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use instructor::{Client, Error, Mode, StreamExt};
+use instructor::{Client, Error, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::providers::anthropic::{self, message, tool_reply};
-use crate::support::providers::{assert_hides_key, bytewise, named_events, serving_at};
+use crate::support::providers::{
+    assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
+};
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok};
 use crate::support::*;
@@ -199,23 +201,10 @@ async fn a_stream_split_at_every_byte_gives_partials_and_the_value() {
     let base = server.base();
     let client = anthropic(base.trim_end_matches("/v1"));
 
-    let mut stream = client.extract::<UserDetails>().user(USER).stream_partial();
-    let mut partials = Vec::new();
-    while let Some(p) = stream.next().await {
-        partials.push(p.unwrap());
-    }
-    assert!(partials.len() >= 2, "{partials:?}");
+    let (partials, user, extraction) = partials_then_final(&client, USER).await;
     let last = partials.last().unwrap();
     assert_eq!(last.name.as_deref(), Some("Jason"));
     assert_eq!(last.age, Some(20));
-
-    let (user, extraction) = client
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial()
-        .into_final_with_extraction()
-        .await
-        .unwrap();
     assert_eq!(user, jason());
     assert_eq!(extraction.usage.prompt_tokens, 30);
     assert_eq!(extraction.usage.cached_tokens, 5);

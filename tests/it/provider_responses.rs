@@ -4,12 +4,14 @@
 //! its errors show. The re-ask round, the replies that end an extraction and a retried 429
 //! are rows of `providers`.
 
-use instructor::{Client, ClientBuilder, Error, Instructor, Mode, StreamExt};
+use instructor::{Client, ClientBuilder, Error, Instructor, Mode};
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::providers::responses::{self, call_reply, text_reply, usage};
-use crate::support::providers::{assert_hides_key, bytewise, named_events, serving_at};
+use crate::support::providers::{
+    assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
+};
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok as ok};
 use crate::support::{assert_no_key, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY};
@@ -140,28 +142,10 @@ async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
         end: SseEnd::Finish,
     })
     .await;
-    let mut stream = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial();
-    let mut partials = Vec::new();
-    while let Some(p) = stream.next().await {
-        partials.push(p.unwrap());
-    }
-    assert!(partials.len() >= 2, "{partials:?}");
+    let client = responses(&server).build().unwrap();
+    let (partials, value, extraction) = partials_then_final(&client, USER).await;
     let first = &partials[0];
     assert_eq!(first.age, None, "the age comes later: {partials:?}");
-    let (value, extraction) = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial()
-        .into_final_with_extraction()
-        .await
-        .unwrap();
     assert_eq!(value, jason());
     assert_eq!(extraction.usage.prompt_tokens, 11);
     assert_eq!(extraction.usage.completion_tokens, 7);
