@@ -1,8 +1,8 @@
 //! The Gemini dialect against real HTTP servers on 127.0.0.1 (wiremock, and the fault server
-//! for a stream written a byte at a time): the exact request, extraction per mode, a re-ask
-//! round in JSON-schema mode, streams, and the key kept out of sight. There is no local
-//! Gemini server: these wire tests carry the dialect, with the rows of `providers` (the
-//! tools-mode re-ask, the filters, truncation, a 429 retried).
+//! for a stream written a byte at a time): the exact request, extraction per mode, streams,
+//! and the key kept out of sight. There is no local Gemini server: these wire tests carry the
+//! dialect, with the rows of `providers` (the re-ask rounds, the filters, truncation, a 429
+//! retried).
 
 use instructor::{Client, Error, Mode, Provider, StreamExt};
 use serde_json::{json, Value};
@@ -113,36 +113,6 @@ async fn tools_mode_forces_the_function_and_extracts_the_call() {
         json!(["name", "age"])
     );
     assert!(body["generationConfig"].get("responseJsonSchema").is_none());
-}
-
-#[tokio::test]
-async fn a_reask_round_in_json_schema_mode() {
-    let server = serving_gemini(vec![
-        ok(text_reply(r#"{"name":"Jason","age":130}"#, 50, 5)),
-        ok(text_reply(r#"{"name":"Jason","age":20}"#, 70, 6)),
-    ])
-    .await;
-    let (user, extraction) = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(extraction.usage.total_tokens, 131);
-    let second: Value = requests(&server).await[1].body_json().unwrap();
-    let roles: Vec<&str> = second["contents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["role"].as_str().unwrap())
-        .collect();
-    assert_eq!(roles, ["user", "model", "user"]);
-    assert_eq!(
-        second["contents"][1]["parts"][0]["text"],
-        r#"{"name":"Jason","age":130}"#
-    );
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! What the Anthropic, Gemini and Responses dialects do alike, one table row per dialect
 //! against real HTTP servers on 127.0.0.1: a rate-limit or overload status is retried and
 //! the next answer read; a refusal, a blocked answer or a cut-off one ends the extraction
-//! after one request, however many re-asks are allowed; a re-ask round sums the usage of
-//! both attempts; and `Mode::JsonObjectSchema` (which none of them has) is refused before
+//! after one request, however many re-asks are allowed; a re-ask round (tools mode, and
+//! Gemini's JSON-schema mode) sums the usage of both attempts; and `Mode::JsonObjectSchema` (which none of them has) is refused before
 //! any request. A row's closure checks what only its dialect sends or says.
 
 use instructor::{AttemptError, Client, Error, Mode};
@@ -271,6 +271,7 @@ async fn an_ending_reply_is_the_error_without_a_reask() {
 /// extraction's usage is the sum of both.
 struct Reask {
     dialect: Dialect,
+    mode: Mode,
     /// The two answers.
     replies: [Value; 2],
     system: Option<&'static str>,
@@ -280,12 +281,14 @@ struct Reask {
     check: fn(&[Value]),
 }
 
-/// One re-ask in tools mode per dialect: the usage sums, the second request answers the call.
+/// One re-ask in tools mode per dialect, and Gemini's in JSON-schema mode: the usage sums,
+/// the second request answers the first answer.
 #[tokio::test]
-async fn a_tools_mode_reask_sums_the_usage_and_answers_the_call() {
+async fn a_reask_sums_the_usage_and_answers_the_first_answer() {
     const SYSTEM: &str = "You are a world class extractor";
     let rows = [
         Reask {
+            mode: Mode::Tools,
             dialect: Dialect::Anthropic,
             replies: [
                 anthropic::tool_reply("toolu_01", json!({ "name": "", "age": 130 }), (100, 10)),
@@ -321,6 +324,7 @@ async fn a_tools_mode_reask_sums_the_usage_and_answers_the_call() {
             },
         },
         Reask {
+            mode: Mode::Tools,
             dialect: Dialect::Gemini,
             replies: [
                 gemini::call_reply(json!({"name": "", "age": 20}), 100, 10),
@@ -349,6 +353,31 @@ async fn a_tools_mode_reask_sums_the_usage_and_answers_the_call() {
             },
         },
         Reask {
+            mode: Mode::JsonSchema,
+            dialect: Dialect::Gemini,
+            replies: [
+                gemini::text_reply(r#"{"name":"Jason","age":130}"#, 50, 5),
+                gemini::text_reply(r#"{"name":"Jason","age":20}"#, 70, 6),
+            ],
+            system: None,
+            usage: (120, 11, 131),
+            check: |sent| {
+                let second = &sent[1];
+                let roles: Vec<&str> = second["contents"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["role"].as_str().unwrap())
+                    .collect();
+                assert_eq!(roles, ["user", "model", "user"]);
+                assert_eq!(
+                    second["contents"][1]["parts"][0]["text"],
+                    r#"{"name":"Jason","age":130}"#
+                );
+            },
+        },
+        Reask {
+            mode: Mode::Tools,
             dialect: Dialect::Responses,
             replies: [
                 responses::call_reply(
@@ -383,7 +412,7 @@ async fn a_tools_mode_reask_sums_the_usage_and_answers_the_call() {
             .dialect
             .client(&server)
             .extract::<UserDetails>()
-            .mode(Mode::Tools)
+            .mode(row.mode)
             .user(USER)
             .max_retries(1);
         if let Some(system) = row.system {
