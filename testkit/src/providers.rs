@@ -2,9 +2,10 @@
 //! ([`gemini`]) and OpenAI's Responses API ([`responses`]), a client configured as the tests
 //! want it and the reply bodies each API writes; for all of them, a wiremock server answering
 //! one path ([`serving_at`]), event streams with named events ([`named_events`]) and a body
-//! cut into one-byte writes ([`bytewise`]).
+//! cut into one-byte writes ([`bytewise`]), and a stream read twice over
+//! ([`partials_then_final`]).
 
-use instructor::{Client, Error, Mode};
+use instructor::{Client, Error, Extraction, Instructor, Mode, StreamExt};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -74,6 +75,33 @@ pub fn named_events(events: &[Value]) -> Vec<u8> {
 /// `body` as one write per byte (for the fault server).
 pub fn bytewise(body: &[u8]) -> Vec<Vec<u8>> {
     body.iter().map(|b| vec![*b]).collect()
+}
+
+/// Asks `client` for a [`UserDetails`] from `user` as a stream twice: the partials of the
+/// first (each `Ok`, at least two of them), then the value and extraction the second ends
+/// with.
+pub async fn partials_then_final(
+    client: &Client,
+    user: &str,
+) -> (
+    Vec<<UserDetails as Instructor>::Partial>,
+    UserDetails,
+    Extraction,
+) {
+    let mut stream = client.extract::<UserDetails>().user(user).stream_partial();
+    let mut partials = Vec::new();
+    while let Some(p) = stream.next().await {
+        partials.push(p.unwrap());
+    }
+    assert!(partials.len() >= 2, "{partials:?}");
+    let (value, extraction) = client
+        .extract::<UserDetails>()
+        .user(user)
+        .stream_partial()
+        .into_final_with_extraction()
+        .await
+        .unwrap();
+    (partials, value, extraction)
 }
 
 /// Anthropic's Messages API.

@@ -1,17 +1,20 @@
 //! Anthropic's Messages dialect (`Provider::Anthropic`) against real HTTP servers on
 //! 127.0.0.1: wiremock for whole replies (the request asserted exactly), the fault server
 //! for a stream written one byte at a time. The replies are shaped as the Messages API
-//! reference and guides show them (notes/providers-wire.md §1).
+//! reference and guides show them (notes/providers-wire.md §1). The re-ask round, refusal,
+//! truncation and an overload retried are rows of `providers`.
 
 use std::sync::{Arc, Mutex};
 
-use instructor::{AttemptError, Client, Error, Mode, StreamExt};
+use instructor::{Client, Error, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::providers::anthropic::{self, message, tool_reply};
-use crate::support::providers::{assert_hides_key, bytewise, named_events, serving_at};
+use crate::support::providers::{
+    assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
+};
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok};
 use crate::support::*;
@@ -125,115 +128,6 @@ async fn a_structured_output_extraction_sends_output_config() {
 }
 
 #[tokio::test]
-async fn an_invalid_tool_call_is_re_asked_with_a_failed_tool_result() {
-    let server = serving(vec![
-        json_ok(tool_reply(
-            "toolu_01",
-            json!({ "name": "", "age": 130 }),
-            (100, 10),
-        )),
-        json_ok(tool_reply(
-            "toolu_02",
-            json!({ "name": "Jason", "age": 20 }),
-            (130, 12),
-        )),
-    ])
-    .await;
-    let (user, extraction) = anthropic(&server.uri())
-        .extract::<UserDetails>()
-        .system(SYSTEM)
-        .user(USER)
-        .max_retries(2)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(extraction.attempts.len(), 2);
-    assert!(matches!(
-        extraction.attempts[0].error,
-        Some(AttemptError::Validation(_))
-    ));
-    assert_eq!(extraction.usage.prompt_tokens, 230);
-    assert_eq!(extraction.usage.completion_tokens, 22);
-    assert_eq!(extraction.usage.total_tokens, 252);
-
-    let sent = bodies(&server).await;
-    assert_eq!(sent[0]["messages"], json!([user_turn()]));
-    let turns = sent[1]["messages"].as_array().unwrap();
-    assert_eq!(turns.len(), 3);
-    assert_eq!(turns[0], user_turn());
-    assert_eq!(
-        turns[1],
-        json!({ "role": "assistant", "content": [{ "type": "tool_use", "id": "toolu_01",
-            "name": "UserDetails", "input": { "name": "", "age": 130 } }] })
-    );
-    assert_eq!(turns[2]["role"], "user");
-    let blocks = turns[2]["content"].as_array().unwrap();
-    assert_eq!(blocks.len(), 1);
-    assert_eq!(blocks[0]["type"], "tool_result");
-    assert_eq!(blocks[0]["tool_use_id"], "toolu_01");
-    assert_eq!(blocks[0]["is_error"], true);
-    let feedback = blocks[0]["content"].as_str().unwrap();
-    assert!(
-        feedback.contains("`age` is 130") && feedback.contains("`name`"),
-        "{feedback}"
-    );
-    assert_eq!(sent[1]["system"], SYSTEM);
-    assert_eq!(sent[1]["tools"], sent[0]["tools"]);
-}
-
-#[tokio::test]
-async fn a_refusal_is_error_refusal() {
-    let reply = json!({
-        "id": "msg_r", "type": "message", "role": "assistant", "model": "claude-test",
-        "content": [], "stop_reason": "refusal",
-        "stop_details": { "type": "refusal", "category": "cyber",
-                          "explanation": "This request was declined because it could enable cyber harm." },
-        "usage": { "input_tokens": 412, "output_tokens": 0 }
-    });
-    let server = serving(vec![json_ok(reply)]).await;
-    let err = anthropic(&server.uri())
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(3)
-        .send()
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Refusal { refusal, usage } => {
-            assert!(refusal.contains("declined"), "{refusal}");
-            assert_eq!(usage.prompt_tokens, 412);
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn max_tokens_is_a_truncation() {
-    let reply = message(
-        json!([{ "type": "text", "text": r#"{"name": "Ja"# }]),
-        "max_tokens",
-        30,
-        5,
-    );
-    let server = serving(vec![json_ok(reply)]).await;
-    let err = anthropic(&server.uri())
-        .extract::<UserDetails>()
-        .mode(Mode::JsonSchema)
-        .user(USER)
-        .max_tokens(5)
-        .max_retries(3)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Truncated { text, .. } if text == r#"{"name": "Ja"#),
-        "{err:?}"
-    );
-    assert_eq!(bodies(&server).await[0]["max_tokens"], 5);
-}
-
-#[tokio::test]
 async fn a_spent_credit_limit_is_not_retried() {
     let spent = json!({ "type": "error", "error": { "type": "rate_limit_error",
         "message": "You have reached your specified workspace API usage limits. You will regain access on 2026-12-31." } });
@@ -307,23 +201,10 @@ async fn a_stream_split_at_every_byte_gives_partials_and_the_value() {
     let base = server.base();
     let client = anthropic(base.trim_end_matches("/v1"));
 
-    let mut stream = client.extract::<UserDetails>().user(USER).stream_partial();
-    let mut partials = Vec::new();
-    while let Some(p) = stream.next().await {
-        partials.push(p.unwrap());
-    }
-    assert!(partials.len() >= 2, "{partials:?}");
+    let (partials, user, extraction) = partials_then_final(&client, USER).await;
     let last = partials.last().unwrap();
     assert_eq!(last.name.as_deref(), Some("Jason"));
     assert_eq!(last.age, Some(20));
-
-    let (user, extraction) = client
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial()
-        .into_final_with_extraction()
-        .await
-        .unwrap();
     assert_eq!(user, jason());
     assert_eq!(extraction.usage.prompt_tokens, 30);
     assert_eq!(extraction.usage.cached_tokens, 5);

@@ -1,14 +1,15 @@
 //! The Gemini dialect against real HTTP servers on 127.0.0.1 (wiremock, and the fault server
-//! for a stream written a byte at a time): the exact request, extraction per mode, a re-ask
-//! round, the filters, truncation, a 429 retried, a stream, and the key kept out of sight.
-//! There is no local Gemini server: these wire tests carry the dialect.
+//! for a stream written a byte at a time): the exact request, extraction per mode, streams,
+//! and the key kept out of sight. There is no local Gemini server: these wire tests carry the
+//! dialect, with the rows of `providers` (the re-ask rounds, the filters, truncation, a 429
+//! retried).
 
-use instructor::{AttemptError, Client, Error, Mode, Provider, StreamExt};
+use instructor::{Client, Error, Mode, Provider, StreamExt};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::providers::gemini::{self, call_reply, reply, text_reply, MODEL, PATH};
+use crate::support::providers::gemini::{self, call_reply, text_reply, MODEL, PATH};
 use crate::support::providers::{assert_hides_key, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer};
 use crate::support::servers::mock::json_ok as ok;
@@ -112,148 +113,6 @@ async fn tools_mode_forces_the_function_and_extracts_the_call() {
         json!(["name", "age"])
     );
     assert!(body["generationConfig"].get("responseJsonSchema").is_none());
-}
-
-#[tokio::test]
-async fn a_reask_round_in_tools_mode_sums_usage() {
-    let server = serving_gemini(vec![
-        ok(call_reply(json!({"name": "", "age": 20}), 100, 10)),
-        ok(call_reply(json!({"name": "Jason", "age": 20}), 130, 12)),
-    ])
-    .await;
-    let (user, extraction) = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .mode(Mode::Tools)
-        .user(USER)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(extraction.attempts.len(), 2);
-    assert!(matches!(
-        extraction.attempts[0].error,
-        Some(AttemptError::Validation(_))
-    ));
-    assert_eq!(
-        (
-            extraction.usage.prompt_tokens,
-            extraction.usage.completion_tokens,
-            extraction.usage.total_tokens
-        ),
-        (230, 22, 252)
-    );
-    let second: Value = requests(&server).await[1].body_json().unwrap();
-    let contents = second["contents"].as_array().unwrap();
-    assert_eq!(contents.len(), 3, "{second}");
-    assert_eq!(
-        contents[1],
-        json!({ "role": "model", "parts": [{ "functionCall": { "name": "UserDetails", "args": { "name": "", "age": 20 } } }] })
-    );
-    assert_eq!(contents[2]["role"], "user");
-    let response = &contents[2]["parts"][0]["functionResponse"];
-    assert_eq!(response["name"], "UserDetails");
-    assert!(
-        response["response"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("`name`"),
-        "{response}"
-    );
-}
-
-#[tokio::test]
-async fn a_reask_round_in_json_schema_mode() {
-    let server = serving_gemini(vec![
-        ok(text_reply(r#"{"name":"Jason","age":130}"#, 50, 5)),
-        ok(text_reply(r#"{"name":"Jason","age":20}"#, 70, 6)),
-    ])
-    .await;
-    let (user, extraction) = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(extraction.usage.total_tokens, 131);
-    let second: Value = requests(&server).await[1].body_json().unwrap();
-    let roles: Vec<&str> = second["contents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["role"].as_str().unwrap())
-        .collect();
-    assert_eq!(roles, ["user", "model", "user"]);
-    assert_eq!(
-        second["contents"][1]["parts"][0]["text"],
-        r#"{"name":"Jason","age":130}"#
-    );
-}
-
-#[tokio::test]
-async fn a_safety_block_is_a_content_filter_error_without_reask() {
-    let blocked = json!({
-        "candidates": [{ "finishReason": "SAFETY", "index": 0,
-                         "safetyRatings": [{ "category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH" }] }],
-        "usageMetadata": { "promptTokenCount": 9, "totalTokenCount": 9 }
-    });
-    let server = serving_gemini(vec![ok(blocked)]).await;
-    let err = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(3)
-        .await
-        .unwrap_err();
-    match &err {
-        Error::ContentFilter { text, usage } => {
-            assert_eq!(text, "blocked: SAFETY");
-            assert_eq!(usage.prompt_tokens, 9);
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(requests(&server).await.len(), 1);
-}
-
-#[tokio::test]
-async fn a_blocked_prompt_is_a_content_filter_error_without_reask() {
-    let blocked = json!({ "promptFeedback": { "blockReason": "PROHIBITED_CONTENT" },
-                          "usageMetadata": { "promptTokenCount": 4, "totalTokenCount": 4 } });
-    let server = serving_gemini(vec![ok(blocked)]).await;
-    let err = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .mode(Mode::Tools)
-        .user(USER)
-        .max_retries(3)
-        .await
-        .unwrap_err();
-    match &err {
-        Error::ContentFilter { text, .. } => {
-            assert_eq!(text, "prompt blocked: PROHIBITED_CONTENT")
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(requests(&server).await.len(), 1);
-}
-
-#[tokio::test]
-async fn max_tokens_is_truncation() {
-    let cut = reply(json!([{ "text": "{\"name\":\"Ja" }]), "MAX_TOKENS", 10, 4);
-    let server = serving_gemini(vec![ok(cut)]).await;
-    let err = gemini_client(&base(&server))
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_tokens(4)
-        .max_retries(2)
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Truncated { text, .. } => assert_eq!(text, "{\"name\":\"Ja"),
-        other => panic!("{other:?}"),
-    }
-    let body: Value = requests(&server).await[0].body_json().unwrap();
-    assert_eq!(body["generationConfig"]["maxOutputTokens"], 4);
 }
 
 #[tokio::test]

@@ -1,14 +1,17 @@
 //! OpenAI's Responses API ([`Provider::OpenAiResponses`]) against real HTTP servers on
 //! 127.0.0.1: the exact request, extraction in the structured-output and tools modes, a
-//! re-ask round, the replies that end an extraction, a retried 429, a stream split at every
-//! byte, and the key kept out of what a client and its errors show.
+//! stream split at every byte, a failed stream, and the key kept out of what a client and
+//! its errors show. The re-ask round, the replies that end an extraction and a retried 429
+//! are rows of `providers`.
 
-use instructor::{Client, ClientBuilder, Error, Instructor, Mode, StreamExt};
+use instructor::{Client, ClientBuilder, Error, Instructor, Mode};
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::providers::responses::{self, call_reply, text_reply, usage};
-use crate::support::providers::{assert_hides_key, bytewise, named_events, serving_at};
+use crate::support::providers::{
+    assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
+};
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok as ok};
 use crate::support::{assert_no_key, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY};
@@ -109,107 +112,6 @@ async fn tools_mode_reads_the_function_call() {
 }
 
 #[tokio::test]
-async fn a_reask_answers_the_call_with_a_function_call_output_and_sums_the_usage() {
-    let server = serve(vec![
-        ok(call_reply(
-            "call_1",
-            "UserDetails",
-            r#"{"name": "Jason", "age": 200}"#,
-            usage(10, 5),
-        )),
-        ok(call_reply("call_2", "UserDetails", JASON, usage(30, 6))),
-    ])
-    .await;
-    let (user, extraction) = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .mode(Mode::Tools)
-        .user(USER)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(extraction.attempts.len(), 2);
-    assert_eq!(
-        (
-            extraction.usage.prompt_tokens,
-            extraction.usage.completion_tokens,
-            extraction.usage.total_tokens
-        ),
-        (40, 11, 51)
-    );
-    let second = &bodies(&server).await[1];
-    let input = second["input"].as_array().unwrap();
-    assert_eq!(input.len(), 3, "{input:?}");
-    assert_eq!(
-        input[1],
-        json!({ "type": "function_call", "call_id": "call_1", "name": "UserDetails",
-                "arguments": r#"{"name": "Jason", "age": 200}"# })
-    );
-    assert_eq!(input[2]["type"], "function_call_output");
-    assert_eq!(input[2]["call_id"], "call_1");
-    let output = input[2]["output"].as_str().unwrap();
-    assert!(output.contains("age"), "{output}");
-    assert!(output.contains("200"), "{output}");
-}
-
-#[tokio::test]
-async fn a_refusal_ends_the_extraction() {
-    let server = serve(vec![ok(json!({
-        "status": "completed",
-        "output": [{ "id": "msg_1", "type": "message", "role": "assistant",
-            "content": [{ "type": "refusal", "refusal": "I'm sorry, I cannot assist with that request." }] }],
-        "usage": usage(9, 3)
-    }))])
-    .await;
-    let err = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_retries(2)
-        .await
-        .unwrap_err();
-    match err {
-        Error::Refusal { refusal, usage } => {
-            assert_eq!(refusal, "I'm sorry, I cannot assist with that request.");
-            assert_eq!(usage.total_tokens, 12);
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn an_incomplete_response_is_truncated() {
-    let server = serve(vec![ok(json!({
-        "status": "incomplete",
-        "incomplete_details": { "reason": "max_output_tokens" },
-        "output": [{ "type": "message", "role": "assistant",
-            "content": [{ "type": "output_text", "text": "{\"name\": \"Jas" }] }],
-        "usage": usage(9, 16)
-    }))])
-    .await;
-    let err = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .max_tokens(16)
-        .max_retries(2)
-        .await
-        .unwrap_err();
-    match err {
-        Error::Truncated { text, usage } => {
-            assert_eq!(text, "{\"name\": \"Jas");
-            assert_eq!(usage.completion_tokens, 16);
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
 async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
     let text = r#"{"name": "Jason", "age": 20}"#;
     let (head, tail) = text.split_at(9);
@@ -240,28 +142,10 @@ async fn a_stream_split_at_every_byte_gives_partials_then_the_value() {
         end: SseEnd::Finish,
     })
     .await;
-    let mut stream = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial();
-    let mut partials = Vec::new();
-    while let Some(p) = stream.next().await {
-        partials.push(p.unwrap());
-    }
-    assert!(partials.len() >= 2, "{partials:?}");
+    let client = responses(&server).build().unwrap();
+    let (partials, value, extraction) = partials_then_final(&client, USER).await;
     let first = &partials[0];
     assert_eq!(first.age, None, "the age comes later: {partials:?}");
-    let (value, extraction) = responses(&server)
-        .build()
-        .unwrap()
-        .extract::<UserDetails>()
-        .user(USER)
-        .stream_partial()
-        .into_final_with_extraction()
-        .await
-        .unwrap();
     assert_eq!(value, jason());
     assert_eq!(extraction.usage.prompt_tokens, 11);
     assert_eq!(extraction.usage.completion_tokens, 7);
