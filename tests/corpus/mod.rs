@@ -109,6 +109,7 @@ pub fn cases() -> Vec<Case> {
         non_zero_signed(),
         non_zero_unsigned(),
         wide_integers(),
+        signup(),
     ];
     #[cfg(feature = "chrono")]
     all.push(when());
@@ -892,6 +893,52 @@ fn wide_integers() -> Case {
         ],
         vec![json!({"u": -1, "i": 0}), json!({"u": 1.5, "i": 0})],
     )
+}
+
+/// A signup form: an email, a username with length bounds (in characters) and a pattern of one
+/// repeated character class (the bounds go into it: `^[a-z0-9_]{3,20}$`), a handle with length
+/// bounds and a pattern they cannot go into (sent as `minLength`/`maxLength` beside the
+/// pattern), a password with a minimum length (in bytes, garde's default: said in the
+/// description, since `minLength` counts characters and would be stricter).
+#[derive(Debug, Serialize, Deserialize, Instructor, garde::Validate)]
+pub struct Signup {
+    #[garde(email)]
+    email: String,
+    #[garde(length(chars, min = 3, max = 20), pattern(r"^[a-z0-9_]+$"))]
+    username: String,
+    #[garde(length(chars, min = 3, max = 20), pattern(r"^[a-z][a-z0-9_]*$"))]
+    handle: String,
+    #[garde(length(min = 8))]
+    password: String,
+}
+
+fn signup() -> Case {
+    let ok = json!({
+        "email": "ann@example.com", "username": "ann_42", "handle": "ann_42",
+        "password": "correct horse"
+    });
+    let w = |k: &str, v: Value| with(&ok, k, v);
+    case::<Signup>(
+        vec![
+            ok.clone(),
+            w("username", json!("abc")),
+            w("username", json!("a".repeat(20))),
+            w("handle", json!("abc")),
+            w("password", json!("12345678")),
+            w("password", json!("éééé")),
+        ],
+        vec![
+            w("email", json!("not-an-email")),
+            w("username", json!("ab")),
+            w("username", json!("a".repeat(21))),
+            w("username", json!("Ann")),
+            w("username", json!("ann-42")),
+            w("handle", json!("an")),
+            w("handle", json!("a".repeat(21))),
+            w("handle", json!("42ann")),
+        ],
+    )
+    .described(vec![w("password", json!("short"))])
 }
 
 // --- 10. types behind cargo features ---------------------------------------------------

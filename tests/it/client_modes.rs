@@ -175,6 +175,39 @@ async fn strict_mode_refusal_is_an_error() {
     }
 }
 
+/// A field of any JSON: `{}`, which OpenAI's strict mode refuses (no type).
+#[derive(Debug, serde::Deserialize, Instructor)]
+struct Event {
+    kind: String,
+    payload: Value,
+}
+
+#[tokio::test]
+async fn strict_mode_refuses_a_field_of_any_json_before_any_request() {
+    let server = MockServer::start().await;
+    let err = ask::<Event>(&server, USER, 0)
+        .mode(Mode::JsonSchemaStrict)
+        .await
+        .unwrap_err();
+    let Error::Config(why) = err else {
+        panic!("{err:?}")
+    };
+    assert!(why.contains("the field `payload` of `Event`"), "{why}");
+    assert!(why.contains("Mode::JsonSchema or Mode::Tools"), "{why}");
+    assert!(bodies(&server).await.is_empty());
+    // The same type in Mode::JsonSchema is sent as it is.
+    let server = serve(content_reply(
+        r#"{"kind": "k", "payload": [1, {"a": null}]}"#,
+        usage(1, 1),
+    ))
+    .await;
+    let event = ask::<Event>(&server, USER, 0)
+        .mode(Mode::JsonSchema)
+        .await
+        .unwrap();
+    assert_eq!(event.payload, json!([1, {"a": null}]));
+}
+
 #[tokio::test]
 async fn tools_mode_body_and_answer() {
     let server = serve(tool_reply("UserDetails", JASON, usage(20, 8))).await;

@@ -6,3 +6,5 @@ pub(crate) mod one_of;
 pub(crate) mod strict;
 
 pub use strict::strict_schema;
+#[doc(hidden)]
+pub use strict::untyped_field;

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::Mode;
 use crate::dialect::lean::{lean, Carrier};
-use crate::dialect::strict::strict_schema;
+use crate::dialect::strict::{strict_schema, untyped_refusal};
 use crate::prompt::{system_text, Prompting};
 use crate::tools::{tool_name, Toolbox};
 use crate::wire::Message;
@@ -125,6 +125,13 @@ fn build_spec(
             spec.response_format = Some(json!({ "type": "json_object", "schema": sent }));
         }
         Mode::JsonSchemaStrict => {
+            unusable = untyped_refusal(&sent, name, |p| {
+                if wrapped {
+                    wrap::caller_path(p)
+                } else {
+                    p.to_owned()
+                }
+            });
             spec.response_format = Some(json!({
                 "type": "json_schema",
                 "json_schema": { "name": tool_name, "schema": sent, "strict": true },

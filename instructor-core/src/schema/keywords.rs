@@ -117,6 +117,12 @@ fn fold_length_into_pattern(map: &mut Map<String, Value>) {
     let Some(inner) = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')) else {
         return;
     };
+    if let Some(folded) = fold_into_repetition(inner, min, max) {
+        map.insert("pattern".into(), json!(folded));
+        map.remove("minLength");
+        map.remove("maxLength");
+        return;
+    }
     let (literal, prefix) = match (inner.strip_suffix(&any), inner.strip_prefix(&any)) {
         (Some(l), _) => (l, true),
         (None, Some(l)) => (l, false),
@@ -140,6 +146,43 @@ fn fold_length_into_pattern(map: &mut Map<String, Value>) {
     map.insert("pattern".into(), json!(folded));
     map.remove("minLength");
     map.remove("maxLength");
+}
+
+/// A pattern that is one character, repeated (`^[a-z0-9_]+$`, `^\d*$`, `^.+$`: a class, a
+/// class escape or `.`, then `+` or `*`), with the length as its repetition instead:
+/// `^[a-z0-9_]{3,20}$`. Each repetition is one character, so the pattern means the pattern and
+/// the length together; `None` for any other pattern, or when no string fits.
+fn fold_into_repetition(inner: &str, min: Option<u64>, max: Option<u64>) -> Option<String> {
+    let (atom, at_least) = match inner.as_bytes().last()? {
+        b'+' => (&inner[..inner.len() - 1], 1),
+        b'*' => (&inner[..inner.len() - 1], 0),
+        _ => return None,
+    };
+    let one_char = match atom.as_bytes() {
+        [b'.'] => true,
+        [b'\\', c] => b"dDwWsS".contains(c),
+        [b'[', rest @ .., b']'] => {
+            // One class: no `[` or `]` inside it but escaped ones.
+            let mut escaped = false;
+            rest.iter().all(|&b| {
+                let ok = escaped || (b != b'[' && b != b']');
+                escaped = !escaped && b == b'\\';
+                ok
+            }) && !escaped
+                && !rest.is_empty()
+        }
+        _ => false,
+    };
+    if !one_char {
+        return None;
+    }
+    let lo = min.unwrap_or(0).max(at_least);
+    let times = match max {
+        Some(m) if m < lo => return None,
+        Some(m) => format!("{{{lo},{m}}}"),
+        None => format!("{{{lo},}}"),
+    };
+    Some(format!("^{atom}{times}$"))
 }
 
 /// The length in characters of an escaped literal (as [`escape_regex`] writes it), or
@@ -519,6 +562,36 @@ mod tests {
         // No string fits: both kept, saying so.
         let mut s = json!({"type": "string", "maxLength": 2});
         pattern(&mut s, "^abc");
+        assert_eq!(s["maxLength"], 2);
+    }
+
+    #[test]
+    fn a_repeated_character_takes_the_length_as_its_repetition() {
+        let folded = |pattern: &str, min: Option<u64>, max: Option<u64>| {
+            let mut s = json!({"type": "string"});
+            length(&mut s, min, max);
+            super::pattern(&mut s, pattern);
+            s
+        };
+        assert_eq!(
+            folded("^[a-z0-9_]+$", Some(3), Some(20)),
+            json!({"type": "string", "pattern": "^[a-z0-9_]{3,20}$"})
+        );
+        assert_eq!(
+            folded(r"^\d*$", None, Some(4)),
+            json!({"type": "string", "pattern": r"^\d{0,4}$"})
+        );
+        assert_eq!(
+            folded("^.+$", Some(0), None),
+            json!({"type": "string", "pattern": "^.{1,}$"})
+        );
+        // Not one character repeated: both keywords stay.
+        for p in ["^[a-z][0-9]+$", "^(ab)+$", "^a+$", "^[a-z]{2}$"] {
+            let s = folded(p, Some(3), Some(20));
+            assert_eq!(s["minLength"], 3, "{p}: {s}");
+        }
+        // No string fits: left as it is, which says so.
+        let s = folded("^[a-z]+$", Some(5), Some(2));
         assert_eq!(s["maxLength"], 2);
     }
 
