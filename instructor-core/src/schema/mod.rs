@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 
 use crate::Instructor;
 
+mod fold;
 pub mod keywords;
 mod object;
 mod refs;
