@@ -6,12 +6,12 @@ use std::future::{Future, IntoFuture};
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::attempt::{AttemptLoop, Extraction};
+use crate::attempt::Extraction;
 use crate::client::Client;
 use crate::error::Error;
 use crate::input::{Content, IntoParts};
 use crate::judge::Judge;
-use crate::mode::{Mode, ModeSpec};
+use crate::mode::Mode;
 use crate::prompt::Prompting;
 use crate::provider::{add_extra, Delivery};
 use crate::request::Request;
@@ -262,15 +262,6 @@ impl<T: Instructor, C> Extract<T, C> {
         }
     }
 
-    /// The attempt loop of this request sent with `spec`: it owns a copy of the caller's
-    /// messages (re-asks append to the copy), with the mode's schema prompt merged in; the
-    /// judge's source is the caller's user messages unless one was given.
-    pub(crate) fn attempt_loop(&mut self, spec: &'static ModeSpec) -> AttemptLoop {
-        self.judge.ground_in(&self.request.messages);
-        let messages = self.request.take_conversation(spec);
-        AttemptLoop::new(messages, spec, self.judge.max_retries)
-    }
-
     /// The body of the first request, as it would be sent, without sending it: see exactly
     /// what the mode and the [`Prompting`] write (the schema, the system message, the
     /// sampling options, extra fields). Re-asks append to the messages of this body.
@@ -291,10 +282,10 @@ impl<T: Instructor, C> Extract<T, C> {
     /// ```
     pub fn dry_run(mut self) -> Result<serde_json::Value, Error> {
         let (model, spec) = self.request.resolve::<T>()?;
-        let run = self.attempt_loop(spec);
+        let messages = self.request.take_conversation(spec);
         let body = self
             .request
-            .body(&model, spec, run.messages(), Delivery::Whole)?;
+            .body(&model, spec, &messages, Delivery::Whole)?;
         serde_json::from_slice(&body).map_err(|e| Error::Config(format!("dry_run: {e}")))
     }
 }

@@ -10,7 +10,6 @@ use tracing::Instrument;
 
 use crate::attempt::{AttemptLoop, Extraction, Fallback, Next};
 use crate::client::transport::{Post, Whole};
-use crate::client::Client;
 use crate::error::Error;
 use crate::example;
 use crate::judge::Judge;
@@ -35,39 +34,36 @@ where
     if request.client.fallbacks().is_empty() {
         return run_on(request, &judge).await;
     }
-    let chain: Vec<Client> = std::iter::once(request.client.clone())
-        .chain(request.client.fallbacks().iter().cloned())
-        .collect();
+    let fallbacks = request.client.fallbacks().to_vec();
     let mut failed = Vec::new();
-    let last = chain.len() - 1;
-    for (i, client) in chain.into_iter().enumerate() {
-        let provider = client.provider();
-        let attempt = match i {
-            0 => request.clone(),
-            // A fallback asks its own default model: the request's names the first client's.
-            _ => Request {
-                client,
-                model: None,
-                ..request.clone()
-            },
-        };
-        let model = attempt
+    let mut current = request.clone();
+    for next in fallbacks {
+        let provider = current.client.provider();
+        let model = current
             .model
             .clone()
-            .or_else(|| attempt.client.default_model().map(str::to_owned));
-        match run_on(attempt, &judge).await {
+            .or_else(|| current.client.default_model().map(str::to_owned));
+        match run_on(current, &judge).await {
             Ok((value, mut extraction)) => {
                 extraction.fallbacks = failed;
                 return Ok((value, extraction));
             }
-            Err(error) if i < last && error.is_transient() => {
+            Err(error) if error.is_transient() => {
                 tracing::warn!(provider = provider.name(), error = %error, "falling back to the next client");
                 failed.push(Fallback::new(provider, model.unwrap_or_default(), error));
+                // A fallback asks its own default model: the request's names the first client's.
+                current = Request {
+                    client: next,
+                    model: None,
+                    ..request.clone()
+                };
             }
             Err(error) => return Err(error),
         }
     }
-    unreachable!("the chain has a last client, which returns")
+    let (value, mut extraction) = run_on(current, &judge).await?;
+    extraction.fallbacks = failed;
+    Ok((value, extraction))
 }
 
 /// The extraction on `request`'s client alone, in its span.

@@ -122,7 +122,7 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
         output_config: pieces.output_config.as_deref(),
         stream: (delivery == Delivery::Stream).then_some(true),
     };
-    Ok(json_body(&request, target, options).expect("a Messages request always serializes"))
+    json_body(&request, target, options).map_err(|e| e.to_string())
 }
 
 /// The neutral conversation as Anthropic's: every system and developer message joined into
