@@ -58,10 +58,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = env_usize("BATCH_SIZE", 1000);
     let concurrency = env_usize("BATCH_CONCURRENCY", 16);
 
+    // Input i names NAMES[i % 10] at age 18 + i % 60: the right answer of every input is known.
+    let expected = |i: usize| (NAMES[i % NAMES.len()], (18 + i % 60) as u8);
     let texts: Vec<String> = (0..n)
         .map(|i| {
-            let name = NAMES[i % NAMES.len()];
-            format!("{name} turned {} last spring.", 18 + i % 60)
+            let (name, age) = expected(i);
+            format!("{name} turned {age} last spring.")
         })
         .collect();
 
@@ -76,6 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             req.model(model.as_str())
                 .system("Extract the person's first name and age.")
                 .user(text)
+                .temperature(0.0)
                 .max_retries(1)
         })
         .concurrency(concurrency)
@@ -90,8 +93,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let elapsed = started.elapsed();
     let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    let right = results
+        .iter()
+        .filter(|(i, r)| {
+            let (name, age) = expected(*i);
+            matches!(r, Ok(u) if u.name == name && u.age == age)
+        })
+        .count();
     println!(
-        "{} extractions in {:.2?} ({:.0}/s), {} failed",
+        "{} extractions in {:.2?} ({:.2} per second): {right} right, {} failed",
         results.len(),
         elapsed,
         results.len() as f64 / elapsed.as_secs_f64(),
