@@ -33,6 +33,7 @@ mod faults_fuzz;
 mod faults_stream;
 mod forms;
 mod grounding;
+mod hooks_per_request;
 mod inputs;
 mod parallel_tools;
 mod provider_anthropic;
