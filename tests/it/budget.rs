@@ -201,7 +201,7 @@ impl Respond for ByInput {
         let messages = body["messages"].as_array().unwrap();
         let n: u64 = messages[0]["content"].as_str().unwrap().parse().unwrap();
         let reasked = messages.iter().any(|m| m["role"] == "assistant");
-        if n % 3 == 0 && !reasked {
+        if n.is_multiple_of(3) && !reasked {
             reply(TOO_OLD, n, 1)
         } else {
             reply(JASON, 100 + n, n + 1)
@@ -322,4 +322,31 @@ async fn an_unknown_model_has_no_cost() {
     assert_eq!(report.cost(), None::<Cost>);
     // The tokens are on the bill all the same.
     assert_eq!((line.requests, of(&line.usage)), (1, tokens(100, 10)));
+}
+
+#[tokio::test]
+async fn a_streamed_extraction_says_its_model_and_cost() {
+    let server = serving(vec![sse_ok(
+        Sse::new()
+            .deltas(JASON, 5)
+            .finish("stop")
+            .usage(2000, 500)
+            .done()
+            .body(),
+    )])
+    .await;
+    let prices = Prices::new().model("test-model", Price::per_million_tokens(0.5, 2.0));
+    let client = builder(&server).prices(prices).build().unwrap();
+    let (_, extraction) = client
+        .extract::<UserDetails>()
+        .user("Jason is 20")
+        .stream_partial()
+        .into_final_with_extraction()
+        .await
+        .unwrap();
+    assert_eq!(extraction.model, "test-model");
+    // 2000 x 0.5 / 1e6 and 500 x 2.0 / 1e6.
+    let cost = extraction.cost.unwrap();
+    assert_eq!((cost.input, cost.output), (0.001, 0.001));
+    assert_eq!(client.usage().models["test-model"].requests, 1);
 }

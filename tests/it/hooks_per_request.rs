@@ -48,7 +48,12 @@ fn unavailable_invalid_valid() -> Vec<ResponseTemplate> {
 fn seen_by(hooks: &[&str]) -> Vec<String> {
     let mut lines = Vec::new();
     for event in [
-        "req 1 0", "res 1 0 503", "req 1 1", "res 1 1 200", "req 2 0", "res 2 0 200",
+        "req 1 0",
+        "res 1 0 503",
+        "req 1 1",
+        "res 1 1 200",
+        "req 2 0",
+        "res 2 0 200",
     ] {
         for who in hooks {
             lines.push(format!("{who} {event}"));
@@ -118,8 +123,16 @@ async fn a_streamed_body_is_shown_to_the_response_hooks() {
         .unwrap();
     let bodies = bodies.lock().unwrap();
     assert_eq!(bodies.len(), 1);
-    assert!(bodies[0].contains(r#""content":"{\"name\":"#), "{}", bodies[0]);
-    assert!(bodies[0].contains(r#""finish_reason":"stop""#), "{}", bodies[0]);
+    assert!(
+        bodies[0].contains(r#""content":"{\"name\":"#),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[0].contains(r#""finish_reason":"stop""#),
+        "{}",
+        bodies[0]
+    );
 }
 
 #[tokio::test]
@@ -155,7 +168,11 @@ async fn error_hooks_fire_once_after_the_clients_for_a_request_a_stream_and_a_jo
     let client = logging_client(builder(&server), &log);
     let on_error = |who: &'static str| {
         let log = log.clone();
-        move |e: &instructor::Error| log.lock().unwrap().push(format!("{who} error {}", e.kind()))
+        move |e: &instructor::Error| {
+            log.lock()
+                .unwrap()
+                .push(format!("{who} error {}", e.kind()))
+        }
     };
 
     let err = client
