@@ -257,6 +257,11 @@ async fn client_totals_after_32_concurrent_extractions_equal_the_sum_of_their_us
     assert_eq!(report.models.len(), 1);
 }
 
+/// The request of the tests of costs, on `client`.
+fn jason_of(client: &instructor::Client) -> instructor::Extract<UserDetails> {
+    client.extract::<UserDetails>().user("Jason is 20")
+}
+
 /// A reply whose usage has `cached` of its `prompt` tokens read from the prompt cache.
 fn cached_reply(content: &str, prompt: u64, completion: u64, cached: u64) -> ResponseTemplate {
     json_ok(content_reply(
@@ -282,9 +287,7 @@ async fn cost_from_a_user_price_table_equals_hand_computed_figures() {
         Price::per_million_tokens(0.15, 0.60).cached_input(0.075),
     );
     let client = builder(&server).prices(prices).build().unwrap();
-    let (_, extraction) = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
+    let (_, extraction) = jason_of(&client)
         .max_retries(1)
         .send_with_extraction()
         .await
@@ -309,12 +312,7 @@ async fn an_unknown_model_has_no_cost() {
     let server = serving(vec![reply(JASON, 100, 10)]).await;
     let prices = Prices::new().model("gpt-4o-mini", Price::per_million_tokens(0.15, 0.60));
     let client = builder(&server).prices(prices).build().unwrap();
-    let (_, extraction) = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (_, extraction) = jason_of(&client).send_with_extraction().await.unwrap();
     assert_eq!(extraction.cost, None);
     let report = client.usage();
     let line = &report.models["test-model"];
@@ -337,9 +335,7 @@ async fn a_streamed_extraction_says_its_model_and_cost() {
     .await;
     let prices = Prices::new().model("test-model", Price::per_million_tokens(0.5, 2.0));
     let client = builder(&server).prices(prices).build().unwrap();
-    let (_, extraction) = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
+    let (_, extraction) = jason_of(&client)
         .stream_partial()
         .into_final_with_extraction()
         .await

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use instructor::hooks::{RequestEvent, ResponseEvent};
-use instructor::ClientBuilder;
+use instructor::{ClientBuilder, Extract};
 use wiremock::ResponseTemplate;
 
 use crate::support::servers::mock::{json_ok, serving, sse_ok};
@@ -33,6 +33,14 @@ fn logging_client(builder: ClientBuilder, log: &Log) -> instructor::Client {
         .on_error(move |e| c.lock().unwrap().push(format!("client error {}", e.kind())))
         .build()
         .unwrap()
+}
+
+/// `req` with one re-ask allowed, and request hooks writing to `log` as `request ...`.
+fn logged(req: Extract<UserDetails>, log: &Log) -> Extract<UserDetails> {
+    let (a, b) = (log.clone(), log.clone());
+    req.max_retries(1)
+        .on_request(move |e| a.lock().unwrap().push(req_line("request", e)))
+        .on_response(move |e| b.lock().unwrap().push(res_line("request", e)))
 }
 
 /// A 503, then an answer that fails validation, then a valid one.
@@ -67,13 +75,7 @@ async fn request_hooks_see_each_attempt_and_transport_try_after_the_clients() {
     let server = serving(unavailable_invalid_valid()).await;
     let log = Log::default();
     let client = logging_client(builder(&server), &log);
-    let (a, b) = (log.clone(), log.clone());
-    let user = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .max_retries(1)
-        .on_request(move |e| a.lock().unwrap().push(req_line("request", e)))
-        .on_response(move |e| b.lock().unwrap().push(res_line("request", e)))
+    let user = logged(client.extract::<UserDetails>().user("Jason is 20"), &log)
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -91,13 +93,7 @@ async fn stream_hooks_see_each_attempt_and_transport_try_after_the_clients() {
     .await;
     let log = Log::default();
     let client = logging_client(builder(&server), &log);
-    let (a, b) = (log.clone(), log.clone());
-    let user = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .max_retries(1)
-        .on_request(move |e| a.lock().unwrap().push(req_line("request", e)))
-        .on_response(move |e| b.lock().unwrap().push(res_line("request", e)))
+    let user = logged(client.extract::<UserDetails>().user("Jason is 20"), &log)
         .stream_partial()
         .into_final()
         .await
@@ -140,16 +136,10 @@ async fn extract_many_hooks_run_after_the_clients_and_the_requests() {
     let server = serving(unavailable_invalid_valid()).await;
     let log = Log::default();
     let client = logging_client(builder(&server), &log);
-    let (a, b, c, d) = (log.clone(), log.clone(), log.clone(), log.clone());
+    let (c, d, job_log) = (log.clone(), log.clone(), log.clone());
     let results = client
         .extract_many::<UserDetails, _>(vec!["Jason is 20"])
-        .request(move |req, text| {
-            let (a, b) = (a.clone(), b.clone());
-            req.user(text)
-                .max_retries(1)
-                .on_request(move |e| a.lock().unwrap().push(req_line("request", e)))
-                .on_response(move |e| b.lock().unwrap().push(res_line("request", e)))
-        })
+        .request(move |req, text| logged(req.user(text), &job_log))
         .on_request(move |e| c.lock().unwrap().push(req_line("job", e)))
         .on_response(move |e| d.lock().unwrap().push(res_line("job", e)))
         .await;
