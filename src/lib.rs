@@ -88,6 +88,8 @@ mod guide {
     struct Modes;
     #[doc = include_str!("../docs/retries.md")]
     struct Retries;
+    #[doc = include_str!("../docs/costs.md")]
+    struct Costs;
     #[doc = include_str!("../docs/errors.md")]
     struct Errors;
     #[doc = include_str!("../docs/streaming.md")]

@@ -6,6 +6,8 @@
 //! (with every [`Attempt`] and the usage summed), a re-ask (the model's reply and the errors
 //! are appended to the conversation), or [`Error::RetriesExhausted`].
 
+use crate::bill::Cost;
+use crate::budget::Meter;
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
 use crate::provider::Provider;
@@ -59,11 +61,19 @@ pub(crate) struct AttemptLoop {
     wrapped: bool,
     /// The tools, in parallel tools mode.
     toolbox: Option<&'static Toolbox>,
+    /// Where each answer's tokens are counted besides `usage`, and the token budgets.
+    meter: Meter,
 }
 
 impl AttemptLoop {
-    /// The loop for `messages` sent with `spec`'s pieces, allowing `max_retries` re-asks.
-    pub(crate) fn new(messages: Vec<Message>, spec: &'static ModeSpec, max_retries: u32) -> Self {
+    /// The loop for `messages` sent with `spec`'s pieces, allowing `max_retries` re-asks,
+    /// counting each answer's tokens into `meter` and within its budgets.
+    pub(crate) fn new(
+        messages: Vec<Message>,
+        spec: &'static ModeSpec,
+        max_retries: u32,
+        meter: Meter,
+    ) -> Self {
         Self {
             messages,
             total: max_retries.saturating_add(1),
@@ -75,15 +85,26 @@ impl AttemptLoop {
             schema: spec.answer_schema,
             wrapped: spec.wrapped,
             toolbox: spec.toolbox.as_ref(),
+            meter,
         }
     }
 
     /// Starts the next attempt and returns its number (1 for the first request). Call it
     /// first, then again after each [`Next::Reask`]: [`record`](Self::record) only re-asks
-    /// while an attempt is left.
-    pub(crate) fn begin(&mut self) -> u32 {
+    /// while an attempt is left. A spent token budget refuses the attempt:
+    /// [`Error::BudgetExhausted`], with what the attempts before it failed with.
+    pub(crate) fn begin(&mut self) -> Result<u32, Error> {
+        if let Some((budget, spent)) = self.meter.budget.spent(&self.usage) {
+            let last = (self.started > 0).then(|| Box::new(self.exhausted()));
+            return Err(Error::BudgetExhausted {
+                budget,
+                spent,
+                usage: self.usage,
+                last,
+            });
+        }
         self.started += 1;
-        self.started
+        Ok(self.started)
     }
 
     /// The conversation to send.
@@ -96,9 +117,10 @@ impl AttemptLoop {
         self.usage
     }
 
-    /// Counts a response's tokens.
+    /// Counts a response's tokens: the extraction's, the client's bill, the job's budget.
     pub(crate) fn add_usage(&mut self, usage: Usage) {
         self.usage += usage;
+        self.meter.record(usage);
     }
 
     /// Records the judged answer of the attempt under way.
@@ -149,7 +171,12 @@ impl AttemptLoop {
         if reask {
             return Next::Reask;
         }
-        Next::Fail(Error::RetriesExhausted {
+        Next::Fail(self.exhausted())
+    }
+
+    /// [`Error::RetriesExhausted`] with every attempt's error so far.
+    fn exhausted(&mut self) -> Error {
+        Error::RetriesExhausted {
             attempts: self.started,
             errors_per_attempt: self
                 .attempts
@@ -158,7 +185,7 @@ impl AttemptLoop {
                 .collect(),
             last_reply: self.last_reply.take(),
             usage: self.usage,
-        })
+        }
     }
 
     /// Records an answer that is not judged as a whole (a streamed list, whose elements are
@@ -180,6 +207,7 @@ impl AttemptLoop {
             provider: Provider::default(),
             model: String::new(),
             fallbacks: Vec::new(),
+            cost: None,
         }
     }
 }
@@ -200,6 +228,10 @@ pub struct Extraction {
     /// The clients of a fallback chain that failed before the one that answered, in order
     /// (empty without fallbacks: see [`Client::with_fallback`](crate::Client::with_fallback)).
     pub fallbacks: Vec<Fallback>,
+    /// What [`usage`](Self::usage) cost at the answering client's
+    /// [`prices`](crate::ClientBuilder::prices); `None` when its price table does not have
+    /// the model (never a guess). See `docs/costs.md`.
+    pub cost: Option<Cost>,
 }
 
 /// A client of a fallback chain that failed at the transport, before the next one was asked.

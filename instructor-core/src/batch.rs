@@ -11,9 +11,11 @@ use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
+use crate::budget::SharedBudget;
 use crate::client::Client;
 use crate::error::Error;
 use crate::extract::Extract;
+use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
 use crate::retry::Gate;
 use crate::validation::context::{DefaultContext, ValidationContext};
 use crate::Instructor;
@@ -30,6 +32,10 @@ pub struct ExtractMany<T, It, B = UserMessage> {
     build: B,
     concurrency: usize,
     on_progress: Option<ProgressFn>,
+    /// The job's token budget.
+    token_budget: Option<u64>,
+    /// Hooks added to every request of the job.
+    hooks: Hooks,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -53,6 +59,8 @@ impl<T, It> ExtractMany<T, It> {
             build: UserMessage,
             concurrency: DEFAULT_CONCURRENCY,
             on_progress: None,
+            token_budget: None,
+            hooks: Hooks::default(),
             _marker: PhantomData,
         }
     }
@@ -83,6 +91,8 @@ impl<T, It: Iterator, B> ExtractMany<T, It, B> {
             build,
             concurrency: self.concurrency,
             on_progress: self.on_progress,
+            token_budget: self.token_budget,
+            hooks: self.hooks,
             _marker: PhantomData,
         }
     }
@@ -97,6 +107,45 @@ impl<T, It: Iterator, B> ExtractMany<T, It, B> {
     /// the batch. Keep it quick: a progress bar update, a counter.
     pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.on_progress = Some(Arc::new(f));
+        self
+    }
+
+    /// A token budget for the whole job, shared by its extractions: prompt + completion
+    /// tokens of every answer, counted as the answers arrive. Once they reach `tokens`, no
+    /// new request or re-ask starts: every input not done yet ends with
+    /// [`Error::BudgetExhausted`] (in its slot, like any failure: none is dropped).
+    /// Requests already in flight finish, so the job may end past the budget by what they
+    /// used. Each request may still have its own budget
+    /// ([`Extract::token_budget`](crate::Extract::token_budget)). See `docs/costs.md`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: instructor_core::Client, texts: Vec<String>) {
+    /// let results = client.extract_many::<u32, _>(texts).token_budget(100_000).await;
+    /// # }
+    /// ```
+    pub fn token_budget(mut self, tokens: u64) -> Self {
+        self.token_budget = Some(tokens);
+        self
+    }
+
+    /// Called before every HTTP request of the job, after the client's hook and the
+    /// request's own ([`Extract::on_request`]), with the same event.
+    pub fn on_request(mut self, f: impl Fn(&RequestEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.add_request(Arc::new(f));
+        self
+    }
+
+    /// Called after every HTTP response body of the job is read, after the client's hook
+    /// and the request's own ([`Extract::on_response`]).
+    pub fn on_response(mut self, f: impl Fn(&ResponseEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.add_response(Arc::new(f));
+        self
+    }
+
+    /// Called with the error of every input that fails, after the client's hook and the
+    /// request's own ([`Extract::on_error`]).
+    pub fn on_error(mut self, f: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.hooks.add_error(Arc::new(f));
         self
     }
 }
@@ -116,9 +165,12 @@ where
             mut build,
             concurrency,
             on_progress,
+            token_budget,
+            hooks,
             ..
         } = self;
         let client = client.with_gate(Arc::new(Gate::default()));
+        let shared = token_budget.map(SharedBudget::new);
         let total = match inputs.size_hint() {
             (lo, Some(hi)) if lo == hi => Some(lo),
             _ => None,
@@ -132,7 +184,9 @@ where
         };
         futures_util::stream::iter(inputs.enumerate())
             .map(move |(index, input)| {
-                let request = build.build(client.extract::<T>(), input);
+                let mut request = build.build(client.extract::<T>(), input);
+                request.judge.budget.shared.clone_from(&shared);
+                request.request.hooks.add(&hooks);
                 async move { (index, request.send().await) }
             })
             .buffer_unordered(concurrency)

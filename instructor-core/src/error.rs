@@ -171,6 +171,25 @@ pub enum Error {
         /// Tokens used by all attempts.
         usage: Usage,
     },
+
+    /// A token budget was spent before a valid answer, so no further request was sent:
+    /// the extraction's own ([`Extract::token_budget`](crate::Extract::token_budget)) or
+    /// its bulk job's ([`ExtractMany::token_budget`](crate::ExtractMany::token_budget)).
+    /// A budget counts prompt + completion tokens; see `docs/costs.md`.
+    #[error("the token budget of {budget} was spent ({spent} tokens) before a valid answer")]
+    BudgetExhausted {
+        /// The budget that was spent, in tokens.
+        budget: u64,
+        /// The tokens counted against it when the extraction stopped (for a job's budget,
+        /// the whole job's).
+        spent: u64,
+        /// Tokens used by this extraction's attempts (zero if it never started).
+        usage: Usage,
+        /// Why the last attempt's answer was rejected (an [`Error::RetriesExhausted`] with
+        /// every attempt's errors); `None` when no request of this extraction was sent.
+        #[source]
+        last: Option<Box<Error>>,
+    },
 }
 
 struct LastErrors<'a>(&'a [AttemptError]);
@@ -225,6 +244,8 @@ pub enum ErrorKind {
     InvalidItem,
     /// [`Error::RetriesExhausted`].
     RetriesExhausted,
+    /// [`Error::BudgetExhausted`].
+    BudgetExhausted,
 }
 
 impl ErrorKind {
@@ -245,6 +266,7 @@ impl ErrorKind {
             ErrorKind::Stream => "stream",
             ErrorKind::InvalidItem => "invalid_item",
             ErrorKind::RetriesExhausted => "retries_exhausted",
+            ErrorKind::BudgetExhausted => "budget_exhausted",
         }
     }
 }
@@ -273,6 +295,7 @@ impl Error {
             Error::Stream { .. } => ErrorKind::Stream,
             Error::InvalidItem { .. } => ErrorKind::InvalidItem,
             Error::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
+            Error::BudgetExhausted { .. } => ErrorKind::BudgetExhausted,
         }
     }
 
@@ -289,7 +312,8 @@ impl Error {
             | Error::Timeout { usage, .. }
             | Error::ResponseTooLarge { usage, .. }
             | Error::Decode { usage, .. }
-            | Error::RetriesExhausted { usage, .. } => Some(*usage),
+            | Error::RetriesExhausted { usage, .. }
+            | Error::BudgetExhausted { usage, .. } => Some(*usage),
             _ => None,
         }
     }
@@ -309,12 +333,15 @@ impl Error {
     }
 
     /// The validation or parse errors of the last attempt, for
-    /// [`Error::RetriesExhausted`].
+    /// [`Error::RetriesExhausted`] (and [`Error::BudgetExhausted`], through its `last`).
     pub fn validation_errors(&self) -> Option<&ValidationErrors> {
         match self {
             Error::RetriesExhausted {
                 errors_per_attempt, ..
             } => errors_per_attempt.last().and_then(AttemptError::errors),
+            Error::BudgetExhausted {
+                last: Some(last), ..
+            } => last.validation_errors(),
             _ => None,
         }
     }
@@ -398,5 +425,40 @@ pub(crate) fn scrub(text: String, secret: Option<&str>) -> String {
     match secret {
         Some(s) if s.len() >= 4 && text.contains(s) => text.replace(s, "[REDACTED]"),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `Result<_, Error>` carries an `Error`'s size: big variants box their data.
+    #[test]
+    fn an_error_stays_small() {
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn a_spent_budget_shows_its_last_attempt() {
+        let last = Error::RetriesExhausted {
+            attempts: 2,
+            errors_per_attempt: vec![AttemptError::EmptyContent],
+            last_reply: None,
+            usage: Usage::default(),
+        };
+        let e = Error::BudgetExhausted {
+            budget: 10,
+            spent: 12,
+            usage: Usage::default(),
+            last: Some(Box::new(last)),
+        };
+        assert_eq!(e.kind().as_str(), "budget_exhausted");
+        let source = std::error::Error::source(&e).unwrap().to_string();
+        assert!(source.contains("after 2 attempt"), "{source}");
+        assert!(!e.is_transient());
     }
 }

@@ -2,6 +2,7 @@
 //! over the transport.
 
 use std::future::{Future, IntoFuture};
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -9,6 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::attempt::Extraction;
 use crate::client::Client;
 use crate::error::Error;
+use crate::hooks::{RequestEvent, ResponseEvent};
 use crate::input::{Content, IntoParts};
 use crate::judge::Judge;
 use crate::mode::Mode;
@@ -200,6 +202,54 @@ impl<T, C> Extract<T, C> {
         self
     }
 
+    /// Stops re-asking once this extraction's attempts have used `tokens` tokens, counted
+    /// as **prompt + completion** tokens ([`Usage::prompt_tokens`](crate::Usage) +
+    /// `completion_tokens`, summed over the attempts). Checked before each request: while
+    /// the tokens spent are below the budget a request may start; once they reach it, no
+    /// re-ask is sent and the extraction ends with [`Error::BudgetExhausted`] (its `usage`,
+    /// and in `last` what the attempts failed with). A request is never refused for what it
+    /// might cost, so the last one may take the spending past the budget. An answer that is
+    /// valid is returned whatever it cost. Streams from this request keep to it too. See
+    /// `docs/costs.md`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: instructor_core::Client) -> Result<(), instructor_core::Error> {
+    /// let n: u32 = client
+    ///     .extract::<u32>()
+    ///     .user("How many moons has Mars?")
+    ///     .max_retries(5)
+    ///     .token_budget(2_000)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn token_budget(mut self, tokens: u64) -> Self {
+        self.judge.budget.tokens = Some(tokens);
+        self
+    }
+
+    /// Called before every HTTP request of this extraction (re-asks and transport retries
+    /// included), after the client's [`on_request`](crate::ClientBuilder::on_request), with
+    /// the same event. Calling it again adds a hook: both are called, in order.
+    pub fn on_request(mut self, f: impl Fn(&RequestEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.request.hooks.add_request(Arc::new(f));
+        self
+    }
+
+    /// Called after every HTTP response body of this extraction is read, whatever its
+    /// status (for a stream: once its events have been read), after the client's
+    /// [`on_response`](crate::ClientBuilder::on_response).
+    pub fn on_response(mut self, f: impl Fn(&ResponseEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.request.hooks.add_response(Arc::new(f));
+        self
+    }
+
+    /// Called once with the error if this extraction fails, after the client's
+    /// [`on_error`](crate::ClientBuilder::on_error).
+    pub fn on_error(mut self, f: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.request.hooks.add_error(Arc::new(f));
+        self
+    }
+
     /// Adds a passage to the text the answer's [`Quote`](crate::Quote)s must appear in. Without it, the
     /// quotes are checked against the request's `user` messages; give the text here when
     /// those hold more than the text (instructions, few-shot examples) or less (the text is
@@ -305,9 +355,11 @@ where
     /// response and the usage summed over all attempts.
     pub async fn send_with_extraction(self) -> Result<(T, Extraction), Error> {
         let client = self.request.client.clone();
+        let hooks = self.request.hooks.clone();
         let result = crate::send::run(self.request, self.judge).await;
-        if let (Err(e), Some(hook)) = (&result, client.on_error_hook()) {
-            hook(e);
+        if let Err(e) = &result {
+            client.hooks().error(e);
+            hooks.error(e);
         }
         result
     }

@@ -1,5 +1,9 @@
 //! Hooks: callbacks a [`Client`](crate::Client) calls around every HTTP request and failed
-//! extraction, set on the [`ClientBuilder`](crate::ClientBuilder).
+//! extraction, set on the [`ClientBuilder`](crate::ClientBuilder); and the same callbacks
+//! for one request ([`Extract::on_request`](crate::Extract::on_request), ...), a stream
+//! built from it, or a bulk job
+//! ([`ExtractMany::on_request`](crate::ExtractMany::on_request), ...), called after the
+//! client's with the same events.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,10 +46,89 @@ pub(crate) type RequestHook = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
 pub(crate) type ResponseHook = Arc<dyn Fn(&ResponseEvent<'_>) + Send + Sync>;
 pub(crate) type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
 
-/// The hooks of one client.
+/// The hooks of one client, or of one request.
 #[derive(Clone, Default)]
 pub(crate) struct Hooks {
     pub(crate) on_request: Option<RequestHook>,
     pub(crate) on_response: Option<ResponseHook>,
     pub(crate) on_error: Option<ErrorHook>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("on_request", &self.on_request.is_some())
+            .field("on_response", &self.on_response.is_some())
+            .field("on_error", &self.on_error.is_some())
+            .finish()
+    }
+}
+
+impl Hooks {
+    /// Adds `f` after the request hook there is, if any.
+    pub(crate) fn add_request(&mut self, f: RequestHook) {
+        self.on_request = Some(match self.on_request.take() {
+            Some(first) => Arc::new(move |e: &RequestEvent<'_>| {
+                first(e);
+                f(e)
+            }),
+            None => f,
+        });
+    }
+
+    /// Adds `f` after the response hook there is, if any.
+    pub(crate) fn add_response(&mut self, f: ResponseHook) {
+        self.on_response = Some(match self.on_response.take() {
+            Some(first) => Arc::new(move |e: &ResponseEvent<'_>| {
+                first(e);
+                f(e)
+            }),
+            None => f,
+        });
+    }
+
+    /// Adds `f` after the error hook there is, if any.
+    pub(crate) fn add_error(&mut self, f: ErrorHook) {
+        self.on_error = Some(match self.on_error.take() {
+            Some(first) => Arc::new(move |e: &Error| {
+                first(e);
+                f(e)
+            }),
+            None => f,
+        });
+    }
+
+    /// Adds every hook of `other` after these.
+    pub(crate) fn add(&mut self, other: &Hooks) {
+        if let Some(f) = &other.on_request {
+            self.add_request(f.clone());
+        }
+        if let Some(f) = &other.on_response {
+            self.add_response(f.clone());
+        }
+        if let Some(f) = &other.on_error {
+            self.add_error(f.clone());
+        }
+    }
+
+    /// Calls the request hook, if any.
+    pub(crate) fn request(&self, event: &RequestEvent<'_>) {
+        if let Some(f) = &self.on_request {
+            f(event);
+        }
+    }
+
+    /// Calls the response hook, if any.
+    pub(crate) fn response(&self, event: &ResponseEvent<'_>) {
+        if let Some(f) = &self.on_response {
+            f(event);
+        }
+    }
+
+    /// Calls the error hook, if any.
+    pub(crate) fn error(&self, error: &Error) {
+        if let Some(f) = &self.on_error {
+            f(error);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The judge: what an extraction checks its answers with (the type's validation context,
-//! the request's custom validators, the text quotes are grounded in, the re-ask budget),
+//! the request's custom validators, the text quotes are grounded in, the re-ask and token
+//! budgets),
 //! apart from the request that is sent. `send`, the streams and bulk extraction take it by
 //! reference. Judging an answer: read the JSON out of the reply, parse it into the type, run
 //! every rule (the type's own, then the custom validators).
@@ -11,6 +12,7 @@ use futures_util::future::{join_all, BoxFuture};
 use serde::de::DeserializeOwned;
 
 use crate::attempt::Judged;
+use crate::budget::Budget;
 use crate::error::{AttemptError, Error};
 use crate::grounding::Source;
 use crate::mode::{Mode, ModeSpec};
@@ -38,6 +40,8 @@ pub(crate) struct Judge<T, C> {
     pub source: Option<Source>,
     /// How many re-asks an answer that fails may have.
     pub max_retries: u32,
+    /// The token budgets no request may start past.
+    pub budget: Budget,
 }
 
 impl<T, C> Judge<T, C> {
@@ -48,6 +52,7 @@ impl<T, C> Judge<T, C> {
             validators: Vec::new(),
             source: None,
             max_retries: 0,
+            budget: Budget::default(),
         }
     }
 
@@ -76,6 +81,7 @@ impl<T, C> Judge<T, C> {
             validators: self.validators,
             source: self.source,
             max_retries: self.max_retries,
+            budget: self.budget,
         }
     }
 

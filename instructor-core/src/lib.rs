@@ -9,6 +9,7 @@
 
 // What a user reads beyond the root: each module's page lists its items.
 pub mod batch;
+pub mod bill;
 pub mod client;
 pub mod grounding;
 pub mod hooks;
@@ -23,6 +24,7 @@ pub mod validation;
 pub mod wire;
 
 mod attempt;
+mod budget;
 mod derived;
 pub mod dialect;
 mod error;
@@ -51,6 +53,7 @@ mod wrap;
 pub mod __private;
 
 // The root: what a user types. The client and its settings, ...
+pub use crate::bill::{Price, Prices};
 pub use crate::client::{Client, ClientBuilder};
 pub use crate::mode::Mode;
 pub use crate::prompt::Prompting;

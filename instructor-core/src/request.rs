@@ -3,9 +3,11 @@
 //! `judge`). It resolves what the type and mode need, prepares the first conversation, and
 //! has the client's dialect write each body.
 
+use crate::attempt::Extraction;
 use crate::client::Client;
 use crate::error::Error;
 use crate::example;
+use crate::hooks::Hooks;
 use crate::mode::{spec_for, Mode, ModeSpec};
 use crate::prompt::Prompting;
 use crate::provider::{Delivery, Options, Outgoing};
@@ -23,6 +25,8 @@ pub(crate) struct Request {
     pub invalid: Option<String>,
     pub mode: Option<Mode>,
     pub prompting: Option<Prompting>,
+    /// The request's own hooks, called after the client's.
+    pub hooks: Hooks,
 }
 
 impl Request {
@@ -36,7 +40,23 @@ impl Request {
             invalid: None,
             mode: None,
             prompting: None,
+            hooks: Hooks::default(),
         }
+    }
+
+    /// Tells the client's error hook, then the request's, that the extraction failed.
+    pub(crate) fn report_error(&self, error: &Error) {
+        self.client.hooks().error(error);
+        self.hooks.error(error);
+    }
+
+    /// `extraction`, answered by this request's client asked for `model`: who answered,
+    /// and what its usage cost at the client's prices.
+    pub(crate) fn answered(&self, mut extraction: Extraction, model: String) -> Extraction {
+        extraction.provider = self.client.provider();
+        extraction.cost = self.client.prices().cost(&model, &extraction.usage);
+        extraction.model = model;
+        extraction
     }
 
     /// The mode asked for, else the client's.

@@ -9,6 +9,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::attempt::{AttemptLoop, Extraction, Fallback, Next};
+use crate::budget::Meter;
 use crate::client::transport::{Post, Whole};
 use crate::error::Error;
 use crate::example;
@@ -106,11 +107,7 @@ where
         span.record("gen_ai.usage.input_tokens", u.prompt_tokens);
         span.record("gen_ai.usage.output_tokens", u.completion_tokens);
     }
-    result.map(|(value, mut extraction)| {
-        extraction.provider = request.client.provider();
-        extraction.model = model;
-        (value, extraction)
-    })
+    result.map(|(value, extraction)| (value, request.answered(extraction, model)))
 }
 
 /// The attempts: post, judge, re-ask, until a value or an error.
@@ -124,15 +121,22 @@ where
     T: Instructor + DeserializeOwned + Send + 'static,
     C: ValidationContext<T>,
 {
-    let mut run = AttemptLoop::new(request.take_conversation(spec), spec, judge.max_retries);
+    let meter = Meter::new(request.client.ledger().clone(), model, judge.budget.clone());
+    let mut run = AttemptLoop::new(
+        request.take_conversation(spec),
+        spec,
+        judge.max_retries,
+        meter,
+    );
     loop {
-        let n = run.begin();
+        let n = run.begin()?;
         let body = request.body(model, spec, run.messages(), Delivery::Whole)?;
         let span = attempt_span(request, model, n);
         let post = Post {
             body: &body,
             attempt: n,
             model,
+            hooks: &request.hooks,
         };
         let (completion, raw) = request
             .client

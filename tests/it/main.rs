@@ -19,6 +19,7 @@ use instructor_testkit as support;
 
 mod answers;
 mod batch;
+mod budget;
 mod client_modes;
 mod client_reask;
 mod client_tracing;
@@ -32,6 +33,7 @@ mod faults_fuzz;
 mod faults_stream;
 mod forms;
 mod grounding;
+mod hooks_per_request;
 mod inputs;
 mod parallel_tools;
 mod provider_anthropic;

@@ -13,6 +13,7 @@ use super::{
     Client, Inner, ANTHROPIC_BASE_URL, ANYSCALE_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_TOKENS, GEMINI_BASE_URL, OPENAI_BASE_URL,
 };
+use crate::bill::{Ledger, Prices};
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
@@ -196,6 +197,7 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
     hooks: Hooks,
     provider: Provider,
+    prices: Prices,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -349,6 +351,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The price table the client's bill ([`Client::usage`]) and each
+    /// [`Extraction::cost`](crate::Extraction::cost) are computed with (default: empty,
+    /// nothing has a cost). See `docs/costs.md`.
+    pub fn prices(mut self, prices: Prices) -> Self {
+        self.prices = prices;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(why) = self.invalid {
@@ -435,6 +445,7 @@ impl ClientBuilder {
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 hooks: self.hooks,
                 gate: None,
+                ledger: Ledger::new(self.prices),
             }),
         })
     }

@@ -17,7 +17,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::hooks::{ErrorHook, Hooks};
+use crate::bill::{Ledger, Prices, UsageReport};
+use crate::hooks::Hooks;
 use crate::mode::Mode;
 use crate::prompt::Prompting;
 use crate::provider::{Dialect, Provider, Target};
@@ -90,6 +91,9 @@ pub(crate) struct Inner {
     /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
     /// for it.
     pub(crate) gate: Option<Arc<Gate>>,
+    /// The bill: every answer's tokens per model, and the prices. Shared by the clones of
+    /// this client (and the clients made from it: `with_server`, `with_fallback`).
+    pub(crate) ledger: Arc<Ledger>,
 }
 
 impl fmt::Debug for Client {
@@ -226,9 +230,42 @@ impl Client {
         self.inner.max_response_bytes
     }
 
-    /// The hook called with the error of every failed extraction.
-    pub(crate) fn on_error_hook(&self) -> Option<&ErrorHook> {
-        self.inner.hooks.on_error.as_ref()
+    /// The client's hooks.
+    pub(crate) fn hooks(&self) -> &Hooks {
+        &self.inner.hooks
+    }
+
+    /// What this client's requests used so far, per model asked for, with their cost at
+    /// the [`prices`](ClientBuilder::prices) given: the bill. Shared by the clones of this
+    /// client and by the clients made from it ([`with_server`](Self::with_server),
+    /// [`with_fallback`](Self::with_fallback)); the fallbacks themselves keep their own.
+    /// Every answer is counted once, as it arrives (re-asked and rejected ones included),
+    /// so concurrent extractions add up exactly.
+    ///
+    /// ```
+    /// use instructor_core::bill::{Price, Prices};
+    /// use instructor_core::Client;
+    /// let client = Client::builder()
+    ///     .base_url("http://127.0.0.1:8080/v1")
+    ///     .prices(Prices::new().model("m", Price::per_million_tokens(0.15, 0.60)))
+    ///     .build()?;
+    /// let report = client.usage();
+    /// assert_eq!(report.requests(), 0);
+    /// assert_eq!(report.cost().map(|c| c.total()), Some(0.0));
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    pub fn usage(&self) -> UsageReport {
+        self.inner.ledger.report()
+    }
+
+    /// The price table of this client ([`ClientBuilder::prices`]).
+    pub fn prices(&self) -> &Prices {
+        self.inner.ledger.prices()
+    }
+
+    /// The bill's ledger.
+    pub(crate) fn ledger(&self) -> &Arc<Ledger> {
+        &self.inner.ledger
     }
 }
 

@@ -14,7 +14,7 @@ use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 
 use crate::client::Client;
 use crate::error::{scrub, Error};
-use crate::hooks::{RequestEvent, ResponseEvent};
+use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
 use crate::provider::{Dialect, ErrorFields};
 use crate::retry::parse_retry_after;
 use crate::server::Server;
@@ -29,12 +29,25 @@ pub(crate) struct Post<'a> {
     pub attempt: u32,
     /// The model asked for.
     pub model: &'a str,
+    /// The request's own hooks, called after the client's.
+    pub hooks: &'a Hooks,
 }
 
 /// How one transport try went, for a reader.
-pub(crate) struct Try {
+pub(crate) struct Try<'a> {
     attempt: u32,
     number: u32,
+    started: Instant,
+    hooks: &'a Hooks,
+}
+
+/// The try a stream's response came from: told to the response hooks once its body is read
+/// ([`Client::body_read`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Opened {
+    attempt: u32,
+    number: u32,
+    status: u16,
     started: Instant,
 }
 
@@ -51,7 +64,7 @@ pub(crate) trait Reader {
         &self,
         client: &Client,
         response: reqwest::Response,
-        tried: &Try,
+        tried: &Try<'_>,
     ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
 }
 
@@ -66,7 +79,7 @@ impl Reader for Whole {
         &self,
         client: &Client,
         response: reqwest::Response,
-        tried: &Try,
+        tried: &Try<'_>,
     ) -> Result<Self::Output, Error> {
         let status = response.status().as_u16();
         let text = read_text(client, response, tried, status).await?;
@@ -81,20 +94,26 @@ impl Reader for Whole {
     }
 }
 
-/// Gives the response unread: its body is the event stream.
+/// Gives the response unread (its body is the event stream), with the try it came from.
 pub(crate) struct EventStream;
 
 impl Reader for EventStream {
-    type Output = reqwest::Response;
+    type Output = (reqwest::Response, Opened);
     const STREAM: bool = true;
 
     async fn read(
         &self,
         _: &Client,
         response: reqwest::Response,
-        _: &Try,
+        tried: &Try<'_>,
     ) -> Result<Self::Output, Error> {
-        Ok(response)
+        let opened = Opened {
+            attempt: tried.attempt,
+            number: tried.number,
+            status: response.status().as_u16(),
+            started: tried.started,
+        };
+        Ok((response, opened))
     }
 }
 
@@ -150,16 +169,17 @@ impl Client {
                 attempt: post.attempt,
                 number,
                 started: Instant::now(),
+                hooks: post.hooks,
             };
-            if let Some(hook) = &inner.hooks.on_request {
-                hook(&RequestEvent {
-                    attempt: post.attempt,
-                    transport_try: number,
-                    model: post.model,
-                    url: url.as_str(),
-                    body: post.body,
-                });
-            }
+            let event = RequestEvent {
+                attempt: post.attempt,
+                transport_try: number,
+                model: post.model,
+                url: url.as_str(),
+                body: post.body,
+            };
+            inner.hooks.request(&event);
+            post.hooks.request(&event);
             let failure = match self.request::<R>(&url, post.body).send().await {
                 Err(e) => Failure::of(transport_error(e)),
                 Ok(resp) if resp.status().is_success() => {
@@ -218,7 +238,7 @@ impl Client {
 
     /// A response with an error status: its body becomes [`Error::Api`]; the status and
     /// headers say whether to retry and when. A 429 also closes the batch's gate.
-    async fn failure(&self, resp: reqwest::Response, tried: &Try, number: u32) -> Failure {
+    async fn failure(&self, resp: reqwest::Response, tried: &Try<'_>, number: u32) -> Failure {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = match read_text(self, resp, tried, status).await {
@@ -245,6 +265,20 @@ impl Client {
             retryable,
         }
     }
+
+    /// Tells the response hooks (the client's, then the request's) that the body of a
+    /// stream opened as `opened` was read: `body` is its events' data, one line each.
+    pub(crate) fn body_read(&self, hooks: &Hooks, opened: Opened, body: &str) {
+        let event = ResponseEvent {
+            attempt: opened.attempt,
+            transport_try: opened.number,
+            status: opened.status,
+            body,
+            elapsed: opened.started.elapsed(),
+        };
+        self.inner.hooks.response(&event);
+        hooks.response(&event);
+    }
 }
 
 /// Reads a body within the client's size limit as text with the API key scrubbed out (so
@@ -252,22 +286,22 @@ impl Client {
 async fn read_text(
     client: &Client,
     resp: reqwest::Response,
-    tried: &Try,
+    tried: &Try<'_>,
     status: u16,
 ) -> Result<String, Error> {
     let bytes = read_limited(resp, client.max_response_bytes()).await?;
     let text = String::from_utf8(bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let text = scrub(text, client.api_key());
-    if let Some(hook) = &client.inner.hooks.on_response {
-        hook(&ResponseEvent {
-            attempt: tried.attempt,
-            transport_try: tried.number,
-            status,
-            body: &text,
-            elapsed: tried.started.elapsed(),
-        });
-    }
+    let event = ResponseEvent {
+        attempt: tried.attempt,
+        transport_try: tried.number,
+        status,
+        body: &text,
+        elapsed: tried.started.elapsed(),
+    };
+    client.inner.hooks.response(&event);
+    tried.hooks.response(&event);
     Ok(text)
 }
 

@@ -14,7 +14,8 @@ use super::items::Items;
 use super::session::{Session, Shape};
 use super::sse::SseError;
 use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
-use crate::client::transport::{EventStream, Post};
+use crate::budget::Meter;
+use crate::client::transport::{EventStream, Opened, Post};
 use crate::error::{AttemptError, Error};
 use crate::example;
 use crate::extract::Extract;
@@ -54,6 +55,8 @@ pub(crate) struct Driver<T, C> {
     /// The attempt under way, shared with the public stream.
     pub(crate) attempt: Arc<AtomicU32>,
     response: Option<reqwest::Response>,
+    /// The try the response under way came from, until its body is read.
+    opened: Option<Opened>,
     session: Option<Session>,
     items_seen: usize,
     ready_items: VecDeque<Value>,
@@ -92,7 +95,17 @@ where
         }
         let item_spec = spec_for::<T>(spec.mode, spec.prompting);
         judge.ground_in(&request.messages);
-        let run = AttemptLoop::new(request.take_conversation(spec), spec, judge.max_retries);
+        let meter = Meter::new(
+            request.client.ledger().clone(),
+            &model,
+            judge.budget.clone(),
+        );
+        let run = AttemptLoop::new(
+            request.take_conversation(spec),
+            spec,
+            judge.max_retries,
+            meter,
+        );
         Ok(Self {
             request,
             judge,
@@ -103,6 +116,7 @@ where
             run,
             attempt: Arc::new(AtomicU32::new(0)),
             response: None,
+            opened: None,
             session: None,
             items_seen: 0,
             ready_items: VecDeque::new(),
@@ -112,20 +126,35 @@ where
         })
     }
 
-    /// Ends the stream with `error`, after telling the client's error hook.
+    /// Ends the stream with `error`, after telling the response hooks what was read of an
+    /// answer under way, then the error hooks.
     pub(crate) fn fail(&mut self, error: Error) -> Error {
         self.finished = true;
         self.response = None;
-        self.session = None;
-        if let Some(hook) = self.request.client.on_error_hook() {
-            hook(&error);
+        if let Some(session) = self.session.take() {
+            self.body_read(&session.raw);
         }
+        self.request.report_error(&error);
         error
+    }
+
+    /// Tells the response hooks that the body of the attempt's stream was read.
+    fn body_read(&mut self, raw: &str) {
+        if let Some(opened) = self.opened.take() {
+            self.request
+                .client
+                .body_read(&self.request.hooks, opened, raw);
+        }
+    }
+
+    /// The extraction, answered: who answered, and what it cost.
+    fn answered(&self, extraction: Extraction) -> Extraction {
+        self.request.answered(extraction, self.model.clone())
     }
 
     /// Opens the next attempt's stream.
     async fn open(&mut self) -> Result<(), Error> {
-        let n = self.run.begin();
+        let n = self.run.begin()?;
         self.attempt.store(n, Ordering::Relaxed);
         let body = self.request.body(
             &self.model,
@@ -137,14 +166,16 @@ where
             body: &body,
             attempt: n,
             model: &self.model,
+            hooks: &self.request.hooks,
         };
-        let resp = self
+        let (resp, opened) = self
             .request
             .client
             .post(post, EventStream)
             .await
             .map_err(|e| e.with_prior_usage(self.run.usage()))?;
         self.response = Some(resp);
+        self.opened = Some(opened);
         self.session = Some(Session::new(
             self.spec.mode,
             self.request.client.max_response_bytes(),
@@ -224,6 +255,7 @@ where
             return Ok(None);
         };
         self.response = None;
+        self.body_read(&session.raw);
         self.run.add_usage(session.usage.unwrap_or_default());
         if let Some(message) = session.error.clone() {
             return Err(Error::Stream {
@@ -273,7 +305,7 @@ where
             .judge(&completion, self.spec, self.run.usage())
             .await?;
         match self.run.record(judged, completion, session.raw) {
-            Next::Accept(value, extraction) => Ok(Some((Some(value), extraction))),
+            Next::Accept(value, extraction) => Ok(Some((Some(value), self.answered(extraction)))),
             Next::Reask => Ok(None),
             Next::Fail(e) => Err(e),
         }
@@ -286,6 +318,7 @@ where
         let Some(session) = self.session.take() else {
             return Ok(());
         };
+        self.body_read(&session.raw);
         self.run.add_usage(session.usage.unwrap_or_default());
         tracing::debug!(path = %repeat.path, period = repeat.period, "a list repeats itself: stopped");
         let judged = Judged::<T> {
@@ -412,7 +445,9 @@ where
         };
         self.finished = true;
         self.response = None;
-        self.session = None;
+        if let Some(session) = self.session.take() {
+            self.body_read(&session.raw);
+        }
         if let Err(e) = concluded {
             self.pending_error = Some(e);
         }
