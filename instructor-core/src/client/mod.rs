@@ -2,6 +2,7 @@
 //! retry policy. Made in `builder` (and `env`); sending is `transport`'s job; `entry` holds
 //! the calls that start an extraction.
 
+pub(crate) mod body;
 mod builder;
 mod entry;
 mod env;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::cassette::Cassette;
 use crate::hooks::{ErrorHook, Hooks};
 use crate::mode::Mode;
 use crate::prompt::Prompting;
@@ -90,6 +92,8 @@ pub(crate) struct Inner {
     /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
     /// for it.
     pub(crate) gate: Option<Arc<Gate>>,
+    /// Where exchanges are recorded to or replayed from, if anywhere.
+    pub(crate) cassette: Option<Cassette>,
 }
 
 impl fmt::Debug for Client {
@@ -106,6 +110,7 @@ impl fmt::Debug for Client {
             .field("retry", &i.retry)
             .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
             .field("max_response_bytes", &i.max_response_bytes)
+            .field("cassette", &i.cassette)
             .finish_non_exhaustive()
     }
 }
@@ -224,6 +229,11 @@ impl Client {
     /// The limit on the bytes of one response, streamed or not.
     pub(crate) fn max_response_bytes(&self) -> usize {
         self.inner.max_response_bytes
+    }
+
+    /// The cassette this client records to or replays from.
+    pub(crate) fn cassette(&self) -> Option<&Cassette> {
+        self.inner.cassette.as_ref()
     }
 
     /// The hook called with the error of every failed extraction.
