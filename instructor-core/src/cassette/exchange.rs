@@ -10,6 +10,12 @@
 //! what it made of them when they were recorded.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::StreamExt;
 
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use serde::{Deserialize, Serialize};
@@ -286,25 +292,29 @@ impl Exchange {
             .map_err(|_| format!("{} is not an HTTP status", self.status))
     }
 
-    /// The bytes the server sent (the key scrubbed out).
-    fn bytes(&self) -> Vec<u8> {
+    /// The bytes the server sent (the key scrubbed out), in pieces: one per event of a
+    /// stream, else one.
+    fn pieces(&self) -> Vec<Vec<u8>> {
         if let Some(events) = &self.events {
             let nl = self.newline.as_deref().unwrap_or("\n");
-            let mut out = String::new();
-            for e in events {
+            let piece = |e: &Event| {
+                let mut out = String::new();
                 e.write(nl, &mut out);
-            }
-            return out.into_bytes();
+                out.into_bytes()
+            };
+            return events.iter().map(piece).collect();
         }
-        match (&self.body, &self.text) {
+        vec![match (&self.body, &self.text) {
             (Some(value), _) => lay_out(value, self.layout).into_bytes(),
             (None, Some(text)) => text.clone().into_bytes(),
             (None, None) => Vec::new(),
-        }
+        }]
     }
 
     /// The response a replay serves: the recorded status, content type, kept headers and
-    /// body.
+    /// body. A stream's events come one at a time, as a server that sends each when it is
+    /// written: the reader wakes once per event (and shows a partial value per event), the
+    /// same on every replay.
     pub(crate) fn response(&self) -> reqwest::Response {
         let mut headers = HeaderMap::new();
         let named = self
@@ -320,7 +330,17 @@ impl Exchange {
                 headers.insert(n, v);
             }
         }
-        response(self.status, &headers, reqwest::Body::from(self.bytes()))
+        let pieces = self.pieces();
+        let body = if self.events.is_some() {
+            let paced = futures_util::stream::iter(pieces).then(|piece| async move {
+                Later::default().await;
+                Ok::<_, Infallible>(piece)
+            });
+            reqwest::Body::wrap_stream(paced)
+        } else {
+            reqwest::Body::from(pieces.concat())
+        };
+        response(self.status, &headers, body)
     }
 }
 
@@ -335,6 +355,23 @@ pub(crate) fn response(status: u16, headers: &HeaderMap, body: reqwest::Body) ->
         }
     }
     reqwest::Response::from(built)
+}
+
+/// Ready on its second poll: a piece of a replayed stream comes after the reader has had the
+/// one before it to itself.
+#[derive(Default)]
+struct Later(bool);
+
+impl Future for Later {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -367,7 +404,11 @@ mod tests {
         let line = serde_json::to_string(&x).unwrap();
         let back: Exchange = serde_json::from_str(&line).unwrap();
         back.check().unwrap();
-        assert_eq!(String::from_utf8(back.bytes()).unwrap(), text, "{line}");
+        assert_eq!(
+            String::from_utf8(back.pieces().concat()).unwrap(),
+            text,
+            "{line}"
+        );
         back
     }
 
