@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use instructor::cassette::{Cassette, CassetteMode};
-use instructor::{Client, ClientBuilder, Error, ErrorKind, Extraction, Instructor, Mode};
+use instructor::{Client, ClientBuilder, Error, ErrorKind, Extraction, Instructor};
 use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
@@ -644,7 +644,6 @@ async fn the_guide_s_cassette_is_what_its_code_records() {
     let client = Client::builder()
         .base_url(server.base())
         .default_model("gpt-4o-mini")
-        .default_mode(Mode::JsonSchema)
         .cassette(Cassette::record(&target).unwrap())
         .build()
         .unwrap();
