@@ -18,7 +18,7 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
 
-    /// A [`Cassette`](crate::cassette::Cassette) cannot serve or record: a replayed request
+    /// A [cassette](crate::ClientBuilder::cassette) cannot serve or record: a replayed request
     /// that the file holds no answer to (the message shows the request and how to record
     /// again), a file that cannot be read or written, a line that is not an exchange (the
     /// message names the file and the line).

@@ -136,6 +136,20 @@ where
     (recorded, file, recorded_saw)
 }
 
+/// [`record_then_replay`] of [`extract_user`] with `reasks` against a chat-completions
+/// server answering `replies` in order.
+async fn chat_round_trip(
+    test: &str,
+    replies: Vec<ResponseTemplate>,
+    reasks: u32,
+) -> (Result<(UserDetails, Extraction), Error>, Vec<Value>, Saw) {
+    let serve = async { served(serving(replies).await, "/v1") };
+    record_then_replay(&Dir::new(test), serve, builder_at, |c| {
+        extract_user(c, reasks)
+    })
+    .await
+}
+
 async fn extract_user(client: Client, reasks: u32) -> Result<(UserDetails, Extraction), Error> {
     client
         .extract::<UserDetails>()
@@ -147,19 +161,8 @@ async fn extract_user(client: Client, reasks: u32) -> Result<(UserDetails, Extra
 
 #[tokio::test]
 async fn an_extraction_recorded_against_a_server_replays_without_it() {
-    let serve = async {
-        served(
-            serving(vec![json_ok(content_reply(JASON, usage(30, 7)))]).await,
-            "/v1",
-        )
-    };
-    let (outcome, file, _) = record_then_replay(
-        &Dir::new("plain"),
-        serve,
-        |b| builder_at(b),
-        |c| extract_user(c, 0),
-    )
-    .await;
+    let replies = vec![json_ok(content_reply(JASON, usage(30, 7)))];
+    let (outcome, file, _) = chat_round_trip("plain", replies, 0).await;
     let (user, extraction) = outcome.unwrap();
     assert_eq!(user, jason());
     assert_eq!(extraction.usage.total_tokens, 37);
@@ -187,20 +190,11 @@ fn builder_at(base: &str) -> ClientBuilder {
 
 #[tokio::test]
 async fn a_re_ask_replays_both_attempts_and_their_usage() {
-    let serve = async {
-        served(
-            serving(vec![
-                json_ok(content_reply(r#"{"name": "", "age": 130}"#, usage(100, 10))),
-                json_ok(content_reply(JASON, usage(130, 12))),
-            ])
-            .await,
-            "/v1",
-        )
-    };
-    let (outcome, file, saw) = record_then_replay(&Dir::new("reask"), serve, builder_at, |c| {
-        extract_user(c, 1)
-    })
-    .await;
+    let replies = vec![
+        json_ok(content_reply(r#"{"name": "", "age": 130}"#, usage(100, 10))),
+        json_ok(content_reply(JASON, usage(130, 12))),
+    ];
+    let (outcome, file, saw) = chat_round_trip("reask", replies, 1).await;
     let (user, extraction) = outcome.unwrap();
     assert_eq!(user, jason());
     assert_eq!(extraction.attempts.len(), 2);
@@ -275,24 +269,14 @@ async fn a_stream_replays_the_same_value_and_extraction_and_a_partial_per_event(
 
 #[tokio::test]
 async fn a_429_then_200_is_replayed_as_recorded() {
-    let serve = async {
-        served(
-            serving(vec![
-                ResponseTemplate::new(429)
-                    .insert_header("retry-after", "0")
-                    .set_body_json(
-                        json!({ "error": { "message": "slow down", "type": "rate_limit" } }),
-                    ),
-                json_ok(content_reply(JASON, usage(5, 5))),
-            ])
-            .await,
-            "/v1",
-        )
-    };
-    let (outcome, file, saw) = record_then_replay(&Dir::new("retry"), serve, builder_at, |c| {
-        extract_user(c, 0)
-    })
-    .await;
+    let limited = json!({ "error": { "message": "slow down", "type": "rate_limit" } });
+    let replies = vec![
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "0")
+            .set_body_json(limited),
+        json_ok(content_reply(JASON, usage(5, 5))),
+    ];
+    let (outcome, file, saw) = chat_round_trip("retry", replies, 0).await;
     let (user, extraction) = outcome.unwrap();
     assert_eq!(user, jason());
     assert_eq!(extraction.attempts.len(), 1);
@@ -457,16 +441,20 @@ async fn detect_server_is_recorded_and_replayed() {
     assert!(file[0].get("request").is_none());
 }
 
-#[tokio::test]
-async fn a_request_with_no_recorded_answer_names_it_and_how_to_re_record() {
-    let dir = Dir::new("miss");
+/// Records one extraction of `Jason is 20` to `dir`'s file, against a server dropped after.
+async fn record_one(dir: &Dir) {
     let server = serving(vec![json_ok(content_reply(JASON, usage(1, 1)))]).await;
     let client = builder_at(&server.base())
         .cassette(Cassette::record(dir.file()).unwrap())
         .build()
         .unwrap();
     extract_user(client, 0).await.unwrap();
-    drop(server);
+}
+
+#[tokio::test]
+async fn a_request_with_no_recorded_answer_names_it_and_how_to_re_record() {
+    let dir = Dir::new("miss");
+    record_one(&dir).await;
 
     let (b, saw) = watched(builder_at(&NothingListening::new().base()));
     let client = b
@@ -552,12 +540,7 @@ async fn the_file_holds_no_key_no_auth_header_and_no_header_of_the_user() {
 #[tokio::test]
 async fn a_corrupt_line_is_an_error_naming_the_file_and_the_line() {
     let dir = Dir::new("corrupt");
-    let server = serving(vec![json_ok(content_reply(JASON, usage(1, 1)))]).await;
-    let client = builder_at(&server.base())
-        .cassette(Cassette::record(dir.file()).unwrap())
-        .build()
-        .unwrap();
-    extract_user(client, 0).await.unwrap();
+    record_one(&dir).await;
     let good = std::fs::read_to_string(dir.file()).unwrap();
     std::fs::write(dir.file(), format!("{good}{}\n", &good[..good.len() / 2])).unwrap();
     let err = Cassette::replay(dir.file()).unwrap_err();

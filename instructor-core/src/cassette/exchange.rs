@@ -132,7 +132,7 @@ impl Event {
     fn of(event: Option<&str>, data: &str) -> Self {
         let json = serde_json::from_str::<Value>(data)
             .ok()
-            .filter(|v| !v.is_null() && v.to_string() == data);
+            .filter(|v| !v.is_null() && lay_out(v, None) == data);
         Self {
             event: event.map(str::to_owned),
             text: json.is_none().then(|| data.to_owned()),
@@ -379,10 +379,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn call(body: &[u8]) -> Call<'_> {
+    /// A chat request with `body`, from a client whose key is `sk-SECRET`.
+    pub(crate) fn call(body: &[u8]) -> Call<'_> {
         Call {
             method: "POST",
             endpoint: "/chat/completions",

@@ -99,6 +99,7 @@ fn parse(path: &Path, text: &str) -> Result<Vec<(Exchange, bool)>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cassette::exchange::tests::call;
 
     const LINE: &str = r#"{"method":"POST","endpoint":"/chat/completions","status":200,"request":{"a":1,"b":2},"body":{"ok":true}}"#;
 
@@ -108,17 +109,6 @@ mod tests {
             path: path.to_owned(),
             exchanges: Mutex::new(parse(path, text)?),
         })
-    }
-
-    fn call(body: &[u8]) -> Call<'_> {
-        Call {
-            method: "POST",
-            endpoint: "/chat/completions",
-            body,
-            stream: false,
-            key: None,
-            limit: 1 << 20,
-        }
     }
 
     #[test]
