@@ -470,7 +470,12 @@ async fn a_request_with_no_recorded_answer_names_it_and_how_to_re_record() {
     assert_eq!(err.kind(), ErrorKind::Cassette, "{err:?}");
     let shown = err.to_string();
     assert!(shown.contains("POST /chat/completions"), "{shown}");
-    assert!(shown.contains("Ada is 36"), "the body's excerpt: {shown}");
+    assert!(
+        shown.contains(
+            r#"differs at `messages[0].content`: recorded "Jason is 20", sent "Ada is 36""#
+        ),
+        "where the request differs from the recorded one: {shown}"
+    );
     assert!(shown.contains("INSTRUCTOR_CASSETTE=record"), "{shown}");
     assert!(shown.contains(&dir.file().display().to_string()), "{shown}");
     assert_eq!(

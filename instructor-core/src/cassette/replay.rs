@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use serde_json::Value;
+
 use crate::cassette::exchange::{Call, Exchange};
 use crate::error::Error;
 
@@ -52,10 +54,21 @@ impl Deck {
             .iter()
             .filter(|(x, _)| same_endpoint(x) && x.request == request)
             .count();
-        let why = match (at_endpoint, same) {
-            (0, _) => "it holds no exchange at this endpoint".to_owned(),
-            (n, 0) => format!("none of its {n} exchange(s) at this endpoint has this body"),
-            (_, n) => format!("its {n} answer(s) to this request were all served already"),
+        let closest = exchanges
+            .iter()
+            .filter(|(x, _)| same_endpoint(x))
+            .min_by_key(|(x, _)| differences(&x.request, &request))
+            .and_then(|(x, _)| first_difference(&x.request, &request, String::new()));
+        let why = match (at_endpoint, same, closest) {
+            (0, _, _) => "it holds no exchange at this endpoint".to_owned(),
+            (n, 0, Some((at, recorded, sent))) => format!(
+                "none of its {n} exchange(s) at this endpoint has this body (the closest \
+                 differs at `{at}`: recorded {}, sent {})",
+                excerpt(recorded),
+                excerpt(sent)
+            ),
+            (n, 0, None) => format!("none of its {n} exchange(s) at this endpoint has this body"),
+            (_, n, _) => format!("its {n} answer(s) to this request were all served already"),
         };
         Err(Error::Cassette(format!(
             "no recorded answer in `{}` to {}: {why}; {RERECORD}",
@@ -69,6 +82,65 @@ impl Deck {
         let exchanges = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
         exchanges.iter().filter(|(_, served)| !served).count()
     }
+}
+
+/// How many leaves of `a` and `b` differ (a value against a value of another kind: one).
+fn differences(a: &Value, b: &Value) -> usize {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            let null = Value::Null;
+            keys.into_iter()
+                .map(|k| differences(x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null)))
+                .sum()
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            let common: usize = x.iter().zip(y).map(|(a, b)| differences(a, b)).sum();
+            common + x.len().abs_diff(y.len())
+        }
+        _ => usize::from(a != b),
+    }
+}
+
+/// Where `recorded` and `sent` first differ (a JSON path after `at`), and the two values
+/// there.
+fn first_difference<'a>(
+    recorded: &'a Value,
+    sent: &'a Value,
+    at: String,
+) -> Option<(String, &'a Value, &'a Value)> {
+    const NULL: &Value = &Value::Null;
+    match (recorded, sent) {
+        (Value::Object(x), Value::Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            first_difference(x.get(k).unwrap_or(NULL), y.get(k).unwrap_or(NULL), path)
+        }),
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (a, b))| first_difference(a, b, format!("{at}[{i}]"))),
+        _ if recorded == sent => None,
+        _ => Some((
+            if at.is_empty() { "the body".into() } else { at },
+            recorded,
+            sent,
+        )),
+    }
+}
+
+/// A value's JSON text, cut at 80 characters.
+fn excerpt(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out: String = text.chars().take(80).collect();
+    if out.len() < text.len() {
+        out.push_str("...");
+    }
+    out
 }
 
 /// The exchanges of a file's `text`; a line that is not one is an error naming the file and
@@ -133,11 +205,36 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("none of its 1 exchange(s)"), "{shown}");
+        assert!(
+            shown.contains("the closest differs at `a`: recorded 1, sent 3"),
+            "{shown}"
+        );
         assert!(shown.contains("INSTRUCTOR_CASSETTE=record"), "{shown}");
         let mut other = call(b"{}");
         other.endpoint = "/messages";
         let shown = d.play(&other).unwrap_err().to_string();
         assert!(shown.contains("no exchange at this endpoint"), "{shown}");
+    }
+
+    #[test]
+    fn the_first_difference_is_found_by_its_path() {
+        let recorded = serde_json::json!({"m": [{"c": "Jason"}, {"c": "x"}], "k": 1});
+        let sent = serde_json::json!({"m": [{"c": "Jason"}, {"c": "Ada"}], "k": 1});
+        let (at, r, s) = first_difference(&recorded, &sent, String::new()).unwrap();
+        assert_eq!(
+            (at.as_str(), r, s),
+            ("m[1].c", &recorded["m"][1]["c"], &sent["m"][1]["c"])
+        );
+        assert_eq!(differences(&recorded, &sent), 1);
+        let shorter = serde_json::json!({"m": [], "k": 1});
+        assert_eq!(
+            first_difference(&recorded, &shorter, String::new())
+                .unwrap()
+                .0,
+            "m"
+        );
+        assert_eq!(differences(&recorded, &shorter), 2);
+        assert!(first_difference(&recorded, &recorded, String::new()).is_none());
     }
 
     #[test]

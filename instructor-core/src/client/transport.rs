@@ -145,9 +145,7 @@ impl Client {
         // What a cassette records the request under: the path, never the query.
         let endpoint = path.as_deref().unwrap_or(inner.dialect.path());
         let endpoint = endpoint.split('?').next().unwrap_or(endpoint);
-        let replaying = self
-            .cassette()
-            .is_some_and(|c| c.mode() == CassetteMode::Replay);
+        let replaying = self.replaying();
         let started = Instant::now();
         let mut number = 0u32;
         loop {
@@ -201,6 +199,12 @@ impl Client {
             }
             number += 1;
         }
+    }
+
+    /// Whether this client's answers come from a cassette.
+    fn replaying(&self) -> bool {
+        self.cassette()
+            .is_some_and(|c| c.mode() == CassetteMode::Replay)
     }
 
     /// Sends one try, or has the client's cassette record it or answer it.
@@ -275,7 +279,8 @@ impl Client {
             header_str(&headers, "retry-after"),
             SystemTime::now(),
         );
-        if let (429, Some(gate)) = (status, &self.inner.gate) {
+        // A replay has no server to spare: its 429s close no gate.
+        if let (429, Some(gate), false) = (status, &self.inner.gate, self.replaying()) {
             let policy = &self.inner.retry;
             gate.close_for(server_delay.unwrap_or_else(|| policy.backoff(number, 0.0)));
         }
