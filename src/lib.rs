@@ -106,4 +106,6 @@ mod guide {
     struct Answers;
     #[doc = include_str!("../docs/providers.md")]
     struct Providers;
+    #[doc = include_str!("../docs/testing.md")]
+    struct Testing;
 }

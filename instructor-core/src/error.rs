@@ -18,6 +18,13 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
 
+    /// A [cassette](crate::ClientBuilder::cassette) cannot serve or record: a replayed request
+    /// that the file holds no answer to (the message shows the request and how to record
+    /// again), a file that cannot be read or written, a line that is not an exchange (the
+    /// message names the file and the line).
+    #[error("cassette: {0}")]
+    Cassette(String),
+
     /// An input given to a message cannot be sent: a file that cannot be read, a type that
     /// is not the kind asked for (a PDF given as an image), a file over the size limit. Found
     /// when the [`Image`](crate::Image), [`Pdf`](crate::Pdf) or [`Audio`](crate::Audio) is
@@ -218,6 +225,8 @@ impl fmt::Display for LastErrors<'_> {
 pub enum ErrorKind {
     /// [`Error::Config`].
     Config,
+    /// [`Error::Cassette`].
+    Cassette,
     /// [`Error::Input`].
     Input,
     /// [`Error::Api`].
@@ -253,6 +262,7 @@ impl ErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Config => "config",
+            ErrorKind::Cassette => "cassette",
             ErrorKind::Input => "input",
             ErrorKind::Api => "api",
             ErrorKind::Transport => "transport",
@@ -282,6 +292,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Config(_) => ErrorKind::Config,
+            Error::Cassette(_) => ErrorKind::Cassette,
             Error::Input { .. } => ErrorKind::Input,
             Error::Api { .. } => ErrorKind::Api,
             Error::Transport { .. } => ErrorKind::Transport,

@@ -10,6 +10,7 @@
 // What a user reads beyond the root: each module's page lists its items.
 pub mod batch;
 pub mod bill;
+pub mod cassette;
 pub mod client;
 pub mod grounding;
 pub mod hooks;

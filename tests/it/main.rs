@@ -20,6 +20,7 @@ use instructor_testkit as support;
 mod answers;
 mod batch;
 mod budget;
+mod cassette;
 mod client_modes;
 mod client_reask;
 mod client_tracing;

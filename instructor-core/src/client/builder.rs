@@ -14,6 +14,7 @@ use super::{
     DEFAULT_MAX_TOKENS, GEMINI_BASE_URL, OPENAI_BASE_URL,
 };
 use crate::bill::{Ledger, Prices};
+use crate::cassette::Cassette;
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
@@ -198,6 +199,7 @@ pub struct ClientBuilder {
     hooks: Hooks,
     provider: Provider,
     prices: Prices,
+    cassette: Option<Cassette>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -359,6 +361,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every exchange to a [`Cassette`] or replays them from it, sending nothing
+    /// (see [`cassette`](crate::cassette) and `docs/testing.md`). The key and the headers
+    /// are never recorded.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), instructor_core::Error> {
+    /// use instructor_core::{cassette::Cassette, Client};
+    /// let client = Client::builder()
+    ///     .base_url("https://api.openai.com/v1")
+    ///     .api_key(std::env::var("OPENAI_API_KEY").unwrap_or_default())
+    ///     .cassette(Cassette::from_env("tests/cassettes/invoice.jsonl")?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cassette(mut self, cassette: Cassette) -> Self {
+        self.cassette = Some(cassette);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(why) = self.invalid {
@@ -446,6 +467,7 @@ impl ClientBuilder {
                 hooks: self.hooks,
                 gate: None,
                 ledger: Ledger::new(self.prices),
+                cassette: self.cassette,
             }),
         })
     }

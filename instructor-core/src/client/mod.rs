@@ -2,6 +2,7 @@
 //! retry policy. Made in `builder` (and `env`); sending is `transport`'s job; `entry` holds
 //! the calls that start an extraction.
 
+pub(crate) mod body;
 mod builder;
 mod entry;
 mod env;
@@ -18,6 +19,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::bill::{Ledger, Prices, UsageReport};
+use crate::cassette::Cassette;
 use crate::hooks::Hooks;
 use crate::mode::Mode;
 use crate::prompt::Prompting;
@@ -94,6 +96,8 @@ pub(crate) struct Inner {
     /// The bill: every answer's tokens per model, and the prices. Shared by the clones of
     /// this client (and the clients made from it: `with_server`, `with_fallback`).
     pub(crate) ledger: Arc<Ledger>,
+    /// Where exchanges are recorded to or replayed from, if anywhere.
+    pub(crate) cassette: Option<Cassette>,
 }
 
 impl fmt::Debug for Client {
@@ -110,6 +114,7 @@ impl fmt::Debug for Client {
             .field("retry", &i.retry)
             .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
             .field("max_response_bytes", &i.max_response_bytes)
+            .field("cassette", &i.cassette)
             .finish_non_exhaustive()
     }
 }
@@ -266,6 +271,11 @@ impl Client {
     /// The bill's ledger.
     pub(crate) fn ledger(&self) -> &Arc<Ledger> {
         &self.inner.ledger
+    }
+
+    /// The cassette this client records to or replays from.
+    pub(crate) fn cassette(&self) -> Option<&Cassette> {
+        self.inner.cassette.as_ref()
     }
 }
 

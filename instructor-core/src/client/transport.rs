@@ -7,11 +7,12 @@
 
 use std::borrow::Cow;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 
+use crate::cassette::{Call, CassetteMode};
+use crate::client::body::{read_limited, transport_error};
 use crate::client::Client;
 use crate::error::{scrub, Error};
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
@@ -148,7 +149,8 @@ impl Client {
     ) -> Result<R::Output, Error> {
         let inner = &*self.inner;
         let policy = &inner.retry;
-        let url = match inner.dialect.model_path(post.model, R::STREAM) {
+        let path = inner.dialect.model_path(post.model, R::STREAM);
+        let url = match &path {
             None => Cow::Borrowed(&inner.endpoint_url),
             Some(path) => Cow::Owned(
                 reqwest::Url::parse(&format!("{}{path}", inner.base_url)).map_err(|e| {
@@ -159,6 +161,10 @@ impl Client {
                 })?,
             ),
         };
+        // What a cassette records the request under: the path, never the query.
+        let endpoint = path.as_deref().unwrap_or(inner.dialect.path());
+        let endpoint = endpoint.split('?').next().unwrap_or(endpoint);
+        let replaying = self.replaying();
         let started = Instant::now();
         let mut number = 0u32;
         loop {
@@ -180,8 +186,8 @@ impl Client {
             };
             inner.hooks.request(&event);
             post.hooks.request(&event);
-            let failure = match self.request::<R>(&url, post.body).send().await {
-                Err(e) => Failure::of(transport_error(e)),
+            let failure = match self.send_try::<R>(&url, endpoint, post.body).await {
+                Err(e) => Failure::of(e),
                 Ok(resp) if resp.status().is_success() => {
                     match reader.read(self, resp, &tried).await {
                         Ok(out) => return Ok(out),
@@ -207,8 +213,46 @@ impl Client {
                 error = %failure.error,
                 "retrying the request"
             );
-            tokio::time::sleep(delay).await;
+            // A replay has no server to wait for: its retries follow at once.
+            if !replaying {
+                tokio::time::sleep(delay).await;
+            }
             number += 1;
+        }
+    }
+
+    /// Whether this client's answers come from a cassette.
+    fn replaying(&self) -> bool {
+        self.cassette()
+            .is_some_and(|c| c.mode() == CassetteMode::Replay)
+    }
+
+    /// Sends one try, or has the client's cassette record it or answer it.
+    async fn send_try<R: Reader>(
+        &self,
+        url: &reqwest::Url,
+        endpoint: &str,
+        body: &[u8],
+    ) -> Result<reqwest::Response, Error> {
+        let send = || async {
+            self.request::<R>(url, body)
+                .send()
+                .await
+                .map_err(transport_error)
+        };
+        match self.cassette() {
+            None => send().await,
+            Some(cassette) => {
+                let call = Call {
+                    method: "POST",
+                    endpoint,
+                    body,
+                    stream: R::STREAM,
+                    key: self.api_key(),
+                    limit: self.max_response_bytes(),
+                };
+                cassette.exchange(call, send).await
+            }
         }
     }
 
@@ -255,7 +299,8 @@ impl Client {
             header_str(&headers, "retry-after"),
             SystemTime::now(),
         );
-        if let (429, Some(gate)) = (status, &self.inner.gate) {
+        // A replay has no server to spare: its 429s close no gate.
+        if let (429, Some(gate), false) = (status, &self.inner.gate, self.replaying()) {
             let policy = &self.inner.retry;
             gate.close_for(server_delay.unwrap_or_else(|| policy.backoff(number, 0.0)));
         }
@@ -333,46 +378,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// A reqwest failure as [`Error::Timeout`] or [`Error::Transport`].
-pub(crate) fn transport_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() {
-        Error::Timeout {
-            source: Arc::new(e),
-            usage: Usage::default(),
-        }
-    } else {
-        Error::Transport {
-            source: Arc::new(e),
-            usage: Usage::default(),
-        }
-    }
-}
-
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(Error::ResponseTooLarge {
-            limit,
-            usage: Usage::default(),
-        });
-    }
-    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
-        if buf.len() + chunk.len() > limit {
-            return Err(Error::ResponseTooLarge {
-                limit,
-                usage: Usage::default(),
-            });
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
-}
-
 impl Client {
     /// Asks the server what it is: `GET {base_url}/models`, read by the models' `owned_by`
     /// (vLLM, SGLang, llama.cpp, LM Studio and Ollama each write their own). A server that
     /// does not answer, or answers something unknown, is [`Server::Other`]; only a failure
-    /// to connect is an error. One request, without transport retries.
+    /// to connect is an error. One request, without transport retries; with a
+    /// [cassette](crate::cassette), recorded or replayed like the rest.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), instructor_core::Error> {
@@ -392,7 +403,21 @@ impl Client {
         if let Some(t) = inner.timeout {
             req = req.timeout(t);
         }
-        let resp = req.send().await.map_err(transport_error)?;
+        let send = || async { req.send().await.map_err(transport_error) };
+        let resp = match self.cassette() {
+            None => send().await?,
+            Some(cassette) => {
+                let call = Call {
+                    method: "GET",
+                    endpoint: "/models",
+                    body: b"",
+                    stream: false,
+                    key: self.api_key(),
+                    limit: inner.max_response_bytes,
+                };
+                cassette.exchange(call, send).await?
+            }
+        };
         if !resp.status().is_success() {
             return Ok(Server::Other);
         }
