@@ -275,7 +275,8 @@ pub struct Usage {
     /// Their sum, as reported.
     pub total_tokens: u64,
     /// Prompt tokens served from the provider's prompt cache (OpenAI
-    /// `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini
+    /// `prompt_tokens_details.cached_tokens`, llama.cpp's `timings.cache_n` where its usage
+    /// does not say them, Anthropic `cache_read_input_tokens`, Gemini
     /// `cachedContentTokenCount`).
     #[serde(skip_serializing_if = "is_zero")]
     pub cached_tokens: u32,

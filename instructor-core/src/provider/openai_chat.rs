@@ -43,7 +43,19 @@ impl Dialect for OpenAiChat {
     }
 
     fn decode(&self, body: &str) -> Result<ChatCompletion, String> {
-        serde_json::from_str(body).map_err(|e| e.to_string())
+        let mut completion: ChatCompletion =
+            serde_json::from_str(body).map_err(|e| e.to_string())?;
+        // llama.cpp builds that predate `prompt_tokens_details` say the cached prompt tokens
+        // only in `timings.cache_n`: read it there when the usage does not say them (a second
+        // parse, only for a body that has the key).
+        if let Some(usage) = completion.usage.as_mut() {
+            if usage.cached_tokens == 0 && body.contains("\"cache_n\"") {
+                if let Ok(t) = serde_json::from_str::<WithTimings>(body) {
+                    usage.cached_tokens = t.timings.map_or(0, |t| t.cached());
+                }
+            }
+        }
+        Ok(completion)
     }
 
     fn decode_event(&self, event: &str, data: &str, out: &mut Vec<Delta>) -> Result<(), String> {
@@ -67,7 +79,10 @@ impl Dialect for OpenAiChat {
         if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
             out.push(Delta::Model(model));
         }
-        if let Some(usage) = chunk.usage {
+        if let Some(mut usage) = chunk.usage {
+            if usage.cached_tokens == 0 {
+                usage.cached_tokens = chunk.timings.map_or(0, |t| t.cached());
+            }
             out.push(Delta::Usage(usage));
         }
         // The SDK reads the first choice.
@@ -280,8 +295,36 @@ struct StreamChunk {
     pub choices: Option<Vec<ChunkChoice>>,
     #[serde(default)]
     pub usage: Option<Usage>,
+    /// llama.cpp's timings, sent with the last chunk.
+    #[serde(default)]
+    pub timings: Option<Timings>,
     #[serde(default)]
     pub error: Option<Value>,
+}
+
+/// A body's llama.cpp `timings`, for its cached prompt tokens.
+#[derive(Debug, Deserialize)]
+struct WithTimings {
+    #[serde(default)]
+    timings: Option<Timings>,
+}
+
+/// llama.cpp's `timings`: `cache_n` is the prompt tokens served from the slot's cache. Read
+/// leniently (any JSON value): a field the SDK only reports on never fails a reply.
+#[derive(Debug, Default, Deserialize)]
+struct Timings {
+    #[serde(default)]
+    cache_n: Value,
+}
+
+impl Timings {
+    /// `cache_n` when it is a count that fits.
+    fn cached(&self) -> u32 {
+        self.cache_n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -374,6 +417,27 @@ mod tests {
         );
         assert_eq!(d[5], Delta::Finish("tool_calls".into()));
         assert_eq!(deltas("", "[DONE]").unwrap(), [Delta::Done]);
+    }
+
+    #[test]
+    fn llama_cpp_cache_n_is_read_when_the_usage_has_no_cached_tokens() {
+        let usage = |body: &str| OpenAiChat.decode(body).unwrap().usage.unwrap();
+        let old = r#"{"choices":[],"usage":{"prompt_tokens":109,"completion_tokens":9,"total_tokens":118},"timings":{"cache_n":96,"prompt_n":13}}"#;
+        assert_eq!(usage(old).cached_tokens, 96);
+        // The usage's own count wins; a cache_n that is no count is ignored, not an error.
+        let new = r#"{"choices":[],"usage":{"prompt_tokens":109,"completion_tokens":9,"total_tokens":118,"prompt_tokens_details":{"cached_tokens":95}},"timings":{"cache_n":96}}"#;
+        assert_eq!(usage(new).cached_tokens, 95);
+        let odd = r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2},"timings":{"cache_n":-1}}"#;
+        assert_eq!(usage(odd).cached_tokens, 0);
+        let streamed = deltas(
+            "",
+            r#"{"choices":[],"usage":{"prompt_tokens":109,"completion_tokens":9,"total_tokens":118},"timings":{"cache_n":96}}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(&streamed[..], [Delta::Usage(u)] if u.cached_tokens == 96),
+            "{streamed:?}"
+        );
     }
 
     #[test]
