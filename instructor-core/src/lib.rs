@@ -9,6 +9,7 @@
 
 // What a user reads beyond the root: each module's page lists its items.
 pub mod batch;
+pub mod cache;
 pub mod client;
 pub mod grounding;
 pub mod hooks;

@@ -3,6 +3,7 @@
 //! `judge`). It resolves what the type and mode need, prepares the first conversation, and
 //! has the client's dialect write each body.
 
+use crate::cache::{Cache, CacheUse};
 use crate::client::Client;
 use crate::error::Error;
 use crate::example;
@@ -23,6 +24,8 @@ pub(crate) struct Request {
     pub invalid: Option<String>,
     pub mode: Option<Mode>,
     pub prompting: Option<Prompting>,
+    /// Which response cache it uses.
+    pub cache: CacheUse,
 }
 
 impl Request {
@@ -36,6 +39,16 @@ impl Request {
             invalid: None,
             mode: None,
             prompting: None,
+            cache: CacheUse::Client,
+        }
+    }
+
+    /// The response cache this request uses, if any.
+    pub(crate) fn cache(&self) -> Option<&Cache> {
+        match &self.cache {
+            CacheUse::Client => self.client.cache(),
+            CacheUse::Off => None,
+            CacheUse::This(cache) => Some(cache),
         }
     }
 

@@ -17,6 +17,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::cache::Cache;
 use crate::hooks::{ErrorHook, Hooks};
 use crate::mode::Mode;
 use crate::prompt::Prompting;
@@ -87,6 +88,8 @@ pub(crate) struct Inner {
     pub(crate) headers: HeaderMap,
     pub(crate) max_response_bytes: usize,
     pub(crate) hooks: Hooks,
+    /// The response cache every request of this client uses unless it chooses otherwise.
+    pub(crate) cache: Option<Cache>,
     /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
     /// for it.
     pub(crate) gate: Option<Arc<Gate>>,
@@ -106,6 +109,7 @@ impl fmt::Debug for Client {
             .field("retry", &i.retry)
             .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
             .field("max_response_bytes", &i.max_response_bytes)
+            .field("cache", &i.cache)
             .finish_non_exhaustive()
     }
 }
@@ -224,6 +228,11 @@ impl Client {
     /// The limit on the bytes of one response, streamed or not.
     pub(crate) fn max_response_bytes(&self) -> usize {
         self.inner.max_response_bytes
+    }
+
+    /// The response cache of this client's requests, if it has one.
+    pub(crate) fn cache(&self) -> Option<&Cache> {
+        self.inner.cache.as_ref()
     }
 
     /// The hook called with the error of every failed extraction.

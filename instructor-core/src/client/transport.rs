@@ -129,17 +129,7 @@ impl Client {
     ) -> Result<R::Output, Error> {
         let inner = &*self.inner;
         let policy = &inner.retry;
-        let url = match inner.dialect.model_path(post.model, R::STREAM) {
-            None => Cow::Borrowed(&inner.endpoint_url),
-            Some(path) => Cow::Owned(
-                reqwest::Url::parse(&format!("{}{path}", inner.base_url)).map_err(|e| {
-                    Error::Config(format!(
-                        "the model `{}` makes an invalid URL: {e}",
-                        post.model
-                    ))
-                })?,
-            ),
-        };
+        let url = self.endpoint(post.model, R::STREAM)?;
         let started = Instant::now();
         let mut number = 0u32;
         loop {
@@ -190,6 +180,23 @@ impl Client {
             tokio::time::sleep(delay).await;
             number += 1;
         }
+    }
+
+    /// Where a request for `model` goes (streamed or not).
+    pub(crate) fn endpoint(
+        &self,
+        model: &str,
+        stream: bool,
+    ) -> Result<Cow<'_, reqwest::Url>, Error> {
+        let inner = &*self.inner;
+        Ok(match inner.dialect.model_path(model, stream) {
+            None => Cow::Borrowed(&inner.endpoint_url),
+            Some(path) => Cow::Owned(
+                reqwest::Url::parse(&format!("{}{path}", inner.base_url)).map_err(|e| {
+                    Error::Config(format!("the model `{model}` makes an invalid URL: {e}"))
+                })?,
+            ),
+        })
     }
 
     /// The HTTP request for one try.
