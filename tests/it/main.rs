@@ -19,6 +19,9 @@ use instructor_testkit as support;
 
 mod answers;
 mod batch;
+mod cache;
+#[cfg(feature = "redis")]
+mod cache_redis;
 mod client_modes;
 mod client_reask;
 mod client_tracing;
