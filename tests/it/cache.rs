@@ -3,10 +3,9 @@
 //! store (a corrupt file under both store-error choices, no key in the file). The Redis
 //! store: `cache_redis.rs`.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use instructor::cache::{Cache, MemoryStore, OnStoreError};
+use instructor::cache::{Cache, MemoryStore};
 use instructor::{Client, Error, ErrorKind, Extract, Extraction, Instructor};
 use serde::Deserialize;
 
@@ -248,8 +247,10 @@ async fn memory_evicts_the_oldest_past_its_bound() {
 }
 
 /// A folder of its own under the system's temporary folder, removed on drop.
-pub(crate) struct TempDir(pub PathBuf);
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+pub(crate) struct TempDir(pub std::path::PathBuf);
 
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 impl TempDir {
     pub(crate) fn new(name: &str) -> Self {
         let nanos = std::time::SystemTime::now()
@@ -264,11 +265,12 @@ impl TempDir {
         Self(dir)
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.0
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -276,6 +278,7 @@ impl Drop for TempDir {
 }
 
 /// Whether `needle` appears in `hay`.
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -283,7 +286,7 @@ pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use instructor::cache::SqliteStore;
+    use instructor::cache::{OnStoreError, SqliteStore};
 
     #[tokio::test]
     async fn a_hit_survives_the_process_and_the_file_holds_no_key() {

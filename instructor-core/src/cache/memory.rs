@@ -7,17 +7,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures_util::future::{self, BoxFuture};
+use futures_util::future;
 
 use crate::cache::key::CacheKey;
-use crate::cache::store::{CacheStore, StoreError};
+use crate::cache::store::{CacheStore, StoreFuture};
 
 /// The entries [`MemoryStore::default`] keeps at most.
 pub const DEFAULT_MEMORY_ENTRIES: usize = 10_000;
 
 /// A [`CacheStore`] in the process's memory, holding at most `max_entries` entries: when a
 /// put goes past that, the oldest written is evicted.
-#[derive(Debug)]
 pub struct MemoryStore {
     max_entries: usize,
     state: Mutex<State>,
@@ -58,6 +57,15 @@ impl MemoryStore {
     }
 }
 
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("max_entries", &self.max_entries)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
 impl Default for MemoryStore {
     fn default() -> Self {
         Self::new(DEFAULT_MEMORY_ENTRIES)
@@ -73,7 +81,7 @@ impl State {
 }
 
 impl CacheStore for MemoryStore {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+    fn get<'a>(&'a self, key: &'a CacheKey) -> StoreFuture<'a, Option<Vec<u8>>> {
         let mut state = self.lock();
         let found = match state.entries.get(key) {
             Some((_, Some(expires), _)) if *expires <= Instant::now() => {
@@ -91,7 +99,7 @@ impl CacheStore for MemoryStore {
         key: &'a CacheKey,
         value: Vec<u8>,
         ttl: Option<Duration>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> StoreFuture<'a, ()> {
         let mut state = self.lock();
         state.remove(key);
         let seq = state.next;

@@ -53,7 +53,7 @@ pub use memory::{MemoryStore, DEFAULT_MEMORY_ENTRIES};
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, DEFAULT_SQLITE_ENTRIES};
-pub use store::{CacheStore, StoreError};
+pub use store::{CacheStore, StoreError, StoreFuture};
 
 use std::fmt;
 use std::sync::Arc;

@@ -9,12 +9,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
 use redis::AsyncConnectionConfig;
 
 use crate::cache::key::CacheKey;
-use crate::cache::store::{CacheStore, StoreError};
+use crate::cache::store::{CacheStore, StoreError, StoreFuture};
 
 /// How long [`RedisStore`] waits to connect, and for each answer, by default.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -112,7 +111,7 @@ fn error(e: redis::RedisError) -> StoreError {
 }
 
 impl CacheStore for RedisStore {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+    fn get<'a>(&'a self, key: &'a CacheKey) -> StoreFuture<'a, Option<Vec<u8>>> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.name(key));
         Box::pin(self.query(cmd))
@@ -123,7 +122,7 @@ impl CacheStore for RedisStore {
         key: &'a CacheKey,
         value: Vec<u8>,
         ttl: Option<Duration>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> StoreFuture<'a, ()> {
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.name(key)).arg(value);
         if let Some(ttl) = ttl {

@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures_util::future::BoxFuture;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::cache::key::CacheKey;
-use crate::cache::store::{CacheStore, StoreError};
+use crate::cache::store::{CacheStore, StoreError, StoreFuture};
 
 /// The rows [`SqliteStore::open`] keeps at most.
 pub const DEFAULT_SQLITE_ENTRIES: u64 = 100_000;
@@ -125,7 +124,7 @@ fn now_ms() -> i64 {
 }
 
 impl CacheStore for SqliteStore {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+    fn get<'a>(&'a self, key: &'a CacheKey) -> StoreFuture<'a, Option<Vec<u8>>> {
         let key = *key.as_bytes();
         Box::pin(self.with(move |conn, _| {
             let row: Option<(Vec<u8>, Option<i64>)> = conn
@@ -145,7 +144,7 @@ impl CacheStore for SqliteStore {
         key: &'a CacheKey,
         value: Vec<u8>,
         ttl: Option<Duration>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> StoreFuture<'a, ()> {
         let key = *key.as_bytes();
         Box::pin(self.with(move |conn, shared| {
             let now = now_ms();

@@ -8,6 +8,9 @@ use futures_util::future::BoxFuture;
 
 use crate::cache::key::CacheKey;
 
+/// What a [`CacheStore`]'s calls return: a boxed future of the result.
+pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
+
 /// Where cached replies live: the in-memory store, SQLite, Redis, or one of your own.
 ///
 /// A store keeps opaque bytes under a [`CacheKey`]; it does not read them. It bounds its own
@@ -27,7 +30,7 @@ pub trait CacheStore: Send + Sync + fmt::Debug {
         key: &'a CacheKey,
         value: Vec<u8>,
         ttl: Option<Duration>,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> StoreFuture<'a, ()>;
 }
 
 /// Why a store could not read or write: the database file is corrupt or unreadable, the

@@ -205,6 +205,17 @@ impl Client {
         }
     }
 
+    /// This client (same connection pool and settings) with `cache` for its requests'
+    /// replies: for a client made by [`from_env`](Self::from_env) or a constructor. See
+    /// [`ClientBuilder::cache`].
+    pub fn with_cache(&self, cache: Cache) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.cache = Some(cache);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// The clients asked after this one, in order.
     pub(crate) fn fallbacks(&self) -> &[Client] {
         &self.inner.fallbacks
