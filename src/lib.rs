@@ -104,4 +104,7 @@ mod guide {
     struct Answers;
     #[doc = include_str!("../docs/providers.md")]
     struct Providers;
+    #[cfg(feature = "sqlite")]
+    #[doc = include_str!("../docs/cache.md")]
+    struct Cache;
 }
