@@ -108,4 +108,7 @@ mod guide {
     struct Providers;
     #[doc = include_str!("../docs/testing.md")]
     struct Testing;
+    #[cfg(feature = "sqlite")]
+    #[doc = include_str!("../docs/cache.md")]
+    struct Cache;
 }

@@ -50,6 +50,10 @@ pub(crate) struct AttemptLoop {
     /// How many have been started.
     started: u32,
     usage: Usage,
+    /// The tokens of the replies read from the response cache.
+    saved: Usage,
+    /// Whether the attempt under way was answered from the response cache.
+    hit: bool,
     attempts: Vec<Attempt>,
     last_reply: Option<String>,
     /// The function the model must call, in [`Mode::Tools`]: re-asks answer that call.
@@ -79,6 +83,8 @@ impl AttemptLoop {
             total: max_retries.saturating_add(1),
             started: 0,
             usage: Usage::default(),
+            saved: Usage::default(),
+            hit: false,
             attempts: Vec::new(),
             last_reply: None,
             tool: (spec.mode == Mode::Tools).then_some(spec.tool_name.as_str()),
@@ -123,6 +129,13 @@ impl AttemptLoop {
         self.meter.record(usage);
     }
 
+    /// Notes that the attempt under way was answered from the response cache, by a reply
+    /// that had used `usage` (not counted in [`usage`](Self::usage): it was not spent now).
+    pub(crate) fn add_saved(&mut self, usage: Usage) {
+        self.saved += usage;
+        self.hit = true;
+    }
+
     /// Records the judged answer of the attempt under way.
     pub(crate) fn record<T>(
         &mut self,
@@ -137,6 +150,7 @@ impl AttemptLoop {
                     raw,
                     error: None,
                     repair: judged.repair,
+                    cached: std::mem::take(&mut self.hit),
                 });
                 return Next::Accept(value, self.extraction());
             }
@@ -167,6 +181,7 @@ impl AttemptLoop {
             raw,
             error: Some(error),
             repair: judged.repair,
+            cached: std::mem::take(&mut self.hit),
         });
         if reask {
             return Next::Reask;
@@ -196,6 +211,7 @@ impl AttemptLoop {
             raw,
             error: None,
             repair: None,
+            cached: std::mem::take(&mut self.hit),
         });
         self.extraction()
     }
@@ -204,6 +220,7 @@ impl AttemptLoop {
         Extraction {
             attempts: std::mem::take(&mut self.attempts),
             usage: self.usage,
+            saved: self.saved,
             provider: Provider::default(),
             model: String::new(),
             fallbacks: Vec::new(),
@@ -219,8 +236,12 @@ impl AttemptLoop {
 pub struct Extraction {
     /// Every request made, in order; the last one produced the value.
     pub attempts: Vec<Attempt>,
-    /// Tokens used by all attempts together (of the client that answered).
+    /// Tokens used by all attempts together (of the client that answered). Replies read
+    /// from the response cache are not counted: they are in [`saved`](Self::saved).
     pub usage: Usage,
+    /// Tokens the response cache saved: the usage of the replies read from it (zero without
+    /// a cache, or when every reply was live).
+    pub saved: Usage,
     /// The provider that answered.
     pub provider: Provider,
     /// The model asked for on the client that answered.
@@ -268,6 +289,12 @@ impl Extraction {
         &self.last().raw
     }
 
+    /// Whether the value came from a reply read from the response cache (the attempts
+    /// say which were: [`Attempt::cached`]).
+    pub fn cache_hit(&self) -> bool {
+        self.last().cached
+    }
+
     fn last(&self) -> &Attempt {
         self.attempts
             .last()
@@ -288,4 +315,7 @@ pub struct Attempt {
     /// Set when the reply was almost JSON and was repaired before it was parsed (a fence,
     /// trailing commas, single quotes, ...): what was parsed and what was fixed.
     pub repair: Option<Repair>,
+    /// Whether the reply was read from the response cache rather than sent for (it was
+    /// judged all the same).
+    pub cached: bool,
 }

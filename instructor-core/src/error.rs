@@ -162,6 +162,19 @@ pub enum Error {
         error: AttemptError,
     },
 
+    /// The response cache's store could not be read or written (a corrupt or unreadable
+    /// SQLite file, a Redis server that is down, a stored entry that is not one), and the
+    /// cache was set to fail on that (`OnStoreError::Fail`; the default reads it as a miss).
+    /// See `docs/cache.md`.
+    #[error("the response cache failed: {message}")]
+    Cache {
+        /// What the store said (never a key or a stored value).
+        message: String,
+        /// Tokens used by the requests made before (including a reply that could not be
+        /// stored).
+        usage: Usage,
+    },
+
     /// No attempt produced a valid answer: every reply failed to parse or validate.
     /// With the default `max_retries(0)` this is the error of the single attempt.
     #[error(
@@ -251,6 +264,8 @@ pub enum ErrorKind {
     Stream,
     /// [`Error::InvalidItem`].
     InvalidItem,
+    /// [`Error::Cache`].
+    Cache,
     /// [`Error::RetriesExhausted`].
     RetriesExhausted,
     /// [`Error::BudgetExhausted`].
@@ -275,6 +290,7 @@ impl ErrorKind {
             ErrorKind::ContentFilter => "content_filter",
             ErrorKind::Stream => "stream",
             ErrorKind::InvalidItem => "invalid_item",
+            ErrorKind::Cache => "cache",
             ErrorKind::RetriesExhausted => "retries_exhausted",
             ErrorKind::BudgetExhausted => "budget_exhausted",
         }
@@ -305,6 +321,7 @@ impl Error {
             Error::ContentFilter { .. } => ErrorKind::ContentFilter,
             Error::Stream { .. } => ErrorKind::Stream,
             Error::InvalidItem { .. } => ErrorKind::InvalidItem,
+            Error::Cache { .. } => ErrorKind::Cache,
             Error::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
             Error::BudgetExhausted { .. } => ErrorKind::BudgetExhausted,
         }
@@ -323,6 +340,7 @@ impl Error {
             | Error::Timeout { usage, .. }
             | Error::ResponseTooLarge { usage, .. }
             | Error::Decode { usage, .. }
+            | Error::Cache { usage, .. }
             | Error::RetriesExhausted { usage, .. }
             | Error::BudgetExhausted { usage, .. } => Some(*usage),
             _ => None,
@@ -341,6 +359,14 @@ impl Error {
             _ => {}
         }
         self
+    }
+
+    /// [`Error::Cache`] saying `what` went wrong, after requests that used `usage`.
+    pub(crate) fn cache(what: &impl fmt::Display, usage: Usage) -> Self {
+        Error::Cache {
+            message: what.to_string(),
+            usage,
+        }
     }
 
     /// The validation or parse errors of the last attempt, for

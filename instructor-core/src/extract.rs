@@ -8,6 +8,7 @@ use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::attempt::Extraction;
+use crate::cache::{Cache, CacheUse};
 use crate::client::Client;
 use crate::error::Error;
 use crate::hooks::{RequestEvent, ResponseEvent};
@@ -192,6 +193,20 @@ impl<T, C> Extract<T, C> {
     /// The mode (overrides the client's default mode).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.request.mode = Some(mode);
+        self
+    }
+
+    /// Uses `cache` for this request's replies (instead of the client's
+    /// [`cache`](crate::ClientBuilder::cache), if it has one). Each request of the extraction
+    /// is looked up by its body; a hit is judged like a live reply. Streams are not cached.
+    pub fn cache(mut self, cache: Cache) -> Self {
+        self.request.cache = CacheUse::This(cache);
+        self
+    }
+
+    /// Sends this request live, without reading or writing the client's cache.
+    pub fn no_cache(mut self) -> Self {
+        self.request.cache = CacheUse::Off;
         self
     }
 

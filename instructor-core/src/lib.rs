@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod bill;
 pub mod cassette;
+pub mod cache;
 pub mod client;
 pub mod grounding;
 pub mod hooks;

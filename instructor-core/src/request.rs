@@ -4,6 +4,7 @@
 //! has the client's dialect write each body.
 
 use crate::attempt::Extraction;
+use crate::cache::{Cache, CacheUse};
 use crate::client::Client;
 use crate::error::Error;
 use crate::example;
@@ -27,6 +28,8 @@ pub(crate) struct Request {
     pub prompting: Option<Prompting>,
     /// The request's own hooks, called after the client's.
     pub hooks: Hooks,
+    /// Which response cache it uses.
+    pub cache: CacheUse,
 }
 
 impl Request {
@@ -41,6 +44,16 @@ impl Request {
             mode: None,
             prompting: None,
             hooks: Hooks::default(),
+            cache: CacheUse::Client,
+        }
+    }
+
+    /// The response cache this request uses, if any.
+    pub(crate) fn cache(&self) -> Option<&Cache> {
+        match &self.cache {
+            CacheUse::Client => self.client.cache(),
+            CacheUse::Off => None,
+            CacheUse::This(cache) => Some(cache),
         }
     }
 

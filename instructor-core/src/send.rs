@@ -10,7 +10,8 @@ use tracing::Instrument;
 
 use crate::attempt::{AttemptLoop, Extraction, Fallback, Next};
 use crate::budget::Meter;
-use crate::client::transport::{Post, Whole};
+use crate::cache::lookup;
+use crate::client::transport::Post;
 use crate::error::Error;
 use crate::example;
 use crate::judge::Judge;
@@ -138,14 +139,18 @@ where
             model,
             hooks: &request.hooks,
         };
-        let (completion, raw) = request
-            .client
-            .post(post, Whole)
+        let answer = lookup::post(request, post, run.usage())
             .instrument(span.clone())
             .await
             .map_err(|e| e.with_prior_usage(run.usage()))?;
-        let usage = completion.usage.unwrap_or_default();
-        run.add_usage(usage);
+        let (completion, raw) = (answer.completion, answer.raw);
+        match answer.saved {
+            Some(saved) => {
+                run.add_saved(saved);
+                span.record("instructor.cached", true);
+            }
+            None => run.add_usage(completion.usage.unwrap_or_default()),
+        }
         record_response(&span, &completion);
         let judged = judge
             .judge(&completion, spec, run.usage())
@@ -170,6 +175,7 @@ fn attempt_span(request: &Request, model: &str, n: u32) -> tracing::Span {
         gen_ai.request.max_tokens = Empty,
         gen_ai.request.seed = Empty,
         instructor.attempt = n,
+        instructor.cached = Empty,
         gen_ai.response.id = Empty,
         gen_ai.response.model = Empty,
         gen_ai.response.finish_reasons = Empty,

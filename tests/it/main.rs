@@ -21,6 +21,9 @@ mod answers;
 mod batch;
 mod budget;
 mod cassette;
+mod cache;
+#[cfg(feature = "redis")]
+mod cache_redis;
 mod client_modes;
 mod client_reask;
 mod client_tracing;

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::bill::{Ledger, Prices};
 use crate::cassette::Cassette;
+use crate::cache::Cache;
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;
@@ -200,6 +201,7 @@ pub struct ClientBuilder {
     provider: Provider,
     prices: Prices,
     cassette: Option<Cassette>,
+    cache: Option<Cache>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -380,6 +382,16 @@ impl ClientBuilder {
         self
     }
 
+    /// A response cache for every request of the client (off by default): a reply already
+    /// given to the same request is read from it instead of asking again, and judged like a
+    /// live one. A request may choose another with [`Extract::cache`](crate::Extract::cache)
+    /// or none with [`Extract::no_cache`](crate::Extract::no_cache). Streams are not cached.
+    /// See [`Cache`] and `docs/cache.md`.
+    pub fn cache(mut self, cache: Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(why) = self.invalid {
@@ -465,6 +477,7 @@ impl ClientBuilder {
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 hooks: self.hooks,
+                cache: self.cache,
                 gate: None,
                 ledger: Ledger::new(self.prices),
                 cassette: self.cassette,

@@ -19,6 +19,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::bill::{Ledger, Prices, UsageReport};
+use crate::cache::Cache;
 use crate::cassette::Cassette;
 use crate::hooks::Hooks;
 use crate::mode::Mode;
@@ -90,6 +91,8 @@ pub(crate) struct Inner {
     pub(crate) headers: HeaderMap,
     pub(crate) max_response_bytes: usize,
     pub(crate) hooks: Hooks,
+    /// The response cache every request of this client uses unless it chooses otherwise.
+    pub(crate) cache: Option<Cache>,
     /// Set on the client of an `extract_many` batch: a 429 closes it, every request waits
     /// for it.
     pub(crate) gate: Option<Arc<Gate>>,
@@ -115,6 +118,7 @@ impl fmt::Debug for Client {
             .field("extra_headers", &i.headers.keys().collect::<Vec<_>>())
             .field("max_response_bytes", &i.max_response_bytes)
             .field("cassette", &i.cassette)
+            .field("cache", &i.cache)
             .finish_non_exhaustive()
     }
 }
@@ -210,6 +214,17 @@ impl Client {
         }
     }
 
+    /// This client (same connection pool and settings) with `cache` for its requests'
+    /// replies: for a client made by [`from_env`](Self::from_env) or a constructor. See
+    /// [`ClientBuilder::cache`].
+    pub fn with_cache(&self, cache: Cache) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.cache = Some(cache);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// The clients asked after this one, in order.
     pub(crate) fn fallbacks(&self) -> &[Client] {
         &self.inner.fallbacks
@@ -276,6 +291,11 @@ impl Client {
     /// The cassette this client records to or replays from.
     pub(crate) fn cassette(&self) -> Option<&Cassette> {
         self.inner.cassette.as_ref()
+    }
+
+    /// The response cache of this client's requests, if it has one.
+    pub(crate) fn cache(&self) -> Option<&Cache> {
+        self.inner.cache.as_ref()
     }
 }
 

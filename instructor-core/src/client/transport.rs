@@ -149,21 +149,7 @@ impl Client {
     ) -> Result<R::Output, Error> {
         let inner = &*self.inner;
         let policy = &inner.retry;
-        let path = inner.dialect.model_path(post.model, R::STREAM);
-        let url = match &path {
-            None => Cow::Borrowed(&inner.endpoint_url),
-            Some(path) => Cow::Owned(
-                reqwest::Url::parse(&format!("{}{path}", inner.base_url)).map_err(|e| {
-                    Error::Config(format!(
-                        "the model `{}` makes an invalid URL: {e}",
-                        post.model
-                    ))
-                })?,
-            ),
-        };
-        // What a cassette records the request under: the path, never the query.
-        let endpoint = path.as_deref().unwrap_or(inner.dialect.path());
-        let endpoint = endpoint.split('?').next().unwrap_or(endpoint);
+        let url = self.endpoint(post.model, R::STREAM)?;
         let replaying = self.replaying();
         let started = Instant::now();
         let mut number = 0u32;
@@ -186,7 +172,7 @@ impl Client {
             };
             inner.hooks.request(&event);
             post.hooks.request(&event);
-            let failure = match self.send_try::<R>(&url, endpoint, post.body).await {
+            let failure = match self.send_try::<R>(&url, post.model, post.body).await {
                 Err(e) => Failure::of(e),
                 Ok(resp) if resp.status().is_success() => {
                     match reader.read(self, resp, &tried).await {
@@ -231,7 +217,7 @@ impl Client {
     async fn send_try<R: Reader>(
         &self,
         url: &reqwest::Url,
-        endpoint: &str,
+        model: &str,
         body: &[u8],
     ) -> Result<reqwest::Response, Error> {
         let send = || async {
@@ -243,6 +229,11 @@ impl Client {
         match self.cassette() {
             None => send().await,
             Some(cassette) => {
+                // What a cassette records the request under: the path, never the query.
+                let dialect = self.dialect();
+                let path = dialect.model_path(model, R::STREAM);
+                let endpoint = path.as_deref().unwrap_or(dialect.path());
+                let endpoint = endpoint.split('?').next().unwrap_or(endpoint);
                 let call = Call {
                     method: "POST",
                     endpoint,
@@ -254,6 +245,23 @@ impl Client {
                 cassette.exchange(call, send).await
             }
         }
+    }
+
+    /// Where a request for `model` goes (streamed or not).
+    pub(crate) fn endpoint(
+        &self,
+        model: &str,
+        stream: bool,
+    ) -> Result<Cow<'_, reqwest::Url>, Error> {
+        let inner = &*self.inner;
+        Ok(match inner.dialect.model_path(model, stream) {
+            None => Cow::Borrowed(&inner.endpoint_url),
+            Some(path) => Cow::Owned(
+                reqwest::Url::parse(&format!("{}{path}", inner.base_url)).map_err(|e| {
+                    Error::Config(format!("the model `{model}` makes an invalid URL: {e}"))
+                })?,
+            ),
+        })
     }
 
     /// The HTTP request for one try.
