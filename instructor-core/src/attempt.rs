@@ -59,6 +59,23 @@ pub(crate) struct AttemptLoop {
     wrapped: bool,
     /// The tools, in parallel tools mode.
     toolbox: Option<&'static Toolbox>,
+    /// The errors of attempts made before this loop was resumed (a batch job's earlier
+    /// rounds), reported first in [`Error::RetriesExhausted`].
+    prior_errors: Vec<AttemptError>,
+}
+
+/// What an extraction carries from one attempt to the next apart from the conversation:
+/// where a batch job keeps an input between its rounds (see [`AttemptLoop::resume`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Carried {
+    /// How many attempts were made.
+    pub started: u32,
+    /// The tokens they used.
+    pub usage: Usage,
+    /// Why each was rejected.
+    pub errors: Vec<AttemptError>,
+    /// The last rejected reply's text.
+    pub last_reply: Option<String>,
 }
 
 impl AttemptLoop {
@@ -75,7 +92,40 @@ impl AttemptLoop {
             schema: spec.answer_schema,
             wrapped: spec.wrapped,
             toolbox: spec.toolbox.as_ref(),
+            prior_errors: Vec::new(),
         }
+    }
+
+    /// The loop of an extraction whose earlier attempts were made elsewhere (a batch job's
+    /// rounds): `messages` is the conversation so far, re-asks included.
+    pub(crate) fn resume(
+        messages: Vec<Message>,
+        spec: &'static ModeSpec,
+        max_retries: u32,
+        carried: Carried,
+    ) -> Self {
+        let mut run = Self::new(messages, spec, max_retries);
+        run.started = carried.started;
+        run.usage = carried.usage;
+        run.prior_errors = carried.errors;
+        run.last_reply = carried.last_reply;
+        run
+    }
+
+    /// The conversation and what the next attempt carries (after a [`Next::Reask`]).
+    pub(crate) fn carry(self) -> (Vec<Message>, Carried) {
+        let errors = self
+            .prior_errors
+            .into_iter()
+            .chain(self.attempts.into_iter().filter_map(|a| a.error))
+            .collect();
+        let carried = Carried {
+            started: self.started,
+            usage: self.usage,
+            errors,
+            last_reply: self.last_reply,
+        };
+        (self.messages, carried)
     }
 
     /// Starts the next attempt and returns its number (1 for the first request). Call it
@@ -152,9 +202,9 @@ impl AttemptLoop {
         Next::Fail(Error::RetriesExhausted {
             attempts: self.started,
             errors_per_attempt: self
-                .attempts
-                .iter()
-                .filter_map(|a| a.error.clone())
+                .prior_errors
+                .drain(..)
+                .chain(self.attempts.iter().filter_map(|a| a.error.clone()))
                 .collect(),
             last_reply: self.last_reply.take(),
             usage: self.usage,

@@ -171,6 +171,28 @@ pub enum Error {
         /// Tokens used by all attempts.
         usage: Usage,
     },
+
+    /// A batch job's input got no answer it could judge: its result line reported an error
+    /// that is not an HTTP status (the provider's batch error object), or the job gave it
+    /// up ([`BatchJob::give_up`](crate::batch_file::BatchJob::give_up)), or a saved job state
+    /// recorded it as failed (then `message` is the original error's text). See
+    /// `docs/batch.md`.
+    #[error("batch input `{custom_id}`: {message}")]
+    BatchInput {
+        /// The input's `custom_id`.
+        custom_id: String,
+        /// The provider's error code, or the original error's kind, if any.
+        code: Option<Box<str>>,
+        /// What happened.
+        message: String,
+        /// Tokens used by the input's attempts before it failed.
+        usage: Usage,
+    },
+
+    /// A batch request file, result file or job state cannot be written or read: an I/O
+    /// error, or a job state that is not one or belongs to another extraction.
+    #[error("batch file: {0}")]
+    BatchFile(String),
 }
 
 struct LastErrors<'a>(&'a [AttemptError]);
@@ -225,6 +247,10 @@ pub enum ErrorKind {
     InvalidItem,
     /// [`Error::RetriesExhausted`].
     RetriesExhausted,
+    /// [`Error::BatchInput`].
+    BatchInput,
+    /// [`Error::BatchFile`].
+    BatchFile,
 }
 
 impl ErrorKind {
@@ -245,6 +271,8 @@ impl ErrorKind {
             ErrorKind::Stream => "stream",
             ErrorKind::InvalidItem => "invalid_item",
             ErrorKind::RetriesExhausted => "retries_exhausted",
+            ErrorKind::BatchInput => "batch_input",
+            ErrorKind::BatchFile => "batch_file",
         }
     }
 }
@@ -273,6 +301,8 @@ impl Error {
             Error::Stream { .. } => ErrorKind::Stream,
             Error::InvalidItem { .. } => ErrorKind::InvalidItem,
             Error::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
+            Error::BatchInput { .. } => ErrorKind::BatchInput,
+            Error::BatchFile(_) => ErrorKind::BatchFile,
         }
     }
 
@@ -289,7 +319,8 @@ impl Error {
             | Error::Timeout { usage, .. }
             | Error::ResponseTooLarge { usage, .. }
             | Error::Decode { usage, .. }
-            | Error::RetriesExhausted { usage, .. } => Some(*usage),
+            | Error::RetriesExhausted { usage, .. }
+            | Error::BatchInput { usage, .. } => Some(*usage),
             _ => None,
         }
     }
@@ -302,7 +333,8 @@ impl Error {
             | Error::Transport { usage, .. }
             | Error::Timeout { usage, .. }
             | Error::ResponseTooLarge { usage, .. }
-            | Error::Decode { usage, .. } => *usage += prior,
+            | Error::Decode { usage, .. }
+            | Error::BatchInput { usage, .. } => *usage += prior,
             _ => {}
         }
         self

@@ -9,6 +9,7 @@
 
 // What a user reads beyond the root: each module's page lists its items.
 pub mod batch;
+pub mod batch_file;
 pub mod client;
 pub mod grounding;
 pub mod hooks;
@@ -60,6 +61,7 @@ pub use crate::server::Server;
 // ... the request and what it gives back, ...
 pub use crate::attempt::{Attempt, Extraction, Fallback};
 pub use crate::batch::{ExtractMany, Progress};
+pub use crate::batch_file::BatchJob;
 pub use crate::extract::Extract;
 pub use crate::repair::Repair;
 pub use crate::stream::{ItemStream, PartialStream};

@@ -19,6 +19,7 @@ use instructor_testkit as support;
 
 mod answers;
 mod batch;
+mod batch_file;
 mod client_modes;
 mod client_reask;
 mod client_tracing;
