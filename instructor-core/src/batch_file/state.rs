@@ -49,7 +49,7 @@ enum Status {
 /// One input's line. `M` is a message as written (by reference) or read (owned).
 #[derive(Serialize, Deserialize)]
 #[serde(bound(deserialize = "M: Deserialize<'de>"))]
-struct Saved<M> {
+pub(crate) struct Saved<M> {
     custom_id: String,
     status: Status,
     model: String,
@@ -75,7 +75,7 @@ struct Saved<M> {
 
 /// A message with the flag its serde form leaves out (a tool result that reports an error).
 #[derive(Serialize, Deserialize)]
-struct SavedMessage<M> {
+pub(crate) struct SavedMessage<M> {
     #[serde(flatten)]
     message: M,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -232,7 +232,7 @@ impl<T, C> BatchJob<T, C> {
     }
 }
 
-fn saved(entry: &Entry) -> Saved<SavedMessage<&Message>> {
+pub(crate) fn saved(entry: &Entry) -> Saved<SavedMessage<&Message>> {
     let c = &entry.carried;
     let mut s = Saved {
         custom_id: entry.custom_id.clone(),
@@ -341,7 +341,7 @@ where
     }
 }
 
-fn restore(s: Saved<SavedMessage<Message>>) -> Result<Entry, String> {
+pub(crate) fn restore(s: Saved<SavedMessage<Message>>) -> Result<Entry, String> {
     let carried = Carried {
         started: s.attempts,
         usage: s.usage,
