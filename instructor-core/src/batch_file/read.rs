@@ -143,7 +143,8 @@ fn openai(dialect: &dyn Dialect, line: OpenAiLine<'_>) -> Result<ResultLine, Str
         let code = error.get("code").and_then(Value::as_str);
         let message = crate::provider::error_message(&error);
         let outcome = match code {
-            Some("batch_expired" | "batch_cancelled" | "batch_canceled") => {
+            // `request_failed`: scripts/run-batch got no HTTP answer at all (connection).
+            Some("batch_expired" | "batch_cancelled" | "batch_canceled" | "request_failed") => {
                 Outcome::NotRun(format!("{}: {message}", code.unwrap_or_default()))
             }
             _ => Outcome::Failed(input_error(&id, code, message)),
