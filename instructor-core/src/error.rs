@@ -174,7 +174,7 @@ pub enum Error {
 
     /// A batch job's input got no answer it could judge: its result line reported an error
     /// that is not an HTTP status (the provider's batch error object), or the job gave it
-    /// up ([`BatchJob::give_up`](crate::batch_file::BatchJob::give_up)), or a saved job state
+    /// up (`BatchJob::give_up`), or a saved job state
     /// recorded it as failed (then `message` is the original error's text). See
     /// `docs/batch.md`.
     #[error("batch input `{custom_id}`: {message}")]

@@ -61,7 +61,6 @@ pub use crate::server::Server;
 // ... the request and what it gives back, ...
 pub use crate::attempt::{Attempt, Extraction, Fallback};
 pub use crate::batch::{ExtractMany, Progress};
-pub use crate::batch_file::BatchJob;
 pub use crate::extract::Extract;
 pub use crate::repair::Repair;
 pub use crate::stream::{ItemStream, PartialStream};

@@ -42,11 +42,17 @@ fn open(path: &Path) -> std::io::BufReader<std::fs::File> {
 
 #[tokio::test]
 async fn a_batch_file_runs_through_run_batch_and_reads_back_with_a_re_ask_round() {
-    let client = client_or_skip!("a_batch_file_runs_through_run_batch_and_reads_back_with_a_re_ask_round");
+    let client =
+        client_or_skip!("a_batch_file_runs_through_run_batch_and_reads_back_with_a_re_ask_round");
     let base = std::env::var("INSTRUCTOR_E2E_BASE_URL").unwrap();
-    let dir: PathBuf = std::env::temp_dir().join(format!("instructor-e2e-batch-{}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("instructor-e2e-batch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (requests, results, state) = (dir.join("requests.jsonl"), dir.join("results.jsonl"), dir.join("job.jsonl"));
+    let (requests, results, state) = (
+        dir.join("requests.jsonl"),
+        dir.join("results.jsonl"),
+        dir.join("job.jsonl"),
+    );
 
     // Each name is rejected once ("check it"), so every input needs a second round.
     let seen = Arc::new(Mutex::new(HashSet::new()));
@@ -113,13 +119,26 @@ async fn a_batch_file_runs_through_run_batch_and_reads_back_with_a_re_ask_round(
         reasked = report.reasked;
         values.extend(report.settled);
     }
-    eprintln!("E2E batch: {rounds} round(s), {:.1}s, usage {:?}", started.elapsed().as_secs_f64(), job.usage());
+    eprintln!(
+        "E2E batch: {rounds} round(s), {:.1}s, usage {:?}",
+        started.elapsed().as_secs_f64(),
+        job.usage()
+    );
     for (id, value) in &values {
         eprintln!("E2E batch {id}: {value:?}");
     }
-    assert!(resumed, "the validator forces a re-ask round, run from the saved state");
-    let jason = values.iter().find(|(id, _)| id == "jason").expect("jason is settled");
+    assert!(
+        resumed,
+        "the validator forces a re-ask round, run from the saved state"
+    );
+    let jason = values
+        .iter()
+        .find(|(id, _)| id == "jason")
+        .expect("jason is settled");
     assert_jason(jason.1.as_ref().unwrap());
-    assert!(values.iter().filter(|(_, v)| v.is_ok()).count() >= 2, "{values:?}");
+    assert!(
+        values.iter().filter(|(_, v)| v.is_ok()).count() >= 2,
+        "{values:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -75,8 +75,16 @@ fn openai_ok(id: &str, body: Value) -> String {
 async fn openai_lines_follow_the_batch_format_and_carry_the_live_bodies_byte_for_byte() {
     let replies = (0..3).map(|_| json_ok(json!(completion(json!(JASON), "stop", usage(5, 5)))));
     let server = serving_at("/v1/chat/completions", &[], replies.collect()).await;
-    let client = builder(&server).prompting(Prompting::Compact).build().unwrap();
-    let template = || client.extract::<UserDetails>().system(SYSTEM).temperature(0.0);
+    let client = builder(&server)
+        .prompting(Prompting::Compact)
+        .build()
+        .unwrap();
+    let template = || {
+        client
+            .extract::<UserDetails>()
+            .system(SYSTEM)
+            .temperature(0.0)
+    };
     let live = live_bodies(&server, &TEXTS, template).await;
     let mut job = job_of(template(), &TEXTS);
     let file = written(&mut job);
@@ -94,7 +102,10 @@ async fn openai_lines_follow_the_batch_format_and_carry_the_live_bodies_byte_for
         assert_eq!(inner(line, "body").as_bytes(), &live[i][..], "line {i}");
         let dry = template().user(TEXTS[i].1).dry_run().unwrap();
         assert_eq!(v["body"], dry);
-        assert!(dry["messages"][0]["content"].as_str().unwrap().contains("name"));
+        assert!(dry["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("name"));
     }
     assert_eq!(job.endpoint(), Some("/v1/chat/completions"));
 }
@@ -115,8 +126,17 @@ async fn responses_lines_name_v1_responses_and_carry_the_live_body() {
 
 #[tokio::test]
 async fn anthropic_requests_are_one_document_of_custom_id_and_live_params() {
-    let reply = json_ok(anthropic::tool_reply("toolu_1", json!({"name": "Jason", "age": 20}), (5, 5)));
-    let server = serving_at(anthropic::PATH, &[], vec![reply.clone(), reply.clone(), reply]).await;
+    let reply = json_ok(anthropic::tool_reply(
+        "toolu_1",
+        json!({"name": "Jason", "age": 20}),
+        (5, 5),
+    ));
+    let server = serving_at(
+        anthropic::PATH,
+        &[],
+        vec![reply.clone(), reply.clone(), reply],
+    )
+    .await;
     let client = anthropic::builder(&server.uri()).build().unwrap();
     let template = || client.extract::<UserDetails>().system(SYSTEM);
     let live = live_bodies(&server, &TEXTS, template).await;
@@ -127,12 +147,21 @@ async fn anthropic_requests_are_one_document_of_custom_id_and_live_params() {
     assert_eq!(keys, ["requests"]);
     let requests = doc["requests"].as_array().unwrap();
     assert_eq!(requests.len(), 3);
-    let body = file.trim().strip_prefix("{\"requests\":[").unwrap().strip_suffix("]}").unwrap();
+    let body = file
+        .trim()
+        .strip_prefix("{\"requests\":[")
+        .unwrap()
+        .strip_suffix("]}")
+        .unwrap();
     for (i, (request, text)) in requests.iter().zip(body.split(",\n")).enumerate() {
         let keys: Vec<&String> = request.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["custom_id", "params"]);
         assert_eq!(request["custom_id"], TEXTS[i].0);
-        assert_eq!(inner(text, "params").as_bytes(), &live[i][..], "request {i}");
+        assert_eq!(
+            inner(text, "params").as_bytes(),
+            &live[i][..],
+            "request {i}"
+        );
         assert_eq!(request["params"]["model"], "claude-test");
     }
     assert_eq!(job.endpoint(), None);
@@ -142,14 +171,17 @@ async fn anthropic_requests_are_one_document_of_custom_id_and_live_params() {
         assert_eq!(e.kind(), ErrorKind::Config);
         assert!(e.to_string().contains(&format!("{bad:?}")), "{e}");
     }
-    job.add_user("A-z_0".repeat(12) + "abcd", "Jason is 20").unwrap();
+    job.add_user("A-z_0".repeat(12) + "abcd", "Jason is 20")
+        .unwrap();
 }
 
 #[tokio::test]
 async fn gemini_lines_are_key_and_the_live_request() {
     let reply = json_ok(gemini::text_reply(JASON, 5, 5));
     let server = serving_at(gemini::PATH, &[], vec![reply]).await;
-    let client = gemini::builder(&format!("{}/v1beta", server.uri())).build().unwrap();
+    let client = gemini::builder(&format!("{}/v1beta", server.uri()))
+        .build()
+        .unwrap();
     let template = || client.extract::<UserDetails>().system(SYSTEM);
     let live = live_bodies(&server, &TEXTS[..1], template).await;
     let mut job = job_of(template(), &TEXTS[..1]);
@@ -168,7 +200,9 @@ fn duplicate_ids_and_other_modes_are_refused() {
     let mut job = job_of(client.extract::<UserDetails>(), &TEXTS[..1]);
     let e = job.add_user("row-1", "again").unwrap_err();
     assert!(e.to_string().contains("\"row-1\" is already"), "{e}");
-    let e = job.add("row-9", |r| r.user("x").mode(Mode::Tools)).unwrap_err();
+    let e = job
+        .add("row-9", |r| r.user("x").mode(Mode::Tools))
+        .unwrap_err();
     assert!(e.to_string().contains("mode"), "{e}");
     assert_eq!(job.len(), 1);
 }
@@ -177,7 +211,10 @@ fn duplicate_ids_and_other_modes_are_refused() {
 fn chat_job(max_retries: u32) -> BatchJob<UserDetails> {
     let server = crate::support::servers::NothingListening::new();
     let client = builder(&server).build().unwrap();
-    let mut job = job_of(client.extract::<UserDetails>().max_retries(max_retries), &TEXTS);
+    let mut job = job_of(
+        client.extract::<UserDetails>().max_retries(max_retries),
+        &TEXTS,
+    );
     written(&mut job);
     job
 }
@@ -186,13 +223,21 @@ fn chat_job(max_retries: u32) -> BatchJob<UserDetails> {
 async fn openai_results_of_every_kind_out_of_order_with_problems_lose_no_input() {
     let server = crate::support::servers::NothingListening::new();
     let client = builder(&server).build().unwrap();
-    let ids = ["ok", "bad-request", "expired", "overloaded", "missing", "dup"];
+    let ids = [
+        "ok",
+        "bad-request",
+        "expired",
+        "overloaded",
+        "missing",
+        "dup",
+    ];
     let mut job = BatchJob::new(client.extract::<UserDetails>()).unwrap();
     for id in ids {
         job.add_user(id, "Jason is 20").unwrap();
     }
     written(&mut job);
-    let error_body = json!({"error": {"message": "bad field", "type": "invalid_request_error", "code": null}});
+    let error_body =
+        json!({"error": {"message": "bad field", "type": "invalid_request_error", "code": null}});
     let output = [
         openai_ok("dup", completion(json!(JASON), "stop", usage(1, 1))),
         json!({"id": "b2", "custom_id": "bad-request",
@@ -215,11 +260,20 @@ async fn openai_results_of_every_kind_out_of_order_with_problems_lose_no_input()
         .read_result_files([output.as_bytes(), errors.as_bytes()])
         .await
         .unwrap();
-    let settled: Vec<(&str, bool)> = report.settled.iter().map(|(id, r)| (id.as_str(), r.is_ok())).collect();
-    assert_eq!(settled, [("dup", true), ("bad-request", false), ("ok", true)]);
+    let settled: Vec<(&str, bool)> = report
+        .settled
+        .iter()
+        .map(|(id, r)| (id.as_str(), r.is_ok()))
+        .collect();
+    assert_eq!(
+        settled,
+        [("dup", true), ("bad-request", false), ("ok", true)]
+    );
     let (_, bad) = &report.settled[1];
     match bad.as_ref().unwrap_err() {
-        Error::Api { status, message, .. } => assert_eq!((*status, message.as_str()), (400, "bad field")),
+        Error::Api {
+            status, message, ..
+        } => assert_eq!((*status, message.as_str()), (400, "bad field")),
         other => panic!("{other:?}"),
     }
     assert_eq!(report.settled[2].1.as_ref().unwrap(), &jason());
@@ -227,14 +281,20 @@ async fn openai_results_of_every_kind_out_of_order_with_problems_lose_no_input()
     assert_eq!(resent, ["overloaded", "expired"]);
     assert!(report.resent[1].1.contains("batch_expired"));
     assert_eq!(report.missing, ["missing"]);
-    let problems: Vec<(usize, u64, &ProblemKind)> =
-        report.problems.iter().map(|p| (p.file, p.line, &p.kind)).collect();
+    let problems: Vec<(usize, u64, &ProblemKind)> = report
+        .problems
+        .iter()
+        .map(|p| (p.file, p.line, &p.kind))
+        .collect();
     assert_eq!(problems.len(), 3, "{:?}", report.problems);
     assert_eq!(problems[0], (0, 4, &ProblemKind::Unknown));
     assert_eq!(problems[1], (0, 6, &ProblemKind::Duplicate));
     assert_eq!((problems[2].0, problems[2].1), (0, 8));
     let shown = report.problems[2].to_string();
-    assert!(shown.starts_with("file 0, line 8: the line is cut off"), "{shown}");
+    assert!(
+        shown.starts_with("file 0, line 8: the line is cut off"),
+        "{shown}"
+    );
     // Every input is somewhere: settled, resent or missing.
     assert_eq!(report.settled.len() + report.pending(), ids.len());
     assert_eq!((report.done, report.failed), (2, 1));
@@ -242,7 +302,15 @@ async fn openai_results_of_every_kind_out_of_order_with_problems_lose_no_input()
     // The waiting ones are the next file; the settled ones are not.
     assert_eq!(job.pending(), 3);
     let next = written(&mut job);
-    let next_ids: Vec<String> = next.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["custom_id"].as_str().unwrap().to_owned()).collect();
+    let next_ids: Vec<String> = next
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["custom_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(next_ids, ["expired", "overloaded", "missing"]);
     assert_eq!(job.status("ok"), Some(InputStatus::Done { attempts: 1 }));
 }
@@ -253,7 +321,9 @@ async fn vllm_results_without_the_status_wrapper_are_read_too() {
     let body = completion(json!(JASON), "stop", usage(1, 1));
     let file: String = TEXTS
         .iter()
-        .map(|(id, _)| json!({"id": "vllm-1", "custom_id": id, "response": body}).to_string() + "\n")
+        .map(|(id, _)| {
+            json!({"id": "vllm-1", "custom_id": id, "response": body}).to_string() + "\n"
+        })
         .collect();
     let report = job.read_results(file.as_bytes()).await.unwrap();
     assert_eq!(report.done, 3);
@@ -283,13 +353,22 @@ async fn anthropic_results_of_every_type() {
     assert_eq!(report.settled[1].0, "ok");
     assert_eq!(report.settled[1].1.as_ref().unwrap(), &jason());
     match report.settled[0].1.as_ref().unwrap_err() {
-        Error::Api { status, message, kind, .. } => {
+        Error::Api {
+            status,
+            message,
+            kind,
+            ..
+        } => {
             assert_eq!((*status, message.as_str()), (400, "max_tokens: too large"));
             assert_eq!(kind.as_deref(), Some("invalid_request_error"));
         }
         other => panic!("{other:?}"),
     }
-    let resent: Vec<(&str, &str)> = report.resent.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let resent: Vec<(&str, &str)> = report
+        .resent
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     assert_eq!(resent, [("expired", "expired"), ("canceled", "canceled")]);
     assert_eq!(report.usage.prompt_tokens, 7);
 }
@@ -330,7 +409,12 @@ async fn a_rejected_answer_is_re_asked_with_the_live_re_ask_body() {
     ];
     let server = serving_at("/v1/chat/completions", &[], replies).await;
     let client = builder(&server).build().unwrap();
-    let template = || client.extract::<UserDetails>().system(SYSTEM).max_retries(1);
+    let template = || {
+        client
+            .extract::<UserDetails>()
+            .system(SYSTEM)
+            .max_retries(1)
+    };
     template().user(TEXTS[0].1).send().await.unwrap();
     let live = server.received_requests().await.unwrap();
 
@@ -340,7 +424,10 @@ async fn a_rejected_answer_is_re_asked_with_the_live_re_ask_body() {
     let answer = openai_ok("row-1", completion(json!(INVALID), "stop", usage(10, 5)));
     let report = job.read_results(answer.as_bytes()).await.unwrap();
     assert_eq!(report.reasked, ["row-1"]);
-    assert_eq!(job.status("row-1"), Some(InputStatus::Pending { attempts: 1 }));
+    assert_eq!(
+        job.status("row-1"),
+        Some(InputStatus::Pending { attempts: 1 })
+    );
     assert_eq!(job.round(), 2);
     let second = written(&mut job);
     assert_eq!(inner(second.trim(), "body").as_bytes(), &live[1].body[..]);
@@ -349,7 +436,12 @@ async fn a_rejected_answer_is_re_asked_with_the_live_re_ask_body() {
     let again = openai_ok("row-1", completion(json!(INVALID), "stop", usage(20, 5)));
     let report = job.read_results(again.as_bytes()).await.unwrap();
     match report.settled[0].1.as_ref().unwrap_err() {
-        Error::RetriesExhausted { attempts, errors_per_attempt, usage, .. } => {
+        Error::RetriesExhausted {
+            attempts,
+            errors_per_attempt,
+            usage,
+            ..
+        } => {
             assert_eq!((*attempts, errors_per_attempt.len()), (2, 2));
             assert_eq!(usage.prompt_tokens, 30);
         }
@@ -366,7 +458,12 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
     let state = dir.join("job.state.jsonl");
     let server = crate::support::servers::NothingListening::new();
     let client = builder(&server).build().unwrap();
-    let template = || client.extract::<UserDetails>().system(SYSTEM).max_retries(2);
+    let template = || {
+        client
+            .extract::<UserDetails>()
+            .system(SYSTEM)
+            .max_retries(2)
+    };
     let mut job = job_of(template(), &TEXTS);
     written(&mut job);
     let results = [
@@ -375,7 +472,10 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
     ]
     .join("\n");
     let report = job.read_results(results.as_bytes()).await.unwrap();
-    assert_eq!((report.done, report.reasked.len(), report.missing.len()), (1, 1, 1));
+    assert_eq!(
+        (report.done, report.reasked.len(), report.missing.len()),
+        (1, 1, 1)
+    );
     job.save_to(&state).unwrap();
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(!saved.contains(KEY), "{saved}");
@@ -385,17 +485,31 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
     assert_eq!(resumed.round(), 2);
     assert_eq!(resumed.usage(), job.usage());
     assert_eq!(written(&mut resumed), written(&mut job));
-    let earlier: Vec<(&str, UserDetails)> = resumed.results().map(|(id, r)| (id, r.unwrap())).collect();
+    let earlier: Vec<(&str, UserDetails)> =
+        resumed.results().map(|(id, r)| (id, r.unwrap())).collect();
     assert_eq!(earlier, [("row-1", jason())]);
     let results = [
-        openai_ok("row-3", completion(json!(r#"{"name": "Grace", "age": 45}"#), "stop", usage(10, 5))),
-        openai_ok("row-2", completion(json!(r#"{"name": "Ada", "age": 36}"#), "stop", usage(30, 5))),
+        openai_ok(
+            "row-3",
+            completion(
+                json!(r#"{"name": "Grace", "age": 45}"#),
+                "stop",
+                usage(10, 5),
+            ),
+        ),
+        openai_ok(
+            "row-2",
+            completion(json!(r#"{"name": "Ada", "age": 36}"#), "stop", usage(30, 5)),
+        ),
     ]
     .join("\n");
     let report = resumed.read_results(results.as_bytes()).await.unwrap();
     assert_eq!(report.done, 2, "{report:?}");
     assert!(resumed.is_finished());
-    assert_eq!(resumed.status("row-2"), Some(InputStatus::Done { attempts: 2 }));
+    assert_eq!(
+        resumed.status("row-2"),
+        Some(InputStatus::Done { attempts: 2 })
+    );
     assert_eq!(resumed.usage().prompt_tokens, 60);
     // A state of another extraction is refused.
     let other = client.extract::<UserDetails>().mode(Mode::Tools);
@@ -416,9 +530,14 @@ async fn a_failed_input_comes_back_from_the_state_with_its_error() {
     let server = crate::support::servers::NothingListening::new();
     let client = builder(&server).build().unwrap();
     let resumed = BatchJob::load(client.extract::<UserDetails>(), &state[..]).unwrap();
-    let all: Vec<(&str, Error)> = resumed.results().map(|(id, r)| (id, r.unwrap_err())).collect();
+    let all: Vec<(&str, Error)> = resumed
+        .results()
+        .map(|(id, r)| (id, r.unwrap_err()))
+        .collect();
     assert_eq!(all.len(), 3);
-    assert!(matches!(&all[0].1, Error::BatchInput { code: Some(c), .. } if &**c == "retries_exhausted"));
+    assert!(
+        matches!(&all[0].1, Error::BatchInput { code: Some(c), .. } if &**c == "retries_exhausted")
+    );
     assert!(all[0].1.to_string().contains("age"), "{}", all[0].1);
     assert!(all[2].1.to_string().contains("no answer after 1 round"));
 }
@@ -440,7 +559,13 @@ fn no_file_written_holds_the_key_or_an_auth_header() {
         files.push_str(&String::from_utf8(state).unwrap());
         let lower = files.to_ascii_lowercase();
         assert!(!files.contains(KEY), "{files}");
-        for header in ["authorization", "bearer", "x-api-key", "x-goog-api-key", "api_key"] {
+        for header in [
+            "authorization",
+            "bearer",
+            "x-api-key",
+            "x-goog-api-key",
+            "api_key",
+        ] {
             assert!(!lower.contains(header), "{header} in {files}");
         }
     }
@@ -453,8 +578,14 @@ async fn a_malformed_line_names_its_number_and_the_input_stays_waiting() {
     let report = job.read_results(file.as_bytes()).await.unwrap();
     let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
     assert_eq!(lines, [1, 2, 3], "{:?}", report.problems);
-    assert!(report.problems.iter().all(|p| matches!(p.kind, ProblemKind::Malformed(_))));
+    assert!(report
+        .problems
+        .iter()
+        .all(|p| matches!(p.kind, ProblemKind::Malformed(_))));
     // A body that is not a reply is the input's error, as a live one would be.
-    assert_eq!(report.settled[0].1.as_ref().unwrap_err().kind(), ErrorKind::Decode);
+    assert_eq!(
+        report.settled[0].1.as_ref().unwrap_err().kind(),
+        ErrorKind::Decode
+    );
     assert_eq!(report.missing, ["row-1", "row-3"]);
 }

@@ -48,7 +48,9 @@ impl Envelope {
     /// take any string; an empty one is refused everywhere (a result could not be told apart).
     pub(crate) fn check_id(self, id: &str) -> Result<(), String> {
         if id.is_empty() {
-            return Err(format!("the custom_id {id:?} is empty: each input needs an id"));
+            return Err(format!(
+                "the custom_id {id:?} is empty: each input needs an id"
+            ));
         }
         if self == Envelope::Anthropic {
             let ok = id.len() <= 64

@@ -83,14 +83,10 @@ where
     }
 
     pub(crate) fn with_round(template: Extract<T, C>, round: u32) -> Result<Self, Error> {
-        let Extract {
-            mut request,
-            judge,
-        } = template;
+        let Extract { mut request, judge } = template;
         let spec = request.resolve_spec::<T>()?;
         example::check::<T>(spec, |v| judge.context.validate(v))?;
         let client = request.client.clone();
-        request.invalid = None;
         Ok(Self {
             envelope: Envelope::of(client.provider()),
             client,
@@ -277,19 +273,25 @@ where
                 let result = match parsed {
                     Ok(r) => r,
                     Err(why) => {
-                        report.problems.push(problem(None, ProblemKind::Malformed(why)));
+                        report
+                            .problems
+                            .push(problem(None, ProblemKind::Malformed(why)));
                         continue;
                     }
                 };
                 let id = result.custom_id;
                 let i = match self.index.get(&id) {
                     Some(&i) if seen[i] => {
-                        report.problems.push(problem(Some(id), ProblemKind::Duplicate));
+                        report
+                            .problems
+                            .push(problem(Some(id), ProblemKind::Duplicate));
                         continue;
                     }
                     Some(&i) if self.entries[i].expected_in(round) => i,
                     _ => {
-                        report.problems.push(problem(Some(id), ProblemKind::Unknown));
+                        report
+                            .problems
+                            .push(problem(Some(id), ProblemKind::Unknown));
                         continue;
                     }
                 };
@@ -402,14 +404,16 @@ where
         self.entries.iter().filter_map(|e| {
             let result = match &e.state {
                 State::Pending(_) => return None,
-                State::Done(answer) => parse_answer::<T>(answer, self.spec).0.map_err(|errors| {
-                    Error::BatchInput {
-                        custom_id: e.custom_id.clone(),
-                        code: None,
-                        message: format!("the accepted answer no longer parses: {errors}"),
-                        usage: e.carried.usage,
-                    }
-                }),
+                State::Done(answer) => {
+                    parse_answer::<T>(answer, self.spec)
+                        .0
+                        .map_err(|errors| Error::BatchInput {
+                            custom_id: e.custom_id.clone(),
+                            code: None,
+                            message: format!("the accepted answer no longer parses: {errors}"),
+                            usage: e.carried.usage,
+                        })
+                }
                 State::Failed(error) => Err(error.clone()),
             };
             Some((e.custom_id.as_str(), result))

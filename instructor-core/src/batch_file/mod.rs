@@ -2,7 +2,7 @@
 //! its result file read back into validated values, and the inputs whose answers fail
 //! validation re-asked round after round, with a job state that resumes anywhere.
 //!
-//! (Named `batch_file`, apart from [`batch`](crate::batch): that one is `extract_many`,
+//! (Named `batch_file`, apart from `instructor::batch`: that one is `extract_many`,
 //! many live requests from this process; this one writes files that a provider's batch
 //! service, or `vllm run-batch`, runs offline, at half the price where it is billed.)
 //!

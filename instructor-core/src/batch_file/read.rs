@@ -227,7 +227,11 @@ fn anthropic(dialect: &dyn Dialect, line: AnthropicLine<'_>) -> Result<ResultLin
             Outcome::Failed(api_error(dialect, anthropic_status(kind), body))
         }
         "canceled" | "expired" => Outcome::NotRun(line.result.kind),
-        other => return Err(format!("the result of `{id}` has the unknown type `{other}`")),
+        other => {
+            return Err(format!(
+                "the result of `{id}` has the unknown type `{other}`"
+            ))
+        }
     };
     Ok(ResultLine {
         custom_id: id,

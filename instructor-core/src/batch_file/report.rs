@@ -6,8 +6,7 @@ use crate::error::Error;
 use crate::wire::Usage;
 
 /// What reading one round's result files found: every input the round sent is in exactly
-/// one of `settled` (or given to the callback of
-/// [`read_result_files_with`](crate::batch_file::BatchJob::read_result_files_with)),
+/// one of `settled` (or given to the callback of `BatchJob::read_result_files_with`),
 /// `reasked`, `resent` and `missing`; every line that could not be used is in `problems`.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -28,8 +27,7 @@ pub struct RoundReport<T> {
     /// canceled, a 429 or 5xx), with why: sent again, unchanged, in the next request file.
     pub resent: Vec<(String, String)>,
     /// The inputs this round sent that no line answered: sent again, unchanged, in the next
-    /// request file (or given up with
-    /// [`give_up`](crate::batch_file::BatchJob::give_up)).
+    /// request file (or given up with `BatchJob::give_up`).
     pub missing: Vec<String>,
     /// The lines that could not be used.
     pub problems: Vec<LineProblem>,
@@ -98,8 +96,7 @@ impl fmt::Display for LineProblem {
     }
 }
 
-/// Where one input of a batch job stands
-/// ([`BatchJob::status`](crate::batch_file::BatchJob::status)).
+/// Where one input of a batch job stands (`BatchJob::status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InputStatus {

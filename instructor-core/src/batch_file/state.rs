@@ -105,12 +105,26 @@ struct SavedError {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum SavedAttemptError {
-    Parse { errors: Vec<(String, String)> },
-    Validation { errors: Vec<(String, String)> },
-    NoToolCall { tool: String, content: Option<String> },
-    UnknownTool { index: usize, name: String, tools: String },
+    Parse {
+        errors: Vec<(String, String)>,
+    },
+    Validation {
+        errors: Vec<(String, String)>,
+    },
+    NoToolCall {
+        tool: String,
+        content: Option<String>,
+    },
+    UnknownTool {
+        index: usize,
+        name: String,
+        tools: String,
+    },
     EmptyContent,
-    Repetition { path: String, period: usize },
+    Repetition {
+        path: String,
+        period: usize,
+    },
 }
 
 fn pairs(errors: &ValidationErrors) -> Vec<(String, String)> {
@@ -303,11 +317,15 @@ where
     /// rounds to come). Errors of inputs that failed before are given back as
     /// [`Error::BatchInput`] with the original error's text and kind (as `code`).
     pub fn load(template: Extract<T, C>, state: impl BufRead) -> Result<Self, Error> {
-        let bad = |line: u64, why: String| Error::BatchFile(format!("job state, line {line}: {why}"));
+        let bad =
+            |line: u64, why: String| Error::BatchFile(format!("job state, line {line}: {why}"));
         let mut lines = Lines::new(state);
         let io = |e| io_error("reading the job state", e);
         let mut job = Self::with_round(template, 1)?;
-        let (n, text) = lines.next_line().map_err(io)?.ok_or_else(|| Error::BatchFile("the job state is empty".into()))?;
+        let (n, text) = lines
+            .next_line()
+            .map_err(io)?
+            .ok_or_else(|| Error::BatchFile("the job state is empty".into()))?;
         let header: Header = text
             .and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string()))
             .map_err(|why| bad(n, format!("not a batch job state's header ({why})")))?;
@@ -324,8 +342,14 @@ where
                 .and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string()))
                 .map_err(|why| bad(n, why))?;
             let entry = restore(saved).map_err(|why| bad(n, why))?;
-            job.envelope.check_id(&entry.custom_id).map_err(|why| bad(n, why))?;
-            if job.index.insert(entry.custom_id.clone(), job.entries.len()).is_some() {
+            job.envelope
+                .check_id(&entry.custom_id)
+                .map_err(|why| bad(n, why))?;
+            if job
+                .index
+                .insert(entry.custom_id.clone(), job.entries.len())
+                .is_some()
+            {
                 return Err(bad(n, format!("a second input `{}`", entry.custom_id)));
             }
             job.entries.push(entry);
@@ -359,7 +383,10 @@ pub(crate) fn restore(s: Saved<SavedMessage<Message>>) -> Result<Entry, String> 
                 })
                 .collect();
             if conversation.is_empty() {
-                return Err(format!("the waiting input `{}` has no conversation", s.custom_id));
+                return Err(format!(
+                    "the waiting input `{}` has no conversation",
+                    s.custom_id
+                ));
             }
             let ground = s.ground.unwrap_or((0, conversation.len()));
             State::Pending(Pending {

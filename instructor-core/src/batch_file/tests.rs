@@ -48,17 +48,29 @@ fn each_envelope_wraps_the_body_unchanged() {
     let chat = write(CHAT);
     let first: Value = serde_json::from_str(chat.lines().next().unwrap()).unwrap();
     assert_eq!(first["custom_id"], "id \"1\"");
-    assert!(chat.lines().all(|l| l.ends_with(&format!("\"body\":{}}}", std::str::from_utf8(body).unwrap()))));
+    assert!(chat.lines().all(|l| l.ends_with(&format!(
+        "\"body\":{}}}",
+        std::str::from_utf8(body).unwrap()
+    ))));
     let responses = write(Envelope::of(Provider::OpenAiResponses));
     assert!(responses.contains(r#""url":"/v1/responses""#));
     let doc: Value = serde_json::from_str(&write(Envelope::Anthropic)).unwrap();
-    assert_eq!(doc["requests"][1], json!({"custom_id": "id-2", "params": serde_json::from_slice::<Value>(body).unwrap()}));
+    assert_eq!(
+        doc["requests"][1],
+        json!({"custom_id": "id-2", "params": serde_json::from_slice::<Value>(body).unwrap()})
+    );
     let gemini = write(Envelope::Gemini);
     assert!(gemini.starts_with(r#"{"key":"id \"1\"","request":{"model""#));
     // No request at all: still a valid Anthropic document.
     let mut out = Vec::new();
-    RequestWriter::new(&mut out, Envelope::Anthropic).unwrap().finish().unwrap();
-    assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), json!({"requests": []}));
+    RequestWriter::new(&mut out, Envelope::Anthropic)
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out).unwrap(),
+        json!({"requests": []})
+    );
 }
 
 fn chat_reply() -> Value {
@@ -88,54 +100,94 @@ fn openai_result_lines_of_each_kind() {
         other => panic!("{other:?}"),
     }
     for code in ["batch_expired", "batch_cancelled"] {
-        let line = json!({"custom_id": "c", "response": null, "error": {"code": code, "message": "m"}});
+        let line =
+            json!({"custom_id": "c", "response": null, "error": {"code": code, "message": "m"}});
         assert!(matches!(parse(CHAT, p, line).1, Outcome::NotRun(why) if why.starts_with(code)));
     }
     let other = json!({"custom_id": "d", "error": {"code": "invalid_request", "message": "no"}});
     match parse(CHAT, p, other).1 {
-        Outcome::Failed(Error::BatchInput { custom_id, code, message, .. }) => {
-            assert_eq!((custom_id.as_str(), code.as_deref(), message.as_str()), ("d", Some("invalid_request"), "no"));
+        Outcome::Failed(Error::BatchInput {
+            custom_id,
+            code,
+            message,
+            ..
+        }) => {
+            assert_eq!(
+                (custom_id.as_str(), code.as_deref(), message.as_str()),
+                ("d", Some("invalid_request"), "no")
+            );
         }
         other => panic!("{other:?}"),
     }
     // Not a reply: the decode error a live reply would get.
     let odd = json!({"custom_id": "e", "response": {"status_code": 200, "body": {"choices": "x"}}});
-    assert!(matches!(parse(CHAT, p, odd).1, Outcome::Failed(Error::Decode { .. })));
+    assert!(matches!(
+        parse(CHAT, p, odd).1,
+        Outcome::Failed(Error::Decode { .. })
+    ));
 }
 
 #[test]
 fn malformed_result_lines_say_why() {
     let d = Provider::OpenAiChat.dialect();
-    let cut = parse_line(CHAT, d, r#"{"custom_id":"a","response":{"status_code":200,"bo"#).unwrap_err();
+    let cut = parse_line(
+        CHAT,
+        d,
+        r#"{"custom_id":"a","response":{"status_code":200,"bo"#,
+    )
+    .unwrap_err();
     assert!(cut.starts_with("the line is cut off"), "{cut}");
     let junk = parse_line(CHAT, d, "[1,2]").unwrap_err();
     assert!(junk.starts_with("not a result line"), "{junk}");
     let empty = parse_line(CHAT, d, r#"{"custom_id":"a"}"#).unwrap_err();
     assert!(empty.contains("neither"), "{empty}");
     let a = Provider::Anthropic.dialect();
-    let unknown = parse_line(Envelope::Anthropic, a, r#"{"custom_id":"a","result":{"type":"weird"}}"#).unwrap_err();
+    let unknown = parse_line(
+        Envelope::Anthropic,
+        a,
+        r#"{"custom_id":"a","result":{"type":"weird"}}"#,
+    )
+    .unwrap_err();
     assert!(unknown.contains("`weird`"), "{unknown}");
     let g = Provider::Gemini.dialect();
-    assert!(parse_line(Envelope::Gemini, g, r#"{"response":{}}"#).unwrap_err().contains("key"));
+    assert!(parse_line(Envelope::Gemini, g, r#"{"response":{}}"#)
+        .unwrap_err()
+        .contains("key"));
 }
 
 #[test]
 fn anthropic_and_gemini_errors_get_their_http_status() {
     let a = Provider::Anthropic;
-    for (kind, status) in [("overloaded_error", 529), ("rate_limit_error", 429), ("not_found_error", 404)] {
+    for (kind, status) in [
+        ("overloaded_error", 529),
+        ("rate_limit_error", 429),
+        ("not_found_error", 404),
+    ] {
         let line = json!({"custom_id": "x", "result": {"type": "errored", "error": {"type": "error", "error": {"type": kind, "message": "m"}}}});
         match parse(Envelope::Anthropic, a, line).1 {
-            Outcome::Failed(Error::Api { status: s, kind: k, .. }) => assert_eq!((s, k.as_deref()), (status, Some(kind))),
+            Outcome::Failed(Error::Api {
+                status: s, kind: k, ..
+            }) => assert_eq!((s, k.as_deref()), (status, Some(kind))),
             other => panic!("{other:?}"),
         }
     }
     // The older form: the error object itself.
     let line = json!({"custom_id": "x", "result": {"type": "errored", "error": {"type": "invalid_request_error", "message": "m"}}});
-    assert!(matches!(parse(Envelope::Anthropic, a, line).1, Outcome::Failed(Error::Api { status: 400, .. })));
+    assert!(matches!(
+        parse(Envelope::Anthropic, a, line).1,
+        Outcome::Failed(Error::Api { status: 400, .. })
+    ));
     let g = Provider::Gemini;
-    for (code, status) in [(json!(8), 429), (json!(14), 503), (json!(400), 400), (json!(5), 404)] {
+    for (code, status) in [
+        (json!(8), 429),
+        (json!(14), 503),
+        (json!(400), 400),
+        (json!(5), 404),
+    ] {
         let line = json!({"key": "k", "status": {"code": code, "message": "m"}});
-        assert!(matches!(parse(Envelope::Gemini, g, line).1, Outcome::Failed(Error::Api { status: s, .. }) if s == status));
+        assert!(
+            matches!(parse(Envelope::Gemini, g, line).1, Outcome::Failed(Error::Api { status: s, .. }) if s == status)
+        );
     }
 }
 
@@ -145,11 +197,19 @@ fn the_reader_numbers_lines_skips_blank_ones_and_reports_bad_utf8() {
     let mut lines = Lines::new(text);
     let mut seen = Vec::new();
     while let Some((n, t)) = lines.next_line().unwrap() {
-        seen.push((n, t.map(str::to_owned).map_err(|e| e.starts_with("not UTF-8"))));
+        seen.push((
+            n,
+            t.map(str::to_owned).map_err(|e| e.starts_with("not UTF-8")),
+        ));
     }
     assert_eq!(
         seen,
-        [(1, Ok("one".into())), (4, Ok("two".into())), (5, Err(true)), (6, Ok("last without newline".into()))]
+        [
+            (1, Ok("one".into())),
+            (4, Ok("two".into())),
+            (5, Err(true)),
+            (6, Ok("last without newline".into()))
+        ]
     );
 }
 
@@ -165,7 +225,10 @@ fn an_input_state_line_round_trips_parts_tool_errors_and_attempt_errors() {
     };
     let conversation = vec![
         Message::system("sys"),
-        Message::user_parts(("look", Image::from_url("https://example.com/a.png").unwrap())),
+        Message::user_parts((
+            "look",
+            Image::from_url("https://example.com/a.png").unwrap(),
+        )),
         Message::assistant_tool_calls(vec![call]),
         Message::tool_error("toolu_1", "age: too large"),
     ];
@@ -198,12 +261,23 @@ fn an_input_state_line_round_trips_parts_tool_errors_and_attempt_errors() {
     };
     let line = serde_json::to_string(&saved(&entry)).unwrap();
     let back = restore(serde_json::from_str(&line).unwrap()).unwrap();
-    let State::Pending(p) = &back.state else { panic!() };
+    let State::Pending(p) = &back.state else {
+        panic!()
+    };
     assert_eq!(p.conversation, conversation);
-    assert!(p.conversation[3].is_error, "the tool result still reports an error");
+    assert!(
+        p.conversation[3].is_error,
+        "the tool result still reports an error"
+    );
     assert_eq!((p.ground, p.sent_round), ((1, 2), Some(1)));
     assert_eq!(back.carried.errors, entry.carried.errors);
-    assert_eq!((back.carried.started, back.carried.usage), (1, entry.carried.usage));
+    assert_eq!(
+        (back.carried.started, back.carried.usage),
+        (1, entry.carried.usage)
+    );
     assert_eq!(back.options.extra["top_k"], 20);
-    assert_eq!((back.options.temperature, back.options.seed), (Some(0.0), Some(7)));
+    assert_eq!(
+        (back.options.temperature, back.options.seed),
+        (Some(0.0), Some(7))
+    );
 }
