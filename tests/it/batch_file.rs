@@ -503,7 +503,9 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
         ),
     ]
     .join("\n");
-    let report = resumed.read_results(results.as_bytes()).await.unwrap();
+    let file = dir.join("results.jsonl");
+    std::fs::write(&file, results).unwrap();
+    let report = resumed.read_results_from([&file]).await.unwrap();
     assert_eq!(report.done, 2, "{report:?}");
     assert!(resumed.is_finished());
     assert_eq!(

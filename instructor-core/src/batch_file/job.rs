@@ -83,7 +83,7 @@ where
     }
 
     pub(crate) fn with_round(template: Extract<T, C>, round: u32) -> Result<Self, Error> {
-        let Extract { mut request, judge } = template;
+        let Extract { request, judge } = template;
         let spec = request.resolve_spec::<T>()?;
         example::check::<T>(spec, |v| judge.context.validate(v))?;
         let client = request.client.clone();
@@ -231,6 +231,21 @@ where
             .await?;
         report.settled = settled;
         Ok(report)
+    }
+
+    /// [`read_result_files`](Self::read_result_files) of the files at `paths` (OpenAI's
+    /// output file, then its error file, when there is one).
+    pub async fn read_results_from<P: AsRef<Path>>(
+        &mut self,
+        paths: impl IntoIterator<Item = P>,
+    ) -> Result<RoundReport<T>, Error> {
+        let mut files = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            let file = File::open(path).map_err(|e| io_error(&path.display().to_string(), e))?;
+            files.push(std::io::BufReader::new(file));
+        }
+        self.read_result_files(files).await
     }
 
     /// Reads this round's result files, line by line (lines in any order; one line in
