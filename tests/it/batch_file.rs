@@ -591,3 +591,44 @@ async fn a_malformed_line_names_its_number_and_the_input_stays_waiting() {
     );
     assert_eq!(report.missing, ["row-1", "row-3"]);
 }
+
+/// A person, with a worked example that the `Examples` prompting sends as turns.
+#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
+#[instructor(example(
+    text = "Our neighbour Carlos Mendes celebrated his 41st birthday.",
+    answer = r#"{"name": "Carlos Mendes", "age": 41}"#,
+))]
+struct Neighbour {
+    #[garde(length(min = 1))]
+    name: String,
+    #[garde(range(max = 150))]
+    age: u8,
+}
+
+#[tokio::test]
+async fn worked_examples_and_the_schema_prompt_travel_in_the_line_as_live() {
+    let reply = json_ok(tool_reply("Neighbour", JASON, usage(5, 5)));
+    let server = serving_at("/v1/chat/completions", &[], vec![reply]).await;
+    let client = builder(&server).build().unwrap();
+    let template = || {
+        client
+            .extract::<Neighbour>()
+            .system(SYSTEM)
+            .mode(Mode::Tools)
+            .prompting(Prompting::Examples)
+    };
+    template().user(TEXTS[0].1).send().await.unwrap();
+    let live = server.received_requests().await.unwrap();
+    let mut job = BatchJob::new(template()).unwrap();
+    job.add_user(TEXTS[0].0, TEXTS[0].1).unwrap();
+    let mut out = Vec::new();
+    job.write_requests(&mut out).unwrap();
+    let line = String::from_utf8(out).unwrap();
+    assert_eq!(inner(line.trim(), "body").as_bytes(), &live[0].body[..]);
+    let body: Value = serde_json::from_str(inner(line.trim(), "body")).unwrap();
+    assert!(
+        body["messages"].to_string().contains("Carlos Mendes"),
+        "{body}"
+    );
+    assert_eq!(body["tool_choice"]["function"]["name"], "Neighbour");
+}
