@@ -67,6 +67,23 @@ pub(crate) struct AttemptLoop {
     toolbox: Option<&'static Toolbox>,
     /// Where each answer's tokens are counted besides `usage`, and the token budgets.
     meter: Meter,
+    /// The errors of attempts made before this loop was resumed (a batch job's earlier
+    /// rounds), reported first in [`Error::RetriesExhausted`].
+    prior_errors: Vec<AttemptError>,
+}
+
+/// What an extraction carries from one attempt to the next apart from the conversation:
+/// where a batch job keeps an input between its rounds (see [`AttemptLoop::resume`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Carried {
+    /// How many attempts were made.
+    pub started: u32,
+    /// The tokens they used.
+    pub usage: Usage,
+    /// Why each was rejected.
+    pub errors: Vec<AttemptError>,
+    /// The last rejected reply's text.
+    pub last_reply: Option<String>,
 }
 
 impl AttemptLoop {
@@ -92,7 +109,41 @@ impl AttemptLoop {
             wrapped: spec.wrapped,
             toolbox: spec.toolbox.as_ref(),
             meter,
+            prior_errors: Vec::new(),
         }
+    }
+
+    /// The loop of an extraction whose earlier attempts were made elsewhere (a batch job's
+    /// rounds): `messages` is the conversation so far, re-asks included.
+    pub(crate) fn resume(
+        messages: Vec<Message>,
+        spec: &'static ModeSpec,
+        max_retries: u32,
+        meter: Meter,
+        carried: Carried,
+    ) -> Self {
+        let mut run = Self::new(messages, spec, max_retries, meter);
+        run.started = carried.started;
+        run.usage = carried.usage;
+        run.prior_errors = carried.errors;
+        run.last_reply = carried.last_reply;
+        run
+    }
+
+    /// The conversation and what the next attempt carries (after a [`Next::Reask`]).
+    pub(crate) fn carry(self) -> (Vec<Message>, Carried) {
+        let errors = self
+            .prior_errors
+            .into_iter()
+            .chain(self.attempts.into_iter().filter_map(|a| a.error))
+            .collect();
+        let carried = Carried {
+            started: self.started,
+            usage: self.usage,
+            errors,
+            last_reply: self.last_reply,
+        };
+        (self.messages, carried)
     }
 
     /// Starts the next attempt and returns its number (1 for the first request). Call it
@@ -100,17 +151,26 @@ impl AttemptLoop {
     /// while an attempt is left. A spent token budget refuses the attempt:
     /// [`Error::BudgetExhausted`], with what the attempts before it failed with.
     pub(crate) fn begin(&mut self) -> Result<u32, Error> {
-        if let Some((budget, spent)) = self.meter.budget.spent(&self.usage) {
-            let last = (self.started > 0).then(|| Box::new(self.exhausted()));
-            return Err(Error::BudgetExhausted {
-                budget,
-                spent,
-                usage: self.usage,
-                last,
-            });
-        }
+        self.within_budget()?;
         self.started += 1;
         Ok(self.started)
+    }
+
+    /// [`Error::BudgetExhausted`] once a token budget is spent: no further attempt may start
+    /// (a batch job asks before it writes an input into the next round's file).
+    pub(crate) fn within_budget(&mut self) -> Result<(), Error> {
+        match self.meter.budget.spent(&self.usage) {
+            None => Ok(()),
+            Some((budget, spent)) => {
+                let last = (self.started > 0).then(|| Box::new(self.exhausted()));
+                Err(Error::BudgetExhausted {
+                    budget,
+                    spent,
+                    usage: self.usage,
+                    last,
+                })
+            }
+        }
     }
 
     /// The conversation to send.
@@ -194,9 +254,9 @@ impl AttemptLoop {
         Error::RetriesExhausted {
             attempts: self.started,
             errors_per_attempt: self
-                .attempts
-                .iter()
-                .filter_map(|a| a.error.clone())
+                .prior_errors
+                .drain(..)
+                .chain(self.attempts.iter().filter_map(|a| a.error.clone()))
                 .collect(),
             last_reply: self.last_reply.take(),
             usage: self.usage,

@@ -210,6 +210,28 @@ pub enum Error {
         #[source]
         last: Option<Box<Error>>,
     },
+
+    /// A batch job's input got no answer it could judge: its result line reported an error
+    /// that is not an HTTP status (the provider's batch error object), or the job gave it
+    /// up (`BatchJob::give_up`), or a saved job state
+    /// recorded it as failed (then `message` is the original error's text). See
+    /// `docs/batch.md`.
+    #[error("batch input `{custom_id}`: {message}")]
+    BatchInput {
+        /// The input's `custom_id`.
+        custom_id: String,
+        /// The provider's error code, or the original error's kind, if any.
+        code: Option<Box<str>>,
+        /// What happened.
+        message: String,
+        /// Tokens used by the input's attempts before it failed.
+        usage: Usage,
+    },
+
+    /// A batch request file, result file or job state cannot be written or read: an I/O
+    /// error, or a job state that is not one or belongs to another extraction.
+    #[error("batch file: {0}")]
+    BatchFile(String),
 }
 
 struct LastErrors<'a>(&'a [AttemptError]);
@@ -270,6 +292,10 @@ pub enum ErrorKind {
     RetriesExhausted,
     /// [`Error::BudgetExhausted`].
     BudgetExhausted,
+    /// [`Error::BatchInput`].
+    BatchInput,
+    /// [`Error::BatchFile`].
+    BatchFile,
 }
 
 impl ErrorKind {
@@ -293,6 +319,8 @@ impl ErrorKind {
             ErrorKind::Cache => "cache",
             ErrorKind::RetriesExhausted => "retries_exhausted",
             ErrorKind::BudgetExhausted => "budget_exhausted",
+            ErrorKind::BatchInput => "batch_input",
+            ErrorKind::BatchFile => "batch_file",
         }
     }
 }
@@ -324,6 +352,8 @@ impl Error {
             Error::Cache { .. } => ErrorKind::Cache,
             Error::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
             Error::BudgetExhausted { .. } => ErrorKind::BudgetExhausted,
+            Error::BatchInput { .. } => ErrorKind::BatchInput,
+            Error::BatchFile(_) => ErrorKind::BatchFile,
         }
     }
 
@@ -342,7 +372,8 @@ impl Error {
             | Error::Decode { usage, .. }
             | Error::Cache { usage, .. }
             | Error::RetriesExhausted { usage, .. }
-            | Error::BudgetExhausted { usage, .. } => Some(*usage),
+            | Error::BudgetExhausted { usage, .. }
+            | Error::BatchInput { usage, .. } => Some(*usage),
             _ => None,
         }
     }
@@ -355,7 +386,8 @@ impl Error {
             | Error::Transport { usage, .. }
             | Error::Timeout { usage, .. }
             | Error::ResponseTooLarge { usage, .. }
-            | Error::Decode { usage, .. } => *usage += prior,
+            | Error::Decode { usage, .. }
+            | Error::BatchInput { usage, .. } => *usage += prior,
             _ => {}
         }
         self

@@ -187,7 +187,7 @@ where
 /// Parses the JSON of an answer into `T`, out of its wrapper when the mode asked for one;
 /// when it is not JSON but almost, parses its repair. The error is that of the reply as it
 /// was, so a re-ask shows the model its own mistake.
-fn parse_answer<T: DeserializeOwned>(
+pub(crate) fn parse_answer<T: DeserializeOwned>(
     text: &str,
     spec: &ModeSpec,
 ) -> (Result<T, ValidationErrors>, Option<Repair>) {

@@ -9,9 +9,10 @@
 
 // What a user reads beyond the root: each module's page lists its items.
 pub mod batch;
+pub mod batch_file;
 pub mod bill;
-pub mod cassette;
 pub mod cache;
+pub mod cassette;
 pub mod client;
 pub mod grounding;
 pub mod hooks;

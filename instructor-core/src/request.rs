@@ -81,16 +81,7 @@ impl Request {
     /// the list wrapper of a streamed list); a request that cannot be sent is
     /// [`Error::Config`].
     pub(crate) fn resolve<U: Instructor>(&self) -> Result<(String, &'static ModeSpec), Error> {
-        if let Some(why) = &self.invalid {
-            return Err(Error::Config(why.clone()));
-        }
-        let prompting = self.prompting.unwrap_or(self.client.prompting());
-        let spec = spec_for::<U>(self.mode(), prompting);
-        if let Some(why) = &spec.unusable {
-            return Err(Error::Config(why.clone()));
-        }
-        self.client.dialect().check(spec).map_err(Error::Config)?;
-        example::turns(spec)?;
+        let spec = self.resolve_spec::<U>()?;
         let model = self
             .model
             .clone()
@@ -109,6 +100,22 @@ impl Request {
         Ok((model, spec))
     }
 
+    /// The mode's pieces for sending a `U`, checked (what [`resolve`](Self::resolve) checks
+    /// but the model and the messages): a batch job resolves them once for all its inputs.
+    pub(crate) fn resolve_spec<U: Instructor>(&self) -> Result<&'static ModeSpec, Error> {
+        if let Some(why) = &self.invalid {
+            return Err(Error::Config(why.clone()));
+        }
+        let prompting = self.prompting.unwrap_or(self.client.prompting());
+        let spec = spec_for::<U>(self.mode(), prompting);
+        if let Some(why) = &spec.unusable {
+            return Err(Error::Config(why.clone()));
+        }
+        self.client.dialect().check(spec).map_err(Error::Config)?;
+        example::turns(spec)?;
+        Ok(spec)
+    }
+
     /// The conversation the first request sends with `spec` (the caller's messages, taken
     /// from the request: re-asks append to this copy, never to the caller's list).
     pub(crate) fn take_conversation(&mut self, spec: &ModeSpec) -> Vec<Message> {
@@ -125,18 +132,32 @@ impl Request {
         messages: &[Message],
         delivery: Delivery,
     ) -> Result<Vec<u8>, Error> {
-        self.client
-            .dialect()
-            .encode(&Outgoing {
-                model,
-                options: &self.options,
-                spec,
-                messages,
-                delivery,
-                target: self.client.target(),
-            })
-            .map_err(Error::Config)
+        encode(&self.client, &self.options, model, spec, messages, delivery)
     }
+}
+
+/// The body of one request of `messages` with `options`, written by `client`'s dialect: the
+/// one place every body is made (a live request, `dry_run`, a batch file's line); what the
+/// dialect cannot write is [`Error::Config`].
+pub(crate) fn encode(
+    client: &Client,
+    options: &Options,
+    model: &str,
+    spec: &ModeSpec,
+    messages: &[Message],
+    delivery: Delivery,
+) -> Result<Vec<u8>, Error> {
+    client
+        .dialect()
+        .encode(&Outgoing {
+            model,
+            options,
+            spec,
+            messages,
+            delivery,
+            target: client.target(),
+        })
+        .map_err(Error::Config)
 }
 
 /// The messages the first request sends: `messages`, with the schema prompt of `spec`'s

@@ -72,6 +72,7 @@ macro_rules! client_or_skip {
     };
 }
 
+mod batch_file;
 mod dialects;
 mod grounding;
 mod structured;

@@ -19,11 +19,12 @@ use instructor_testkit as support;
 
 mod answers;
 mod batch;
+mod batch_file;
 mod budget;
-mod cassette;
 mod cache;
 #[cfg(feature = "redis")]
 mod cache_redis;
+mod cassette;
 mod client_modes;
 mod client_reask;
 mod client_tracing;

@@ -14,8 +14,8 @@ use super::{
     DEFAULT_MAX_TOKENS, GEMINI_BASE_URL, OPENAI_BASE_URL,
 };
 use crate::bill::{Ledger, Prices};
-use crate::cassette::Cassette;
 use crate::cache::Cache;
+use crate::cassette::Cassette;
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestEvent, ResponseEvent};
 use crate::mode::Mode;

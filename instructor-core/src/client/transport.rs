@@ -358,7 +358,9 @@ async fn read_text(
     Ok(text)
 }
 
-fn api_error(dialect: &dyn Dialect, status: u16, body: String) -> Error {
+/// The [`Error::Api`] of an error status and its body, with what the dialect reads in it:
+/// the transport's, and a batch result line's.
+pub(crate) fn api_error(dialect: &dyn Dialect, status: u16, body: String) -> Error {
     let ErrorFields {
         message,
         kind,
