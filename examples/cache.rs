@@ -14,18 +14,9 @@
 use std::time::{Duration, Instant};
 
 use instructor::cache::{Cache, OnStoreError};
-use instructor::Instructor;
 
-/// A person mentioned in the text.
-#[derive(Debug, serde::Deserialize, Instructor, garde::Validate)]
-struct UserDetails {
-    /// The person's first name.
-    #[garde(length(min = 1))]
-    name: String,
-    /// Age in whole years.
-    #[garde(range(max = 150))]
-    age: u8,
-}
+mod common;
+use common::UserDetails;
 
 fn cache() -> Result<Cache, instructor::Error> {
     #[cfg(feature = "redis")]

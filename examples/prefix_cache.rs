@@ -16,18 +16,8 @@
 
 use std::time::Instant;
 
-use instructor::Instructor;
-
-/// A person mentioned in the text.
-#[derive(Debug, serde::Deserialize, Instructor, garde::Validate)]
-struct UserDetails {
-    /// The person's first name.
-    #[garde(length(min = 1))]
-    name: String,
-    /// Age in whole years.
-    #[garde(range(max = 150))]
-    age: u8,
-}
+mod common;
+use common::UserDetails;
 
 const NAMES: &[&str] = &["Jason", "Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken"];
 

@@ -9,18 +9,10 @@
 //! extraction also goes through its three dialects: chat completions, Anthropic's Messages
 //! (`/v1/messages`) and OpenAI's Responses (`/v1/responses`).
 
-use instructor::{Client, Instructor, Mode, Provider, Server};
+use instructor::{Client, Mode, Provider, Server};
 
-/// A person mentioned in the text.
-#[derive(Debug, serde::Deserialize, Instructor, garde::Validate)]
-struct UserDetails {
-    /// The person's first name.
-    #[garde(length(min = 1))]
-    name: String,
-    /// Age in whole years.
-    #[garde(range(max = 150))]
-    age: u8,
-}
+mod common;
+use common::UserDetails;
 
 async fn extract(label: &str, client: Result<Client, instructor::Error>) {
     let client = match client {
