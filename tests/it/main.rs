@@ -37,6 +37,7 @@ mod parallel_tools;
 mod provider_anthropic;
 mod provider_gemini;
 mod provider_responses;
+mod provider_thinking;
 mod providers;
 mod runaway;
 mod stream;

@@ -36,6 +36,9 @@ pub(crate) use outgoing::{add_extra, json_body, Delivery, Options, Outgoing, Tar
 use std::fmt;
 
 use reqwest::header::{HeaderName, HeaderValue};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::mode::ModeSpec;
@@ -103,6 +106,46 @@ pub(crate) fn error_message(error: &Value) -> String {
         .unwrap_or_else(|| error.to_string())
 }
 
+/// A value read from a reply together with its JSON text, byte for byte: a block the
+/// provider may want back unchanged ([`Echo`](crate::wire::Echo)) is both read and kept.
+#[derive(Debug)]
+pub(crate) struct WithRaw<T> {
+    /// The JSON text as received.
+    pub raw: Box<RawValue>,
+    /// The value read from it.
+    pub value: T,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let value = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        Ok(Self { raw, value })
+    }
+}
+
+impl<T> std::ops::Deref for WithRaw<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A piece of a block the provider wants back unchanged ([`Echo`](crate::wire::Echo)), as
+/// a stream delivers it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum KeptPiece {
+    /// The block begins (its JSON object as the stream's start event writes it).
+    Start(Value),
+    /// `text` is appended to the block's string field `field` (made when missing).
+    Append {
+        /// The field (`thinking`, `signature`).
+        field: &'static str,
+        /// The piece.
+        text: String,
+    },
+}
+
 /// One piece of a streamed reply, in the provider-neutral form the stream session reads.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Delta {
@@ -141,6 +184,15 @@ pub(crate) enum Delta {
         name: String,
         /// The arguments' whole JSON text.
         arguments: String,
+    },
+    /// A piece of the block at `index` that the provider wants back unchanged (a thinking
+    /// block and its signature, a reasoning item): the session gathers them, in the order
+    /// they began, into the answer's [`Echo`](crate::wire::Echo).
+    Kept {
+        /// Which block of the reply (the provider's index, or any number that tells it apart).
+        index: u32,
+        /// What arrived.
+        piece: KeptPiece,
     },
     /// Why generation stopped, in chat completions' words (`stop`, `length`, `tool_calls`,
     /// `content_filter`).

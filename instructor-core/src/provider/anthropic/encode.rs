@@ -11,7 +11,7 @@ use super::schema;
 use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{Content, Part};
 use crate::provider::{json_body, Delivery, Outgoing};
-use crate::wire::{Message, Role, ToolCall};
+use crate::wire::{Echo, Message, Role, ToolCall};
 
 /// The body of one Messages request. The per-type pieces arrive serialized
 /// ([`schema::pieces`]); the conversation is borrowed from the neutral messages.
@@ -66,6 +66,11 @@ enum Out<'a> {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
     },
+    /// A block of an earlier answer sent back as it was received (`thinking` with its
+    /// `signature`, `redacted_thinking`: the extended-thinking guide wants them "complete
+    /// and unmodified" before the `tool_use` they led to).
+    #[serde(untagged)]
+    Kept(&'a RawValue),
 }
 
 /// Where an image's or a document's bytes are: inline (base64), or at a URL.
@@ -130,7 +135,9 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
 ///
 /// - a user message's text, images (`image`) and PDFs (`document`), base64 or by URL; audio
 ///   is refused (Anthropic takes none);
-/// - an assistant message's text, then its tool calls as `tool_use` blocks (`input` = the
+/// - an assistant message's kept blocks ([`Message::echo`]: thinking and redacted thinking
+///   of the reply it echoes, byte for byte, in order), its text, then its tool calls as
+///   `tool_use` blocks (`input` = the
 ///   arguments parsed; arguments that are not a JSON object, which only a cut or broken
 ///   answer has, are sent as `{"invalid_arguments": "<the text>"}`: Anthropic takes any
 ///   object as a past call's input, and the model sees what it wrote);
@@ -203,6 +210,8 @@ fn conversation(messages: &[Message]) -> Result<(Option<String>, Vec<Turn<'_>>),
                 );
             }
             _ => {
+                let kept = Echo::of(m.echo.as_ref(), super::NAME);
+                blocks.extend(kept.iter().map(|b| Out::Kept(b)));
                 content_blocks(m.content.as_ref(), blocks)?;
                 for call in &m.tool_calls {
                     blocks.push(tool_use(call));

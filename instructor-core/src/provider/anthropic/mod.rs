@@ -45,6 +45,10 @@ use super::{key_header, Delta, Dialect, ErrorFields, Outgoing};
 use crate::mode::ModeSpec;
 use crate::wire::ChatCompletion;
 
+/// The dialect's name for tracing (`gen_ai.system`), also the tag of the blocks it keeps
+/// for the next turn ([`Echo`](crate::wire::Echo)).
+pub(crate) const NAME: &str = "anthropic";
+
 /// The API version every request names (`anthropic-version`), the one Anthropic's SDKs send.
 pub(crate) const API_VERSION: &str = "2023-06-01";
 
@@ -54,7 +58,7 @@ pub(crate) struct Anthropic;
 
 impl Dialect for Anthropic {
     fn name(&self) -> &'static str {
-        "anthropic"
+        NAME
     }
 
     /// `/v1/messages`: the base URL is the host alone (`https://api.anthropic.com`,

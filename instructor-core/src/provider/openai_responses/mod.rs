@@ -93,13 +93,17 @@ use decode::Response;
 use encode::body;
 use stream::{stream_event, Event};
 
+/// The dialect's name for tracing (`gen_ai.system`), also the tag of the items it keeps for
+/// the next turn ([`Echo`](crate::wire::Echo)).
+pub(crate) const NAME: &str = "openai";
+
 /// The Responses dialect.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OpenAiResponses;
 
 impl Dialect for OpenAiResponses {
     fn name(&self) -> &'static str {
-        "openai"
+        NAME
     }
 
     fn path(&self) -> &'static str {
