@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     pub(crate) default_max_tokens: Option<u32>,
     /// Body fields written over every request's body.
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
+    /// Whether the instructions and schema are marked for the provider's prompt cache.
+    pub(crate) cache_prompt: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) headers: HeaderMap,
@@ -160,6 +162,7 @@ impl Client {
             server: self.inner.server,
             max_tokens: self.inner.default_max_tokens,
             extra: &self.inner.extra_body,
+            cache_prompt: self.inner.cache_prompt,
         }
     }
 

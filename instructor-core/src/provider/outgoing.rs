@@ -56,6 +56,9 @@ pub(crate) struct Target<'a> {
     /// The token limit when the request sets none.
     pub max_tokens: Option<u32>,
     pub extra: &'a Map<String, Value>,
+    /// Whether the instructions and schema are marked for the provider's prompt cache
+    /// ([`ClientBuilder::cache_prompt`](crate::ClientBuilder::cache_prompt)).
+    pub cache_prompt: bool,
 }
 
 /// How the answer is delivered: in one body, or as server-sent events.

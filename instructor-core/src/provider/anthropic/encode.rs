@@ -22,7 +22,7 @@ struct Request<'a> {
     /// [`DEFAULT_MAX_TOKENS`].
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<String>,
+    system: Option<System>,
     messages: Vec<Turn<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
@@ -34,6 +34,47 @@ struct Request<'a> {
     output_config: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<bool>,
+}
+
+/// `system`: its text, or (prompt caching on) one text block marked for the cache.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum System {
+    /// `"system": "<text>"`.
+    Text(String),
+    /// `"system": [{"type": "text", "text", "cache_control": {"type": "ephemeral"}}]` (the
+    /// prompt-caching guide's form).
+    Cached([CachedText; 1]),
+}
+
+/// A text block marked for the prompt cache.
+#[derive(Debug, Serialize)]
+struct CachedText {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: String,
+    cache_control: Ephemeral,
+}
+
+/// `{"type": "ephemeral"}`: the cache's default lifetime (5 minutes, renewed on each hit).
+#[derive(Debug, Serialize)]
+struct Ephemeral {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl System {
+    fn new(text: String, cached: bool) -> Self {
+        if cached {
+            System::Cached([CachedText {
+                kind: "text",
+                text,
+                cache_control: Ephemeral { kind: "ephemeral" },
+            }])
+        } else {
+            System::Text(text)
+        }
+    }
 }
 
 /// One turn of `messages`: `user` or `assistant`, with its content blocks.
@@ -119,10 +160,14 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
             .max_tokens
             .or(target.max_tokens)
             .unwrap_or(DEFAULT_MAX_TOKENS),
-        system,
+        system: system.map(|text| System::new(text, target.cache_prompt)),
         messages: turns,
         temperature: options.temperature,
-        tools: pieces.tools.as_deref(),
+        tools: if target.cache_prompt {
+            pieces.tools_cached.as_deref()
+        } else {
+            pieces.tools.as_deref()
+        },
         tool_choice: pieces.tool_choice.as_deref(),
         output_config: pieces.output_config.as_deref(),
         stream: (delivery == Delivery::Stream).then_some(true),
