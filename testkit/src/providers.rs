@@ -137,6 +137,29 @@ pub mod anthropic {
         })
     }
 
+    /// The events of a streamed reply calling `UserDetails` (call id `id`) with the
+    /// arguments `pieces` joined, one `input_json_delta` each; 20 tokens in, 10 out.
+    pub fn tool_stream(id: &str, pieces: &[&str]) -> Vec<u8> {
+        let mut events = vec![
+            json!({ "type": "message_start", "message": { "id": "msg_s", "type": "message",
+                "role": "assistant", "content": [], "model": "claude-test", "stop_reason": null,
+                "usage": { "input_tokens": 20, "output_tokens": 1 } } }),
+            json!({ "type": "content_block_start", "index": 0, "content_block":
+                { "type": "tool_use", "id": id, "name": "UserDetails", "input": {} } }),
+        ];
+        for piece in pieces {
+            events.push(json!({ "type": "content_block_delta", "index": 0,
+                "delta": { "type": "input_json_delta", "partial_json": piece } }));
+        }
+        events.extend([
+            json!({ "type": "content_block_stop", "index": 0 }),
+            json!({ "type": "message_delta", "delta": { "stop_reason": "tool_use" },
+                "usage": { "output_tokens": 10 } }),
+            json!({ "type": "message_stop" }),
+        ]);
+        super::named_events(&events)
+    }
+
     /// A reply calling the `UserDetails` tool with `input`, `tokens` being (input, output).
     pub fn tool_reply(id: &str, input: Value, tokens: (u64, u64)) -> Value {
         message(

@@ -186,8 +186,13 @@ impl Client {
     /// when an answer fails validation: that is re-asking's job. The extraction starts
     /// again on `next`, with `next`'s default model and mode unless the request set a mode;
     /// [`Extraction::provider`](crate::Extraction::provider) says who answered and
-    /// [`Extraction::fallbacks`](crate::Extraction::fallbacks) what failed before. Streams
-    /// do not fall back: their partials may already have been shown.
+    /// [`Extraction::fallbacks`](crate::Extraction::fallbacks) what failed before.
+    ///
+    /// Streams ([`Extract::stream_partial`](crate::Extract::stream_partial),
+    /// [`Extract::stream_iter`](crate::Extract::stream_iter)) fall back the same way when
+    /// their first request fails that way, before any event arrived. Never after: once
+    /// partials or elements were delivered, a failure (mid-stream, or on a re-ask's
+    /// request) is the stream's error, since the next client would answer anew.
     ///
     /// ```no_run
     /// # fn f() -> Result<(), instructor_core::Error> {
