@@ -36,6 +36,7 @@ mod inputs;
 mod parallel_tools;
 mod provider_anthropic;
 mod provider_gemini;
+mod provider_matrix;
 mod provider_responses;
 mod provider_thinking;
 mod providers;
