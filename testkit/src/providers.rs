@@ -5,7 +5,9 @@
 //! cut into one-byte writes ([`bytewise`]), and a stream read twice over
 //! ([`partials_then_final`]).
 
-use instructor::{Client, ClientBuilder, Error, Extraction, Instructor, Mode, StreamExt};
+use instructor::{
+    Client, ClientBuilder, Error, Extraction, Instructor, Mode, PartialStream, StreamExt,
+};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -249,6 +251,19 @@ pub fn bytewise(body: &[u8]) -> Vec<Vec<u8>> {
     body.iter().map(|b| vec![*b]).collect()
 }
 
+/// Reads `stream` to its end: every partial (each `Ok`), then the value and the extraction
+/// it ends with.
+pub async fn drained<T: Instructor>(
+    mut stream: PartialStream<T>,
+) -> (Vec<T::Partial>, T, Extraction) {
+    let mut partials = Vec::new();
+    while let Some(p) = stream.next().await {
+        partials.push(p.unwrap());
+    }
+    let (value, extraction) = stream.into_final_with_extraction().await.unwrap();
+    (partials, value, extraction)
+}
+
 /// Asks `client` for a [`UserDetails`] from `user` as a stream twice: the partials of the
 /// first (each `Ok`, at least two of them), then the value and extraction the second ends
 /// with.
@@ -427,6 +442,13 @@ pub mod responses {
                 "content": [{ "type": "output_text", "text": text, "annotations": [] }] }],
             "usage": usage
         })
+    }
+
+    /// The input item that sends back the call `call_id` of `UserDetails` with `arguments`
+    /// (a re-ask's).
+    pub fn echoed_call(call_id: &str, arguments: &str) -> Value {
+        json!({ "type": "function_call", "call_id": call_id, "name": "UserDetails",
+                "arguments": arguments })
     }
 
     /// A completed response that calls `name` with `arguments`.

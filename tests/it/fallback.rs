@@ -8,7 +8,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::providers::anthropic;
+use crate::support::providers::{anthropic, drained};
 use crate::support::servers::mock::{bodies, count, json_ok, sse_ok};
 use crate::support::sse::Sse;
 use crate::support::*;
@@ -131,29 +131,28 @@ async fn unavailable() -> MockServer {
     server
 }
 
+/// An Anthropic-dialect server streaming a `UserDetails` call whose arguments are `pieces`.
+async fn anthropic_streaming(pieces: &[&str]) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(sse_ok(anthropic::tool_stream("toolu_s", pieces)))
+        .mount(&server)
+        .await;
+    server
+}
+
 #[tokio::test]
 async fn a_stream_whose_first_request_fails_falls_back_before_any_event() {
     let failing = unavailable().await;
-    let next = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(sse_ok(anthropic::tool_stream(
-            "toolu_s",
-            &[r#"{"name": "Ja"#, r#"son", "age": 20}"#],
-        )))
-        .mount(&next)
-        .await;
-    let client = chat(&failing).with_fallback(anthropic(&next));
-    let mut stream = client
+    let next = anthropic_streaming(&[r#"{"name": "Ja"#, r#"son", "age": 20}"#]).await;
+    let stream = chat(&failing)
+        .with_fallback(anthropic(&next))
         .extract::<UserDetails>()
         .user("Jason is 20")
         .stream_partial();
-    let mut partials = Vec::new();
-    while let Some(p) = stream.next().await {
-        partials.push(p.unwrap());
-    }
+    let (partials, user, extraction) = drained(stream).await;
     assert_eq!(partials.last().unwrap().name.as_deref(), Some("Jason"));
-    let (user, extraction) = stream.into_final_with_extraction().await.unwrap();
     assert_eq!(user, jason());
     assert_eq!(extraction.provider, Provider::Anthropic);
     assert_eq!(extraction.model, "claude-test");
@@ -172,18 +171,11 @@ async fn a_stream_whose_first_request_fails_falls_back_before_any_event() {
 #[tokio::test]
 async fn stream_iter_falls_back_too() {
     let failing = unavailable().await;
-    let next = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(sse_ok(anthropic::tool_stream(
-            "toolu_s",
-            &[
-                r#"{"items": [{"name": "Jason", "age": 20},"#,
-                r#" {"name": "Ann", "age": 30}]}"#,
-            ],
-        )))
-        .mount(&next)
-        .await;
+    let next = anthropic_streaming(&[
+        r#"{"items": [{"name": "Jason", "age": 20},"#,
+        r#" {"name": "Ann", "age": 30}]}"#,
+    ])
+    .await;
     let items: Vec<UserDetails> = chat(&failing)
         .with_fallback(anthropic(&next))
         .extract::<UserDetails>()

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use instructor::{Client, Error, Mode};
+use instructor::{Client, Error, Message, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -260,14 +260,11 @@ async fn prompt_caching_marks_the_tools_and_the_system_block_and_reports_the_sav
         .unwrap();
     let mut usages = Vec::new();
     for _ in 0..2 {
-        let (user, extraction) = client
+        let ask = client
             .extract::<UserDetails>()
-            .system(SYSTEM)
-            .user(USER)
-            .send_with_extraction()
-            .await
-            .unwrap();
-        assert_eq!(user, jason());
+            .messages([Message::system(SYSTEM), Message::user(USER)]);
+        let (user, extraction) = ask.send_with_extraction().await.unwrap();
+        assert_eq!((user, extraction.attempts.len()), (jason(), 1));
         usages.push(extraction.usage);
     }
     assert_eq!(

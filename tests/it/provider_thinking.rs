@@ -182,8 +182,7 @@ async fn responses_reasoning_items_with_encrypted_content_go_back_before_the_cal
     assert_eq!(input[1], serde_json::from_str::<Value>(reasoning).unwrap());
     assert_eq!(
         input[2],
-        json!({ "type": "function_call", "call_id": "call_1", "name": "UserDetails",
-            "arguments": r#"{"name":"Jason","age":200}"# })
+        responses::echoed_call("call_1", r#"{"name":"Jason","age":200}"#)
     );
     assert_eq!(input[3]["type"], "function_call_output");
     assert_eq!(input[3]["call_id"], "call_1");

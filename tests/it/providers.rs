@@ -359,8 +359,7 @@ async fn a_reask_sums_the_usage_and_answers_the_first_answer() {
                 assert_eq!(input.len(), 3, "{input:?}");
                 assert_eq!(
                     input[1],
-                    json!({ "type": "function_call", "call_id": "call_1", "name": "UserDetails",
-                            "arguments": r#"{"name": "Jason", "age": 200}"# })
+                    responses::echoed_call("call_1", r#"{"name": "Jason", "age": 200}"#)
                 );
                 assert_eq!(input[2]["type"], "function_call_output");
                 assert_eq!(input[2]["call_id"], "call_1");
