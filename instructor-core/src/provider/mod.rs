@@ -41,7 +41,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::mode::ModeSpec;
+use crate::mode::{Mode, ModeSpec};
 use crate::wire::{ChatCompletion, Usage};
 
 /// The wire dialect a [`Client`](crate::Client) speaks
@@ -70,6 +70,19 @@ impl Provider {
     /// The provider's name as OpenTelemetry's `gen_ai.system` writes it.
     pub fn name(self) -> &'static str {
         self.dialect().name()
+    }
+
+    /// The schema as this provider's structured outputs carry it, from `schema` as `mode`
+    /// sends it (`mode::request_schema`): Anthropic's rules (`output_config`), Gemini's
+    /// (`responseJsonSchema`); the others send it unchanged. `Err` says why the provider
+    /// cannot take it (`name` is the type's, for the message). For the conformance tests.
+    #[doc(hidden)]
+    pub fn output_schema(self, schema: &Value, name: &str, mode: Mode) -> Result<Value, String> {
+        match self {
+            Provider::Anthropic => anthropic::output_schema(schema, name, mode),
+            Provider::Gemini => Ok(gemini::gemini_schema(schema)),
+            Provider::OpenAiChat | Provider::OpenAiResponses => Ok(schema.clone()),
+        }
     }
 
     /// The dialect of this provider.

@@ -52,6 +52,8 @@ mod encode;
 mod schema;
 mod stream;
 
+pub(crate) use schema::output_schema;
+
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::{key_header, Delta, Dialect, ErrorFields, Outgoing};
