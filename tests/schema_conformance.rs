@@ -499,23 +499,9 @@ mod property {
 
 /// Keywords that say what a value may be: a provider's schema dialect either sends each as
 /// it is or says it in the description (checked after parsing by the type's own rules).
-const RULES: &[&str] = &[
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "format",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
-    "const",
-];
+const RULES: &str = "minimum maximum exclusiveMinimum exclusiveMaximum multipleOf minLength \
+                     maxLength pattern format minItems maxItems uniqueItems minProperties \
+                     maxProperties const";
 
 /// Every rule of `given` (the schema as the mode sends it) is in `sent` (the provider's
 /// dialect of it) at the same place, or named in the description there; appends each rule
@@ -531,12 +517,12 @@ fn rules_kept(
         return;
     };
     let said = s.get("description").and_then(Value::as_str).unwrap_or("");
-    for rule in RULES {
-        let Some(v) = g.get(*rule) else { continue };
-        let kept = s.get(*rule) == Some(v)
-            || (*rule == "const" && s.get("enum") == Some(&json!([v])))
+    for rule in RULES.split_whitespace() {
+        let Some(v) = g.get(rule) else { continue };
+        let kept = s.get(rule) == Some(v)
+            || (rule == "const" && s.get("enum") == Some(&json!([v])))
             // Anthropic takes `minItems` 0 or 1 only; a larger one is written as 1 or moved.
-            || (*rule == "minItems" && s.get(*rule).is_some() && said.contains("minItems"));
+            || (rule == "minItems" && s.get(rule).is_some() && said.contains("minItems"));
         if !kept {
             assert!(
                 said.contains(&format!("{rule}: ")),
