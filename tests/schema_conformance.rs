@@ -496,3 +496,126 @@ mod property {
         }
     }
 }
+
+/// Keywords that say what a value may be: a provider's schema dialect either sends each as
+/// it is or says it in the description (checked after parsing by the type's own rules).
+const RULES: &str = "minimum maximum exclusiveMinimum exclusiveMaximum multipleOf minLength \
+                     maxLength pattern format minItems maxItems uniqueItems minProperties \
+                     maxProperties const";
+
+/// Every rule of `given` (the schema as the mode sends it) is in `sent` (the provider's
+/// dialect of it) at the same place, or named in the description there; appends each rule
+/// moved to `moved` and each place that is missing from `sent` to `lost`.
+fn rules_kept(
+    given: &Value,
+    sent: &Value,
+    at: &str,
+    moved: &mut Vec<String>,
+    lost: &mut Vec<String>,
+) {
+    let (Some(g), Some(s)) = (given.as_object(), sent.as_object()) else {
+        return;
+    };
+    let said = s.get("description").and_then(Value::as_str).unwrap_or("");
+    for rule in RULES.split_whitespace() {
+        let Some(v) = g.get(rule) else { continue };
+        let kept = s.get(rule) == Some(v)
+            || (rule == "const" && s.get("enum") == Some(&json!([v])))
+            // Anthropic takes `minItems` 0 or 1 only; a larger one is written as 1 or moved.
+            || (rule == "minItems" && s.get(rule).is_some() && said.contains("minItems"));
+        if !kept {
+            assert!(
+                said.contains(&format!("{rule}: ")),
+                "`{rule}` at `{at}` is neither sent nor in the description: {sent}"
+            );
+            moved.push(format!("{at}/{rule}"));
+        }
+    }
+    for key in ["properties", "$defs"] {
+        for (name, child) in g.get(key).and_then(Value::as_object).into_iter().flatten() {
+            let at = format!("{at}/{key}/{name}");
+            match s.get(key).and_then(|m| m.get(name)) {
+                Some(sent) => rules_kept(child, sent, &at, moved, lost),
+                None => lost.push(at),
+            }
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let (Some(child), Some(sent)) = (g.get(key), s.get(key)) {
+            rules_kept(child, sent, &format!("{at}/{key}"), moved, lost);
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+        let Some(children) = g.get(key).and_then(Value::as_array) else {
+            continue;
+        };
+        // `oneOf` and a lone `allOf` travel as `anyOf`.
+        let sent_children = s
+            .get(key)
+            .or_else(|| s.get("anyOf"))
+            .and_then(Value::as_array);
+        for (i, child) in children.iter().enumerate() {
+            let at = format!("{at}/{key}/{i}");
+            match sent_children.and_then(|c| c.get(i)) {
+                Some(sent) => rules_kept(child, sent, &at, moved, lost),
+                None => lost.push(at),
+            }
+        }
+    }
+}
+
+/// Anthropic's and Gemini's schema dialects over the whole corpus: every rule a dialect
+/// cannot send is said in the description at its place, and checked after parsing (every
+/// `invalid` or `described` value the dialect's schema lets through is one the type's own
+/// validation rejects).
+#[test]
+fn provider_dialects_say_every_rule_they_drop() {
+    use instructor::{Mode, Provider};
+    let mut moved_total = 0;
+    let mut caught = 0;
+    for case in cases() {
+        for (provider, mode) in [
+            (Provider::Anthropic, Mode::JsonSchema),
+            (Provider::Anthropic, Mode::JsonSchemaStrict),
+            (Provider::Gemini, Mode::JsonSchema),
+        ] {
+            let given = instructor::mode::request_schema(case.schema, mode);
+            let sent = match provider.output_schema(&given, &case.name, mode) {
+                Ok(sent) => sent,
+                Err(why) => {
+                    // A refusal names the type and what to use instead.
+                    assert!(why.contains(&case.name) && why.contains("Mode::"), "{why}");
+                    continue;
+                }
+            };
+            let (mut moved, mut lost) = (Vec::new(), Vec::new());
+            rules_kept(&given, &sent, "#", &mut moved, &mut lost);
+            assert!(
+                lost.is_empty(),
+                "{provider:?} {mode:?} {}: places missing from the sent schema: {lost:?}",
+                case.name
+            );
+            moved_total += moved.len();
+            if mode == Mode::JsonSchema && !moved.is_empty() {
+                let Ok(check) = jsonschema::draft202012::options().build(&sent) else {
+                    continue;
+                };
+                for value in case.invalid.iter().chain(&case.described) {
+                    if check.is_valid(value) {
+                        assert!(
+                            !(case.rust_accepts)(value),
+                            "{provider:?} {}: {value} passes the sent schema and validation",
+                            case.name
+                        );
+                        caught += 1;
+                    }
+                }
+            }
+        }
+    }
+    println!("rules said in descriptions: {moved_total}; values only validation caught: {caught}");
+    assert!(
+        moved_total > 0 && caught > 0,
+        "moved {moved_total}, caught {caught}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::budget::Meter;
 use crate::error::{AttemptError, Error};
 use crate::mode::{Mode, ModeSpec};
 use crate::provider::Provider;
-use crate::reask::{reask_messages, Context};
+use crate::reask::{keep_echo, reask_messages, Context};
 use crate::repair::Repair;
 use crate::reply::Reply;
 use crate::tools::Toolbox;
@@ -230,8 +230,9 @@ impl AttemptLoop {
                 wrapped: self.wrapped,
                 toolbox: self.toolbox,
             };
-            self.messages
-                .extend(reask_messages(&judged.reply, &error, &cx, self.started));
+            let mut turn = reask_messages(&judged.reply, &error, &cx, self.started);
+            keep_echo(&mut turn, &response);
+            self.messages.extend(turn);
         }
         if judged.text.is_some() {
             self.last_reply = judged.text;

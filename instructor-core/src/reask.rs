@@ -17,7 +17,7 @@ use crate::reply::Reply;
 use crate::schema::{defs_of, follow};
 use crate::tools::Toolbox;
 use crate::validation::ValidationError;
-use crate::wire::{Message, ToolCall};
+use crate::wire::{ChatCompletion, Message, Role, ToolCall};
 use crate::wrap;
 
 /// What a re-ask can tell the model besides the errors: where the answer's values are, and
@@ -261,6 +261,16 @@ pub(crate) fn reask_messages(
             out.push(Message::user(feedback(error, &cx)));
             out
         }
+    }
+}
+
+/// Puts what the provider wants back with its reply ([`Echo`](crate::wire::Echo):
+/// thinking blocks, reasoning items) on the re-ask's assistant message, the one that echoes
+/// that reply. A re-ask without one (a reply with no text and no call) sends none back.
+pub(crate) fn keep_echo(turn: &mut [Message], reply: &ChatCompletion) {
+    let echo = reply.choices.first().and_then(|c| c.message.echo.as_ref());
+    if let (Some(echo), Some(m)) = (echo, turn.iter_mut().find(|m| m.role == Role::Assistant)) {
+        m.echo = Some(echo.clone());
     }
 }
 

@@ -8,6 +8,7 @@
 use std::ops::{Add, AddAssign};
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::input::{Content, IntoParts};
 
@@ -55,6 +56,60 @@ pub struct Message {
     /// field, and it is not written there.
     #[serde(skip)]
     pub is_error: bool,
+    /// On an assistant message: what its provider wants back unchanged with it (Anthropic's
+    /// thinking blocks, the Responses API's reasoning items); see [`Echo`]. Set by a
+    /// re-ask from the reply it answers; never serialized.
+    #[serde(skip)]
+    pub echo: Option<Echo>,
+}
+
+/// Blocks of an assistant reply that its provider wants sent back unchanged, in order, when
+/// the conversation goes on: Anthropic's `thinking` and `redacted_thinking` blocks (with
+/// their `signature`; required before the `tool_use` block they led to when extended
+/// thinking is on), the Responses API's `reasoning` items that carry `encrypted_content`.
+///
+/// Opaque: the blocks are kept as the provider wrote them (each block's JSON text
+/// byte for byte, as received in a whole reply, or as gathered from a stream's deltas), and
+/// only the dialect that wrote them reads them back; another provider's dialect leaves them
+/// out. The attempt loop carries them from a reply to the re-ask's assistant message
+/// without looking inside.
+#[derive(Debug, Clone)]
+pub struct Echo {
+    /// The dialect that wrote the blocks (its `gen_ai.system` name, `anthropic`, `openai`).
+    provider: &'static str,
+    blocks: Vec<Box<RawValue>>,
+}
+
+impl Echo {
+    /// The blocks `provider`'s dialect wrote, in order; `None` when there are none.
+    pub(crate) fn new(provider: &'static str, blocks: Vec<Box<RawValue>>) -> Option<Self> {
+        (!blocks.is_empty()).then_some(Self { provider, blocks })
+    }
+
+    /// The name of the dialect that wrote the blocks (`gen_ai.system`: `anthropic`,
+    /// `openai`).
+    pub fn provider(&self) -> &str {
+        self.provider
+    }
+
+    /// Each block's JSON text, in order.
+    pub fn blocks(&self) -> impl Iterator<Item = &str> {
+        self.blocks.iter().map(|b| b.get())
+    }
+
+    /// The blocks, when `provider`'s dialect wrote them.
+    pub(crate) fn of<'e>(echo: Option<&'e Echo>, provider: &str) -> &'e [Box<RawValue>] {
+        match echo {
+            Some(e) if e.provider == provider => &e.blocks,
+            _ => &[],
+        }
+    }
+}
+
+impl PartialEq for Echo {
+    fn eq(&self, other: &Self) -> bool {
+        self.provider == other.provider && self.blocks().eq(other.blocks())
+    }
 }
 
 impl Message {
@@ -66,6 +121,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: None,
             is_error: false,
+            echo: None,
         }
     }
 
@@ -98,6 +154,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: None,
             is_error: false,
+            echo: None,
         }
     }
 
@@ -115,6 +172,7 @@ impl Message {
             tool_calls: calls,
             tool_call_id: None,
             is_error: false,
+            echo: None,
         }
     }
 
@@ -132,6 +190,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: Some(tool_call_id.into()),
             is_error: false,
+            echo: None,
         }
     }
 
@@ -243,6 +302,11 @@ pub struct ResponseMessage {
     /// A reasoning model's thinking, where newer vLLM, Ollama and OpenRouter put it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
+    /// What the provider wants back unchanged with this message if the conversation goes on
+    /// (thinking blocks with their signatures, reasoning items; see [`Echo`]). A re-ask puts
+    /// it on the assistant message that echoes this reply. Never serialized.
+    #[serde(skip)]
+    pub echo: Option<Echo>,
 }
 
 impl ResponseMessage {

@@ -5,12 +5,186 @@
 //! cut into one-byte writes ([`bytewise`]), and a stream read twice over
 //! ([`partials_then_final`]).
 
-use instructor::{Client, Error, Extraction, Instructor, Mode, StreamExt};
-use serde_json::Value;
+use instructor::{
+    Client, ClientBuilder, Error, Extraction, Instructor, Mode, PartialStream, StreamExt,
+};
+use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::UserDetails;
+use super::{UserDetails, KEY};
+
+/// A dialect under test: where its server answers, how the kit's client reaches it, and
+/// its replies written from an answer's JSON, whole or streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Anthropic's Messages API ([`anthropic`]).
+    Anthropic,
+    /// Gemini's `generateContent` ([`gemini`]).
+    Gemini,
+    /// OpenAI's Responses API ([`responses`]).
+    Responses,
+}
+
+impl Dialect {
+    /// The three, in order.
+    pub const ALL: [Dialect; 3] = [Dialect::Anthropic, Dialect::Gemini, Dialect::Responses];
+
+    /// A server answering the dialect's path with `replies` in order, each once (the
+    /// Responses one only with the key, as JSON).
+    pub async fn serve(self, replies: Vec<ResponseTemplate>) -> MockServer {
+        self.serving(false, replies).await
+    }
+
+    /// [`serve`](Self::serve) for streamed replies (Gemini streams at its own path).
+    pub async fn serve_streams(self, replies: Vec<ResponseTemplate>) -> MockServer {
+        self.serving(true, replies).await
+    }
+
+    async fn serving(self, stream: bool, replies: Vec<ResponseTemplate>) -> MockServer {
+        let bearer = format!("Bearer {KEY}");
+        let responses_headers = [
+            ("authorization", bearer.as_str()),
+            ("content-type", "application/json"),
+        ];
+        match self {
+            Dialect::Anthropic => serving_at(anthropic::PATH, &[], replies).await,
+            Dialect::Gemini if stream => serving_at(gemini::STREAM_PATH, &[], replies).await,
+            Dialect::Gemini => serving_at(gemini::PATH, &[], replies).await,
+            Dialect::Responses => serving_at(responses::PATH, &responses_headers, replies).await,
+        }
+    }
+
+    /// The kit's client configuration of the dialect at `server`.
+    pub fn builder(self, server: &MockServer) -> ClientBuilder {
+        match self {
+            Dialect::Anthropic => anthropic::builder(&server.uri()),
+            Dialect::Gemini => gemini::builder(&format!("{}/v1beta", server.uri())),
+            Dialect::Responses => responses::builder(server),
+        }
+    }
+
+    /// The kit's client of the dialect at `server`.
+    pub fn client(self, server: &MockServer) -> Client {
+        self.builder(server).build().unwrap()
+    }
+
+    /// The provider's name as the SDK's messages write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Anthropic => "Anthropic",
+            Dialect::Gemini => "Gemini",
+            Dialect::Responses => "Responses",
+        }
+    }
+
+    /// A whole reply whose answer is the text `json` (the JSON modes).
+    pub fn text_reply(self, json: &str) -> Value {
+        match self {
+            Dialect::Anthropic => {
+                anthropic::message(json!([{ "type": "text", "text": json }]), "end_turn", 10, 5)
+            }
+            Dialect::Gemini => gemini::text_reply(json, 10, 5),
+            Dialect::Responses => responses::text_reply(json, responses::usage(10, 5)),
+        }
+    }
+
+    /// A whole reply calling each `(tool, arguments JSON)` of `calls`, in order.
+    pub fn calls_reply(self, calls: &[(&str, &str)]) -> Value {
+        let object = |args: &str| serde_json::from_str::<Value>(args).unwrap();
+        match self {
+            Dialect::Anthropic => {
+                let blocks: Vec<Value> = calls
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, args))| {
+                        json!({ "type": "tool_use", "id": format!("toolu_{i}"),
+                        "name": name, "input": object(args) })
+                    })
+                    .collect();
+                anthropic::message(Value::Array(blocks), "tool_use", 10, 5)
+            }
+            Dialect::Gemini => {
+                let parts: Vec<Value> = calls
+                    .iter()
+                    .map(|(name, args)| json!({ "functionCall": { "name": name, "args": object(args) } }))
+                    .collect();
+                gemini::reply(Value::Array(parts), "STOP", 10, 5)
+            }
+            Dialect::Responses => {
+                let items: Vec<Value> = calls
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, args))| {
+                        json!({ "type": "function_call", "id": format!("fc_{i}"),
+                        "call_id": format!("call_{i}"), "name": name, "arguments": args,
+                        "status": "completed" })
+                    })
+                    .collect();
+                json!({ "id": "resp_c", "object": "response", "model": "gpt-test",
+                    "status": "completed", "output": items, "usage": responses::usage(10, 5) })
+            }
+        }
+    }
+
+    /// A streamed reply writing the text `json` in pieces of 7 characters, in the
+    /// dialect's events.
+    pub fn text_stream(self, json: &str) -> Vec<u8> {
+        let chars: Vec<char> = json.chars().collect();
+        let pieces: Vec<String> = chars.chunks(7).map(|c| c.iter().collect()).collect();
+        match self {
+            Dialect::Anthropic => {
+                let mut events = vec![
+                    json!({ "type": "message_start", "message": { "id": "msg_s", "type": "message",
+                        "role": "assistant", "content": [], "model": "claude-test",
+                        "usage": { "input_tokens": 10, "output_tokens": 1 } } }),
+                    json!({ "type": "content_block_start", "index": 0,
+                        "content_block": { "type": "text", "text": "" } }),
+                ];
+                events.extend(pieces.iter().map(|p| {
+                    json!({ "type": "content_block_delta",
+                    "index": 0, "delta": { "type": "text_delta", "text": p } })
+                }));
+                events.extend([
+                    json!({ "type": "content_block_stop", "index": 0 }),
+                    json!({ "type": "message_delta", "delta": { "stop_reason": "end_turn" },
+                        "usage": { "output_tokens": 5 } }),
+                    json!({ "type": "message_stop" }),
+                ]);
+                named_events(&events)
+            }
+            Dialect::Gemini => {
+                let last = pieces.len() - 1;
+                let mut body = String::new();
+                for (i, p) in pieces.iter().enumerate() {
+                    let mut frame = json!({ "candidates": [{ "content": { "role": "model",
+                        "parts": [{ "text": p }] }, "index": 0 }], "modelVersion": gemini::MODEL });
+                    if i == last {
+                        frame["candidates"][0]["finishReason"] = json!("STOP");
+                        frame["usageMetadata"] = json!({ "promptTokenCount": 10,
+                            "candidatesTokenCount": 5, "totalTokenCount": 15 });
+                    }
+                    body.push_str(&format!("data: {frame}\n\n"));
+                }
+                body.into_bytes()
+            }
+            Dialect::Responses => {
+                let mut events = vec![json!({ "type": "response.created", "response": {
+                    "id": "resp_s", "object": "response", "model": "gpt-test", "status": "in_progress" } })];
+                events.extend(pieces.iter().map(|p| {
+                    json!({ "type": "response.output_text.delta",
+                    "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": p })
+                }));
+                events.push(json!({ "type": "response.completed", "response": {
+                    "id": "resp_s", "object": "response", "model": "gpt-test", "status": "completed",
+                    "output": [{ "id": "msg_1", "type": "message", "role": "assistant",
+                        "content": [{ "type": "output_text", "text": json }] }],
+                    "usage": responses::usage(10, 5) } }));
+                named_events(&events)
+            }
+        }
+    }
+}
 
 /// A server answering `POST path` (with each of `headers`) with `replies` in order, each
 /// exactly once (checked when the server drops).
@@ -77,6 +251,19 @@ pub fn bytewise(body: &[u8]) -> Vec<Vec<u8>> {
     body.iter().map(|b| vec![*b]).collect()
 }
 
+/// Reads `stream` to its end: every partial (each `Ok`), then the value and the extraction
+/// it ends with.
+pub async fn drained<T: Instructor>(
+    mut stream: PartialStream<T>,
+) -> (Vec<T::Partial>, T, Extraction) {
+    let mut partials = Vec::new();
+    while let Some(p) = stream.next().await {
+        partials.push(p.unwrap());
+    }
+    let (value, extraction) = stream.into_final_with_extraction().await.unwrap();
+    (partials, value, extraction)
+}
+
 /// Asks `client` for a [`UserDetails`] from `user` as a stream twice: the partials of the
 /// first (each `Ok`, at least two of them), then the value and extraction the second ends
 /// with.
@@ -137,6 +324,29 @@ pub mod anthropic {
         })
     }
 
+    /// The events of a streamed reply calling `UserDetails` (call id `id`) with the
+    /// arguments `pieces` joined, one `input_json_delta` each; 20 tokens in, 10 out.
+    pub fn tool_stream(id: &str, pieces: &[&str]) -> Vec<u8> {
+        let mut events = vec![
+            json!({ "type": "message_start", "message": { "id": "msg_s", "type": "message",
+                "role": "assistant", "content": [], "model": "claude-test", "stop_reason": null,
+                "usage": { "input_tokens": 20, "output_tokens": 1 } } }),
+            json!({ "type": "content_block_start", "index": 0, "content_block":
+                { "type": "tool_use", "id": id, "name": "UserDetails", "input": {} } }),
+        ];
+        for piece in pieces {
+            events.push(json!({ "type": "content_block_delta", "index": 0,
+                "delta": { "type": "input_json_delta", "partial_json": piece } }));
+        }
+        events.extend([
+            json!({ "type": "content_block_stop", "index": 0 }),
+            json!({ "type": "message_delta", "delta": { "stop_reason": "tool_use" },
+                "usage": { "output_tokens": 10 } }),
+            json!({ "type": "message_stop" }),
+        ]);
+        super::named_events(&events)
+    }
+
     /// A reply calling the `UserDetails` tool with `input`, `tokens` being (input, output).
     pub fn tool_reply(id: &str, input: Value, tokens: (u64, u64)) -> Value {
         message(
@@ -159,6 +369,8 @@ pub mod gemini {
     pub const MODEL: &str = "gemini-2.5-flash";
     /// Where the dialect posts for [`MODEL`].
     pub const PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
+    /// Where the dialect posts a streamed request for [`MODEL`] (the query `alt=sse` apart).
+    pub const STREAM_PATH: &str = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
 
     /// A client configuration of the dialect at `base` (ending in `/v1beta`), model
     /// [`MODEL`], no schema in the system prompt, retrying at once.
@@ -230,6 +442,13 @@ pub mod responses {
                 "content": [{ "type": "output_text", "text": text, "annotations": [] }] }],
             "usage": usage
         })
+    }
+
+    /// The input item that sends back the call `call_id` of `UserDetails` with `arguments`
+    /// (a re-ask's).
+    pub fn echoed_call(call_id: &str, arguments: &str) -> Value {
+        json!({ "type": "function_call", "call_id": call_id, "name": "UserDetails",
+                "arguments": arguments })
     }
 
     /// A completed response that calls `name` with `arguments`.

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use instructor::{Client, Error, Mode};
+use instructor::{Client, Error, Message, Mode};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -241,4 +241,59 @@ async fn the_key_is_never_shown() {
         .unwrap_err();
     assert!(matches!(&err, Error::Api { status: 401, .. }), "{err:?}");
     assert_no_key(&err);
+}
+
+#[tokio::test]
+async fn prompt_caching_marks_the_tools_and_the_system_block_and_reports_the_savings() {
+    // The first request writes the prefix to the cache, the second reads it
+    // (prompt-caching guide: "Total input tokens" = input + cache creation + cache read).
+    let reply = |creation: u64, read: u64| {
+        let mut r = tool_reply("toolu_01", json!({ "name": "Jason", "age": 20 }), (12, 9));
+        r["usage"]["cache_creation_input_tokens"] = json!(creation);
+        r["usage"]["cache_read_input_tokens"] = json!(read);
+        json_ok(r)
+    };
+    let server = serving(vec![reply(2048, 0), reply(0, 2048)]).await;
+    let client = anthropic::builder(&server.uri())
+        .cache_prompt(true)
+        .build()
+        .unwrap();
+    let mut usages = Vec::new();
+    for _ in 0..2 {
+        let ask = client
+            .extract::<UserDetails>()
+            .messages([Message::system(SYSTEM), Message::user(USER)]);
+        let (user, extraction) = ask.send_with_extraction().await.unwrap();
+        assert_eq!((user, extraction.attempts.len()), (jason(), 1));
+        usages.push(extraction.usage);
+    }
+    assert_eq!(
+        (
+            usages[0].prompt_tokens,
+            usages[0].cache_creation_tokens,
+            usages[0].cached_tokens
+        ),
+        (2060, 2048, 0)
+    );
+    assert_eq!(
+        (
+            usages[1].prompt_tokens,
+            usages[1].cache_creation_tokens,
+            usages[1].cached_tokens
+        ),
+        (2060, 0, 2048)
+    );
+    assert_eq!(usages[1].total_tokens, 2069);
+
+    for body in bodies(&server).await {
+        assert_eq!(
+            body["system"],
+            json!([{ "type": "text", "text": SYSTEM, "cache_control": { "type": "ephemeral" } }])
+        );
+        let tools = body["tools"].as_array().unwrap();
+        assert_eq!(tools.len(), 1);
+        assert_eq!(tools[0]["name"], "UserDetails");
+        assert_eq!(tools[0]["cache_control"], json!({ "type": "ephemeral" }));
+        assert_eq!(body["messages"], json!([user_turn()]));
+    }
 }

@@ -10,7 +10,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::providers::gemini::{self, call_reply, text_reply, MODEL, PATH};
-use crate::support::providers::{assert_hides_key, serving_at};
+use crate::support::providers::{assert_hides_key, drained, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer};
 use crate::support::servers::mock::json_ok as ok;
 use crate::support::sse::Sse;
@@ -193,17 +193,12 @@ async fn stream_partial_with_frames_split_at_every_byte() {
         Fault::sse(sse)
     })
     .await;
-    let mut stream = gemini_client(&format!("{}beta", server.base()))
+    let stream = gemini_client(&format!("{}beta", server.base()))
         .extract::<UserDetails>()
         .user(USER)
         .stream_partial();
-    let mut partials = 0;
-    while let Some(p) = stream.next().await {
-        p.unwrap();
-        partials += 1;
-    }
-    assert!(partials >= 1);
-    let (user, extraction) = stream.into_final_with_extraction().await.unwrap();
+    let (partials, user, extraction) = drained(stream).await;
+    assert!(!partials.is_empty());
     assert_eq!(user, jason());
     assert_eq!(extraction.usage.total_tokens, 20);
     assert_eq!(extraction.usage.completion_tokens, 10);

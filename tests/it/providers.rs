@@ -5,53 +5,17 @@
 //! Gemini's JSON-schema mode) sums the usage of both attempts; and `Mode::JsonObjectSchema` (which none of them has) is refused before
 //! any request. A row's closure checks what only its dialect sends or says.
 
-use instructor::{AttemptError, Client, Error, Mode};
+use instructor::{AttemptError, Error, Mode};
 use serde_json::{json, Value};
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::providers::{
-    anthropic, gemini, refused_json_object_schema, responses, serving_at,
+    anthropic, gemini, refused_json_object_schema, responses, Dialect,
 };
 use crate::support::servers::mock::{bodies, json_ok};
-use crate::support::{jason, UserDetails, JASON, KEY};
+use crate::support::{jason, UserDetails, JASON};
 
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
-
-/// A dialect under test: where its server answers and how the kit's client reaches it.
-#[derive(Debug, Clone, Copy)]
-enum Dialect {
-    Anthropic,
-    Gemini,
-    Responses,
-}
-
-impl Dialect {
-    /// A server answering the dialect's path with `replies` in order, each once (the
-    /// Responses one only with the key, as JSON).
-    async fn serve(self, replies: Vec<ResponseTemplate>) -> MockServer {
-        let bearer = format!("Bearer {KEY}");
-        let responses_headers = [
-            ("authorization", bearer.as_str()),
-            ("content-type", "application/json"),
-        ];
-        match self {
-            Dialect::Anthropic => serving_at(anthropic::PATH, &[], replies).await,
-            Dialect::Gemini => serving_at(gemini::PATH, &[], replies).await,
-            Dialect::Responses => serving_at(responses::PATH, &responses_headers, replies).await,
-        }
-    }
-
-    /// The kit's client of the dialect at `server`.
-    fn client(self, server: &MockServer) -> Client {
-        match self {
-            Dialect::Anthropic => anthropic::builder(&server.uri()),
-            Dialect::Gemini => gemini::builder(&format!("{}/v1beta", server.uri())),
-            Dialect::Responses => responses::builder(server),
-        }
-        .build()
-        .unwrap()
-    }
-}
 
 /// The retryable status each dialect's API documents, answered first; its next answer reads.
 #[tokio::test]
@@ -395,8 +359,7 @@ async fn a_reask_sums_the_usage_and_answers_the_first_answer() {
                 assert_eq!(input.len(), 3, "{input:?}");
                 assert_eq!(
                     input[1],
-                    json!({ "type": "function_call", "call_id": "call_1", "name": "UserDetails",
-                            "arguments": r#"{"name": "Jason", "age": 200}"# })
+                    responses::echoed_call("call_1", r#"{"name": "Jason", "age": 200}"#)
                 );
                 assert_eq!(input[2]["type"], "function_call_output");
                 assert_eq!(input[2]["call_id"], "call_1");

@@ -189,6 +189,7 @@ pub struct ClientBuilder {
     prompting: Option<Prompting>,
     default_max_tokens: Option<Option<u32>>,
     extra_body: serde_json::Map<String, serde_json::Value>,
+    cache_prompt: bool,
     invalid: Option<String>,
     timeout: Option<Option<Duration>>,
     connect_timeout: Option<Duration>,
@@ -282,6 +283,30 @@ impl ClientBuilder {
         if let Err(why) = add_extra(&mut self.extra_body, extra) {
             self.invalid = Some(why);
         }
+        self
+    }
+
+    /// Marks the part of every request that holds the instructions and the schema for the
+    /// provider's prompt cache (default off), so repeated extractions of one type pay the
+    /// cached rate for it.
+    ///
+    /// - Anthropic ([`Provider::Anthropic`]): `cache_control: {"type": "ephemeral"}` on the
+    ///   system block (sent as `[{"type": "text", "text", "cache_control"}]`) and, in the
+    ///   tools modes, on the last tool definition (the cache's prefix runs tools, then
+    ///   system, then messages: each mark caches everything before it). A prompt below the
+    ///   model's minimum (1,024 to 4,096 tokens) is not cached, without an error.
+    /// - OpenAI (chat completions and Responses) and Gemini cache long prompt prefixes on
+    ///   their own: nothing is sent, and the setting changes nothing there.
+    ///
+    /// What it saved is in the usage: [`Usage::cache_creation_tokens`] (written to the
+    /// cache, billed above the input rate) and [`Usage::cached_tokens`] (read from it,
+    /// billed far below), both counted in `prompt_tokens`, summed over the attempts in
+    /// [`Extraction::usage`](crate::Extraction::usage).
+    ///
+    /// [`Usage::cache_creation_tokens`]: crate::Usage::cache_creation_tokens
+    /// [`Usage::cached_tokens`]: crate::Usage::cached_tokens
+    pub fn cache_prompt(mut self, on: bool) -> Self {
+        self.cache_prompt = on;
         self
     }
 
@@ -470,6 +495,7 @@ impl ClientBuilder {
                 prompting: self.prompting,
                 default_max_tokens: self.default_max_tokens.unwrap_or(Some(DEFAULT_MAX_TOKENS)),
                 extra_body: self.extra_body,
+                cache_prompt: self.cache_prompt,
                 timeout: self.timeout.unwrap_or(Some(Duration::from_secs(600))),
                 retry: self.retry.unwrap_or_default(),
                 headers,

@@ -86,6 +86,8 @@ pub(crate) struct Inner {
     pub(crate) default_max_tokens: Option<u32>,
     /// Body fields written over every request's body.
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
+    /// Whether the instructions and schema are marked for the provider's prompt cache.
+    pub(crate) cache_prompt: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) headers: HeaderMap,
@@ -173,6 +175,7 @@ impl Client {
             server: self.inner.server,
             max_tokens: self.inner.default_max_tokens,
             extra: &self.inner.extra_body,
+            cache_prompt: self.inner.cache_prompt,
         }
     }
 
@@ -196,8 +199,13 @@ impl Client {
     /// when an answer fails validation: that is re-asking's job. The extraction starts
     /// again on `next`, with `next`'s default model and mode unless the request set a mode;
     /// [`Extraction::provider`](crate::Extraction::provider) says who answered and
-    /// [`Extraction::fallbacks`](crate::Extraction::fallbacks) what failed before. Streams
-    /// do not fall back: their partials may already have been shown.
+    /// [`Extraction::fallbacks`](crate::Extraction::fallbacks) what failed before.
+    ///
+    /// Streams ([`Extract::stream_partial`](crate::Extract::stream_partial),
+    /// [`Extract::stream_iter`](crate::Extract::stream_iter)) fall back the same way when
+    /// their first request fails that way, before any event arrived. Never after: once
+    /// partials or elements were delivered, a failure (mid-stream, or on a re-ask's
+    /// request) is the stream's error, since the next client would answer anew.
     ///
     /// ```no_run
     /// # fn f() -> Result<(), instructor_core::Error> {

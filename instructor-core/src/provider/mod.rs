@@ -36,9 +36,12 @@ pub(crate) use outgoing::{add_extra, json_body, Delivery, Options, Outgoing, Tar
 use std::fmt;
 
 use reqwest::header::{HeaderName, HeaderValue};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::mode::ModeSpec;
+use crate::mode::{Mode, ModeSpec};
 use crate::wire::{ChatCompletion, Usage};
 
 /// The wire dialect a [`Client`](crate::Client) speaks
@@ -67,6 +70,19 @@ impl Provider {
     /// The provider's name as OpenTelemetry's `gen_ai.system` writes it.
     pub fn name(self) -> &'static str {
         self.dialect().name()
+    }
+
+    /// The schema as this provider's structured outputs carry it, from `schema` as `mode`
+    /// sends it (`mode::request_schema`): Anthropic's rules (`output_config`), Gemini's
+    /// (`responseJsonSchema`); the others send it unchanged. `Err` says why the provider
+    /// cannot take it (`name` is the type's, for the message). For the conformance tests.
+    #[doc(hidden)]
+    pub fn output_schema(self, schema: &Value, name: &str, mode: Mode) -> Result<Value, String> {
+        match self {
+            Provider::Anthropic => anthropic::output_schema(schema, name, mode),
+            Provider::Gemini => Ok(gemini::gemini_schema(schema)),
+            Provider::OpenAiChat | Provider::OpenAiResponses => Ok(schema.clone()),
+        }
     }
 
     /// The dialect of this provider.
@@ -101,6 +117,46 @@ pub(crate) fn error_message(error: &Value) -> String {
         .map(str::to_owned)
         .or_else(|| error.as_str().map(str::to_owned))
         .unwrap_or_else(|| error.to_string())
+}
+
+/// A value read from a reply together with its JSON text, byte for byte: a block the
+/// provider may want back unchanged ([`Echo`](crate::wire::Echo)) is both read and kept.
+#[derive(Debug)]
+pub(crate) struct WithRaw<T> {
+    /// The JSON text as received.
+    pub raw: Box<RawValue>,
+    /// The value read from it.
+    pub value: T,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let value = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        Ok(Self { raw, value })
+    }
+}
+
+impl<T> std::ops::Deref for WithRaw<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A piece of a block the provider wants back unchanged ([`Echo`](crate::wire::Echo)), as
+/// a stream delivers it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum KeptPiece {
+    /// The block begins (its JSON object as the stream's start event writes it).
+    Start(Value),
+    /// `text` is appended to the block's string field `field` (made when missing).
+    Append {
+        /// The field (`thinking`, `signature`).
+        field: &'static str,
+        /// The piece.
+        text: String,
+    },
 }
 
 /// One piece of a streamed reply, in the provider-neutral form the stream session reads.
@@ -141,6 +197,15 @@ pub(crate) enum Delta {
         name: String,
         /// The arguments' whole JSON text.
         arguments: String,
+    },
+    /// A piece of the block at `index` that the provider wants back unchanged (a thinking
+    /// block and its signature, a reasoning item): the session gathers them, in the order
+    /// they began, into the answer's [`Echo`](crate::wire::Echo).
+    Kept {
+        /// Which block of the reply (the provider's index, or any number that tells it apart).
+        index: u32,
+        /// What arrived.
+        piece: KeptPiece,
     },
     /// Why generation stopped, in chat completions' words (`stop`, `length`, `tool_calls`,
     /// `content_filter`).

@@ -1,7 +1,9 @@
 //! What one request body is made of, whatever the dialect: the request's sampling options,
 //! what the client adds to every body, and how the answer is delivered.
 
-use serde::Serialize;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::mode::ModeSpec;
@@ -54,6 +56,9 @@ pub(crate) struct Target<'a> {
     /// The token limit when the request sets none.
     pub max_tokens: Option<u32>,
     pub extra: &'a Map<String, Value>,
+    /// Whether the instructions and schema are marked for the provider's prompt cache
+    /// ([`ClientBuilder::cache_prompt`](crate::ClientBuilder::cache_prompt)).
+    pub cache_prompt: bool,
 }
 
 /// How the answer is delivered: in one body, or as server-sent events.
@@ -67,22 +72,52 @@ pub(crate) enum Delivery {
 
 /// The JSON body of `request`, with the client's extra fields (`target.extra`), then the
 /// request's (`options.extra`), written over its top level. Every dialect's body ends here.
+/// The fields the extras do not replace keep their JSON text byte for byte (a thinking block
+/// sent back stays as the provider wrote it).
 pub(crate) fn json_body<T: Serialize>(
     request: &T,
     target: Target<'_>,
     options: &Options,
 ) -> serde_json::Result<Vec<u8>> {
+    let body = serde_json::to_vec(request)?;
     if target.extra.is_empty() && options.extra.is_empty() {
-        return serde_json::to_vec(request);
+        return Ok(body);
     }
-    let mut body = match serde_json::to_value(request)? {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
+    let Fields(mut fields) = serde_json::from_slice(&body)?;
     for extra in [target.extra, &options.extra] {
         for (k, v) in extra {
-            body.insert(k.clone(), v.clone());
+            let v = serde_json::value::to_raw_value(v)?;
+            match fields.iter_mut().find(|(name, _)| name == k) {
+                Some((_, slot)) => *slot = v,
+                None => fields.push((k.clone(), v)),
+            }
         }
     }
-    serde_json::to_vec(&body)
+    let mut out = Vec::with_capacity(body.len() + 64);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    ser.collect_map(fields.iter().map(|(k, v)| (k, v)))?;
+    Ok(out)
+}
+
+/// A JSON object's fields in order, each value's text as written.
+struct Fields(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    fields.push(entry);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }

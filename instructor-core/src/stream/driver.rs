@@ -13,9 +13,10 @@ use serde_json::Value;
 use super::items::Items;
 use super::session::{Session, Shape};
 use super::sse::SseError;
-use crate::attempt::{AttemptLoop, Extraction, Judged, Next};
+use crate::attempt::{AttemptLoop, Extraction, Fallback, Judged, Next};
 use crate::budget::Meter;
 use crate::client::transport::{EventStream, Opened, Post};
+use crate::client::Client;
 use crate::error::{AttemptError, Error};
 use crate::example;
 use crate::extract::Extract;
@@ -44,6 +45,13 @@ pub(crate) enum Step<Y, D> {
 
 pub(crate) struct Driver<T, C> {
     request: Request,
+    /// The request as the caller built it, to start again on a fallback client (kept only
+    /// when the client has fallbacks).
+    original: Option<Request>,
+    /// The fallback clients not asked yet, in order.
+    fallbacks: VecDeque<Client>,
+    /// The clients that failed before the first event, in order.
+    failed: Vec<Fallback>,
     judge: Judge<T, C>,
     model: String,
     /// What is sent: `T`'s pieces, or `Items<T>`'s.
@@ -73,41 +81,20 @@ where
     C: ValidationContext<T>,
 {
     pub(crate) fn new(req: Extract<T, C>, shape: Shape) -> Result<Self, Error> {
-        let Extract {
-            mut request,
-            mut judge,
-        } = req;
-        let (model, spec) = match shape {
-            Shape::Value => request.resolve::<T>()?,
+        let Extract { request, mut judge } = req;
+        if shape == Shape::Items {
             // A list is judged element by element: there is nothing to re-ask as a whole.
-            // Parallel tools: the calls are the list.
-            Shape::Items if request.mode() == Mode::ParallelTools => {
-                judge.max_retries = 0;
-                request.resolve::<Vec<T>>()?
-            }
-            Shape::Items => {
-                judge.max_retries = 0;
-                request.resolve::<Items<T>>()?
-            }
-        };
-        if shape == Shape::Value {
-            example::check::<T>(spec, |v| judge.context.validate(v))?;
+            judge.max_retries = 0;
         }
-        let item_spec = spec_for::<T>(spec.mode, spec.prompting);
         judge.ground_in(&request.messages);
-        let meter = Meter::new(
-            request.client.ledger().clone(),
-            &model,
-            judge.budget.clone(),
-        );
-        let run = AttemptLoop::new(
-            request.take_conversation(spec),
-            spec,
-            judge.max_retries,
-            meter,
-        );
+        let fallbacks: VecDeque<Client> = request.client.fallbacks().iter().cloned().collect();
+        let original = (!fallbacks.is_empty()).then(|| request.clone());
+        let (request, model, spec, item_spec, run) = Self::prepare(request, &judge, shape)?;
         Ok(Self {
             request,
+            original,
+            fallbacks,
+            failed: Vec::new(),
             judge,
             model,
             spec,
@@ -124,6 +111,91 @@ where
             pending_error: None,
             finished: false,
         })
+    }
+
+    /// What `request` sends on its client: the model, `T`'s pieces (or the list's) checked
+    /// against the client's dialect, how one `T` is read back, and the attempt loop over
+    /// the first conversation.
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        mut request: Request,
+        judge: &Judge<T, C>,
+        shape: Shape,
+    ) -> Result<
+        (
+            Request,
+            String,
+            &'static ModeSpec,
+            &'static ModeSpec,
+            AttemptLoop,
+        ),
+        Error,
+    > {
+        let (model, spec) = match shape {
+            Shape::Value => request.resolve::<T>()?,
+            // Parallel tools: the calls are the list.
+            Shape::Items if request.mode() == Mode::ParallelTools => request.resolve::<Vec<T>>()?,
+            Shape::Items => request.resolve::<Items<T>>()?,
+        };
+        if shape == Shape::Value {
+            example::check::<T>(spec, |v| judge.context.validate(v))?;
+        }
+        let item_spec = spec_for::<T>(spec.mode, spec.prompting);
+        // Each client's answers go on its own bill.
+        let meter = Meter::new(
+            request.client.ledger().clone(),
+            &model,
+            judge.budget.clone(),
+        );
+        let run = AttemptLoop::new(
+            request.take_conversation(spec),
+            spec,
+            judge.max_retries,
+            meter,
+        );
+        Ok((request, model, spec, item_spec, run))
+    }
+
+    /// After the first request failed at the transport (`error`, before any event): starts
+    /// the extraction again on the next fallback client, noting the failure. `Err(error)`
+    /// when there is no fallback left, or the error is not one to fall back on.
+    fn fall_back(&mut self, error: Error) -> Result<(), Error> {
+        let (Some(original), true) = (self.original.as_ref(), error.is_transient()) else {
+            return Err(error);
+        };
+        let Some(next) = self.fallbacks.pop_front() else {
+            return Err(error);
+        };
+        let provider = self.request.client.provider();
+        tracing::warn!(provider = provider.name(), error = %error, "stream falling back to the next client");
+        self.failed.push(Fallback::new(
+            provider,
+            std::mem::take(&mut self.model),
+            error,
+        ));
+        // A fallback asks its own default model: the request's names the first client's.
+        let request = Request {
+            client: next,
+            model: None,
+            ..original.clone()
+        };
+        let (request, model, spec, item_spec, run) =
+            Self::prepare(request, &self.judge, self.shape)?;
+        (
+            self.request,
+            self.model,
+            self.spec,
+            self.item_spec,
+            self.run,
+        ) = (request, model, spec, item_spec, run);
+        Ok(())
+    }
+
+    /// The extraction as the stream ends it: what failed before the client that answered
+    /// ([`answered`](Self::answered) says who that was).
+    fn finish(&mut self, mut extraction: Extraction) -> Extraction {
+        extraction.fallbacks = std::mem::take(&mut self.failed);
+        extraction
     }
 
     /// Ends the stream with `error`, after telling the response hooks what was read of an
@@ -152,28 +224,32 @@ where
         self.request.answered(extraction, self.model.clone())
     }
 
-    /// Opens the next attempt's stream.
+    /// Opens the next attempt's stream. The first attempt that fails at the transport (a
+    /// connection error, a timeout, a 429 or a 5xx past the retry policy) starts again on
+    /// the next fallback client: no event has been read yet. Later attempts never fall
+    /// back (the partials of the first were delivered).
     async fn open(&mut self) -> Result<(), Error> {
-        let n = self.run.begin()?;
-        self.attempt.store(n, Ordering::Relaxed);
-        let body = self.request.body(
-            &self.model,
-            self.spec,
-            self.run.messages(),
-            Delivery::Stream,
-        )?;
-        let post = Post {
-            body: &body,
-            attempt: n,
-            model: &self.model,
-            hooks: &self.request.hooks,
+        let (resp, opened) = loop {
+            let n = self.run.begin()?;
+            self.attempt.store(n, Ordering::Relaxed);
+            let body = self.request.body(
+                &self.model,
+                self.spec,
+                self.run.messages(),
+                Delivery::Stream,
+            )?;
+            let post = Post {
+                body: &body,
+                attempt: n,
+                model: &self.model,
+                hooks: &self.request.hooks,
+            };
+            match self.request.client.post(post, EventStream).await {
+                Ok(opened) => break opened,
+                Err(e) if n == 1 => self.fall_back(e.with_prior_usage(self.run.usage()))?,
+                Err(e) => return Err(e.with_prior_usage(self.run.usage())),
+            }
         };
-        let (resp, opened) = self
-            .request
-            .client
-            .post(post, EventStream)
-            .await
-            .map_err(|e| e.with_prior_usage(self.run.usage()))?;
         self.response = Some(resp);
         self.opened = Some(opened);
         self.session = Some(Session::new(
@@ -388,7 +464,7 @@ where
         Ok(match self.conclude().await? {
             Some((Some(value), extraction)) => {
                 self.finished = true;
-                Step::Done((value, extraction))
+                Step::Done((value, self.finish(extraction)))
             }
             // Re-asked: the next step opens the new attempt.
             _ => Step::Continue,

@@ -13,10 +13,10 @@ use super::sse::{SseDecoder, SseError, SseEvent};
 use crate::error::scrub;
 use crate::mode::Mode;
 use crate::partial_json::{ItemsAt, PartialJson};
-use crate::provider::{Delta, Dialect};
+use crate::provider::{Delta, Dialect, KeptPiece};
 use crate::think::ThinkFilter;
 use crate::tools::Toolbox;
-use crate::wire::{ChatCompletion, Usage};
+use crate::wire::{ChatCompletion, Echo, Usage};
 
 /// What a stream is asked for: one value, or the elements of `{"items": [..]}` one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub(crate) struct Session {
     /// Thinking the server sent apart (`reasoning_content` / `reasoning` deltas).
     thinking: String,
     refusal: String,
+    /// The blocks the provider wants back unchanged, by index, in the order they began.
+    kept: Vec<(u32, Value)>,
     tool_index: Option<u32>,
     tool_id: String,
     tool_name: String,
@@ -112,6 +114,7 @@ impl Session {
             content: String::new(),
             thinking: String::new(),
             refusal: String::new(),
+            kept: Vec::new(),
             tool_index: None,
             tool_id: String::new(),
             tool_name: String::new(),
@@ -239,6 +242,7 @@ impl Session {
             }
             Delta::Refusal(r) => self.refusal.push_str(&r),
             Delta::Thinking(t) => self.thinking.push_str(&t),
+            Delta::Kept { index, piece } => self.keep(index, piece),
             Delta::Text(text) => {
                 self.content.push_str(&text);
                 if self.mode != Mode::Tools {
@@ -294,6 +298,27 @@ impl Session {
                     }
                 }
             }
+        }
+    }
+
+    /// A piece of a block kept for the next turn: a block begun (a second start at the
+    /// same index is ignored), or text added to one of its fields.
+    fn keep(&mut self, index: u32, piece: KeptPiece) {
+        let at = self.kept.iter().position(|(i, _)| *i == index);
+        match (piece, at) {
+            (KeptPiece::Start(block), None) => self.kept.push((index, block)),
+            (KeptPiece::Start(_), Some(_)) => {}
+            (KeptPiece::Append { field, text }, Some(at)) => {
+                if let Some(block) = self.kept[at].1.as_object_mut() {
+                    let slot = block
+                        .entry(field)
+                        .or_insert_with(|| Value::String(String::new()));
+                    if let Value::String(s) = slot {
+                        s.push_str(&text);
+                    }
+                }
+            }
+            (KeptPiece::Append { .. }, None) => {}
         }
     }
 
@@ -383,7 +408,7 @@ impl Session {
             json!([])
         };
 
-        serde_json::from_value(json!({
+        let mut completion: ChatCompletion = serde_json::from_value(json!({
             "id": self.id,
             "model": self.model,
             "choices": [{
@@ -399,6 +424,15 @@ impl Session {
             }],
             "usage": self.usage,
         }))
-        .unwrap_or_default()
+        .unwrap_or_default();
+        let kept = self
+            .kept
+            .iter()
+            .filter_map(|(_, block)| serde_json::value::to_raw_value(block).ok())
+            .collect();
+        if let Some(choice) = completion.choices.first_mut() {
+            choice.message.echo = Echo::new(self.dialect.name(), kept);
+        }
+        completion
     }
 }

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::provider::{error_message, ErrorFields};
-use crate::wire::{ChatCompletion, Choice, FunctionCall, ResponseMessage, ToolCall, Usage};
+use crate::provider::{error_message, ErrorFields, WithRaw};
+use crate::wire::{ChatCompletion, Choice, Echo, FunctionCall, ResponseMessage, ToolCall, Usage};
 
 /// A whole reply read into the neutral completion; `Err` for an error body sent with a 200.
 pub(super) fn reply(body: &str) -> Result<ChatCompletion, String> {
@@ -83,8 +83,9 @@ struct Reply {
     id: Option<String>,
     #[serde(default)]
     model: Option<String>,
+    /// Each block read, and kept as received (thinking blocks go back unchanged).
     #[serde(default)]
-    content: Option<Vec<Block>>,
+    content: Option<Vec<WithRaw<Block>>>,
     #[serde(default)]
     stop_reason: Option<String>,
     #[serde(default)]
@@ -113,12 +114,15 @@ pub(super) enum Block {
         #[serde(default)]
         input: Option<Value>,
     },
-    /// Extended thinking, shown apart from the answer.
+    /// Extended thinking, shown apart from the answer, and sent back unchanged (with its
+    /// `signature`) on the next turn.
     Thinking {
         #[serde(default)]
         thinking: String,
     },
-    /// `redacted_thinking`, server tools' blocks, and kinds added later.
+    /// Thinking the safety systems encrypted (`data` only): sent back unchanged too.
+    RedactedThinking {},
+    /// Server tools' blocks, and kinds added later.
     #[serde(other)]
     Other,
 }
@@ -163,16 +167,22 @@ impl AnthropicUsage {
 
 impl Reply {
     /// The neutral completion: text blocks joined, `tool_use` blocks as tool calls (their
-    /// `input` serialized as the arguments), thinking as `reasoning_content`, the stop
-    /// reason in chat completions' words and a refusal in `refusal`.
+    /// `input` serialized as the arguments), thinking as `reasoning_content` (and the
+    /// `thinking` / `redacted_thinking` blocks as received, in order, as the message's
+    /// [`Echo`]), the stop reason in chat completions' words and a refusal in `refusal`.
     fn completion(self) -> ChatCompletion {
         let mut text = String::new();
         let mut thinking = String::new();
         let mut calls = Vec::new();
-        for block in self.content.unwrap_or_default() {
+        let mut kept = Vec::new();
+        for WithRaw { raw, value: block } in self.content.unwrap_or_default() {
             match block {
                 Block::Text { text: t } => text.push_str(&t),
-                Block::Thinking { thinking: t } => thinking.push_str(&t),
+                Block::Thinking { thinking: t } => {
+                    thinking.push_str(&t);
+                    kept.push(raw);
+                }
+                Block::RedactedThinking {} => kept.push(raw),
                 Block::ToolUse { id, name, input } => calls.push(ToolCall {
                     id,
                     kind: "function".into(),
@@ -199,6 +209,7 @@ impl Reply {
                     tool_calls: calls,
                     reasoning_content: (!thinking.is_empty()).then_some(thinking),
                     reasoning: None,
+                    echo: Echo::new(super::NAME, kept),
                 },
                 finish_reason: self.stop_reason.as_deref().map(finish_reason),
             }],

@@ -11,7 +11,7 @@ use super::schema;
 use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{Content, Part};
 use crate::provider::{json_body, Delivery, Outgoing};
-use crate::wire::{Message, Role, ToolCall};
+use crate::wire::{Echo, Message, Role, ToolCall};
 
 /// The body of one Messages request. The per-type pieces arrive serialized
 /// ([`schema::pieces`]); the conversation is borrowed from the neutral messages.
@@ -22,7 +22,7 @@ struct Request<'a> {
     /// [`DEFAULT_MAX_TOKENS`].
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<String>,
+    system: Option<System>,
     messages: Vec<Turn<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
@@ -34,6 +34,47 @@ struct Request<'a> {
     output_config: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<bool>,
+}
+
+/// `system`: its text, or (prompt caching on) one text block marked for the cache.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum System {
+    /// `"system": "<text>"`.
+    Text(String),
+    /// `"system": [{"type": "text", "text", "cache_control": {"type": "ephemeral"}}]` (the
+    /// prompt-caching guide's form).
+    Cached([CachedText; 1]),
+}
+
+/// A text block marked for the prompt cache.
+#[derive(Debug, Serialize)]
+struct CachedText {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: String,
+    cache_control: Ephemeral,
+}
+
+/// `{"type": "ephemeral"}`: the cache's default lifetime (5 minutes, renewed on each hit).
+#[derive(Debug, Serialize)]
+struct Ephemeral {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl System {
+    fn new(text: String, cached: bool) -> Self {
+        if cached {
+            System::Cached([CachedText {
+                kind: "text",
+                text,
+                cache_control: Ephemeral { kind: "ephemeral" },
+            }])
+        } else {
+            System::Text(text)
+        }
+    }
 }
 
 /// One turn of `messages`: `user` or `assistant`, with its content blocks.
@@ -66,6 +107,11 @@ enum Out<'a> {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
     },
+    /// A block of an earlier answer sent back as it was received (`thinking` with its
+    /// `signature`, `redacted_thinking`: the extended-thinking guide wants them "complete
+    /// and unmodified" before the `tool_use` they led to).
+    #[serde(untagged)]
+    Kept(&'a RawValue),
 }
 
 /// Where an image's or a document's bytes are: inline (base64), or at a URL.
@@ -114,10 +160,14 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
             .max_tokens
             .or(target.max_tokens)
             .unwrap_or(DEFAULT_MAX_TOKENS),
-        system,
+        system: system.map(|text| System::new(text, target.cache_prompt)),
         messages: turns,
         temperature: options.temperature,
-        tools: pieces.tools.as_deref(),
+        tools: if target.cache_prompt {
+            pieces.tools_cached.as_deref()
+        } else {
+            pieces.tools.as_deref()
+        },
         tool_choice: pieces.tool_choice.as_deref(),
         output_config: pieces.output_config.as_deref(),
         stream: (delivery == Delivery::Stream).then_some(true),
@@ -130,7 +180,9 @@ pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
 ///
 /// - a user message's text, images (`image`) and PDFs (`document`), base64 or by URL; audio
 ///   is refused (Anthropic takes none);
-/// - an assistant message's text, then its tool calls as `tool_use` blocks (`input` = the
+/// - an assistant message's kept blocks ([`Message::echo`]: thinking and redacted thinking
+///   of the reply it echoes, byte for byte, in order), its text, then its tool calls as
+///   `tool_use` blocks (`input` = the
 ///   arguments parsed; arguments that are not a JSON object, which only a cut or broken
 ///   answer has, are sent as `{"invalid_arguments": "<the text>"}`: Anthropic takes any
 ///   object as a past call's input, and the model sees what it wrote);
@@ -203,6 +255,8 @@ fn conversation(messages: &[Message]) -> Result<(Option<String>, Vec<Turn<'_>>),
                 );
             }
             _ => {
+                let kept = Echo::of(m.echo.as_ref(), super::NAME);
+                blocks.extend(kept.iter().map(|b| Out::Kept(b)));
                 content_blocks(m.content.as_ref(), blocks)?;
                 for call in &m.tool_calls {
                     blocks.push(tool_use(call));

@@ -25,10 +25,23 @@
 //! `required`), and the JSON modes rely on the prompt.
 //!
 //! Not sent: `seed` (Anthropic has none; a request's seed is ignored, so code written for
-//! several providers runs unchanged), an image's `detail` (Anthropic has no such field),
-//! prompt-caching breakpoints, and thinking blocks of earlier answers (a re-ask echoes the
-//! answer's tool call or text, not its thinking: fine without extended thinking, which
-//! cannot be combined with a forced tool anyway).
+//! several providers runs unchanged) and an image's `detail` (Anthropic has no such field).
+//!
+//! Thinking (extended thinking on through `extra_body`, e.g. `{"thinking": {"type":
+//! "adaptive"}}`): a reply's `thinking` and `redacted_thinking` blocks are read apart from the
+//! answer (`reasoning_content`) and kept as received ([`Echo`](crate::wire::Echo)); a
+//! re-ask's assistant turn sends them back unchanged, in order, before its text and
+//! `tool_use` blocks, as the extended-thinking guide requires within a tool-use turn
+//! ("Preserving thinking blocks"; providers-wire.md §1.11). A stream's blocks are gathered
+//! from `content_block_start`, `thinking_delta` and `signature_delta`. Manual thinking
+//! (`{"type": "enabled"}`) cannot be combined with a forced tool (Anthropic answers 400):
+//! use adaptive thinking, or a JSON mode.
+//!
+//! Prompt caching ([`ClientBuilder::cache_prompt`](crate::ClientBuilder::cache_prompt)):
+//! `system` as one text block with `cache_control: {"type": "ephemeral"}`, and the same mark
+//! on the last tool in the tools modes (the prompt-caching guide: the prefix runs tools,
+//! system, messages; providers-wire.md §1.8). Its counts come back as
+//! `cache_creation_input_tokens` and `cache_read_input_tokens`.
 //!
 //! This file holds the [`Dialect`] impl; the work is in [`encode`] (the request body and
 //! the conversation), [`decode`] (a whole reply and an error body), [`stream`] (stream
@@ -39,11 +52,17 @@ mod encode;
 mod schema;
 mod stream;
 
+pub(crate) use schema::output_schema;
+
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::{key_header, Delta, Dialect, ErrorFields, Outgoing};
 use crate::mode::ModeSpec;
 use crate::wire::ChatCompletion;
+
+/// The dialect's name for tracing (`gen_ai.system`), also the tag of the blocks it keeps
+/// for the next turn ([`Echo`](crate::wire::Echo)).
+pub(crate) const NAME: &str = "anthropic";
 
 /// The API version every request names (`anthropic-version`), the one Anthropic's SDKs send.
 pub(crate) const API_VERSION: &str = "2023-06-01";
@@ -54,7 +73,7 @@ pub(crate) struct Anthropic;
 
 impl Dialect for Anthropic {
     fn name(&self) -> &'static str {
-        "anthropic"
+        NAME
     }
 
     /// `/v1/messages`: the base URL is the host alone (`https://api.anthropic.com`,

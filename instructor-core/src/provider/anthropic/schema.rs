@@ -76,6 +76,9 @@ const DROPPED: &[&str] = &["$schema", "$id", "$comment"];
 pub(super) struct Pieces {
     /// `tools`: `[{name, description?, input_schema}]`.
     pub tools: Option<Box<RawValue>>,
+    /// The same tools, the last one marked for the prompt cache
+    /// (`"cache_control": {"type": "ephemeral"}`).
+    pub tools_cached: Option<Box<RawValue>>,
     /// `tool_choice`: `{"type":"tool","name":..}` or `{"type":"any"}`.
     pub tool_choice: Option<Box<RawValue>>,
     /// `output_config`: `{"format":{"type":"json_schema","schema":..}}`.
@@ -102,8 +105,12 @@ fn build(spec: &ModeSpec) -> Pieces {
             let Some(Value::Array(tools)) = parse(&spec.tools) else {
                 return out;
             };
-            let tools: Vec<Value> = tools.iter().map(tool).collect();
-            out.tools = piece(Value::Array(tools));
+            let mut tools: Vec<Value> = tools.iter().map(tool).collect();
+            out.tools = piece(Value::Array(tools.clone()));
+            if let Some(Value::Object(last)) = tools.last_mut() {
+                last.insert("cache_control".into(), json!({ "type": "ephemeral" }));
+            }
+            out.tools_cached = piece(Value::Array(tools));
             out.tool_choice = if spec.mode == Mode::Tools {
                 piece(json!({ "type": "tool", "name": spec.tool_name }))
             } else {

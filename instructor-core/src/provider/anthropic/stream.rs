@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::decode::{finish_reason, refusal_text, AnthropicUsage, Block};
-use crate::provider::{error_message, Delta};
+use crate::provider::{error_message, Delta, KeptPiece, WithRaw};
 
 /// The deltas of one event (`event` is the SSE event name, `data` its JSON); `Err` for an
 /// error event or data that is not an Anthropic stream event.
@@ -37,15 +37,27 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
         }
         "content_block_start" => {
             let index = ev.index.unwrap_or(0);
-            match ev.content_block {
-                Some(Block::ToolUse { id, name, .. }) => out.push(Delta::Call {
+            let Some(WithRaw { raw, value: block }) = ev.content_block else {
+                return Ok(());
+            };
+            // A thinking block is kept as it begins; its deltas and signature are added.
+            if matches!(block, Block::Thinking { .. } | Block::RedactedThinking {}) {
+                if let Ok(start) = serde_json::from_str(raw.get()) {
+                    out.push(Delta::Kept {
+                        index,
+                        piece: KeptPiece::Start(start),
+                    });
+                }
+            }
+            match block {
+                Block::ToolUse { id, name, .. } => out.push(Delta::Call {
                     index,
                     id: Some(id),
                     name: Some(name),
                     arguments: None,
                 }),
-                Some(Block::Text { text }) if !text.is_empty() => out.push(Delta::Text(text)),
-                Some(Block::Thinking { thinking }) if !thinking.is_empty() => {
+                Block::Text { text } if !text.is_empty() => out.push(Delta::Text(text)),
+                Block::Thinking { thinking } if !thinking.is_empty() => {
                     out.push(Delta::Thinking(thinking))
                 }
                 _ => {}
@@ -61,8 +73,24 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
                     name: None,
                     arguments: Some(partial_json),
                 }),
-                Some(BlockDelta::ThinkingDelta { thinking }) => out.push(Delta::Thinking(thinking)),
-                // Signatures, citations and what comes next: nothing the SDK reads.
+                Some(BlockDelta::ThinkingDelta { thinking }) => {
+                    out.push(Delta::Kept {
+                        index,
+                        piece: KeptPiece::Append {
+                            field: "thinking",
+                            text: thinking.clone(),
+                        },
+                    });
+                    out.push(Delta::Thinking(thinking));
+                }
+                Some(BlockDelta::SignatureDelta { signature }) => out.push(Delta::Kept {
+                    index,
+                    piece: KeptPiece::Append {
+                        field: "signature",
+                        text: signature,
+                    },
+                }),
+                // Citations and what comes next: nothing the SDK reads.
                 _ => {}
             }
         }
@@ -108,8 +136,9 @@ struct Event {
     message: Option<Value>,
     #[serde(default)]
     index: Option<u32>,
+    /// The block begun, read and kept as received.
     #[serde(default)]
-    content_block: Option<Block>,
+    content_block: Option<WithRaw<Block>>,
     /// A [`BlockDelta`] in `content_block_delta`, a [`StopDelta`] in `message_delta`.
     #[serde(default)]
     delta: Option<Value>,
@@ -154,7 +183,12 @@ enum BlockDelta {
         #[serde(default)]
         thinking: String,
     },
-    /// `signature_delta`, `citations_delta`, and kinds added later.
+    /// A thinking block's signature, just before the block ends.
+    SignatureDelta {
+        #[serde(default)]
+        signature: String,
+    },
+    /// `citations_delta`, and kinds added later.
     #[serde(other)]
     Other,
 }

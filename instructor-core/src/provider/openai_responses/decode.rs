@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::wire::{ChatCompletion, Choice, FunctionCall, ResponseMessage, ToolCall, Usage};
+use crate::provider::WithRaw;
+use crate::wire::{ChatCompletion, Choice, Echo, FunctionCall, ResponseMessage, ToolCall, Usage};
 
 /// A response object (only what the SDK reads).
 #[derive(Debug, Default, Deserialize)]
@@ -18,8 +19,10 @@ pub(super) struct Response {
     created_at: Option<Value>,
     #[serde(default)]
     status: Option<String>,
+    /// The output items, each read and kept as received (a reasoning item goes back
+    /// unchanged).
     #[serde(default)]
-    pub(super) output: Option<Vec<OutputItem>>,
+    pub(super) output: Option<Vec<WithRaw<OutputItem>>>,
     #[serde(default)]
     pub(super) usage: Option<ResponseUsage>,
     #[serde(default)]
@@ -52,6 +55,23 @@ pub(super) struct OutputItem {
     pub(super) content: Option<Vec<ContentPart>>,
     #[serde(default)]
     summary: Option<Vec<ContentPart>>,
+    /// A reasoning item's encrypted reasoning (with `include: ["reasoning.encrypted_content"]`):
+    /// what lets it be sent back without state kept on OpenAI's side.
+    #[serde(default)]
+    encrypted_content: Option<String>,
+}
+
+impl OutputItem {
+    /// Whether the item is one the API wants back as an input item on the next turn: a
+    /// `reasoning` item carrying `encrypted_content` (with `store: false` an item sent back
+    /// by id alone names nothing kept).
+    pub(super) fn is_kept(&self) -> bool {
+        self.kind.as_deref() == Some("reasoning")
+            && self
+                .encrypted_content
+                .as_deref()
+                .is_some_and(|c| !c.is_empty())
+    }
 }
 
 /// A part of a message (`output_text`, `refusal`) or of a reasoning item (`summary_text`,
@@ -161,7 +181,11 @@ impl Response {
             Some(t) => t.push_str(&text),
             None => *to = Some(text),
         };
-        for item in self.output.into_iter().flatten() {
+        let mut kept = Vec::new();
+        for WithRaw { raw, value: item } in self.output.into_iter().flatten() {
+            if item.is_kept() {
+                kept.push(raw);
+            }
             match item.kind.as_deref() {
                 Some("message") => {
                     for part in item.content.into_iter().flatten() {
@@ -222,6 +246,7 @@ impl Response {
                     tool_calls,
                     reasoning_content: thinking,
                     reasoning: None,
+                    echo: Echo::new(super::NAME, kept),
                 },
                 finish_reason: Some(finish_reason),
             }],

@@ -11,7 +11,7 @@ use crate::mode::{Mode, ModeSpec};
 use crate::provider::spec_cache::{parse, raw, SpecCache};
 use crate::provider::{json_body, Delivery, Outgoing};
 use crate::server::Server;
-use crate::wire::{Message, Role};
+use crate::wire::{Echo, Message, Role};
 
 /// The mode's pieces in the Responses shapes, made once per [`ModeSpec`].
 #[derive(Debug, Default)]
@@ -144,6 +144,11 @@ enum Item<'a> {
     },
     /// The answer to a tool call.
     FunctionCallOutput { call_id: &'a str, output: String },
+    /// An output item of an earlier answer sent back as received: a `reasoning` item with
+    /// its `encrypted_content` (how a reasoning model's thinking carries over a turn
+    /// without `store`).
+    #[serde(untagged)]
+    Kept(&'a RawValue),
 }
 
 /// One part of a message item.
@@ -228,6 +233,8 @@ fn conversation(messages: &[Message]) -> Result<(Option<String>, Vec<Item<'_>>),
                 content: user_parts(m.content.as_ref())?,
             }),
             Role::Assistant => {
+                let kept = Echo::of(m.echo.as_ref(), super::NAME);
+                input.extend(kept.iter().map(|item| Item::Kept(item)));
                 if let Some(content) = &m.content {
                     let parts = match content {
                         Content::Text(t) => vec![InputPart::OutputText { text: t }],

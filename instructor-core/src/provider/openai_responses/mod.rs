@@ -56,6 +56,12 @@
 //! `message` items give the answer (`output_text` parts joined) and the refusal (`refusal`
 //! parts); `function_call` items the tool calls (`call_id` as their id); `reasoning` items
 //! the thinking, kept apart (summary text, else the reasoning text llama.cpp writes).
+//! A `reasoning` item that carries `encrypted_content` (asked for with `include:
+//! ["reasoning.encrypted_content"]`, the way reasoning carries over without `store`) is kept
+//! as received ([`Echo`](crate::wire::Echo)) and sent back as an input item, unchanged,
+//! before the re-ask's `function_call` or message (providers-wire.md §2.9); one without it is
+//! not (with `store: false` an item named by id alone names nothing kept). In a stream it is
+//! read from `response.output_item.done` (the `.added` copy may be incomplete).
 //! `status: "incomplete"` is the truncation the rest of the SDK knows as finish reason
 //! `length` (`incomplete_details.reason` `max_output_tokens`, or `max_tokens` as the API
 //! reference's own example writes it, or any other reason), or `content_filter`; a `failed`
@@ -93,13 +99,17 @@ use decode::Response;
 use encode::body;
 use stream::{stream_event, Event};
 
+/// The dialect's name for tracing (`gen_ai.system`), also the tag of the items it keeps for
+/// the next turn ([`Echo`](crate::wire::Echo)).
+pub(crate) const NAME: &str = "openai";
+
 /// The Responses dialect.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OpenAiResponses;
 
 impl Dialect for OpenAiResponses {
     fn name(&self) -> &'static str {
-        "openai"
+        NAME
     }
 
     fn path(&self) -> &'static str {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::provider::openai_responses::decode::{ContentPart, OutputItem, Response};
-use crate::provider::Delta;
+use crate::provider::{Delta, KeptPiece, WithRaw};
 
 /// One stream event (the fields of every kind the SDK reads, all optional).
 #[derive(Debug, Default, Deserialize)]
@@ -21,7 +21,7 @@ pub(super) struct Event {
     #[serde(default)]
     response: Option<Response>,
     #[serde(default)]
-    item: Option<OutputItem>,
+    item: Option<WithRaw<OutputItem>>,
     #[serde(default)]
     part: Option<ContentPart>,
     #[serde(default)]
@@ -76,6 +76,7 @@ pub(super) fn stream_event(kind: &str, ev: Event, out: &mut Vec<Delta>) -> Resul
         "response.output_item.added" => {
             if let Some(item) = ev
                 .item
+                .map(|i| i.value)
                 .filter(|i| i.kind.as_deref() == Some("function_call"))
             {
                 let item_id = item.id.unwrap_or_default();
@@ -130,7 +131,17 @@ pub(super) fn stream_event(kind: &str, ev: Event, out: &mut Vec<Delta>) -> Resul
             }
         }
         "response.output_item.done" => {
-            if let Some(item) = ev.item {
+            if let Some(WithRaw { raw, value: item }) = ev.item {
+                // The whole item (the `.added` copy "may be incomplete"): a reasoning item
+                // to send back is kept from here.
+                if item.is_kept() {
+                    if let Ok(block) = serde_json::from_str(raw.get()) {
+                        out.push(Delta::Kept {
+                            index: call_index(ev.output_index, item.id.as_deref().unwrap_or("")),
+                            piece: KeptPiece::Start(block),
+                        });
+                    }
+                }
                 done_item(ev.output_index, item, out);
             }
         }

@@ -50,6 +50,16 @@ fn replies_decode_to_the_neutral_completion() {
     }));
     let m = &c.choices[0].message;
     assert_eq!(m.reasoning_content.as_deref(), Some("The user wants..."));
+    // Both thinking blocks kept, in order, to go back with the call.
+    let echo = m.echo.as_ref().unwrap();
+    assert_eq!(echo.provider(), "anthropic");
+    assert_eq!(
+        echo.blocks().collect::<Vec<_>>(),
+        [
+            r#"{"type":"thinking","thinking":"The user wants...","signature":"sig"}"#,
+            r#"{"type":"redacted_thinking","data":"xyz"}"#
+        ]
+    );
     assert_eq!(m.content, None);
     assert_eq!(m.tool_calls[0].id, "toolu_1");
     assert_eq!(m.tool_calls[0].function.name, "Person");

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{options, sent, user_turn, Actions, Person};
+use super::{options, sent, sent_with, user_turn, Actions, Person};
 use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{AudioFormat, Content};
 use crate::mode::{spec_for, Mode};
@@ -119,6 +119,35 @@ fn each_mode_writes_its_exact_body() {
 }
 
 #[test]
+fn prompt_caching_marks_the_system_block_and_the_last_tool() {
+    let messages = [Message::system("Extract."), Message::user("Jason is 20")];
+    let cached = json!({ "type": "ephemeral" });
+    let system = json!([{ "type": "text", "text": "Extract.", "cache_control": cached }]);
+    // JSON modes: the system block alone (the schema is in the prompt or the format).
+    let spec = spec_for::<Person>(Mode::Json, Prompting::Plain);
+    let body = sent_with(spec, &messages, Delivery::Whole, true).unwrap();
+    assert_eq!(body["system"], system);
+    assert!(body.get("tools").is_none());
+    // Parallel tools: the last tool is marked, and only it.
+    let spec = spec_for::<Actions>(Mode::ParallelTools, Prompting::Plain);
+    let body = sent_with(spec, &messages, Delivery::Whole, true).unwrap();
+    let tools = body["tools"].as_array().unwrap();
+    assert!(tools.len() > 1, "{tools:?}");
+    let (last, rest) = tools.split_last().unwrap();
+    assert_eq!(last["cache_control"], cached);
+    assert!(rest.iter().all(|t| t.get("cache_control").is_none()));
+    assert_eq!(body["system"], system);
+    // Off (the default): a plain system string, unmarked tools.
+    let body = sent(spec, &messages, Delivery::Whole).unwrap();
+    assert_eq!(body["system"], "Extract.");
+    assert!(body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t.get("cache_control").is_none()));
+}
+
+#[test]
 fn the_client_limit_or_the_default_is_always_sent() {
     let spec = spec_for::<Person>(Mode::Json, Prompting::Plain);
     let extra = Map::new();
@@ -135,6 +164,7 @@ fn the_client_limit_or_the_default_is_always_sent() {
                     server: Server::default(),
                     max_tokens: max,
                     extra: &extra,
+                    cache_prompt: false,
                 },
             })
             .unwrap();

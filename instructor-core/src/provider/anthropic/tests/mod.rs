@@ -72,6 +72,16 @@ fn options() -> Options {
 
 /// The body sent for `messages` with `spec`, as JSON.
 fn sent(spec: &ModeSpec, messages: &[Message], delivery: Delivery) -> Result<Value, String> {
+    sent_with(spec, messages, delivery, false)
+}
+
+/// [`sent`], with prompt caching on or off.
+fn sent_with(
+    spec: &ModeSpec,
+    messages: &[Message],
+    delivery: Delivery,
+    cache_prompt: bool,
+) -> Result<Value, String> {
     let extra = Map::new();
     let options = options();
     let body = Anthropic.encode(&Outgoing {
@@ -84,6 +94,7 @@ fn sent(spec: &ModeSpec, messages: &[Message], delivery: Delivery) -> Result<Val
             server: Server::default(),
             max_tokens: Some(1000),
             extra: &extra,
+            cache_prompt,
         },
     })?;
     Ok(serde_json::from_slice(&body).unwrap())

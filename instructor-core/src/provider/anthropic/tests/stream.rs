@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::provider::anthropic::Anthropic;
-use crate::provider::{Delta, Dialect};
+use crate::provider::{Delta, Dialect, KeptPiece};
 
 fn deltas(event: &str, data: &Value) -> Result<Vec<Delta>, String> {
     let mut out = Vec::new();
@@ -42,7 +42,15 @@ fn every_stream_event_becomes_its_deltas() {
         }]
     );
     assert!(start(json!({ "type": "text", "text": "" })).is_empty());
-    assert!(start(json!({ "type": "thinking", "thinking": "", "signature": "" })).is_empty());
+    // A thinking block is kept from its start, to be sent back whole.
+    let thinking = json!({ "type": "thinking", "thinking": "", "signature": "" });
+    assert_eq!(
+        start(thinking.clone()),
+        [Delta::Kept {
+            index: 1,
+            piece: KeptPiece::Start(thinking)
+        }]
+    );
 
     let delta = |delta: Value| {
         deltas(
@@ -64,11 +72,21 @@ fn every_stream_event_becomes_its_deltas() {
             arguments: Some("{\"name\":".into())
         }]
     );
+    let append = |field: &'static str, text: &str| Delta::Kept {
+        index: 1,
+        piece: KeptPiece::Append {
+            field,
+            text: text.into(),
+        },
+    };
     assert_eq!(
         delta(json!({ "type": "thinking_delta", "thinking": "Hmm" })),
-        [Delta::Thinking("Hmm".into())]
+        [append("thinking", "Hmm"), Delta::Thinking("Hmm".into())]
     );
-    assert!(delta(json!({ "type": "signature_delta", "signature": "EqQB" })).is_empty());
+    assert_eq!(
+        delta(json!({ "type": "signature_delta", "signature": "EqQB" })),
+        [append("signature", "EqQB")]
+    );
 
     assert!(deltas(
         "content_block_stop",

@@ -41,6 +41,7 @@ fn encode_with(mode: Mode, messages: &[Message], options: &Options) -> Result<Va
             server: Server::default(),
             max_tokens: Some(4096),
             extra: &extra,
+            cache_prompt: false,
         },
     };
     Gemini

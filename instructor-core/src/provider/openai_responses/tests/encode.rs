@@ -46,6 +46,7 @@ fn target(server: Server, extra: &Map<String, Value>) -> Target<'_> {
         server,
         max_tokens: Some(4096),
         extra,
+        cache_prompt: false,
     }
 }
 

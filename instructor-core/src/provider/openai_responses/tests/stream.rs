@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::provider::openai_responses::tests::usage_body;
 use crate::provider::openai_responses::OpenAiResponses;
-use crate::provider::{Delta, Dialect};
+use crate::provider::{Delta, Dialect, KeptPiece};
 use crate::wire::Usage;
 
 fn deltas(event: &str, data: Value) -> Result<Vec<Delta>, String> {
@@ -300,4 +300,29 @@ fn failures_and_errors_in_the_stream() {
         ),
         []
     );
+}
+
+#[test]
+fn a_finished_reasoning_item_with_encrypted_content_is_kept_whole() {
+    let item = json!({ "id": "rs_1", "type": "reasoning", "status": "completed",
+        "summary": [{ "type": "summary_text", "text": "Short." }],
+        "encrypted_content": "gAAAA==" });
+    assert_eq!(
+        one(
+            "response.output_item.done",
+            json!({ "type": "response.output_item.done", "output_index": 0, "item": item })
+        ),
+        [Delta::Kept {
+            index: 0,
+            piece: KeptPiece::Start(item)
+        }]
+    );
+    // llama.cpp's reasoning items carry an empty `encrypted_content`: nothing to send back.
+    let llama = json!({ "id": "rs_2", "type": "reasoning", "summary": [], "encrypted_content": "",
+        "content": [{ "type": "reasoning_text", "text": "Hmm." }] });
+    assert!(one(
+        "response.output_item.done",
+        json!({ "type": "response.output_item.done", "item": llama })
+    )
+    .is_empty());
 }
