@@ -128,7 +128,6 @@ impl Client {
         reader: R,
     ) -> Result<R::Output, Error> {
         let inner = &*self.inner;
-        let policy = &inner.retry;
         let url = match inner.dialect.model_path(post.model, R::STREAM) {
             None => Cow::Borrowed(&inner.endpoint_url),
             Some(path) => Cow::Owned(
@@ -140,17 +139,7 @@ impl Client {
                 })?,
             ),
         };
-        let started = Instant::now();
-        let mut number = 0u32;
-        loop {
-            if let Some(gate) = &inner.gate {
-                gate.wait().await;
-            }
-            let tried = Try {
-                attempt: post.attempt,
-                number,
-                started: Instant::now(),
-            };
+        self.with_retries(post.attempt, &reader, |number| {
             if let Some(hook) = &inner.hooks.on_request {
                 hook(&RequestEvent {
                     attempt: post.attempt,
@@ -160,7 +149,36 @@ impl Client {
                     body: post.body,
                 });
             }
-            let failure = match self.request::<R>(&url, post.body).send().await {
+            Ok(self.request::<R>(&url, post.body))
+        })
+        .await
+    }
+
+    /// The retry loop: sends the request `build` makes for each try (its argument: the
+    /// 0-based try), reads the first success with `reader`, and retries what the client's
+    /// retry policy says is worth retrying (a connection error, a timeout, 408/409/429/5xx
+    /// and what the dialect adds, honouring `Retry-After`). `Err` from `build` ends it.
+    /// Shared by [`post`](Self::post) and the batch API calls (`batch_file::submit`).
+    pub(crate) async fn with_retries<R: Reader>(
+        &self,
+        attempt: u32,
+        reader: &R,
+        mut build: impl FnMut(u32) -> Result<reqwest::RequestBuilder, Error>,
+    ) -> Result<R::Output, Error> {
+        let inner = &*self.inner;
+        let policy = &inner.retry;
+        let started = Instant::now();
+        let mut number = 0u32;
+        loop {
+            if let Some(gate) = &inner.gate {
+                gate.wait().await;
+            }
+            let tried = Try {
+                attempt,
+                number,
+                started: Instant::now(),
+            };
+            let failure = match build(number)?.send().await {
                 Err(e) => Failure::of(transport_error(e)),
                 Ok(resp) if resp.status().is_success() => {
                     match reader.read(self, resp, &tried).await {
@@ -195,16 +213,10 @@ impl Client {
     /// The HTTP request for one try.
     fn request<R: Reader>(&self, url: &reqwest::Url, body: &[u8]) -> reqwest::RequestBuilder {
         let inner = &*self.inner;
-        let mut req = inner.http.post(url.clone());
-        if !inner.headers.is_empty() {
-            req = req.headers(inner.headers.clone());
-        }
-        req = req
+        let req = self
+            .authorized(reqwest::Method::POST, url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some((name, value)) = &inner.auth {
-            req = req.header(name, value.clone());
-        }
         if R::STREAM {
             req.header(ACCEPT, "text/event-stream")
         } else if let Some(t) = inner.timeout {
@@ -214,6 +226,24 @@ impl Client {
         } else {
             req
         }
+    }
+
+    /// A request to `url` with the client's headers (the dialect's fixed ones, the
+    /// builder's) and its key's header: what every call of this client starts from.
+    pub(crate) fn authorized(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+    ) -> reqwest::RequestBuilder {
+        let inner = &*self.inner;
+        let mut req = inner.http.request(method, url);
+        if !inner.headers.is_empty() {
+            req = req.headers(inner.headers.clone());
+        }
+        if let Some((name, value)) = &inner.auth {
+            req = req.header(name, value.clone());
+        }
+        req
     }
 
     /// A response with an error status: its body becomes [`Error::Api`]; the status and
@@ -249,7 +279,7 @@ impl Client {
 
 /// Reads a body within the client's size limit as text with the API key scrubbed out (so
 /// hooks, errors and `Extraction::raw` never see it), and shows it to the response hook.
-async fn read_text(
+pub(crate) async fn read_text(
     client: &Client,
     resp: reqwest::Response,
     tried: &Try,
@@ -350,13 +380,7 @@ impl Client {
     /// ```
     pub async fn detect_server(&self) -> Result<Server, Error> {
         let inner = &*self.inner;
-        let mut req = inner.http.get(format!("{}/models", inner.base_url));
-        if !inner.headers.is_empty() {
-            req = req.headers(inner.headers.clone());
-        }
-        if let Some((name, value)) = &inner.auth {
-            req = req.header(name, value.clone());
-        }
+        let mut req = self.authorized(reqwest::Method::GET, format!("{}/models", inner.base_url));
         if let Some(t) = inner.timeout {
             req = req.timeout(t);
         }
