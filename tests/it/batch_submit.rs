@@ -145,12 +145,8 @@ async fn openai_upload_create_poll_download_and_read_back() {
 
     // Every request, exactly.
     let got = api.server.received_requests().await.unwrap();
-    let calls: Vec<_> = got
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect();
     assert_eq!(
-        calls,
+        api.calls().await,
         [
             "POST /v1/files",
             "POST /v1/batches",
@@ -247,12 +243,8 @@ async fn anthropic_create_poll_download_and_read_back() {
     no_key_in(&dir);
 
     let got = api.server.received_requests().await.unwrap();
-    let calls: Vec<_> = got
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect();
     assert_eq!(
-        calls,
+        api.calls().await,
         [
             "POST /v1/messages/batches",
             "GET /v1/messages/batches/msgbatch_0001",
@@ -355,10 +347,8 @@ async fn cancel_then_the_partial_output_openai() {
     let files = sub.download(&dir).await.unwrap();
     let report = job.read_results_from(&files).await.unwrap();
     assert_eq!((report.settled.len(), report.resent.len()), (2, 2));
-    assert!(api.calls().await.contains(&(
-        "POST".to_owned(),
-        "/v1/batches/batch_0002/cancel".to_owned()
-    )));
+    let cancel = "POST /v1/batches/batch_0002/cancel".to_owned();
+    assert!(api.calls().await.contains(&cancel));
 }
 
 #[tokio::test]
@@ -435,7 +425,12 @@ async fn a_503_on_a_poll_is_retried_and_without_retries_it_is_the_error() {
     let dir = dir("retry");
     let sub = first.submit(dir.join("requests.jsonl")).await.unwrap();
     assert_eq!(sub.status().await.unwrap().state, BatchState::InProgress);
-    let gets = api.calls().await.iter().filter(|(m, _)| m == "GET").count();
+    let gets = api
+        .calls()
+        .await
+        .iter()
+        .filter(|c| c.starts_with("GET"))
+        .count();
     assert_eq!(gets, 2);
 
     let api = BatchApi::start(Flavor::OpenAi, script, openai_answer).await;

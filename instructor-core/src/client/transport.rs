@@ -68,16 +68,50 @@ impl Reader for Whole {
         response: reqwest::Response,
         tried: &Try,
     ) -> Result<Self::Output, Error> {
-        let status = response.status().as_u16();
-        let text = read_text(client, response, tried, status).await?;
-        match client.dialect().decode(&text) {
-            Ok(c) => Ok((c, text)),
-            Err(message) => Err(Error::Decode {
-                message,
-                body: text,
-                usage: Usage::default(),
-            }),
-        }
+        read_parsed(client, response, tried, |text| {
+            client.dialect().decode(text)
+        })
+        .await
+    }
+}
+
+/// Reads the whole body as JSON (a batch API's answer).
+pub(crate) struct Json;
+
+impl Reader for Json {
+    type Output = serde_json::Value;
+    const STREAM: bool = false;
+
+    async fn read(
+        &self,
+        client: &Client,
+        response: reqwest::Response,
+        tried: &Try,
+    ) -> Result<Self::Output, Error> {
+        let parse = |text: &str| {
+            serde_json::from_str(text).map_err(|e| format!("the answer is not JSON: {e}"))
+        };
+        Ok(read_parsed(client, response, tried, parse).await?.0)
+    }
+}
+
+/// Reads the whole body with [`read_text`] and parses it; a body `parse` refuses is
+/// [`Error::Decode`] (not retried). Gives the value with the text.
+async fn read_parsed<T>(
+    client: &Client,
+    response: reqwest::Response,
+    tried: &Try,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<(T, String), Error> {
+    let status = response.status().as_u16();
+    let text = read_text(client, response, tried, status).await?;
+    match parse(&text) {
+        Ok(value) => Ok((value, text)),
+        Err(message) => Err(Error::Decode {
+            message,
+            body: text,
+            usage: Usage::default(),
+        }),
     }
 }
 
@@ -279,7 +313,7 @@ impl Client {
 
 /// Reads a body within the client's size limit as text with the API key scrubbed out (so
 /// hooks, errors and `Extraction::raw` never see it), and shows it to the response hook.
-pub(crate) async fn read_text(
+async fn read_text(
     client: &Client,
     resp: reqwest::Response,
     tried: &Try,

@@ -75,6 +75,20 @@ struct Batch {
     cancel_initiated: bool,
 }
 
+impl Batch {
+    fn new(status: &str, requests: Vec<(String, Value)>, endpoint: &str) -> Self {
+        Batch {
+            status: status.to_owned(),
+            requests,
+            endpoint: endpoint.to_owned(),
+            output_file_id: None,
+            error_file_id: None,
+            results: None,
+            cancel_initiated: false,
+        }
+    }
+}
+
 struct State {
     flavor: Flavor,
     base: String,
@@ -125,14 +139,14 @@ impl BatchApi {
         self.state.lock().unwrap().files.get(id).cloned()
     }
 
-    /// Every request as `(method, path)`, in order.
-    pub async fn calls(&self) -> Vec<(String, String)> {
+    /// Every request as `METHOD /path`, in order.
+    pub async fn calls(&self) -> Vec<String> {
         self.server
             .received_requests()
             .await
             .unwrap()
             .iter()
-            .map(|r| (r.method.to_string(), r.url.path().to_owned()))
+            .map(|r| format!("{} {}", r.method, r.url.path()))
             .collect()
     }
 }
@@ -228,15 +242,11 @@ impl State {
         let id = self.id("batch_");
         self.batches.insert(
             id.clone(),
-            Batch {
-                status: "validating".into(),
+            Batch::new(
+                "validating",
                 requests,
-                endpoint: body["endpoint"].as_str().unwrap_or_default().to_owned(),
-                output_file_id: None,
-                error_file_id: None,
-                results: None,
-                cancel_initiated: false,
-            },
+                body["endpoint"].as_str().unwrap_or_default(),
+            ),
         );
         Ok(ResponseTemplate::new(200).set_body_json(self.object(&id)))
     }
@@ -256,18 +266,8 @@ impl State {
             })
             .collect();
         let id = self.id("msgbatch_");
-        self.batches.insert(
-            id.clone(),
-            Batch {
-                status: "in_progress".into(),
-                requests,
-                endpoint: String::new(),
-                output_file_id: None,
-                error_file_id: None,
-                results: None,
-                cancel_initiated: false,
-            },
-        );
+        self.batches
+            .insert(id.clone(), Batch::new("in_progress", requests, ""));
         Ok(ResponseTemplate::new(200).set_body_json(self.object(&id)))
     }
 

@@ -14,7 +14,8 @@ use crate::batch_file::submit::status::{BatchState, BatchStatus, RequestCounts};
 use crate::client::Client;
 use crate::error::Error;
 
-const BATCHES: &str = "/v1/messages/batches";
+/// Where message batches are, under the base URL.
+pub(crate) const BATCHES: &str = "/v1/messages/batches";
 
 /// Creates a batch of the requests in `request_file` (the job's Anthropic file: the create
 /// call's body); gives the batch.
@@ -22,19 +23,6 @@ pub(crate) async fn create(client: &Client, request_file: &Path) -> Result<Batch
     let url = http::url(client.base_url(), BATCHES)?;
     let body = FileBody::json(request_file);
     parse(&call(client, Method::POST, &url, Payload::File(&body)).await?)
-}
-
-/// The batch `id` as it is now.
-pub(crate) async fn retrieve(client: &Client, id: &str) -> Result<BatchStatus, Error> {
-    let url = http::url(client.base_url(), &format!("{BATCHES}/{}", checked_id(id)?))?;
-    parse(&call(client, Method::GET, &url, Payload::Empty).await?)
-}
-
-/// Asks for the batch `id` to be cancelled; gives it (`canceling`).
-pub(crate) async fn cancel(client: &Client, id: &str) -> Result<BatchStatus, Error> {
-    let path = format!("{BATCHES}/{}/cancel", checked_id(id)?);
-    let url = http::url(client.base_url(), &path)?;
-    parse(&call(client, Method::POST, &url, Payload::Empty).await?)
 }
 
 /// Downloads the results of an ended batch into `dir` as `{batch id}.results.jsonl`: from

@@ -14,7 +14,7 @@ use reqwest::{Body, Method, Url};
 use serde_json::Value;
 
 use crate::batch_file::job::io_error;
-use crate::client::transport::{read_text, transport_error, Reader, Try};
+use crate::client::transport::{transport_error, Json, Reader, Try};
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::Usage;
@@ -106,10 +106,25 @@ impl FileBody {
 
     /// The body for one try, streamed from the file in 64 KiB pieces, and its length.
     fn open(&self) -> Result<(Body, u64), Error> {
+        let (pieces, len) = self.pieces()?;
+        Ok((Body::wrap_stream(pieces), len))
+    }
+
+    /// The bytes of the body for one try: the prefix, the file read from the start in
+    /// 64 KiB pieces, the suffix; and their length.
+    fn pieces(
+        &self,
+    ) -> Result<
+        (
+            impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static,
+            u64,
+        ),
+        Error,
+    > {
         let io = |e| io_error(&format!("reading {}", self.path.display()), e);
         let file = File::open(&self.path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
-        let pieces = stream::unfold(Some(file), |file| async move {
+        let file_pieces = stream::unfold(Some(file), |file| async move {
             let mut file = file?;
             let mut buf = vec![0u8; PIECE];
             match file.read(&mut buf) {
@@ -122,10 +137,30 @@ impl FileBody {
             }
         });
         let total = len + (self.prefix.len() + self.suffix.len()) as u64;
-        let body = stream::iter([Ok::<_, std::io::Error>(self.prefix.clone())])
-            .chain(pieces)
+        let pieces = stream::iter([Ok::<_, std::io::Error>(self.prefix.clone())])
+            .chain(file_pieces)
             .chain(stream::iter([Ok(self.suffix.clone())]));
-        Ok((Body::wrap_stream(body), total))
+        Ok((pieces, total))
+    }
+}
+
+#[cfg(test)]
+impl FileBody {
+    /// The form's boundary.
+    pub(crate) fn boundary(&self) -> &str {
+        self.content_type
+            .split_once("boundary=")
+            .map_or("", |(_, b)| b)
+    }
+
+    /// The whole body one try sends, and the length it announces (the pieces are read
+    /// without waiting: the file is read as each is asked for).
+    pub(crate) fn read_whole(&self) -> (Vec<u8>, u64) {
+        use futures_util::FutureExt;
+        let (pieces, len) = self.pieces().unwrap();
+        let pieces: Vec<std::io::Result<Vec<u8>>> = pieces.collect().now_or_never().unwrap();
+        let bytes = pieces.into_iter().flat_map(Result::unwrap).collect();
+        (bytes, len)
     }
 }
 
@@ -137,29 +172,6 @@ pub(crate) enum Payload<'a> {
     Json(&'a Value),
     /// A body read from a file.
     File(&'a FileBody),
-}
-
-/// Reads a 2xx body (within the client's size limit, the key scrubbed out) as JSON.
-struct JsonAnswer;
-
-impl Reader for JsonAnswer {
-    type Output = Value;
-    const STREAM: bool = false;
-
-    async fn read(
-        &self,
-        client: &Client,
-        response: reqwest::Response,
-        tried: &Try,
-    ) -> Result<Value, Error> {
-        let status = response.status().as_u16();
-        let text = read_text(client, response, tried, status).await?;
-        serde_json::from_str(&text).map_err(|e| Error::Decode {
-            message: format!("the batch API's answer is not JSON: {e}"),
-            body: text,
-            usage: Usage::default(),
-        })
-    }
 }
 
 /// Sends `payload` to `url` with the client's headers, key and retry policy; gives the JSON
@@ -175,7 +187,7 @@ pub(crate) async fn call(
         _ => None,
     };
     client
-        .with_retries(0, &JsonAnswer, |_| {
+        .with_retries(0, &Json, |_| {
             let mut req = client.authorized(method.clone(), url.clone());
             if let Some(t) = client.request_timeout() {
                 req = req.timeout(t);
@@ -246,7 +258,8 @@ fn stalled(path: &Path, t: Duration) -> Error {
 
 /// Downloads `url` to `path`: written to `path` + `.part` as it arrives (never held in
 /// memory), renamed when whole, so `path` is a whole file or absent. A failed try starts
-/// the file again. Gives its size in bytes.
+/// the file again; a download that fails for good leaves no `.part`. Gives its size in
+/// bytes.
 pub(crate) async fn download(client: &Client, url: &Url, path: &Path) -> Result<u64, Error> {
     let mut part = path.as_os_str().to_owned();
     part.push(".part");
@@ -255,7 +268,10 @@ pub(crate) async fn download(client: &Client, url: &Url, path: &Path) -> Result<
         .with_retries(0, &ToFile { path: &part }, |_| {
             Ok(client.authorized(Method::GET, url.clone()))
         })
-        .await?;
+        .await
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&part);
+        })?;
     std::fs::rename(&part, path).map_err(|e| {
         io_error(
             &format!("renaming {} to {}", part.display(), path.display()),

@@ -11,6 +11,8 @@ mod anthropic;
 mod http;
 mod openai;
 mod status;
+#[cfg(test)]
+mod tests;
 
 pub use status::{BatchState, BatchStatus, RequestCounts};
 
@@ -18,6 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::batch_file::format::Envelope;
@@ -144,9 +147,22 @@ impl Submission {
 
     /// The batch as the provider describes it now (one `GET`, with transport retries).
     pub async fn status(&self) -> Result<BatchStatus, Error> {
+        self.batch_call(Method::GET, "").await
+    }
+
+    /// `method` on the batch's URL (OpenAI `{base}/batches/{id}`, Anthropic
+    /// `{base}/v1/messages/batches/{id}`) + `tail`; the answer is the batch object.
+    async fn batch_call(&self, method: Method, tail: &str) -> Result<BatchStatus, Error> {
+        let collection = match self.api {
+            Api::OpenAi { .. } => openai::BATCHES,
+            Api::Anthropic => anthropic::BATCHES,
+        };
+        let path = format!("{collection}/{}{tail}", self.id);
+        let url = http::url(self.client.base_url(), &path)?;
+        let batch = http::call(&self.client, method, &url, http::Payload::Empty).await?;
         match self.api {
-            Api::OpenAi { .. } => openai::retrieve(&self.client, &self.id).await,
-            Api::Anthropic => anthropic::retrieve(&self.client, &self.id).await,
+            Api::OpenAi { .. } => openai::parse(&batch),
+            Api::Anthropic => anthropic::parse(&batch),
         }
     }
 
@@ -180,10 +196,7 @@ impl Submission {
     /// [`BatchState::Cancelling`]). What already ran stays in the output:
     /// [`wait`](Self::wait) for the end, then [`download`](Self::download).
     pub async fn cancel(&self) -> Result<BatchStatus, Error> {
-        match self.api {
-            Api::OpenAi { .. } => openai::cancel(&self.client, &self.id).await,
-            Api::Anthropic => anthropic::cancel(&self.client, &self.id).await,
-        }
+        self.batch_call(Method::POST, "/cancel").await
     }
 
     /// Downloads the result files of the ended batch into the directory `dir`, streaming

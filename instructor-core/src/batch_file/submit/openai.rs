@@ -15,6 +15,9 @@ use crate::batch_file::submit::status::{BatchState, BatchStatus, RequestCounts};
 use crate::client::Client;
 use crate::error::Error;
 
+/// Where batches are, under the base URL.
+pub(crate) const BATCHES: &str = "/batches";
+
 /// Uploads `request_file` and creates a batch of it for `endpoint`; gives the batch.
 pub(crate) async fn create(
     client: &Client,
@@ -30,21 +33,8 @@ pub(crate) async fn create(
         "endpoint": endpoint,
         "completion_window": "24h",
     });
-    let batches = http::url(client.base_url(), "/batches")?;
+    let batches = http::url(client.base_url(), BATCHES)?;
     parse(&call(client, Method::POST, &batches, Payload::Json(&body)).await?)
-}
-
-/// The batch `id` as it is now.
-pub(crate) async fn retrieve(client: &Client, id: &str) -> Result<BatchStatus, Error> {
-    let url = http::url(client.base_url(), &format!("/batches/{}", checked_id(id)?))?;
-    parse(&call(client, Method::GET, &url, Payload::Empty).await?)
-}
-
-/// Asks for the batch `id` to be cancelled; gives it (`cancelling`, usually).
-pub(crate) async fn cancel(client: &Client, id: &str) -> Result<BatchStatus, Error> {
-    let path = format!("/batches/{}/cancel", checked_id(id)?);
-    let url = http::url(client.base_url(), &path)?;
-    parse(&call(client, Method::POST, &url, Payload::Empty).await?)
 }
 
 /// Downloads the output file, then the error file, of those the batch has, into `dir` as
