@@ -104,4 +104,6 @@ mod guide {
     struct Answers;
     #[doc = include_str!("../docs/providers.md")]
     struct Providers;
+    #[doc = include_str!("../docs/batch.md")]
+    struct Batch;
 }

@@ -63,13 +63,14 @@ impl Api {
 /// ```no_run
 /// # use std::time::Duration;
 /// # use instructor_core::batch_file::{BatchJob, Submission};
-/// # async fn run<T: instructor_core::Instructor + serde::de::DeserializeOwned + Send + 'static>(
-/// #     mut job: BatchJob<T>, client: instructor_core::Client) -> Result<(), instructor_core::Error> {
+/// # async fn run<T>(mut job: BatchJob<T>, client: instructor_core::Client) -> Result<(), instructor_core::Error>
+/// # where T: instructor_core::Instructor + serde::de::DeserializeOwned + Send + 'static, T::Context: Default {
 /// let submission = job.submit("requests.jsonl").await?;
 /// std::fs::write("batch.id", submission.id()).unwrap(); // to resume after a crash
 /// let done = submission
 ///     .wait(Duration::from_secs(60), |s| println!("{:?}: {:?}", s.state, s.counts))
 ///     .await?;
+/// assert!(done.state.is_terminal());
 /// let files = submission.download(".").await?;
 /// let report = job.read_results_from(&files).await?;
 ///
