@@ -111,4 +111,6 @@ mod guide {
     #[cfg(feature = "sqlite")]
     #[doc = include_str!("../docs/cache.md")]
     struct Cache;
+    #[doc = include_str!("../docs/batch.md")]
+    struct Batch;
 }

@@ -232,6 +232,22 @@ pub enum Error {
     /// error, or a job state that is not one or belongs to another extraction.
     #[error("batch file: {0}")]
     BatchFile(String),
+
+    /// A batch submitted to a provider's batch API (`batch_file::Submission`) ended without
+    /// completing: `failed` (OpenAI: the input file was refused; `message` holds its
+    /// `errors.data[]`), `expired` (not done within the 24-hour window) or `cancelled`.
+    /// The output of an expired or cancelled batch can still be downloaded
+    /// (`Submission::download`). See `docs/batch.md`.
+    #[error("batch {batch_id} {status}: {message}")]
+    Batch {
+        /// The provider's id of the batch (`batch_...`, `msgbatch_...`).
+        batch_id: String,
+        /// The provider's word for the batch's state (`failed`, `expired`, `cancelled`,
+        /// `ended`).
+        status: String,
+        /// What the provider said, or what the state means.
+        message: String,
+    },
 }
 
 struct LastErrors<'a>(&'a [AttemptError]);
@@ -296,6 +312,8 @@ pub enum ErrorKind {
     BatchInput,
     /// [`Error::BatchFile`].
     BatchFile,
+    /// [`Error::Batch`].
+    Batch,
 }
 
 impl ErrorKind {
@@ -321,6 +339,7 @@ impl ErrorKind {
             ErrorKind::BudgetExhausted => "budget_exhausted",
             ErrorKind::BatchInput => "batch_input",
             ErrorKind::BatchFile => "batch_file",
+            ErrorKind::Batch => "batch",
         }
     }
 }
@@ -354,6 +373,7 @@ impl Error {
             Error::BudgetExhausted { .. } => ErrorKind::BudgetExhausted,
             Error::BatchInput { .. } => ErrorKind::BatchInput,
             Error::BatchFile(_) => ErrorKind::BatchFile,
+            Error::Batch { .. } => ErrorKind::Batch,
         }
     }
 

@@ -20,6 +20,7 @@ use instructor_testkit as support;
 mod answers;
 mod batch;
 mod batch_file;
+mod batch_submit;
 mod budget;
 mod cache;
 #[cfg(feature = "redis")]

@@ -40,9 +40,10 @@
 //!   template's `max_retries` re-asks.
 //! - **State**: [`BatchJob::save`] / [`BatchJob::load`] (JSONL, no key).
 //!
-//! Submitting the files to a provider is not done here: a job writes a request file to any
-//! path or writer and reads result files from any reader (see `docs/batch.md` for each
-//! provider's commands).
+//! - **Submission** (OpenAI, Anthropic): [`BatchJob::submit`] writes the request file and
+//!   hands it to the provider's batch API; [`Submission`] polls it (with progress), cancels
+//!   it and downloads its result files, and resumes from a saved id. For Gemini and
+//!   `vllm run-batch`, `docs/batch.md` gives the commands.
 //!
 //! [`Extract::dry_run`]: crate::Extract::dry_run
 
@@ -52,8 +53,10 @@ mod job;
 mod read;
 mod report;
 mod state;
+mod submit;
 #[cfg(test)]
 mod tests;
 
 pub use job::BatchJob;
 pub use report::{InputStatus, LineProblem, ProblemKind, RoundReport};
+pub use submit::{BatchState, BatchStatus, RequestCounts, Submission};

@@ -82,16 +82,50 @@ impl Reader for Whole {
         response: reqwest::Response,
         tried: &Try<'_>,
     ) -> Result<Self::Output, Error> {
-        let status = response.status().as_u16();
-        let text = read_text(client, response, tried, status).await?;
-        match client.dialect().decode(&text) {
-            Ok(c) => Ok((c, text)),
-            Err(message) => Err(Error::Decode {
-                message,
-                body: text,
-                usage: Usage::default(),
-            }),
-        }
+        read_parsed(client, response, tried, |text| {
+            client.dialect().decode(text)
+        })
+        .await
+    }
+}
+
+/// Reads the whole body as JSON (a batch API's answer).
+pub(crate) struct Json;
+
+impl Reader for Json {
+    type Output = serde_json::Value;
+    const STREAM: bool = false;
+
+    async fn read(
+        &self,
+        client: &Client,
+        response: reqwest::Response,
+        tried: &Try<'_>,
+    ) -> Result<Self::Output, Error> {
+        let parse = |text: &str| {
+            serde_json::from_str(text).map_err(|e| format!("the answer is not JSON: {e}"))
+        };
+        Ok(read_parsed(client, response, tried, parse).await?.0)
+    }
+}
+
+/// Reads the whole body with [`read_text`] and parses it; a body `parse` refuses is
+/// [`Error::Decode`] (not retried). Gives the value with the text.
+async fn read_parsed<T>(
+    client: &Client,
+    response: reqwest::Response,
+    tried: &Try<'_>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<(T, String), Error> {
+    let status = response.status().as_u16();
+    let text = read_text(client, response, tried, status).await?;
+    match parse(&text) {
+        Ok(value) => Ok((value, text)),
+        Err(message) => Err(Error::Decode {
+            message,
+            body: text,
+            usage: Usage::default(),
+        }),
     }
 }
 
@@ -148,21 +182,9 @@ impl Client {
         reader: R,
     ) -> Result<R::Output, Error> {
         let inner = &*self.inner;
-        let policy = &inner.retry;
         let url = self.endpoint(post.model, R::STREAM)?;
-        let replaying = self.replaying();
-        let started = Instant::now();
-        let mut number = 0u32;
-        loop {
-            if let Some(gate) = &inner.gate {
-                gate.wait().await;
-            }
-            let tried = Try {
-                attempt: post.attempt,
-                number,
-                started: Instant::now(),
-                hooks: post.hooks,
-            };
+        let url = &*url;
+        self.with_retries_sending(post.attempt, post.hooks, &reader, |number| {
             let event = RequestEvent {
                 attempt: post.attempt,
                 transport_try: number,
@@ -172,7 +194,61 @@ impl Client {
             };
             inner.hooks.request(&event);
             post.hooks.request(&event);
-            let failure = match self.send_try::<R>(&url, post.model, post.body).await {
+            self.send_try::<R>(url, post.model, post.body)
+        })
+        .await
+    }
+
+    /// The retry loop for a call that is not an extraction's (the batch API's): sends the
+    /// request `build` makes for each try (its argument: the 0-based try). `Err` from
+    /// `build` ends it. See [`with_retries_sending`](Self::with_retries_sending).
+    pub(crate) async fn with_retries<R: Reader>(
+        &self,
+        attempt: u32,
+        reader: &R,
+        mut build: impl FnMut(u32) -> Result<reqwest::RequestBuilder, Error>,
+    ) -> Result<R::Output, Error> {
+        let no_hooks = Hooks::default();
+        self.with_retries_sending(attempt, &no_hooks, reader, |number| {
+            let request = build(number);
+            async move { request?.send().await.map_err(transport_error) }
+        })
+        .await
+    }
+
+    /// The retry loop: `send` makes each try (its argument: the 0-based try), `reader`
+    /// reads the first success, and what the client's retry policy says is worth retrying
+    /// is tried again (a connection error, a timeout, 408/409/429/5xx and what the dialect
+    /// adds, honouring `Retry-After`). Shared by [`post`](Self::post) and the batch API
+    /// calls (`batch_file::submit`).
+    async fn with_retries_sending<R, F, Fut>(
+        &self,
+        attempt: u32,
+        hooks: &Hooks,
+        reader: &R,
+        mut send: F,
+    ) -> Result<R::Output, Error>
+    where
+        R: Reader,
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<reqwest::Response, Error>>,
+    {
+        let inner = &*self.inner;
+        let policy = &inner.retry;
+        let replaying = self.replaying();
+        let started = Instant::now();
+        let mut number = 0u32;
+        loop {
+            if let Some(gate) = &inner.gate {
+                gate.wait().await;
+            }
+            let tried = Try {
+                attempt,
+                number,
+                started: Instant::now(),
+                hooks,
+            };
+            let failure = match send(number).await {
                 Err(e) => Failure::of(e),
                 Ok(resp) if resp.status().is_success() => {
                     match reader.read(self, resp, &tried).await {
@@ -267,16 +343,10 @@ impl Client {
     /// The HTTP request for one try.
     fn request<R: Reader>(&self, url: &reqwest::Url, body: &[u8]) -> reqwest::RequestBuilder {
         let inner = &*self.inner;
-        let mut req = inner.http.post(url.clone());
-        if !inner.headers.is_empty() {
-            req = req.headers(inner.headers.clone());
-        }
-        req = req
+        let req = self
+            .authorized(reqwest::Method::POST, url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some((name, value)) = &inner.auth {
-            req = req.header(name, value.clone());
-        }
         if R::STREAM {
             req.header(ACCEPT, "text/event-stream")
         } else if let Some(t) = inner.timeout {
@@ -286,6 +356,24 @@ impl Client {
         } else {
             req
         }
+    }
+
+    /// A request to `url` with the client's headers (the dialect's fixed ones, the
+    /// builder's) and its key's header: what every call of this client starts from.
+    pub(crate) fn authorized(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+    ) -> reqwest::RequestBuilder {
+        let inner = &*self.inner;
+        let mut req = inner.http.request(method, url);
+        if !inner.headers.is_empty() {
+            req = req.headers(inner.headers.clone());
+        }
+        if let Some((name, value)) = &inner.auth {
+            req = req.header(name, value.clone());
+        }
+        req
     }
 
     /// A response with an error status: its body becomes [`Error::Api`]; the status and
@@ -403,13 +491,7 @@ impl Client {
     /// ```
     pub async fn detect_server(&self) -> Result<Server, Error> {
         let inner = &*self.inner;
-        let mut req = inner.http.get(format!("{}/models", inner.base_url));
-        if !inner.headers.is_empty() {
-            req = req.headers(inner.headers.clone());
-        }
-        if let Some((name, value)) = &inner.auth {
-            req = req.header(name, value.clone());
-        }
+        let mut req = self.authorized(reqwest::Method::GET, format!("{}/models", inner.base_url));
         if let Some(t) = inner.timeout {
             req = req.timeout(t);
         }

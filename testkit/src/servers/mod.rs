@@ -7,9 +7,13 @@
 //!   that are not HTTP); scripted by a handler, it is also the benchmarks' instant server;
 //! - [`lockstep`]: one event of a stream each time the test asks for one.
 //!
+//! [`batch_api`] plays OpenAI's Files/Batches and Anthropic's Message Batches APIs (stateful,
+//! on wiremock).
+//!
 //! `http` has the hand-written HTTP/1.1 the last two share; [`routes`] is the fault
 //! server's script for the benchmarks.
 
+pub mod batch_api;
 pub mod fault;
 mod http;
 pub mod lockstep;
