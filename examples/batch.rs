@@ -106,5 +106,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some((_, Ok(first))) = results.first() {
         println!("first: {first:?}");
     }
+    // The client's bill: every answer's tokens, and how many prompt tokens the server's
+    // prompt cache served (`Usage::cached_tokens`).
+    let bill = client.usage();
+    let usage = bill.usage();
+    println!(
+        "{} requests, {} prompt tokens, {} of them from the server's cache ({:.1} %)",
+        bill.requests(),
+        usage.prompt_tokens,
+        usage.cached_tokens,
+        100.0 * f64::from(usage.cached_tokens) / usage.prompt_tokens.max(1) as f64
+    );
     Ok(())
 }
