@@ -191,13 +191,6 @@ where
         Ok(())
     }
 
-    /// The extraction as the stream ends it: what failed before the client that answered
-    /// ([`answered`](Self::answered) says who that was).
-    fn finish(&mut self, mut extraction: Extraction) -> Extraction {
-        extraction.fallbacks = std::mem::take(&mut self.failed);
-        extraction
-    }
-
     /// Ends the stream with `error`, after telling the response hooks what was read of an
     /// answer under way, then the error hooks.
     pub(crate) fn fail(&mut self, error: Error) -> Error {
@@ -219,9 +212,12 @@ where
         }
     }
 
-    /// The extraction, answered: who answered, and what it cost.
-    fn answered(&self, extraction: Extraction) -> Extraction {
-        self.request.answered(extraction, self.model.clone())
+    /// The extraction, answered: who answered, what it cost, and the clients that failed
+    /// before it.
+    fn answered(&mut self, extraction: Extraction) -> Extraction {
+        let mut extraction = self.request.answered(extraction, self.model.clone());
+        extraction.fallbacks = std::mem::take(&mut self.failed);
+        extraction
     }
 
     /// Opens the next attempt's stream. The first attempt that fails at the transport (a
@@ -464,7 +460,7 @@ where
         Ok(match self.conclude().await? {
             Some((Some(value), extraction)) => {
                 self.finished = true;
-                Step::Done((value, self.finish(extraction)))
+                Step::Done((value, extraction))
             }
             // Re-asked: the next step opens the new attempt.
             _ => Step::Continue,
