@@ -375,14 +375,11 @@ where
             self.judge.source = Some(Source::from_messages(own));
         }
         let carried = std::mem::take(&mut entry.carried);
-        // The answer's tokens go on the client's bill, under the model the job asked for, and
-        // count against the template's token budget like a live answer's.
-        let model = (self.template.model.as_deref())
-            .or(self.client.default_model())
-            .unwrap_or(&completion.model);
+        // The answer's tokens go on the client's bill, under the model the input asked for,
+        // and count against the template's token budget like a live answer's.
         let meter = Meter::new(
             self.client.ledger().clone(),
-            model,
+            &entry.model,
             self.judge.budget.clone(),
         );
         let mut run = AttemptLoop::resume(
