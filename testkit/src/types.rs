@@ -9,6 +9,23 @@
 use instructor::Instructor;
 use serde::{Deserialize, Serialize};
 
+/// A person mentioned in the text, with a worked example (sent as turns by
+/// `Prompting::Examples`) and an optional field the example leaves out.
+#[derive(Debug, PartialEq, Deserialize, Instructor, garde::Validate)]
+#[instructor(example(
+    text = "Our neighbour Carlos Mendes celebrated his 41st birthday.",
+    answer = r#"{"name": "Carlos Mendes", "age": 41}"#,
+))]
+pub struct Neighbour {
+    #[garde(length(min = 1))]
+    pub name: String,
+    #[garde(range(max = 150))]
+    pub age: u8,
+    #[serde(default)]
+    #[garde(skip)]
+    pub city: Option<String>,
+}
+
 /// A person mentioned in the text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Instructor, garde::Validate)]
 pub struct UserDetails {

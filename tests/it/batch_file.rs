@@ -637,19 +637,6 @@ async fn a_malformed_line_names_its_number_and_the_input_stays_waiting() {
     assert_eq!(report.missing, ["row-1", "row-3"]);
 }
 
-/// A person, with a worked example that the `Examples` prompting sends as turns.
-#[derive(Debug, PartialEq, serde::Deserialize, instructor::Instructor, garde::Validate)]
-#[instructor(example(
-    text = "Our neighbour Carlos Mendes celebrated his 41st birthday.",
-    answer = r#"{"name": "Carlos Mendes", "age": 41}"#,
-))]
-struct Neighbour {
-    #[garde(length(min = 1))]
-    name: String,
-    #[garde(range(max = 150))]
-    age: u8,
-}
-
 #[tokio::test]
 async fn worked_examples_and_the_schema_prompt_travel_in_the_line_as_live() {
     let reply = json_ok(tool_reply("Neighbour", JASON, usage(5, 5)));

@@ -11,22 +11,6 @@ use crate::support::servers::mock::{bodies, count, json_ok, serving, sse_ok};
 use crate::support::sse::Sse;
 use crate::support::*;
 
-/// A person mentioned in the text.
-#[derive(Debug, PartialEq, Deserialize, Instructor, garde::Validate)]
-#[instructor(example(
-    text = "Our neighbour Carlos Mendes celebrated his 41st birthday.",
-    answer = r#"{"name": "Carlos Mendes", "age": 41}"#,
-))]
-struct Neighbour {
-    #[garde(length(min = 1))]
-    name: String,
-    #[garde(range(max = 150))]
-    age: u8,
-    #[serde(default)]
-    #[garde(skip)]
-    city: Option<String>,
-}
-
 /// How the writer feels (a bare enum: asked for as `{"value": ..}`).
 #[derive(Debug, PartialEq, Deserialize, Instructor)]
 #[serde(rename_all = "lowercase")]
