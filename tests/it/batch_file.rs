@@ -567,6 +567,38 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
 }
 
 #[tokio::test]
+async fn a_state_file_cut_mid_line_or_corrupted_is_an_error_naming_the_line() {
+    let server = crate::support::servers::NothingListening::new();
+    let client = builder(&server).build().unwrap();
+    let template = || client.extract::<UserDetails>().system(SYSTEM);
+    let mut job = job_of(template(), &TEXTS);
+    written(&mut job);
+    let mut saved = Vec::new();
+    job.save(&mut saved).unwrap();
+    let saved = String::from_utf8(saved).unwrap();
+    let lines: Vec<&str> = saved.lines().collect();
+    assert_eq!(lines.len(), 1 + TEXTS.len(), "{saved}");
+    // The last input's line cut in half, as a crash while writing would leave it.
+    let last = lines[lines.len() - 1];
+    let cut = format!(
+        "{}\n{}",
+        lines[..lines.len() - 1].join("\n"),
+        &last[..last.len() / 2]
+    );
+    let e = BatchJob::load(template(), cut.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BatchFile);
+    assert!(
+        e.to_string().contains(&format!("line {}", lines.len())),
+        "{e}"
+    );
+    // A line that is not JSON at all.
+    let garbage = saved.replacen(lines[1], "\u{0}garbage", 1);
+    let e = BatchJob::load(template(), garbage.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BatchFile);
+    assert!(e.to_string().contains("line 2"), "{e}");
+}
+
+#[tokio::test]
 async fn a_failed_input_comes_back_from_the_state_with_its_error() {
     let mut job = chat_job(0);
     let results = openai_ok("row-1", completion(json!(INVALID), "stop", usage(1, 1)));
