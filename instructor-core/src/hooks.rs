@@ -64,38 +64,34 @@ impl std::fmt::Debug for Hooks {
     }
 }
 
+/// Sets the hook in `$slot` to call the one there is, if any, then `$f` (a hook of the
+/// same type, taking a `$event`).
+macro_rules! chain {
+    ($slot:expr, $f:ident: $event:ty) => {
+        $slot = Some(match $slot.take() {
+            Some(first) => Arc::new(move |e: $event| {
+                first(e);
+                $f(e)
+            }),
+            None => $f,
+        })
+    };
+}
+
 impl Hooks {
     /// Adds `f` after the request hook there is, if any.
     pub(crate) fn add_request(&mut self, f: RequestHook) {
-        self.on_request = Some(match self.on_request.take() {
-            Some(first) => Arc::new(move |e: &RequestEvent<'_>| {
-                first(e);
-                f(e)
-            }),
-            None => f,
-        });
+        chain!(self.on_request, f: &RequestEvent<'_>);
     }
 
     /// Adds `f` after the response hook there is, if any.
     pub(crate) fn add_response(&mut self, f: ResponseHook) {
-        self.on_response = Some(match self.on_response.take() {
-            Some(first) => Arc::new(move |e: &ResponseEvent<'_>| {
-                first(e);
-                f(e)
-            }),
-            None => f,
-        });
+        chain!(self.on_response, f: &ResponseEvent<'_>);
     }
 
     /// Adds `f` after the error hook there is, if any.
     pub(crate) fn add_error(&mut self, f: ErrorHook) {
-        self.on_error = Some(match self.on_error.take() {
-            Some(first) => Arc::new(move |e: &Error| {
-                first(e);
-                f(e)
-            }),
-            None => f,
-        });
+        chain!(self.on_error, f: &Error);
     }
 
     /// Adds every hook of `other` after these.

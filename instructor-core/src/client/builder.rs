@@ -36,12 +36,7 @@ impl Client {
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
     pub fn anyscale(api_key: impl Into<SecretString>) -> Self {
-        Self::builder()
-            .base_url(ANYSCALE_BASE_URL)
-            .api_key(api_key)
-            .default_mode(Mode::JsonObjectSchema)
-            .build()
-            .expect("a fixed https endpoint is a valid configuration")
+        Self::builder().hosted(ANYSCALE_BASE_URL, Mode::JsonObjectSchema, api_key)
     }
 
     /// A client for OpenAI, in [`Mode::Tools`] (which every OpenAI chat model supports;
@@ -56,12 +51,7 @@ impl Client {
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
     pub fn openai(api_key: impl Into<SecretString>) -> Self {
-        Self::builder()
-            .base_url(OPENAI_BASE_URL)
-            .api_key(api_key)
-            .default_mode(Mode::Tools)
-            .build()
-            .expect("a fixed https endpoint is a valid configuration")
+        Self::builder().hosted(OPENAI_BASE_URL, Mode::Tools, api_key)
     }
 
     /// A client for Anthropic's Messages API ([`Provider::Anthropic`], `POST
@@ -87,12 +77,8 @@ impl Client {
     pub fn anthropic(api_key: impl Into<SecretString>) -> Self {
         Self::builder()
             .provider(Provider::Anthropic)
-            .base_url(ANTHROPIC_BASE_URL)
-            .api_key(api_key)
-            .default_mode(Mode::Tools)
             .prompting(Prompting::Plain)
-            .build()
-            .expect("a fixed https endpoint is a valid configuration")
+            .hosted(ANTHROPIC_BASE_URL, Mode::Tools, api_key)
     }
 
     /// A client for OpenAI's Responses API (`POST https://api.openai.com/v1/responses`,
@@ -107,13 +93,11 @@ impl Client {
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
     pub fn openai_responses(api_key: impl Into<SecretString>) -> Self {
-        Self::builder()
-            .base_url(OPENAI_BASE_URL)
-            .api_key(api_key)
-            .provider(Provider::OpenAiResponses)
-            .default_mode(Mode::JsonSchemaStrict)
-            .build()
-            .expect("a fixed https endpoint is a valid configuration")
+        Self::builder().provider(Provider::OpenAiResponses).hosted(
+            OPENAI_BASE_URL,
+            Mode::JsonSchemaStrict,
+            api_key,
+        )
     }
 
     /// A client for Google's Gemini API ([`GEMINI_BASE_URL`], [`Provider::Gemini`]: the
@@ -127,13 +111,11 @@ impl Client {
     /// # Panics
     /// If the TLS backend cannot be initialised (as `reqwest::Client::new` does).
     pub fn gemini(api_key: impl Into<SecretString>) -> Self {
-        Self::builder()
-            .base_url(GEMINI_BASE_URL)
-            .api_key(api_key)
-            .provider(Provider::Gemini)
-            .default_mode(Mode::JsonSchema)
-            .build()
-            .expect("a fixed https endpoint is a valid configuration")
+        Self::builder().provider(Provider::Gemini).hosted(
+            GEMINI_BASE_URL,
+            Mode::JsonSchema,
+            api_key,
+        )
     }
 
     /// A client for any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, LM Studio,
@@ -415,6 +397,16 @@ impl ClientBuilder {
     pub fn cache(mut self, cache: Cache) -> Self {
         self.cache = Some(cache);
         self
+    }
+
+    /// The client of a hosted provider (the constructors above): this builder with the
+    /// provider's fixed https endpoint, `api_key` and default `mode`, built.
+    fn hosted(self, base_url: &str, mode: Mode, api_key: impl Into<SecretString>) -> Client {
+        self.base_url(base_url)
+            .api_key(api_key)
+            .default_mode(mode)
+            .build()
+            .expect("a fixed https endpoint is a valid configuration")
     }
 
     /// Checks the configuration and builds the client.

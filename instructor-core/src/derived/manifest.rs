@@ -113,10 +113,8 @@ impl Table {
 #[derive(Deserialize)]
 pub(super) struct Manifest {
     /// The doc comment.
-    #[serde(default)]
     pub(super) doc: Option<String>,
     /// The name in schemas, for a type without parameters (a generic type's names them).
-    #[serde(default)]
     pub(super) name: Option<String>,
     /// The type has parameters: its schema depends on them.
     #[serde(default)]
@@ -126,7 +124,6 @@ pub(super) struct Manifest {
     #[serde(default)]
     pub(super) named: bool,
     /// The description of the definition.
-    #[serde(default)]
     pub(super) schema_doc: Option<String>,
     /// The schema, as a tree.
     pub(super) schema: Node,
@@ -154,7 +151,6 @@ pub(super) enum Node {
     /// An object: an internally tagged variant's `(tag, name)` first, then the fields;
     /// `deny` gives `additionalProperties: false`.
     Object {
-        #[serde(default)]
         tag: Option<(String, String)>,
         fields: Vec<Field>,
         #[serde(default)]
@@ -204,10 +200,8 @@ pub(super) struct Field {
     #[serde(default)]
     pub(super) flatten: bool,
     /// The doc comment.
-    #[serde(default)]
     pub(super) doc: Option<String>,
     /// An index into the value functions.
-    #[serde(default)]
     pub(super) examples: Option<usize>,
     /// The garde rules the schema carries.
     #[serde(default)]
@@ -221,18 +215,14 @@ pub(super) enum Rule {
     /// `length`: the unit, the bounds, and whether `ascii` makes bytes characters.
     Length {
         mode: Mode,
-        #[serde(default)]
         min: Option<Bound>,
-        #[serde(default)]
         max: Option<Bound>,
         #[serde(default)]
         ascii: bool,
     },
     /// `range`.
     Range {
-        #[serde(default)]
         min: Option<Bound>,
-        #[serde(default)]
         max: Option<Bound>,
     },
     /// `pattern`, already in ECMA-262.
@@ -310,22 +300,19 @@ impl Push {
     }
 }
 
-/// A struct body or a variant's.
-#[derive(Deserialize)]
+/// A struct body or a variant's. Every field may be left out.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(super) struct Paths {
     /// Where the content sits: under the variant's name (external tagging) or the content
     /// key (adjacent); in place otherwise.
-    #[serde(default)]
     pub(super) prefix: Option<String>,
     /// A newtype or a transparent struct: paths go through to the one field.
-    #[serde(default)]
     pub(super) newtype: bool,
     /// An enum's variant: garde names a newtype variant's field `0`.
-    #[serde(default)]
     pub(super) variant: bool,
     /// The fields garde may name (not those whose schema comes from `schema_with`, which
     /// keep garde's names).
-    #[serde(default)]
     pub(super) fields: Vec<PathField>,
 }
 
@@ -335,11 +322,9 @@ pub(super) struct PathField {
     /// The Rust name, then the garde alias.
     pub(super) names: Vec<String>,
     /// Where it sits; none: under its Rust name.
-    #[serde(default)]
     pub(super) push: Option<Push>,
     /// Its index among the nested values [`Instructor::__visit`](crate::Instructor::__visit) hands out, when its type may
     /// hold rules and paths of its own.
-    #[serde(default)]
     pub(super) nested: Option<usize>,
 }
 
@@ -362,7 +347,6 @@ pub(super) struct PartialField {
     /// Its Rust name (what `Debug` prints).
     pub(super) rust: String,
     /// Its wire name, then its aliases; none: its Rust name alone.
-    #[serde(default)]
     pub(super) keys: Option<Vec<String>>,
 }
 
