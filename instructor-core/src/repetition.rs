@@ -45,29 +45,25 @@ fn walk(value: &Value, open_last: bool, path: &mut JsonPath) -> Option<Repeat> {
                     period,
                 });
             }
-            for (i, item) in items.iter().enumerate() {
+            items.iter().enumerate().find_map(|(i, item)| {
                 let len = path.push_index(i);
-                let found = walk(item, open_last, path);
-                path.truncate(len);
-                if found.is_some() {
-                    return found;
-                }
-            }
-            None
+                walk_child(item, open_last, path, len)
+            })
         }
-        Value::Object(map) => {
-            for (key, item) in map {
-                let len = path.push_key(key);
-                let found = walk(item, open_last, path);
-                path.truncate(len);
-                if found.is_some() {
-                    return found;
-                }
-            }
-            None
-        }
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let len = path.push_key(key);
+            walk_child(item, open_last, path, len)
+        }),
         _ => None,
     }
+}
+
+/// [`walk`] into `item`, whose place was pushed onto `path` from `len`; gives `path` back
+/// as it was.
+fn walk_child(item: &Value, open_last: bool, path: &mut JsonPath, len: usize) -> Option<Repeat> {
+    let found = walk(item, open_last, path);
+    path.truncate(len);
+    found
 }
 
 /// The period of a run repeated at the end of `items`, if there is one.

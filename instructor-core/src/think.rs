@@ -111,17 +111,21 @@ mod tests {
 
     #[test]
     fn whole_texts() {
-        assert_eq!(skip_thinking("{\"a\": 1}"), "{\"a\": 1}");
-        assert_eq!(
-            skip_thinking("<think>\nJason is 20, so age 20.\n</think>\n\n{\"a\": 1}"),
-            "{\"a\": 1}"
-        );
-        assert_eq!(skip_thinking("  <think>x</think>{\"a\": 1}"), "{\"a\": 1}");
-        assert_eq!(skip_thinking("reasoning</think>{\"a\": 1}"), "{\"a\": 1}");
-        assert_eq!(skip_thinking("<think>never closed {"), "");
-        // A string in the JSON that mentions the tag is not thinking.
-        let json = r#"{"note": "</think>"}"#;
-        assert_eq!(skip_thinking(json), json);
+        let json = r#"{"a": 1}"#;
+        for (text, want) in [
+            (json, json),
+            (
+                "<think>\nJason is 20, so age 20.\n</think>\n\n{\"a\": 1}",
+                json,
+            ),
+            ("  <think>x</think>{\"a\": 1}", json),
+            ("reasoning</think>{\"a\": 1}", json),
+            ("<think>never closed {", ""),
+            // A string in the JSON that mentions the tag is not thinking.
+            (r#"{"note": "</think>"}"#, r#"{"note": "</think>"}"#),
+        ] {
+            assert_eq!(skip_thinking(text), want, "{text:?}");
+        }
     }
 
     /// What the filter passes on, less leading white space (a JSON reader skips it).

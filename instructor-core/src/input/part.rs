@@ -75,24 +75,6 @@ impl Content {
     }
 }
 
-impl From<String> for Content {
-    fn from(text: String) -> Self {
-        Content::Text(text)
-    }
-}
-
-impl From<&str> for Content {
-    fn from(text: &str) -> Self {
-        Content::Text(text.to_owned())
-    }
-}
-
-impl From<Vec<Part>> for Content {
-    fn from(parts: Vec<Part>) -> Self {
-        Content::Parts(parts)
-    }
-}
-
 /// One part of a message: text, an [`Image`], a [`Pdf`] or [`Audio`]. Anything of those
 /// (and `&str`, `String`) converts into a part with `.into()`.
 ///
@@ -125,40 +107,27 @@ impl Part {
     }
 }
 
-impl From<&str> for Part {
-    fn from(text: &str) -> Self {
-        Part::Text(text.to_owned())
-    }
+/// `From` impls that put the value (through `$conv` when named) in a variant.
+macro_rules! into_variant {
+    ($($T:ty => $enum:ident::$variant:ident $(by $conv:ident)?;)+) => {$(
+        impl From<$T> for $enum {
+            fn from(value: $T) -> Self {
+                $enum::$variant(value$(.$conv())?)
+            }
+        }
+    )+};
 }
 
-impl From<String> for Part {
-    fn from(text: String) -> Self {
-        Part::Text(text)
-    }
-}
-
-impl From<&String> for Part {
-    fn from(text: &String) -> Self {
-        Part::Text(text.clone())
-    }
-}
-
-impl From<Image> for Part {
-    fn from(image: Image) -> Self {
-        Part::Image(image)
-    }
-}
-
-impl From<Pdf> for Part {
-    fn from(pdf: Pdf) -> Self {
-        Part::Pdf(pdf)
-    }
-}
-
-impl From<Audio> for Part {
-    fn from(audio: Audio) -> Self {
-        Part::Audio(audio)
-    }
+into_variant! {
+    String => Content::Text;
+    &str => Content::Text by to_owned;
+    Vec<Part> => Content::Parts;
+    &str => Part::Text by to_owned;
+    String => Part::Text;
+    &String => Part::Text by clone;
+    Image => Part::Image;
+    Pdf => Part::Pdf;
+    Audio => Part::Audio;
 }
 
 /// The parts of one message: a `Vec` or an array of anything that converts into a
