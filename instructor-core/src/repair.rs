@@ -454,6 +454,31 @@ mod props {
             }
         }
 
+        /// An array's or an object's members between its brackets, each written by `write`
+        /// after a comma (but the first) and maybe a comment, then maybe a trailing comma.
+        fn members<T>(
+            &mut self,
+            (open, close): (char, char),
+            members: impl IntoIterator<Item = T>,
+            out: &mut String,
+            mut write: impl FnMut(&mut Self, T, &mut String),
+        ) {
+            out.push(open);
+            let mut any = false;
+            for member in members {
+                if any {
+                    out.push(',');
+                }
+                any = true;
+                self.comment(out);
+                write(self, member, out);
+            }
+            if any && self.roll() {
+                out.push(',');
+            }
+            out.push(close);
+        }
+
         fn write(&mut self, v: &Value, out: &mut String) {
             match v {
                 Value::Null => out.push_str(if self.roll() { "None" } else { "null" }),
@@ -466,45 +491,23 @@ mod props {
                 Value::Number(n) => out.push_str(&n.to_string()),
                 Value::String(s) => self.string(s, out),
                 Value::Array(items) => {
-                    out.push('[');
-                    for (i, item) in items.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        self.comment(out);
-                        self.write(item, out);
-                    }
-                    if !items.is_empty() && self.roll() {
-                        out.push(',');
-                    }
-                    out.push(']');
+                    self.members(('[', ']'), items, out, |s, item, out| s.write(item, out));
                 }
-                Value::Object(map) => {
-                    out.push('{');
-                    for (i, (k, item)) in map.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        self.comment(out);
-                        let ident = k
-                            .bytes()
-                            .next()
-                            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                            && !matches!(k.as_str(), "True" | "False" | "None");
-                        if ident && self.roll() {
-                            out.push_str(k);
-                        } else {
-                            self.string(k, out);
-                        }
-                        out.push_str(": ");
-                        self.write(item, out);
+                Value::Object(map) => self.members(('{', '}'), map, out, |s, (k, item), out| {
+                    let ident = k
+                        .bytes()
+                        .next()
+                        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                        && !matches!(k.as_str(), "True" | "False" | "None");
+                    if ident && s.roll() {
+                        out.push_str(k);
+                    } else {
+                        s.string(k, out);
                     }
-                    if !map.is_empty() && self.roll() {
-                        out.push(',');
-                    }
-                    out.push('}');
-                }
+                    out.push_str(": ");
+                    s.write(item, out);
+                }),
             }
         }
     }

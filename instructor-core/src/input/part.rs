@@ -180,45 +180,46 @@ tuple_parts!(A 0, B 1, C 2, D 3, E 4, F 5);
 impl Serialize for Part {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // Written by hand: the media are borrowed, never copied into a wire struct.
-        let mut map = s.serialize_map(Some(2))?;
+        let map = s.serialize_map(Some(2))?;
         match self {
-            Part::Text(text) => {
-                map.serialize_entry("type", "text")?;
-                map.serialize_entry("text", text)?;
-            }
-            Part::Image(image) => {
-                map.serialize_entry("type", "image_url")?;
-                map.serialize_entry(
-                    "image_url",
-                    &ImageUrl {
-                        url: image.url(),
-                        detail: image.detail().map(Detail::as_str),
-                    },
-                )?;
-            }
-            Part::Pdf(pdf) => {
-                map.serialize_entry("type", "file")?;
-                map.serialize_entry(
-                    "file",
-                    &File {
-                        filename: Some(pdf.filename()),
-                        file_data: Some(pdf.data_url()),
-                    },
-                )?;
-            }
-            Part::Audio(audio) => {
-                map.serialize_entry("type", "input_audio")?;
-                map.serialize_entry(
-                    "input_audio",
-                    &InputAudio {
-                        data: audio.data(),
-                        format: audio.format().as_str(),
-                    },
-                )?;
-            }
+            Part::Text(text) => tagged(map, "text", text),
+            Part::Image(image) => tagged(
+                map,
+                "image_url",
+                &ImageUrl {
+                    url: image.url(),
+                    detail: image.detail().map(Detail::as_str),
+                },
+            ),
+            Part::Pdf(pdf) => tagged(
+                map,
+                "file",
+                &File {
+                    filename: Some(pdf.filename()),
+                    file_data: Some(pdf.data_url()),
+                },
+            ),
+            Part::Audio(audio) => tagged(
+                map,
+                "input_audio",
+                &InputAudio {
+                    data: audio.data(),
+                    format: audio.format().as_str(),
+                },
+            ),
         }
-        map.end()
     }
+}
+
+/// A part on the wire, `{"type": kind, kind: value}`, written into `map`.
+fn tagged<M: SerializeMap>(
+    mut map: M,
+    kind: &'static str,
+    value: &impl Serialize,
+) -> Result<M::Ok, M::Error> {
+    map.serialize_entry("type", kind)?;
+    map.serialize_entry(kind, value)?;
+    map.end()
 }
 
 impl<'de> Deserialize<'de> for Part {
