@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use crate::setters::setters;
 use crate::wire::Usage;
 
 /// What one model's tokens cost, in a unit of money per million tokens.
@@ -42,18 +43,14 @@ impl Price {
         }
     }
 
-    /// The price per million prompt tokens read from the provider's prompt cache
-    /// ([`Usage::cached_tokens`]).
-    pub fn cached_input(mut self, per_million: f64) -> Self {
-        self.cached_input = Some(per_million);
-        self
-    }
+    setters! {
+        /// The price per million prompt tokens read from the provider's prompt cache
+        /// ([`Usage::cached_tokens`]).
+        fn cached_input(per_million: f64) { cached_input = Some(per_million) }
 
-    /// The price per million prompt tokens written to the provider's prompt cache
-    /// ([`Usage::cache_creation_tokens`], Anthropic's cache writes).
-    pub fn cache_write(mut self, per_million: f64) -> Self {
-        self.cache_write = Some(per_million);
-        self
+        /// The price per million prompt tokens written to the provider's prompt cache
+        /// ([`Usage::cache_creation_tokens`], Anthropic's cache writes).
+        fn cache_write(per_million: f64) { cache_write = Some(per_million) }
     }
 
     /// The price per million prompt tokens.

@@ -46,6 +46,7 @@ mod reply;
 mod request;
 mod send;
 mod server;
+mod setters;
 mod std_impls;
 mod stream;
 mod think;

@@ -10,6 +10,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::mode::Mode;
 use crate::schema::SchemaGenerator;
+use crate::setters::setters;
 use crate::validation::custom::{IntoValidatorFailure, ValidatorFailure};
 use crate::Instructor;
 
@@ -84,22 +85,15 @@ impl LlmValidator {
         }
     }
 
-    /// The validating model (default: the client's default model).
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
-        self
-    }
+    setters! {
+        /// The validating model (default: the client's default model).
+        fn model(model: impl Into<String>) { model = Some(model.into()) }
 
-    /// The mode of the validating request (default: the client's).
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
-        self
-    }
+        /// The mode of the validating request (default: the client's).
+        fn mode(mode: Mode) { mode = Some(mode) }
 
-    /// Re-asks allowed for the verdict itself (default 1).
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
+        /// Re-asks allowed for the verdict itself (default 1).
+        fn max_retries(n: u32) { max_retries = n }
     }
 
     /// Checks one value: `Ok(())`, `Invalid` with the model's reason, or `Abort` when the

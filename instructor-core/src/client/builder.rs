@@ -23,6 +23,7 @@ use crate::prompt::Prompting;
 use crate::provider::{add_extra, Provider};
 use crate::retry::RetryPolicy;
 use crate::server::Server;
+use crate::setters::setters;
 
 impl Client {
     /// A client for Anyscale Endpoints, in Anyscale's own form,
@@ -199,12 +200,6 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The endpoint, up to and without `/chat/completions` (`https://api.openai.com/v1`).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
     /// The API key, sent as `Authorization: Bearer <key>`: a `String`, a `&str` or a
     /// [`SecretString`](secrecy::SecretString). An empty key sends no header.
     pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
@@ -213,49 +208,38 @@ impl ClientBuilder {
         self
     }
 
-    /// The model used when a request does not call `.model()`.
-    pub fn default_model(mut self, model: impl Into<String>) -> Self {
-        self.default_model = Some(model.into());
-        self
-    }
+    setters! {
+        /// The endpoint, up to and without `/chat/completions` (`https://api.openai.com/v1`).
+        fn base_url(url: impl Into<String>) { base_url = Some(url.into()) }
 
-    /// The mode used when a request does not call `.mode()` (default [`Mode::JsonSchema`]).
-    pub fn default_mode(mut self, mode: Mode) -> Self {
-        self.default_mode = Some(mode);
-        self
-    }
+        /// The model used when a request does not call `.model()`.
+        fn default_model(model: impl Into<String>) { default_model = Some(model.into()) }
 
-    /// The wire dialect the client speaks (default: [`Provider::OpenAiChat`], the
-    /// chat-completions API of OpenAI and every OpenAI-compatible server). See
-    /// `docs/providers.md`.
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.provider = provider;
-        self
-    }
+        /// The mode used when a request does not call `.mode()` (default [`Mode::JsonSchema`]).
+        fn default_mode(mode: Mode) { default_mode = Some(mode) }
 
-    /// The kind of server (default: guessed from the base URL, see
-    /// [`Server::from_base_url`]). It decides the name of the token limit
-    /// (`max_completion_tokens` for OpenAI) and how a tool call is forced
-    /// (`tool_choice: "required"` for llama.cpp and LM Studio).
-    pub fn server(mut self, server: Server) -> Self {
-        self.server = Some(server);
-        self
-    }
+        /// The wire dialect the client speaks (default: [`Provider::OpenAiChat`], the
+        /// chat-completions API of OpenAI and every OpenAI-compatible server). See
+        /// `docs/providers.md`.
+        fn provider(provider: Provider) { provider = provider }
 
-    /// What the system message says about the answer (default: the server's,
-    /// [`Server::default_prompting`]); a request may choose otherwise with
-    /// [`Extract::prompting`](crate::Extract::prompting).
-    pub fn prompting(mut self, prompting: Prompting) -> Self {
-        self.prompting = Some(prompting);
-        self
-    }
+        /// The kind of server (default: guessed from the base URL, see
+        /// [`Server::from_base_url`]). It decides the name of the token limit
+        /// (`max_completion_tokens` for OpenAI) and how a tool call is forced
+        /// (`tool_choice: "required"` for llama.cpp and LM Studio).
+        fn server(server: Server) { server = Some(server) }
 
-    /// The token limit sent when a request sets none with
-    /// [`Extract::max_tokens`](crate::Extract::max_tokens) (default [`DEFAULT_MAX_TOKENS`];
-    /// `None` sends no limit, leaving it to the server).
-    pub fn default_max_tokens(mut self, limit: impl Into<Option<u32>>) -> Self {
-        self.default_max_tokens = Some(limit.into());
-        self
+        /// What the system message says about the answer (default: the server's,
+        /// [`Server::default_prompting`]); a request may choose otherwise with
+        /// [`Extract::prompting`](crate::Extract::prompting).
+        fn prompting(prompting: Prompting) { prompting = Some(prompting) }
+
+        /// The token limit sent when a request sets none with
+        /// [`Extract::max_tokens`](crate::Extract::max_tokens) (default [`DEFAULT_MAX_TOKENS`];
+        /// `None` sends no limit, leaving it to the server).
+        fn default_max_tokens(limit: impl Into<Option<u32>>) {
+            default_max_tokens = Some(limit.into())
+        }
     }
 
     /// Body fields written over every request's body (a request's own
@@ -268,48 +252,38 @@ impl ClientBuilder {
         self
     }
 
-    /// Marks the part of every request that holds the instructions and the schema for the
-    /// provider's prompt cache (default off), so repeated extractions of one type pay the
-    /// cached rate for it.
-    ///
-    /// - Anthropic ([`Provider::Anthropic`]): `cache_control: {"type": "ephemeral"}` on the
-    ///   system block (sent as `[{"type": "text", "text", "cache_control"}]`) and, in the
-    ///   tools modes, on the last tool definition (the cache's prefix runs tools, then
-    ///   system, then messages: each mark caches everything before it). A prompt below the
-    ///   model's minimum (1,024 to 4,096 tokens) is not cached, without an error.
-    /// - OpenAI (chat completions and Responses) and Gemini cache long prompt prefixes on
-    ///   their own: nothing is sent, and the setting changes nothing there.
-    ///
-    /// What it saved is in the usage: [`Usage::cache_creation_tokens`] (written to the
-    /// cache, billed above the input rate) and [`Usage::cached_tokens`] (read from it,
-    /// billed far below), both counted in `prompt_tokens`, summed over the attempts in
-    /// [`Extraction::usage`](crate::Extraction::usage).
-    ///
-    /// [`Usage::cache_creation_tokens`]: crate::Usage::cache_creation_tokens
-    /// [`Usage::cached_tokens`]: crate::Usage::cached_tokens
-    pub fn cache_prompt(mut self, on: bool) -> Self {
-        self.cache_prompt = on;
-        self
-    }
+    setters! {
+        /// Marks the part of every request that holds the instructions and the schema for the
+        /// provider's prompt cache (default off), so repeated extractions of one type pay the
+        /// cached rate for it.
+        ///
+        /// - Anthropic ([`Provider::Anthropic`]): `cache_control: {"type": "ephemeral"}` on the
+        ///   system block (sent as `[{"type": "text", "text", "cache_control"}]`) and, in the
+        ///   tools modes, on the last tool definition (the cache's prefix runs tools, then
+        ///   system, then messages: each mark caches everything before it). A prompt below the
+        ///   model's minimum (1,024 to 4,096 tokens) is not cached, without an error.
+        /// - OpenAI (chat completions and Responses) and Gemini cache long prompt prefixes on
+        ///   their own: nothing is sent, and the setting changes nothing there.
+        ///
+        /// What it saved is in the usage: [`Usage::cache_creation_tokens`] (written to the
+        /// cache, billed above the input rate) and [`Usage::cached_tokens`] (read from it,
+        /// billed far below), both counted in `prompt_tokens`, summed over the attempts in
+        /// [`Extraction::usage`](crate::Extraction::usage).
+        ///
+        /// [`Usage::cache_creation_tokens`]: crate::Usage::cache_creation_tokens
+        /// [`Usage::cached_tokens`]: crate::Usage::cached_tokens
+        fn cache_prompt(on: bool) { cache_prompt = on }
 
-    /// The time limit of one HTTP request, from sending to the end of the body (default
-    /// 10 minutes; `None` for no limit). Applies to caller-supplied clients too.
-    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.timeout = Some(timeout.into());
-        self
-    }
+        /// The time limit of one HTTP request, from sending to the end of the body (default
+        /// 10 minutes; `None` for no limit). Applies to caller-supplied clients too.
+        fn timeout(timeout: impl Into<Option<Duration>>) { timeout = Some(timeout.into()) }
 
-    /// The time limit for establishing a connection (default 10 s). Ignored with
-    /// [`http_client`](Self::http_client): configure that client instead.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
+        /// The time limit for establishing a connection (default 10 s). Ignored with
+        /// [`http_client`](Self::http_client): configure that client instead.
+        fn connect_timeout(timeout: Duration) { connect_timeout = Some(timeout) }
 
-    /// The transport retry policy (default [`RetryPolicy::default`]: 2 retries).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
+        /// The transport retry policy (default [`RetryPolicy::default`]: 2 retries).
+        fn retry_policy(policy: RetryPolicy) { retry = Some(policy) }
     }
 
     /// Disables transport retries.
@@ -323,80 +297,61 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` (its proxy, TLS and pool settings) instead of building
-    /// one.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+    setters! {
+        /// Uses this `reqwest::Client` (its proxy, TLS and pool settings) instead of building
+        /// one.
+        fn http_client(client: reqwest::Client) { http = Some(client) }
 
-    /// Allows sending the key over plain `http://` to a host that is not loopback. Off by
-    /// default: such a configuration is refused by [`build`](Self::build).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
-    }
+        /// Allows sending the key over plain `http://` to a host that is not loopback. Off by
+        /// default: such a configuration is refused by [`build`](Self::build).
+        fn allow_insecure_http(allow: bool) { allow_insecure_http = allow }
 
-    /// The largest response body accepted (default 32 MiB); a larger one is
-    /// [`Error::ResponseTooLarge`].
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = Some(limit);
-        self
-    }
+        /// The largest response body accepted (default 32 MiB); a larger one is
+        /// [`Error::ResponseTooLarge`].
+        fn max_response_bytes(limit: usize) { max_response_bytes = Some(limit) }
 
-    /// Called before every HTTP request (re-asks and transport retries included).
-    pub fn on_request(mut self, f: impl Fn(&RequestEvent<'_>) + Send + Sync + 'static) -> Self {
-        self.hooks.on_request = Some(Arc::new(f));
-        self
-    }
+        /// Called before every HTTP request (re-asks and transport retries included).
+        fn on_request(f: impl Fn(&RequestEvent<'_>) + Send + Sync + 'static) {
+            hooks.on_request = Some(Arc::new(f))
+        }
 
-    /// Called after every HTTP response body is read, whatever its status.
-    pub fn on_response(mut self, f: impl Fn(&ResponseEvent<'_>) + Send + Sync + 'static) -> Self {
-        self.hooks.on_response = Some(Arc::new(f));
-        self
-    }
+        /// Called after every HTTP response body is read, whatever its status.
+        fn on_response(f: impl Fn(&ResponseEvent<'_>) + Send + Sync + 'static) {
+            hooks.on_response = Some(Arc::new(f))
+        }
 
-    /// Called once with the error of every extraction that fails.
-    pub fn on_error(mut self, f: impl Fn(&Error) + Send + Sync + 'static) -> Self {
-        self.hooks.on_error = Some(Arc::new(f));
-        self
-    }
+        /// Called once with the error of every extraction that fails.
+        fn on_error(f: impl Fn(&Error) + Send + Sync + 'static) {
+            hooks.on_error = Some(Arc::new(f))
+        }
 
-    /// The price table the client's bill ([`Client::usage`]) and each
-    /// [`Extraction::cost`](crate::Extraction::cost) are computed with (default: empty,
-    /// nothing has a cost). See `docs/costs.md`.
-    pub fn prices(mut self, prices: Prices) -> Self {
-        self.prices = prices;
-        self
-    }
+        /// The price table the client's bill ([`Client::usage`]) and each
+        /// [`Extraction::cost`](crate::Extraction::cost) are computed with (default: empty,
+        /// nothing has a cost). See `docs/costs.md`.
+        fn prices(prices: Prices) { prices = prices }
 
-    /// Records every exchange to a [`Cassette`] or replays them from it, sending nothing
-    /// (see [`cassette`](crate::cassette) and `docs/testing.md`). The key and the headers
-    /// are never recorded.
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), instructor_core::Error> {
-    /// use instructor_core::{cassette::Cassette, Client};
-    /// let client = Client::builder()
-    ///     .base_url("https://api.openai.com/v1")
-    ///     .api_key(std::env::var("OPENAI_API_KEY").unwrap_or_default())
-    ///     .cassette(Cassette::from_env("tests/cassettes/invoice.jsonl")?)
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn cassette(mut self, cassette: Cassette) -> Self {
-        self.cassette = Some(cassette);
-        self
-    }
+        /// Records every exchange to a [`Cassette`] or replays them from it, sending nothing
+        /// (see [`cassette`](crate::cassette) and `docs/testing.md`). The key and the headers
+        /// are never recorded.
+        ///
+        /// ```no_run
+        /// # fn main() -> Result<(), instructor_core::Error> {
+        /// use instructor_core::{cassette::Cassette, Client};
+        /// let client = Client::builder()
+        ///     .base_url("https://api.openai.com/v1")
+        ///     .api_key(std::env::var("OPENAI_API_KEY").unwrap_or_default())
+        ///     .cassette(Cassette::from_env("tests/cassettes/invoice.jsonl")?)
+        ///     .build()?;
+        /// # Ok(()) }
+        /// ```
+        fn cassette(cassette: Cassette) { cassette = Some(cassette) }
 
-    /// A response cache for every request of the client (off by default): a reply already
-    /// given to the same request is read from it instead of asking again, and judged like a
-    /// live one. A request may choose another with [`Extract::cache`](crate::Extract::cache)
-    /// or none with [`Extract::no_cache`](crate::Extract::no_cache). Streams are not cached.
-    /// See [`Cache`] and `docs/cache.md`.
-    pub fn cache(mut self, cache: Cache) -> Self {
-        self.cache = Some(cache);
-        self
+        /// A response cache for every request of the client (off by default): a reply already
+        /// given to the same request is read from it instead of asking again, and judged like a
+        /// live one. A request may choose another with [`Extract::cache`](crate::Extract::cache)
+        /// or none with [`Extract::no_cache`](crate::Extract::no_cache). Streams are not cached.
+        /// See [`Cache`] and `docs/cache.md`.
+        fn cache(cache: Cache) { cache = Some(cache) }
     }
 
     /// The client of a hosted provider (the constructors above): this builder with the
