@@ -13,6 +13,8 @@
 //! read adds beyond the job's own state, which holds each input's conversation. The
 //! criterion group measures the read of a 10,000-line file.
 
+mod support;
+
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufReader, BufWriter, Write};
@@ -158,10 +160,7 @@ fn criterion_read(c: &mut Criterion) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = support::bench_args();
     if args.first().map(String::as_str) == Some("report") {
         report(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000));
         return;

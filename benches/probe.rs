@@ -21,10 +21,7 @@ use instructor_testkit::vm_hwm_kib;
 use support::*;
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = bench_args();
     let arg = |i: usize| args.get(i).map(String::as_str);
     match arg(0) {
         Some("ratios") => ratios(

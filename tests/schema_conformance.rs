@@ -307,21 +307,26 @@ fn transparent_newtype_tuple_and_unit_structs() {
 #[test]
 fn garde_rules_become_keywords() {
     let s = corpus::Rules::json_schema();
-    let p = &s["properties"];
-    assert_eq!(p["chars"]["minLength"], 2);
-    assert_eq!(p["chars"]["maxLength"], 5);
-    assert_eq!(p["bytes"]["minLength"], 1, "min 1 byte = min 1 character");
-    assert_eq!(p["bytes"]["maxLength"], 8);
-    assert_eq!(p["age"]["minimum"], 18);
-    assert_eq!(p["age"]["maximum"], 99);
-    assert_eq!(p["ratio"]["minimum"], -1.5);
-    assert_eq!(p["code"]["pattern"], "^[A-Z]{3}$");
-    assert_eq!(p["email"]["format"], "email");
-    assert_eq!(p["site"]["format"], "uri");
-    assert_eq!(p["v4"]["format"], "ipv4");
-    assert_eq!(p["tags"]["minItems"], 1);
-    assert_eq!(p["tags"]["items"]["minLength"], 1);
-    assert_eq!(p["scores"]["items"]["maximum"], 10);
+    // Each keyword, as a JSON pointer below `properties`, and its value.
+    for (keyword, value) in [
+        ("/chars/minLength", json!(2)),
+        ("/chars/maxLength", json!(5)),
+        // min 1 byte = min 1 character
+        ("/bytes/minLength", json!(1)),
+        ("/bytes/maxLength", json!(8)),
+        ("/age/minimum", json!(18)),
+        ("/age/maximum", json!(99)),
+        ("/ratio/minimum", json!(-1.5)),
+        ("/code/pattern", json!("^[A-Z]{3}$")),
+        ("/email/format", json!("email")),
+        ("/site/format", json!("uri")),
+        ("/v4/format", json!("ipv4")),
+        ("/tags/minItems", json!(1)),
+        ("/tags/items/minLength", json!(1)),
+        ("/scores/items/maximum", json!(10)),
+    ] {
+        assert_eq!(s["properties"].pointer(keyword), Some(&value), "{keyword}");
+    }
     conforms_named("Rules");
 }
 

@@ -2,7 +2,8 @@
 //! callgrind, memory): the benchmark server (the kit's fault server with the kit's
 //! `servers::routes`, answering instantly with fixed bodies), the runtimes and timing loops both benches use, and the
 //! "bare reqwest" baseline the SDK is compared with. The types and the reply bodies are the
-//! test kit's.
+//! test kit's. The benches that take arguments (`probe`, `batch_results`) read them with
+//! [`bench_args`].
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -22,6 +23,15 @@ use serde_json::{json, Value};
 pub const MODEL: &str = "bench-model";
 pub const SYSTEM: &str = "You are a world class extractor";
 pub const USER: &str = r#"Extract the following entities: "Jason is 20""#;
+/// The bench's own arguments: the command line after the program's name, without the
+/// `--bench` flag that `cargo bench` passes.
+pub fn bench_args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server
 

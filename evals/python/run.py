@@ -272,6 +272,19 @@ class Invoice(BaseModel):
         return self
 
 
+def _after(later: str, earlier: str):
+    """A model validator: field `later` must be greater than field `earlier` (the message is
+    the Rust validator's)."""
+
+    def check(model: BaseModel) -> BaseModel:
+        a, b = getattr(model, later), getattr(model, earlier)
+        if not a > b:
+            raise ValueError(f"{later} ({a}) must be after {earlier} ({b})")
+        return model
+
+    return model_validator(mode="after")(check)
+
+
 class Booking(BaseModel):
     """A hotel booking."""
 
@@ -279,13 +292,7 @@ class Booking(BaseModel):
     check_in: str = Field(pattern=DATE, description="The day of arrival, `YYYY-MM-DD`.")
     check_out: str = Field(pattern=DATE, description="The day of departure, `YYYY-MM-DD`.")
 
-    @model_validator(mode="after")
-    def _check_out_after_check_in(self) -> "Booking":
-        if not self.check_out > self.check_in:
-            raise ValueError(
-                f"check_out ({self.check_out}) must be after check_in ({self.check_in})"
-            )
-        return self
+    _check_out_after_check_in = _after("check_out", "check_in")
 
 
 class UppercaseUser(BaseModel):
@@ -309,13 +316,7 @@ class MeetingSlot(BaseModel):
     start_hour: int = Field(ge=0, le=23, description="The hour it starts, 0 to 23 (2pm is 14).")
     end_hour: int = Field(ge=0, le=23, description="The hour it ends, 0 to 23.")
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> "MeetingSlot":
-        if not self.end_hour > self.start_hour:
-            raise ValueError(
-                f"end_hour ({self.end_hour}) must be after start_hour ({self.start_hour})"
-            )
-        return self
+    _ends_after_start = _after("end_hour", "start_hour")
 
 
 class Slug(BaseModel):

@@ -22,11 +22,16 @@
 //! `ref`: `snapshot_ref()` and `snapshot_version()`; `ref+clone`: `snapshot_ref().cloned()`;
 //! `none`: no snapshot, the baseline to subtract).
 
+#[path = "../tests/chunks/mod.rs"]
+mod chunks;
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use instructor_core::partial_json::PartialJson;
 use serde_json::{json, Value};
+
+use chunks::str_chunks;
 
 /// A realistic "many records" reply of at least `size` bytes.
 fn document(size: usize) -> String {
@@ -58,22 +63,6 @@ fn parse_chunked(doc: &[u8], chunk: usize) -> Value {
         parser.push_bytes(c).unwrap();
     }
     parser.finish().unwrap()
-}
-
-/// `doc` cut into `&str` chunks of about `chunk` bytes (at character boundaries), as a
-/// server-sent-events layer delivers them.
-fn str_chunks(doc: &str, chunk: usize) -> Vec<&str> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    while start < doc.len() {
-        let mut end = (start + chunk).min(doc.len());
-        while !doc.is_char_boundary(end) {
-            end += 1;
-        }
-        chunks.push(&doc[start..end]);
-        start = end;
-    }
-    chunks
 }
 
 fn parse_str_chunks(chunks: &[&str]) -> Value {

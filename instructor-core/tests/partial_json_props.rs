@@ -102,22 +102,15 @@ fn write_json(out: &mut String, j: &J, rng: &mut Rng, ws: u64) {
         J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         J::Num(n) => out.push_str(n),
         J::Str(s) => write_str(out, s, rng),
-        J::Arr(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    write_ws(out, rng, ws);
-                    out.push(',');
-                }
-                write_json(out, item, rng, ws);
+        J::Arr(items) => write_container(out, rng, ws, ['[', ']'], items, |out, rng, i, item| {
+            if i > 0 {
                 write_ws(out, rng, ws);
+                out.push(',');
             }
-            write_ws(out, rng, ws);
-            out.push(']');
-        }
+            write_json(out, item, rng, ws);
+        }),
         J::Obj(members) => {
-            out.push('{');
-            for (i, (k, v)) in members.iter().enumerate() {
+            write_container(out, rng, ws, ['{', '}'], members, |out, rng, i, (k, v)| {
                 if i > 0 {
                     out.push(',');
                 }
@@ -126,13 +119,29 @@ fn write_json(out: &mut String, j: &J, rng: &mut Rng, ws: u64) {
                 write_ws(out, rng, ws);
                 out.push(':');
                 write_json(out, v, rng, ws);
-                write_ws(out, rng, ws);
-            }
-            write_ws(out, rng, ws);
-            out.push('}');
+            })
         }
     }
     write_ws(out, rng, ws);
+}
+
+/// An array or an object: the opening bracket, each element (with its comma) written by
+/// `element` and followed by whitespace, more whitespace, the closing bracket.
+fn write_container<T>(
+    out: &mut String,
+    rng: &mut Rng,
+    ws: u64,
+    [open, close]: [char; 2],
+    elements: &[T],
+    mut element: impl FnMut(&mut String, &mut Rng, usize, &T),
+) {
+    out.push(open);
+    for (i, e) in elements.iter().enumerate() {
+        element(out, rng, i, e);
+        write_ws(out, rng, ws);
+    }
+    write_ws(out, rng, ws);
+    out.push(close);
 }
 
 fn text() -> impl Strategy<Value = String> {

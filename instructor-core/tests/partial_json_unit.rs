@@ -5,6 +5,9 @@ use instructor_core::partial_json::{
 };
 use serde_json::{json, Value};
 
+mod chunks;
+use chunks::str_chunks;
+
 /// Feeds `doc` one byte at a time (as bytes) and returns the snapshot after each byte.
 fn byte_snapshots(doc: &str) -> (Vec<Option<Value>>, PartialJson) {
     let mut p = PartialJson::new();
@@ -807,17 +810,11 @@ fn long_strings_in_any_chunks() {
     for size in [1, 3, 4, 7, 64, 1000, doc.len()] {
         for look in [false, true] {
             let mut p = PartialJson::new();
-            let mut start = 0;
-            while start < doc.len() {
-                let mut end = (start + size).min(doc.len());
-                while !doc.is_char_boundary(end) {
-                    end += 1;
-                }
-                p.push(&doc[start..end]).unwrap();
+            for chunk in str_chunks(&doc, size) {
+                p.push(chunk).unwrap();
                 if look {
                     p.snapshot_ref();
                 }
-                start = end;
             }
             assert_eq!(
                 p.finish().unwrap(),

@@ -58,12 +58,7 @@ async fn a_batch_file_runs_through_run_batch_and_reads_back_with_a_re_ask_round(
     let seen = Arc::new(Mutex::new(HashSet::new()));
     let template = || {
         let seen = seen.clone();
-        client
-            .extract::<UserDetails>()
-            .system(SYSTEM)
-            .temperature(0.0)
-            .seed(SEED)
-            .max_tokens(256)
+        with_e2e_defaults(client.extract::<UserDetails>().system(SYSTEM))
             .max_retries(2)
             .validator(move |user: &UserDetails| {
                 let first = seen.lock().unwrap().insert(user.name.clone());

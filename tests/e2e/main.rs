@@ -86,12 +86,7 @@ where
     T::Context: Default,
 {
     let started = Instant::now();
-    let result = request
-        .temperature(0.0)
-        .seed(SEED)
-        .max_tokens(256)
-        .send_with_extraction()
-        .await;
+    let result = with_e2e_defaults(request).send_with_extraction().await;
     let elapsed = started.elapsed();
     match &result {
         Ok((value, completion)) => {
@@ -114,6 +109,11 @@ where
         ),
     }
     result
+}
+
+/// `request` with the e2e defaults: temperature 0, the fixed seed, at most 256 tokens.
+fn with_e2e_defaults<T: Instructor>(request: Extract<T>) -> Extract<T> {
+    request.temperature(0.0).seed(SEED).max_tokens(256)
 }
 
 /// `client`'s request for a `T` with the e2e system message and `user` as the user message.

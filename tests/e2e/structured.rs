@@ -162,11 +162,7 @@ async fn reask_sends_the_errors_back() {
 async fn stream_partial_over_the_real_server() {
     let client = client_or_skip!("stream_partial_over_the_real_server");
     let started = Instant::now();
-    let mut partials = request::<UserDetails>(&client, USER)
-        .temperature(0.0)
-        .seed(SEED)
-        .max_tokens(256)
-        .stream_partial();
+    let mut partials = with_e2e_defaults(request::<UserDetails>(&client, USER)).stream_partial();
     let mut snapshots = Vec::new();
     while let Some(p) = instructor::StreamExt::next(&mut partials).await {
         snapshots.push(p.expect("no error while streaming"));
@@ -203,13 +199,10 @@ struct Person {
 async fn stream_iter_over_the_real_server() {
     let client = client_or_skip!("stream_iter_over_the_real_server");
     let started = Instant::now();
-    let mut people = request::<Person>(
+    let mut people = with_e2e_defaults(request::<Person>(
         &client,
         r#"Extract every person: "Jason is 20. Ada is 36.""#,
-    )
-    .temperature(0.0)
-    .seed(SEED)
-    .max_tokens(256)
+    ))
     .stream_iter();
     let mut got = Vec::new();
     while let Some(item) = instructor::StreamExt::next(&mut people).await {
