@@ -21,7 +21,7 @@ pub mod trace;
 pub mod types;
 
 pub use replies::*;
-pub use servers::{ask, ask_tools, builder, client, fast_retries, Endpoint};
+pub use servers::{ask, ask_tools, builder, client, extracted, fast_retries, Endpoint};
 pub use types::*;
 
 /// The API key every test client sends; it must never show in an error, a log line or a
@@ -37,6 +37,14 @@ pub fn kind(err: &instructor::Error) -> String {
     match err {
         instructor::Error::Api { status, .. } => format!("{name} {status}"),
         _ => name.to_owned(),
+    }
+}
+
+/// Why an [`instructor::Error::Config`] refused a request; any other error fails the test.
+pub fn config_why(err: &instructor::Error) -> &str {
+    match err {
+        instructor::Error::Config(why) => why,
+        other => panic!("not a configuration error: {other:?}"),
     }
 }
 

@@ -5,13 +5,12 @@
 //! cut into one-byte writes ([`bytewise`]), and a stream read twice over
 //! ([`partials_then_final`]).
 
-use instructor::{
-    Client, ClientBuilder, Error, Extraction, Instructor, Mode, PartialStream, StreamExt,
-};
+use instructor::{Client, ClientBuilder, Extraction, Instructor, Mode, PartialStream, StreamExt};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::servers::mock::refused;
 use super::{UserDetails, KEY};
 
 /// A dialect under test: where its server answers, how the kit's client reaches it, and
@@ -215,22 +214,14 @@ pub fn assert_hides_key(client: &Client) {
 }
 
 /// Asks `client` for a [`UserDetails`] in [`Mode::JsonObjectSchema`] (which these dialects
-/// refuse), checks the refusal is a [`Error::Config`] and that `server` saw no request, and
+/// refuse), checks the refusal is an [`instructor::Error::Config`] and that `server` saw no request, and
 /// returns why.
 pub async fn refused_json_object_schema(client: &Client, server: &MockServer) -> String {
-    let err = client
+    let request = client
         .extract::<UserDetails>()
         .mode(Mode::JsonObjectSchema)
-        .user("Jason is 20")
-        .send()
-        .await
-        .unwrap_err();
-    let why = match err {
-        Error::Config(why) => why,
-        other => panic!("{other:?}"),
-    };
-    assert_eq!(server.received_requests().await.unwrap().len(), 0);
-    why
+        .user("Jason is 20");
+    refused(request, server).await
 }
 
 /// `event: <type>` then `data: <v>` for each of `events` (Anthropic's and the Responses

@@ -45,19 +45,10 @@ async fn anthropic_answering_jason() -> MockServer {
 
 #[tokio::test]
 async fn a_503_hands_the_extraction_to_the_next_provider() {
-    let failing = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "down"}})),
-        )
-        .mount(&failing)
-        .await;
+    let failing = unavailable().await;
     let next = anthropic_answering_jason().await;
     let client = chat(&failing).with_fallback(anthropic(&next));
-    let (user, extraction) = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .send_with_extraction()
+    let (user, extraction) = extracted::<UserDetails>(&client, "Jason is 20")
         .await
         .unwrap();
     assert_eq!(user, jason());

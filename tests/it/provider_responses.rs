@@ -4,7 +4,7 @@
 //! its errors show. The re-ask round, the replies that end an extraction and a retried 429
 //! are rows of `providers`.
 
-use instructor::{Client, ClientBuilder, Error, Instructor, Mode};
+use instructor::{Client, ClientBuilder, Instructor, Mode};
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
 
@@ -14,7 +14,9 @@ use crate::support::providers::{
 };
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok as ok};
-use crate::support::{assert_no_key, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY};
+use crate::support::{
+    assert_no_key, config_why, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY,
+};
 
 const SYSTEM: &str = "You are a world class extractor";
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
@@ -212,9 +214,7 @@ async fn the_key_is_not_in_the_client_or_its_errors() {
         .user(USER)
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::Config(ref why) if why.contains("Responses API")),
-        "{err}"
-    );
+    let why = config_why(&err);
+    assert!(why.contains("Responses API"), "{why}");
     assert_no_key(&err);
 }
