@@ -29,18 +29,20 @@ fn chat(server: &MockServer) -> Client {
         .unwrap()
 }
 
-async fn anthropic_answering_jason() -> MockServer {
+/// An Anthropic-dialect server answering every request with `reply`.
+async fn anthropic_answering(reply: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(json_ok(anthropic::tool_reply(
-            "toolu_01",
-            json!({ "name": "Jason", "age": 20 }),
-            (50, 9),
-        )))
+        .and(path(anthropic::PATH))
+        .respond_with(reply)
         .mount(&server)
         .await;
     server
+}
+
+async fn anthropic_answering_jason() -> MockServer {
+    let call = json!({ "name": "Jason", "age": 20 });
+    anthropic_answering(json_ok(anthropic::tool_reply("toolu_01", call, (50, 9)))).await
 }
 
 #[tokio::test]
@@ -124,13 +126,7 @@ async fn unavailable() -> MockServer {
 
 /// An Anthropic-dialect server streaming a `UserDetails` call whose arguments are `pieces`.
 async fn anthropic_streaming(pieces: &[&str]) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(sse_ok(anthropic::tool_stream("toolu_s", pieces)))
-        .mount(&server)
-        .await;
-    server
+    anthropic_answering(sse_ok(anthropic::tool_stream("toolu_s", pieces))).await
 }
 
 #[tokio::test]
