@@ -5,7 +5,9 @@
 //! cut into one-byte writes ([`bytewise`]), and a stream read twice over
 //! ([`partials_then_final`]).
 
-use instructor::{Client, ClientBuilder, Extraction, Instructor, Mode, PartialStream, StreamExt};
+use instructor::{
+    Client, ClientBuilder, Extract, Extraction, Instructor, Mode, PartialStream, StreamExt,
+};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -66,6 +68,11 @@ impl Dialect {
     /// The kit's client of the dialect at `server`.
     pub fn client(self, server: &MockServer) -> Client {
         self.builder(server).build().unwrap()
+    }
+
+    /// A request for a `T` in `mode` from the kit's client of the dialect at `server`.
+    pub fn extract<T: Instructor>(self, server: &MockServer, mode: Mode) -> Extract<T> {
+        self.client(server).extract::<T>().mode(mode)
     }
 
     /// The provider's name as the SDK's messages write it.
