@@ -15,7 +15,8 @@ use crate::support::providers::{
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
 use crate::support::servers::mock::{bodies, json_ok as ok};
 use crate::support::{
-    assert_no_key, config_why, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY,
+    assert_no_key, config_why, jason, jason_from, kind, seeing_hooks, Endpoint, UserDetails, JASON,
+    KEY,
 };
 
 const SYSTEM: &str = "You are a world class extractor";
@@ -44,17 +45,14 @@ async fn json_schema_strict_sends_exactly_the_responses_body_and_extracts() {
         .default_mode(Mode::JsonSchemaStrict)
         .build()
         .unwrap();
-    let (user, extraction) = client
+    let request = client
         .extract::<UserDetails>()
         .system(SYSTEM)
         .user(USER)
         .temperature(0.0)
         .max_tokens(256)
-        .seed(7)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .seed(7);
+    let extraction = jason_from(request).await;
     assert_eq!(extraction.usage.total_tokens, 15);
     let schema =
         instructor::mode::request_schema(UserDetails::json_schema(), Mode::JsonSchemaStrict);
@@ -84,15 +82,13 @@ async fn tools_mode_reads_the_function_call() {
         usage(12, 7),
     ))])
     .await;
-    let user = responses(&server)
+    let request = responses(&server)
         .build()
         .unwrap()
         .extract::<UserDetails>()
         .mode(Mode::Tools)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .user(USER);
+    jason_from(request).await;
     let sent = &bodies(&server).await[0];
     assert_eq!(
         sent["tool_choice"],

@@ -121,3 +121,10 @@ where
         .send_with_extraction()
         .await
 }
+
+/// Sends `request`, checks it extracts [`jason`](crate::jason), and returns its extraction.
+pub async fn jason_from(request: Extract<crate::UserDetails>) -> Extraction {
+    let (user, extraction) = request.send_with_extraction().await.unwrap();
+    assert_eq!(user, crate::jason());
+    extraction
+}
