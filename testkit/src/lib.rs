@@ -81,6 +81,16 @@ pub fn assert_no_key(err: &instructor::Error) {
     assert!(!shown.contains(KEY), "key in the error: {shown}");
 }
 
+/// The properties of [`UserDetails`]'s schema as the strict forms send them (OpenAI's strict
+/// JSON schema, Gemini's): what the form cannot say (`minLength`) moved into a description.
+pub fn strict_user_properties() -> serde_json::Value {
+    serde_json::json!({
+        "name": { "type": "string", "description": "minLength: 1." },
+        "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+        "nickname": { "type": ["string", "null"] }
+    })
+}
+
 /// Peak resident set size of this process (`VmHWM`), in KiB; `None` off Linux.
 pub fn vm_hwm_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

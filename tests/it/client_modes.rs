@@ -133,11 +133,7 @@ async fn json_schema_strict_mode_body() {
                     "strict": true,
                     "schema": {
                         "type": "object",
-                        "properties": {
-                            "name": { "type": "string", "description": "minLength: 1." },
-                            "age": { "type": "integer", "minimum": 0, "maximum": 120 },
-                            "nickname": { "type": ["string", "null"] }
-                        },
+                        "properties": strict_user_properties(),
                         "required": ["name", "age", "nickname"],
                         "description": "A person mentioned in the text.",
                         "additionalProperties": false

@@ -69,11 +69,7 @@ async fn json_schema_mode_sends_the_exact_request_and_extracts() {
                 "responseMimeType": "application/json",
                 "responseJsonSchema": {
                     "type": "object",
-                    "properties": {
-                        "name": { "type": "string", "description": "minLength: 1." },
-                        "age": { "type": "integer", "minimum": 0, "maximum": 120 },
-                        "nickname": { "type": ["string", "null"] }
-                    },
+                    "properties": strict_user_properties(),
                     "required": ["name", "age"],
                     "description": "A person mentioned in the text.",
                     "propertyOrdering": ["name", "age", "nickname"]
