@@ -21,7 +21,7 @@ pub mod trace;
 pub mod types;
 
 pub use replies::*;
-pub use servers::{ask, ask_tools, builder, client, extracted, fast_retries, jason_from, Endpoint};
+pub use servers::{ask, ask_tools, builder, client, fast_retries, Endpoint};
 pub use types::*;
 
 /// The API key every test client sends; it must never show in an error, a log line or a

@@ -9,6 +9,7 @@ use instructor::cache::{Cache, MemoryStore};
 use instructor::{Client, Error, ErrorKind, Extract, Extraction, Instructor};
 use serde::Deserialize;
 
+use crate::support::servers::extracted;
 use crate::support::servers::fault::{Fault, FaultServer, Request};
 use crate::support::servers::routes::REASK_MARKER;
 use crate::support::*;

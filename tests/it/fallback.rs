@@ -9,6 +9,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::providers::{anthropic, drained};
+use crate::support::servers::extracted;
 use crate::support::servers::mock::{bodies, count, json_ok, sse_ok};
 use crate::support::sse::Sse;
 use crate::support::*;

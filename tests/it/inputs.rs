@@ -7,6 +7,7 @@ use instructor::{Audio, Error, Image, Message, Mode, Part, Pdf, StreamExt};
 use serde_json::{json, Value};
 use wiremock::MockServer;
 
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok};
 use crate::support::sse::Sse;
 use crate::support::*;

@@ -16,6 +16,7 @@ use crate::support::providers::{
     assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
 };
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok};
 use crate::support::*;
 

@@ -12,6 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::providers::gemini::{self, call_reply, text_reply, MODEL, PATH};
 use crate::support::providers::{assert_hides_key, drained, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::json_ok as ok;
 use crate::support::sse::Sse;
 use crate::support::*;

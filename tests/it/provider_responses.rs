@@ -13,10 +13,10 @@ use crate::support::providers::{
     assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
 };
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok as ok};
 use crate::support::{
-    assert_no_key, config_why, jason, jason_from, kind, seeing_hooks, Endpoint, UserDetails, JASON,
-    KEY,
+    assert_no_key, config_why, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY,
 };
 
 const SYSTEM: &str = "You are a world class extractor";

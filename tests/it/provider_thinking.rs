@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::providers::{anthropic, named_events, responses, serving_at};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok, sse_ok};
-use crate::support::{jason, jason_from, UserDetails, KEY};
+use crate::support::{jason, UserDetails, KEY};
 
 const USER: &str = "Jason is 20";
 
