@@ -9,7 +9,7 @@ use std::future::Future;
 use instructor::{ClientBuilder, Error, Mode};
 use serde_json::Value;
 
-use super::servers::fault::{Fault, FaultServer};
+use super::servers::fault::{ok_reply, Fault, FaultServer};
 use super::trace::Recorder;
 use super::{builder, kind, shown, UserDetails, KEY};
 
@@ -138,6 +138,13 @@ pub fn script(
         stream: false,
         expect,
     }
+}
+
+/// The first requests answered with `first`, every later one with Jason
+/// ([`ok_reply`]): the value, read by the request after them (`first.len() + 1` in all).
+pub fn recovers(name: impl Into<String>, first: Vec<Fault>) -> FaultCase {
+    let requests = first.len() + 1;
+    script(name, first, ok_reply(), Expect::value(requests))
 }
 
 /// Every request answered 200 with `body` as JSON.

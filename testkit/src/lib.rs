@@ -40,6 +40,14 @@ pub fn kind(err: &instructor::Error) -> String {
     }
 }
 
+/// Why an [`instructor::Error::Config`] refused a request; any other error fails the test.
+pub fn config_why(err: &instructor::Error) -> &str {
+    match err {
+        instructor::Error::Config(why) => why,
+        other => panic!("not a configuration error: {other:?}"),
+    }
+}
+
 /// Display, Debug and those of every `source()` of the error.
 pub fn shown(err: &instructor::Error) -> String {
     let mut shown = format!("{err} {err:?}");
@@ -71,6 +79,16 @@ pub fn seeing_hooks(builder: instructor::ClientBuilder) -> (instructor::ClientBu
 pub fn assert_no_key(err: &instructor::Error) {
     let shown = shown(err);
     assert!(!shown.contains(KEY), "key in the error: {shown}");
+}
+
+/// The properties of [`UserDetails`]'s schema as the strict forms send them (OpenAI's strict
+/// JSON schema, Gemini's): what the form cannot say (`minLength`) moved into a description.
+pub fn strict_user_properties() -> serde_json::Value {
+    serde_json::json!({
+        "name": { "type": "string", "description": "minLength: 1." },
+        "age": { "type": "integer", "minimum": 0, "maximum": 120 },
+        "nickname": { "type": ["string", "null"] }
+    })
 }
 
 /// Peak resident set size of this process (`VmHWM`), in KiB; `None` off Linux.

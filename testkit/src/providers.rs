@@ -6,12 +6,13 @@
 //! ([`partials_then_final`]).
 
 use instructor::{
-    Client, ClientBuilder, Error, Extraction, Instructor, Mode, PartialStream, StreamExt,
+    Client, ClientBuilder, Extract, Extraction, Instructor, Mode, PartialStream, StreamExt,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::servers::mock::refused;
 use super::{UserDetails, KEY};
 
 /// A dialect under test: where its server answers, how the kit's client reaches it, and
@@ -69,6 +70,11 @@ impl Dialect {
         self.builder(server).build().unwrap()
     }
 
+    /// A request for a `T` in `mode` from the kit's client of the dialect at `server`.
+    pub fn extract<T: Instructor>(self, server: &MockServer, mode: Mode) -> Extract<T> {
+        self.client(server).extract::<T>().mode(mode)
+    }
+
     /// The provider's name as the SDK's messages write it.
     pub fn name(self) -> &'static str {
         match self {
@@ -91,36 +97,37 @@ impl Dialect {
 
     /// A whole reply calling each `(tool, arguments JSON)` of `calls`, in order.
     pub fn calls_reply(self, calls: &[(&str, &str)]) -> Value {
-        let object = |args: &str| serde_json::from_str::<Value>(args).unwrap();
+        fn object(args: &str) -> Value {
+            serde_json::from_str(args).unwrap()
+        }
+        // Each call as `item(index, tool, arguments JSON)` writes it, in order.
+        let items = |item: fn(usize, &str, &str) -> Value| -> Value {
+            let items = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (name, args))| item(i, name, args));
+            Value::Array(items.collect())
+        };
         match self {
             Dialect::Anthropic => {
-                let blocks: Vec<Value> = calls
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (name, args))| {
-                        json!({ "type": "tool_use", "id": format!("toolu_{i}"),
-                        "name": name, "input": object(args) })
-                    })
-                    .collect();
-                anthropic::message(Value::Array(blocks), "tool_use", 10, 5)
+                let blocks = items(|i, name, args| {
+                    json!({ "type": "tool_use", "id": format!("toolu_{i}"), "name": name,
+                        "input": object(args) })
+                });
+                anthropic::message(blocks, "tool_use", 10, 5)
             }
             Dialect::Gemini => {
-                let parts: Vec<Value> = calls
-                    .iter()
-                    .map(|(name, args)| json!({ "functionCall": { "name": name, "args": object(args) } }))
-                    .collect();
-                gemini::reply(Value::Array(parts), "STOP", 10, 5)
+                let parts = items(
+                    |_, name, args| json!({ "functionCall": { "name": name, "args": object(args) } }),
+                );
+                gemini::reply(parts, "STOP", 10, 5)
             }
             Dialect::Responses => {
-                let items: Vec<Value> = calls
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (name, args))| {
-                        json!({ "type": "function_call", "id": format!("fc_{i}"),
+                let items = items(|i, name, args| {
+                    json!({ "type": "function_call", "id": format!("fc_{i}"),
                         "call_id": format!("call_{i}"), "name": name, "arguments": args,
                         "status": "completed" })
-                    })
-                    .collect();
+                });
                 json!({ "id": "resp_c", "object": "response", "model": "gpt-test",
                     "status": "completed", "output": items, "usage": responses::usage(10, 5) })
             }
@@ -215,22 +222,14 @@ pub fn assert_hides_key(client: &Client) {
 }
 
 /// Asks `client` for a [`UserDetails`] in [`Mode::JsonObjectSchema`] (which these dialects
-/// refuse), checks the refusal is a [`Error::Config`] and that `server` saw no request, and
+/// refuse), checks the refusal is an [`instructor::Error::Config`] and that `server` saw no request, and
 /// returns why.
 pub async fn refused_json_object_schema(client: &Client, server: &MockServer) -> String {
-    let err = client
+    let request = client
         .extract::<UserDetails>()
         .mode(Mode::JsonObjectSchema)
-        .user("Jason is 20")
-        .send()
-        .await
-        .unwrap_err();
-    let why = match err {
-        Error::Config(why) => why,
-        other => panic!("{other:?}"),
-    };
-    assert_eq!(server.received_requests().await.unwrap().len(), 0);
-    why
+        .user("Jason is 20");
+    refused(request, server).await
 }
 
 /// `event: <type>` then `data: <v>` for each of `events` (Anthropic's and the Responses
@@ -256,12 +255,18 @@ pub fn bytewise(body: &[u8]) -> Vec<Vec<u8>> {
 pub async fn drained<T: Instructor>(
     mut stream: PartialStream<T>,
 ) -> (Vec<T::Partial>, T, Extraction) {
+    let partials = partials_of(&mut stream).await;
+    let (value, extraction) = stream.into_final_with_extraction().await.unwrap();
+    (partials, value, extraction)
+}
+
+/// Every partial `stream` yields, each `Ok`.
+async fn partials_of<T: Instructor>(stream: &mut PartialStream<T>) -> Vec<T::Partial> {
     let mut partials = Vec::new();
     while let Some(p) = stream.next().await {
         partials.push(p.unwrap());
     }
-    let (value, extraction) = stream.into_final_with_extraction().await.unwrap();
-    (partials, value, extraction)
+    partials
 }
 
 /// Asks `client` for a [`UserDetails`] from `user` as a stream twice: the partials of the
@@ -275,19 +280,10 @@ pub async fn partials_then_final(
     UserDetails,
     Extraction,
 ) {
-    let mut stream = client.extract::<UserDetails>().user(user).stream_partial();
-    let mut partials = Vec::new();
-    while let Some(p) = stream.next().await {
-        partials.push(p.unwrap());
-    }
+    let ask = || client.extract::<UserDetails>().user(user).stream_partial();
+    let partials = partials_of(&mut ask()).await;
     assert!(partials.len() >= 2, "{partials:?}");
-    let (value, extraction) = client
-        .extract::<UserDetails>()
-        .user(user)
-        .stream_partial()
-        .into_final_with_extraction()
-        .await
-        .unwrap();
+    let (value, extraction) = ask().into_final_with_extraction().await.unwrap();
     (partials, value, extraction)
 }
 

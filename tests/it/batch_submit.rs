@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use instructor::batch_file::{BatchJob, BatchState, BatchStatus, Submission};
+use instructor::batch_file::{BatchJob, BatchState, BatchStatus, RoundReport, Submission};
 use instructor::{Client, Error, ErrorKind, RetryPolicy};
 use serde_json::{json, Value};
 
@@ -65,6 +65,66 @@ fn anthropic_client(api: &BatchApi) -> Client {
     anthropic::builder(&api.anthropic_base()).build().unwrap()
 }
 
+/// A stand-in of `flavor`'s batch API whose polls follow `script`, answering each input with
+/// its person, and the kit's client of it.
+async fn started(flavor: Flavor, script: Vec<Poll>) -> (BatchApi, Client) {
+    match flavor {
+        Flavor::OpenAi => {
+            let api = BatchApi::start(flavor, script, openai_answer).await;
+            let client = openai_client(&api);
+            (api, client)
+        }
+        Flavor::Anthropic => {
+            let api = BatchApi::start(flavor, script, anthropic_answer).await;
+            let client = anthropic_client(&api);
+            (api, client)
+        }
+    }
+}
+
+/// A [`job`] of the four texts, submitted to a stand-in [`started`] with `flavor` and
+/// `script`, its request file written in its own [`dir`] named `name`: the stand-in, the job,
+/// the directory and the submission.
+async fn submitted(
+    flavor: Flavor,
+    script: Vec<Poll>,
+    name: &str,
+) -> (BatchApi, BatchJob<UserDetails>, PathBuf, Submission) {
+    let (api, client) = started(flavor, script).await;
+    let mut job = job(&client);
+    let dir = dir(name);
+    let sub = job.submit(dir.join(requests_file(flavor))).await.unwrap();
+    (api, job, dir, sub)
+}
+
+/// The name of the request file of `flavor`'s batch API.
+fn requests_file(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::OpenAi => "requests.jsonl",
+        Flavor::Anthropic => "requests.json",
+    }
+}
+
+/// Downloads `sub`'s results into `dir` (the one file `file`) and reads them into `job`: all
+/// four settled, each its input's person, and no file in `dir` holds the key.
+async fn read_back(
+    sub: &Submission,
+    job: &mut BatchJob<UserDetails>,
+    dir: &Path,
+    file: &str,
+) -> RoundReport<UserDetails> {
+    let files = sub.download(dir).await.unwrap();
+    assert_eq!(files, [dir.join(file)]);
+    let report = job.read_results_from(&files).await.unwrap();
+    assert_eq!(report.settled.len(), 4);
+    for (id, value) in &report.settled {
+        let want: UserDetails = serde_json::from_value(person(id)).unwrap();
+        assert_eq!(value.as_ref().unwrap(), &want, "{id}");
+    }
+    no_key_in(dir);
+    report
+}
+
 fn job(client: &Client) -> BatchJob<UserDetails> {
     let mut job = BatchJob::new(client.extract::<UserDetails>().max_retries(1)).unwrap();
     for (id, text) in TEXTS {
@@ -110,13 +170,8 @@ async fn openai_upload_create_poll_download_and_read_back() {
         Poll::Is("finalizing"),
         Poll::Is("completed"),
     ];
-    let api = BatchApi::start(Flavor::OpenAi, script, openai_answer).await;
-    let client = openai_client(&api);
-    let mut job = job(&client);
-    let dir = dir("openai-round");
+    let (api, mut job, dir, sub) = submitted(Flavor::OpenAi, script, "openai-round").await;
     let requests = dir.join("requests.jsonl");
-
-    let sub = job.submit(&requests).await.unwrap();
     assert_eq!(sub.id(), "batch_0002");
     assert!(!format!("{sub:?}").contains(KEY));
     let (seen, end) = wait(&sub).await;
@@ -131,17 +186,9 @@ async fn openai_upload_create_poll_download_and_read_back() {
     assert_eq!(end.output_file_id.as_deref(), Some("file-out-batch_0002"));
     assert_eq!(end.error_file_id, None);
 
-    let files = sub.download(&dir).await.unwrap();
-    assert_eq!(files, [dir.join("batch_0002.output.jsonl")]);
-    let report = job.read_results_from(&files).await.unwrap();
+    let report = read_back(&sub, &mut job, &dir, "batch_0002.output.jsonl").await;
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert_eq!(report.settled.len(), 4);
-    for (id, value) in &report.settled {
-        let want: UserDetails = serde_json::from_value(person(id)).unwrap();
-        assert_eq!(value.as_ref().unwrap(), &want, "{id}");
-    }
     assert!(job.is_finished());
-    no_key_in(&dir);
 
     // Every request, exactly.
     let got = api.server.received_requests().await.unwrap();
@@ -206,13 +253,8 @@ async fn anthropic_create_poll_download_and_read_back() {
         Poll::Is("in_progress"),
         Poll::Is("ended"),
     ];
-    let api = BatchApi::start(Flavor::Anthropic, script, anthropic_answer).await;
-    let client = anthropic_client(&api);
-    let mut job = job(&client);
-    let dir = dir("anthropic-round");
+    let (api, mut job, dir, sub) = submitted(Flavor::Anthropic, script, "anthropic-round").await;
     let requests = dir.join("requests.json");
-
-    let sub = job.submit(&requests).await.unwrap();
     assert_eq!(sub.id(), "msgbatch_0001");
     let (seen, end) = wait(&sub).await;
     assert_eq!(seen, ["in_progress", "in_progress", "ended"]);
@@ -232,15 +274,7 @@ async fn anthropic_create_poll_download_and_read_back() {
     );
     assert_eq!(end.results_url.as_deref(), Some(results_url.as_str()));
 
-    let files = sub.download(&dir).await.unwrap();
-    assert_eq!(files, [dir.join("msgbatch_0001.results.jsonl")]);
-    let report = job.read_results_from(&files).await.unwrap();
-    assert_eq!(report.settled.len(), 4);
-    for (id, value) in &report.settled {
-        let want: UserDetails = serde_json::from_value(person(id)).unwrap();
-        assert_eq!(value.as_ref().unwrap(), &want, "{id}");
-    }
-    no_key_in(&dir);
+    read_back(&sub, &mut job, &dir, "msgbatch_0001.results.jsonl").await;
 
     let got = api.server.received_requests().await.unwrap();
     assert_eq!(
@@ -274,11 +308,7 @@ async fn anthropic_create_poll_download_and_read_back() {
 #[tokio::test]
 async fn a_failed_batch_is_an_error_naming_it_and_what_openai_said() {
     let script = vec![Poll::Is("validating"), Poll::Is("failed")];
-    let api = BatchApi::start(Flavor::OpenAi, script, openai_answer).await;
-    let client = openai_client(&api);
-    let mut job = job(&client);
-    let dir = dir("failed");
-    let sub = job.submit(dir.join("requests.jsonl")).await.unwrap();
+    let (_api, _job, dir, sub) = submitted(Flavor::OpenAi, script, "failed").await;
     let (seen, end) = wait(&sub).await;
     assert_eq!(seen, ["validating", "failed"]);
     let err = end.unwrap_err();
@@ -298,11 +328,7 @@ async fn a_failed_batch_is_an_error_naming_it_and_what_openai_said() {
 #[tokio::test]
 async fn an_expired_batch_is_an_error_and_its_partial_output_is_read() {
     let script = vec![Poll::Is("in_progress"), Poll::Is("expired")];
-    let api = BatchApi::start(Flavor::OpenAi, script, openai_answer).await;
-    let client = openai_client(&api);
-    let mut job = job(&client);
-    let dir = dir("expired");
-    let sub = job.submit(dir.join("requests.jsonl")).await.unwrap();
+    let (_api, mut job, dir, sub) = submitted(Flavor::OpenAi, script, "expired").await;
     let (seen, end) = wait(&sub).await;
     assert_eq!(seen, ["in_progress", "expired"]);
     let err = end.unwrap_err();
@@ -330,11 +356,8 @@ async fn an_expired_batch_is_an_error_and_its_partial_output_is_read() {
 
 #[tokio::test]
 async fn cancel_then_the_partial_output_openai() {
-    let api = BatchApi::start(Flavor::OpenAi, vec![Poll::Is("in_progress")], openai_answer).await;
-    let client = openai_client(&api);
-    let mut job = job(&client);
-    let dir = dir("cancel-openai");
-    let sub = job.submit(dir.join("requests.jsonl")).await.unwrap();
+    let script = vec![Poll::Is("in_progress")];
+    let (api, mut job, dir, sub) = submitted(Flavor::OpenAi, script, "cancel-openai").await;
     assert_eq!(sub.status().await.unwrap().state, BatchState::InProgress);
     let cancelling = sub.cancel().await.unwrap();
     assert_eq!(
@@ -353,16 +376,8 @@ async fn cancel_then_the_partial_output_openai() {
 
 #[tokio::test]
 async fn cancel_then_the_partial_results_anthropic() {
-    let api = BatchApi::start(
-        Flavor::Anthropic,
-        vec![Poll::Is("in_progress")],
-        anthropic_answer,
-    )
-    .await;
-    let client = anthropic_client(&api);
-    let mut job = job(&client);
-    let dir = dir("cancel-anthropic");
-    let sub = job.submit(dir.join("requests.json")).await.unwrap();
+    let script = vec![Poll::Is("in_progress")];
+    let (api, mut job, dir, sub) = submitted(Flavor::Anthropic, script, "cancel-anthropic").await;
     let cancelling = sub.cancel().await.unwrap();
     assert_eq!(
         (cancelling.state, cancelling.provider_status.as_str()),
@@ -391,8 +406,7 @@ async fn cancel_then_the_partial_results_anthropic() {
 #[tokio::test]
 async fn a_crashed_process_resumes_from_the_saved_id_and_state() {
     let script = vec![Poll::Is("in_progress"), Poll::Is("completed")];
-    let api = BatchApi::start(Flavor::OpenAi, script, openai_answer).await;
-    let client = openai_client(&api);
+    let (_api, client) = started(Flavor::OpenAi, script).await;
     let dir = dir("resume");
     let (state, id_file) = (dir.join("job.state.jsonl"), dir.join("batch.id"));
     {
@@ -419,8 +433,7 @@ async fn a_crashed_process_resumes_from_the_saved_id_and_state() {
 #[tokio::test]
 async fn a_503_on_a_poll_is_retried_and_without_retries_it_is_the_error() {
     let script = vec![Poll::Fails(503), Poll::Is("in_progress")];
-    let api = BatchApi::start(Flavor::OpenAi, script.clone(), openai_answer).await;
-    let client = openai_client(&api);
+    let (api, client) = started(Flavor::OpenAi, script.clone()).await;
     let mut first = job(&client);
     let dir = dir("retry");
     let sub = first.submit(dir.join("requests.jsonl")).await.unwrap();

@@ -9,6 +9,7 @@ use instructor::cache::{Cache, MemoryStore};
 use instructor::{Client, Error, ErrorKind, Extract, Extraction, Instructor};
 use serde::Deserialize;
 
+use crate::support::servers::extracted;
 use crate::support::servers::fault::{Fault, FaultServer, Request};
 use crate::support::servers::routes::REASK_MARKER;
 use crate::support::*;
@@ -51,11 +52,16 @@ pub(crate) fn cached(server: &FaultServer, cache: &Cache) -> Client {
 }
 
 pub(crate) async fn ask(client: &Client, text: &str) -> Result<(UserDetails, Extraction), Error> {
-    client
-        .extract::<UserDetails>()
-        .user(text)
-        .send_with_extraction()
-        .await
+    extracted(client, text).await
+}
+
+/// A client with `cache` at a new [`server`], which it has asked "Jason is 20" once (a
+/// miss, now stored).
+async fn asked_once(cache: &Cache) -> (FaultServer, Client) {
+    let server = server().await;
+    let client = cached(&server, cache);
+    ask(&client, "Jason is 20").await.unwrap();
+    (server, client)
 }
 
 fn saved_tokens(e: &Extraction) -> (u64, u64) {
@@ -107,17 +113,10 @@ async fn concurrent_misses_of_one_key_send_one_request() {
 
 #[tokio::test]
 async fn another_type_text_account_or_option_is_a_miss() {
-    let server = server().await;
     let cache = Cache::memory();
-    let client = cached(&server, &cache);
-    ask(&client, "Jason is 20").await.unwrap();
+    let (server, client) = asked_once(&cache).await;
     // Another schema (a second type), the same words.
-    let (p, e) = client
-        .extract::<Person>()
-        .user("Jason is 20")
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (p, e) = extracted::<Person>(&client, "Jason is 20").await.unwrap();
     assert_eq!(
         (p.name.as_str(), p.age, e.cache_hit()),
         ("Jason", 20, false)
@@ -137,12 +136,7 @@ async fn another_type_text_account_or_option_is_a_miss() {
     assert!(!ask(&other, "Jason is 20").await.unwrap().1.cache_hit());
     assert_eq!(server.requests(), 5);
     // And each of them is a hit the second time.
-    let (_, e) = client
-        .extract::<Person>()
-        .user("Jason is 20")
-        .send_with_extraction()
-        .await
-        .unwrap();
+    let (_, e) = extracted::<Person>(&client, "Jason is 20").await.unwrap();
     assert!(e.cache_hit());
     assert!(ask(&other, "Jason is 20").await.unwrap().1.cache_hit());
     assert_eq!(server.requests(), 5);
@@ -150,9 +144,7 @@ async fn another_type_text_account_or_option_is_a_miss() {
 
 #[tokio::test]
 async fn a_stricter_rule_on_a_hit_is_enforced_and_reasked_live() {
-    let server = server().await;
-    let client = cached(&server, &Cache::memory());
-    ask(&client, "Jason is 20").await.unwrap();
+    let (server, client) = asked_once(&Cache::memory()).await;
     let strict = || -> Extract<UserDetails> {
         client
             .extract::<UserDetails>()
@@ -191,10 +183,8 @@ async fn a_stricter_rule_on_a_hit_is_enforced_and_reasked_live() {
 
 #[tokio::test]
 async fn a_request_chooses_its_cache_or_none() {
-    let server = server().await;
     let cache = Cache::memory();
-    let with = cached(&server, &cache);
-    ask(&with, "Jason is 20").await.unwrap();
+    let (server, with) = asked_once(&cache).await;
     let live = with.extract::<UserDetails>().user("Jason is 20").no_cache();
     assert!(!live.send_with_extraction().await.unwrap().1.cache_hit());
     assert_eq!(server.requests(), 2);
@@ -214,9 +204,7 @@ async fn a_request_chooses_its_cache_or_none() {
 
 /// A TTL that passes while the test sleeps: the entry is gone (a miss), whatever the store.
 async fn expiry(cache: Cache) {
-    let server = server().await;
-    let client = cached(&server, &cache.ttl(Duration::from_millis(50)));
-    ask(&client, "Jason is 20").await.unwrap();
+    let (server, client) = asked_once(&cache.ttl(Duration::from_millis(50))).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(!ask(&client, "Jason is 20").await.unwrap().1.cache_hit());
     assert_eq!(server.requests(), 2);

@@ -9,6 +9,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::providers::{anthropic, drained};
+use crate::support::servers::extracted;
 use crate::support::servers::mock::{bodies, count, json_ok, sse_ok};
 use crate::support::sse::Sse;
 use crate::support::*;
@@ -29,35 +30,28 @@ fn chat(server: &MockServer) -> Client {
         .unwrap()
 }
 
-async fn anthropic_answering_jason() -> MockServer {
+/// An Anthropic-dialect server answering every request with `reply`.
+async fn anthropic_answering(reply: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(json_ok(anthropic::tool_reply(
-            "toolu_01",
-            json!({ "name": "Jason", "age": 20 }),
-            (50, 9),
-        )))
+        .and(path(anthropic::PATH))
+        .respond_with(reply)
         .mount(&server)
         .await;
     server
 }
 
+async fn anthropic_answering_jason() -> MockServer {
+    let call = json!({ "name": "Jason", "age": 20 });
+    anthropic_answering(json_ok(anthropic::tool_reply("toolu_01", call, (50, 9)))).await
+}
+
 #[tokio::test]
 async fn a_503_hands_the_extraction_to_the_next_provider() {
-    let failing = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "down"}})),
-        )
-        .mount(&failing)
-        .await;
+    let failing = unavailable().await;
     let next = anthropic_answering_jason().await;
     let client = chat(&failing).with_fallback(anthropic(&next));
-    let (user, extraction) = client
-        .extract::<UserDetails>()
-        .user("Jason is 20")
-        .send_with_extraction()
+    let (user, extraction) = extracted::<UserDetails>(&client, "Jason is 20")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -133,13 +127,7 @@ async fn unavailable() -> MockServer {
 
 /// An Anthropic-dialect server streaming a `UserDetails` call whose arguments are `pieces`.
 async fn anthropic_streaming(pieces: &[&str]) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .respond_with(sse_ok(anthropic::tool_stream("toolu_s", pieces)))
-        .mount(&server)
-        .await;
-    server
+    anthropic_answering(sse_ok(anthropic::tool_stream("toolu_s", pieces))).await
 }
 
 #[tokio::test]

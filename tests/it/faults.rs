@@ -17,7 +17,7 @@ use instructor::client::DEFAULT_MAX_RESPONSE_BYTES;
 use instructor::{AttemptError, Client, ClientBuilder, Error};
 use serde_json::{json, Value};
 
-use crate::support::cases::{always, body, script, Expect, FaultCase as Case};
+use crate::support::cases::{always, body, recovers, script, Expect, FaultCase as Case};
 use crate::support::servers::fault::{ok_reply, Fault, FaultServer, Request};
 use crate::support::servers::NothingListening;
 use crate::support::trace::Recorder;
@@ -71,21 +71,14 @@ const HUNDRED_MB: u64 = 100 * 1024 * 1024;
 /// re-asked.
 fn status_cases() -> Vec<Case> {
     let mut rows = vec![
-        script(
+        recovers(
             "429 with Retry-After: retried then succeeds, not re-asked",
             vec![Fault::status(429).header("retry-after", "0")],
-            ok_reply(),
-            Expect::value(2),
         )
         .reasks(3),
-        script(
+        recovers(
             "429 with retry-after-ms: retried then succeeds",
-            vec![
-                Fault::status(429).header("retry-after-ms", "1"),
-                Fault::status(429).header("retry-after-ms", "1"),
-            ],
-            ok_reply(),
-            Expect::value(3),
+            vec![Fault::status(429).header("retry-after-ms", "1"); 2],
         ),
         always(
             "a Retry-After beyond max_retry_after is not waited for",
@@ -93,20 +86,16 @@ fn status_cases() -> Vec<Case> {
             Expect::error("Api 429", 1),
         )
         .client(|b| b.retry_policy(fast_retries().with_max_retry_after(Duration::from_secs(1)))),
-        script(
+        recovers(
             "an unreadable Retry-After falls back to backoff",
             vec![
                 Fault::status(429).header("retry-after", "soon"),
                 Fault::status(503).header("retry-after", "-5"),
             ],
-            ok_reply(),
-            Expect::value(3),
         ),
-        script(
+        recovers(
             "502 then 504, then success",
             vec![Fault::status(502), Fault::status(504)],
-            ok_reply(),
-            Expect::value(3),
         ),
         always(
             "an HTML error page gives its text",
@@ -196,11 +185,9 @@ fn connection_cases() -> Vec<Case> {
             Expect::error("Transport", 3).and("transient", transient),
         )
         .reasks(2),
-        script(
+        recovers(
             "closed before the headers once, then success",
             vec![Fault::CloseBeforeHeaders],
-            ok_reply(),
-            Expect::value(2),
         ),
         always(
             "half a body then a reset: a retried transport error",
@@ -208,12 +195,7 @@ fn connection_cases() -> Vec<Case> {
             Expect::error("Transport", 3),
         )
         .reasks(2),
-        script(
-            "half a body then a reset once, then success",
-            vec![half],
-            ok_reply(),
-            Expect::value(2),
-        ),
+        recovers("half a body then a reset once, then success", vec![half]),
         always(
             "half an error body then a reset: a transport error",
             Fault::HalfBodyThenReset {
@@ -572,19 +554,20 @@ table_tests! {
 // ---------------------------------------------------------------------------------------
 // Beyond one request's result: budgets, stalls, sizes, reuse after a fault.
 
+/// `builder`'s client allowed 50 transport retries, all within `budget`.
+fn within_budget(builder: ClientBuilder, budget: Duration) -> Client {
+    let policy = fast_retries()
+        .with_max_transport_retries(50)
+        .with_max_elapsed(budget);
+    builder.retry_policy(policy).build().unwrap()
+}
+
 #[tokio::test]
 async fn retries_stop_at_the_total_time_budget() {
     // Each retry waits 50 ms (server-requested); the budget is 120 ms: whatever the machine's
     // speed, at most 3 requests (0, >=50, >=100 ms), however many retries are allowed.
     let server = FaultServer::always(Fault::status(429).header("retry-after-ms", "50")).await;
-    let c = builder(&server)
-        .retry_policy(
-            fast_retries()
-                .with_max_transport_retries(50)
-                .with_max_elapsed(Duration::from_millis(120)),
-        )
-        .build()
-        .unwrap();
+    let c = within_budget(builder(&server), Duration::from_millis(120));
     let err = extract(&c).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 429, .. }), "{err:?}");
     let n = server.requests();
@@ -628,15 +611,8 @@ async fn a_stall_in_the_middle_of_the_body_is_a_timeout() {
 async fn stalls_stop_at_the_total_time_budget() {
     // Every try takes at least the 100 ms timeout; a budget of 250 ms allows at most 3.
     let server = FaultServer::always(Fault::StallBeforeHeaders).await;
-    let c = builder(&server)
-        .timeout(Duration::from_millis(100))
-        .retry_policy(
-            fast_retries()
-                .with_max_transport_retries(50)
-                .with_max_elapsed(Duration::from_millis(250)),
-        )
-        .build()
-        .unwrap();
+    let timing_out = builder(&server).timeout(Duration::from_millis(100));
+    let c = within_budget(timing_out, Duration::from_millis(250));
     let err = extract(&c).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     let n = server.requests();

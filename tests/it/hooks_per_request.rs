@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex};
 
 use instructor::hooks::{RequestEvent, ResponseEvent};
-use instructor::{ClientBuilder, Extract};
+use instructor::Extract;
 use wiremock::ResponseTemplate;
 
-use crate::support::servers::mock::{json_ok, serving, sse_ok};
+use crate::support::servers::mock::{json_ok, serving, sse_ok, MockServer};
 use crate::support::sse::Sse;
 use crate::support::*;
 
@@ -24,15 +24,18 @@ fn res_line(who: &str, e: &ResponseEvent<'_>) -> String {
     format!("{who} res {} {} {}", e.attempt, e.transport_try, e.status)
 }
 
-/// `builder` with client hooks writing to `log` as `client ...`.
-fn logging_client(builder: ClientBuilder, log: &Log) -> instructor::Client {
+/// The tests' client at `server`, with client hooks writing to the log it returns as
+/// `client ...`.
+fn logging_client(server: &MockServer) -> (instructor::Client, Log) {
+    let log = Log::default();
     let (a, b, c) = (log.clone(), log.clone(), log.clone());
-    builder
+    let client = builder(server)
         .on_request(move |e| a.lock().unwrap().push(req_line("client", e)))
         .on_response(move |e| b.lock().unwrap().push(res_line("client", e)))
         .on_error(move |e| c.lock().unwrap().push(format!("client error {}", e.kind())))
         .build()
-        .unwrap()
+        .unwrap();
+    (client, log)
 }
 
 /// `req` with one re-ask allowed, and request hooks writing to `log` as `request ...`.
@@ -43,13 +46,17 @@ fn logged(req: Extract<UserDetails>, log: &Log) -> Extract<UserDetails> {
         .on_response(move |e| b.lock().unwrap().push(res_line("request", e)))
 }
 
-/// A 503, then an answer that fails validation, then a valid one.
-fn unavailable_invalid_valid() -> Vec<ResponseTemplate> {
-    vec![
-        ResponseTemplate::new(503),
-        json_ok(content_reply(TOO_OLD, usage(1, 1))),
-        json_ok(content_reply(JASON, usage(1, 1))),
-    ]
+/// A 503, then an answer that fails validation, then a valid one (as event streams when
+/// `streamed`).
+fn unavailable_invalid_valid(streamed: bool) -> Vec<ResponseTemplate> {
+    let answer = |text: &str| {
+        if streamed {
+            sse_ok(Sse::new().deltas(text, 9).finish("stop").done().body())
+        } else {
+            json_ok(content_reply(text, usage(1, 1)))
+        }
+    };
+    vec![ResponseTemplate::new(503), answer(TOO_OLD), answer(JASON)]
 }
 
 /// What `who`'s hooks (after the client's) see of [`unavailable_invalid_valid`].
@@ -70,37 +77,27 @@ fn seen_by(hooks: &[&str]) -> Vec<String> {
     lines
 }
 
+/// A request's hooks, whole and streamed.
 #[tokio::test]
-async fn request_hooks_see_each_attempt_and_transport_try_after_the_clients() {
-    let server = serving(unavailable_invalid_valid()).await;
-    let log = Log::default();
-    let client = logging_client(builder(&server), &log);
-    let user = logged(client.extract::<UserDetails>().user("Jason is 20"), &log)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    assert_eq!(*log.lock().unwrap(), seen_by(&["client", "request"]));
-}
-
-#[tokio::test]
-async fn stream_hooks_see_each_attempt_and_transport_try_after_the_clients() {
-    let stream = |answer: &str| sse_ok(Sse::new().deltas(answer, 9).finish("stop").done().body());
-    let server = serving(vec![
-        ResponseTemplate::new(503),
-        stream(TOO_OLD),
-        stream(JASON),
-    ])
-    .await;
-    let log = Log::default();
-    let client = logging_client(builder(&server), &log);
-    let user = logged(client.extract::<UserDetails>().user("Jason is 20"), &log)
-        .stream_partial()
-        .into_final()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
-    // A stream's response is told once its events have been read.
-    assert_eq!(*log.lock().unwrap(), seen_by(&["client", "request"]));
+async fn request_and_stream_hooks_see_each_attempt_and_transport_try_after_the_clients() {
+    for streamed in [false, true] {
+        let server = serving(unavailable_invalid_valid(streamed)).await;
+        let (client, log) = logging_client(&server);
+        let request = logged(client.extract::<UserDetails>().user("Jason is 20"), &log);
+        let user = if streamed {
+            request.stream_partial().into_final().await
+        } else {
+            request.await
+        };
+        assert_eq!(user.unwrap(), jason(), "streamed: {streamed}");
+        // A stream's response is told once its events have been read.
+        let seen = log.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            seen_by(&["client", "request"]),
+            "streamed: {streamed}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -133,9 +130,8 @@ async fn a_streamed_body_is_shown_to_the_response_hooks() {
 
 #[tokio::test]
 async fn extract_many_hooks_run_after_the_clients_and_the_requests() {
-    let server = serving(unavailable_invalid_valid()).await;
-    let log = Log::default();
-    let client = logging_client(builder(&server), &log);
+    let server = serving(unavailable_invalid_valid(false)).await;
+    let (client, log) = logging_client(&server);
     let (c, d, job_log) = (log.clone(), log.clone(), log.clone());
     let results = client
         .extract_many::<UserDetails, _>(vec!["Jason is 20"])
@@ -154,8 +150,7 @@ async fn error_hooks_fire_once_after_the_clients_for_a_request_a_stream_and_a_jo
             .set_body_json(serde_json::json!({ "error": { "message": "bad model" } }))
     };
     let server = serving(vec![bad_request(), bad_request(), bad_request()]).await;
-    let log = Log::default();
-    let client = logging_client(builder(&server), &log);
+    let (client, log) = logging_client(&server);
     let on_error = |who: &'static str| {
         let log = log.clone();
         move |e: &instructor::Error| {

@@ -7,6 +7,7 @@ use instructor::{Audio, Error, Image, Message, Mode, Part, Pdf, StreamExt};
 use serde_json::{json, Value};
 use wiremock::MockServer;
 
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok, serving, sse_ok};
 use crate::support::sse::Sse;
 use crate::support::*;
@@ -52,14 +53,12 @@ fn parts_json() -> Value {
 #[tokio::test]
 async fn a_user_message_of_parts_is_sent_as_openai_content_parts() {
     let server = serving(vec![json_ok(content_reply(JASON, usage(1, 1)))]).await;
-    let user = client(&server)
+    let request = client(&server)
         .extract::<UserDetails>()
         .system("You read badges.")
         .user_parts(parts())
-        .max_tokens(64)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .max_tokens(64);
+    jason_from(request).await;
     let body = &bodies(&server).await[0];
     assert_eq!(
         body["messages"],
@@ -76,13 +75,11 @@ async fn a_tuple_mixes_kinds_and_the_schema_prompt_goes_beside_the_parts() {
     // No system message: the schema prompt of `Json` mode is sent as one, first.
     let server = serving(vec![json_ok(content_reply(JASON, usage(1, 1)))]).await;
     let image = Image::from_bytes(PNG, "image/png").unwrap();
-    let user = client(&server)
+    let request = client(&server)
         .extract::<UserDetails>()
         .mode(Mode::Json)
-        .user_parts((QUESTION, image))
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .user_parts((QUESTION, image));
+    jason_from(request).await;
     let body = &bodies(&server).await[0];
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
@@ -136,13 +133,11 @@ async fn re_asks_keep_the_parts() {
         json_ok(content_reply(JASON, usage(1, 1))),
     ])
     .await;
-    let user = client(&server)
+    let request = client(&server)
         .extract::<UserDetails>()
         .user_parts(parts())
-        .max_retries(1)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .max_retries(1);
+    jason_from(request).await;
     let bodies = bodies(&server).await;
     assert_eq!(bodies.len(), 2);
     let second = bodies[1]["messages"].as_array().unwrap();

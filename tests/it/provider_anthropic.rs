@@ -16,6 +16,7 @@ use crate::support::providers::{
     assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
 };
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok};
 use crate::support::*;
 
@@ -44,17 +45,14 @@ async fn a_tools_mode_request_is_exact_and_extracts_user_details() {
         (50, 20),
     ))])
     .await;
-    let (user, extraction) = anthropic(&server.uri())
+    let request = anthropic(&server.uri())
         .extract::<UserDetails>()
         .system(SYSTEM)
         .user(USER)
         .temperature(0.0)
         .seed(42)
-        .max_tokens(256)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .max_tokens(256);
+    let extraction = jason_from(request).await;
     assert_eq!(extraction.usage.total_tokens, 70);
 
     let requests = server.received_requests().await.unwrap();

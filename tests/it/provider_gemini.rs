@@ -12,6 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::providers::gemini::{self, call_reply, text_reply, MODEL, PATH};
 use crate::support::providers::{assert_hides_key, drained, serving_at};
 use crate::support::servers::fault::{Fault, FaultServer};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::json_ok as ok;
 use crate::support::sse::Sse;
 use crate::support::*;
@@ -46,16 +47,13 @@ async fn json_schema_mode_sends_the_exact_request_and_extracts() {
         .expect(1)
         .mount(&server)
         .await;
-    let (user, extraction) = gemini_client(&base(&server))
+    let request = gemini_client(&base(&server))
         .extract::<UserDetails>()
         .mode(Mode::JsonSchema)
         .system("Be exact.")
         .user(USER)
-        .temperature(0.0)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .temperature(0.0);
+    let extraction = jason_from(request).await;
     assert_eq!(extraction.usage.total_tokens, 15);
     let reqs = requests(&server).await;
     assert_eq!(reqs[0].method.as_str(), "POST");
@@ -72,11 +70,7 @@ async fn json_schema_mode_sends_the_exact_request_and_extracts() {
                 "responseMimeType": "application/json",
                 "responseJsonSchema": {
                     "type": "object",
-                    "properties": {
-                        "name": { "type": "string", "description": "minLength: 1." },
-                        "age": { "type": "integer", "minimum": 0, "maximum": 120 },
-                        "nickname": { "type": ["string", "null"] }
-                    },
+                    "properties": strict_user_properties(),
                     "required": ["name", "age"],
                     "description": "A person mentioned in the text.",
                     "propertyOrdering": ["name", "age", "nickname"]
@@ -94,13 +88,11 @@ async fn tools_mode_forces_the_function_and_extracts_the_call() {
         6,
     ))])
     .await;
-    let user = gemini_client(&base(&server))
+    let request = gemini_client(&base(&server))
         .extract::<UserDetails>()
         .mode(Mode::Tools)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .user(USER);
+    jason_from(request).await;
     let body: Value = requests(&server).await[0].body_json().unwrap();
     assert_eq!(
         body["toolConfig"],

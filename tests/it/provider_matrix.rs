@@ -79,9 +79,7 @@ async fn every_mode_extracts_or_is_refused_before_any_request() {
             };
             let server = dialect.serve(replies).await;
             let ask = dialect
-                .client(&server)
-                .extract::<UserDetails>()
-                .mode(mode)
+                .extract::<UserDetails>(&server, mode)
                 .user(USER)
                 .send()
                 .await;
@@ -105,9 +103,7 @@ async fn bare_types_maybe_quotes_and_parallel_tools_work_on_each_dialect() {
             )])
             .await;
         let list = dialect
-            .client(&server)
-            .extract::<Vec<String>>()
-            .mode(Mode::JsonSchema)
+            .extract::<Vec<String>>(&server, Mode::JsonSchema)
             .user("a and b")
             .await
             .unwrap();
@@ -121,9 +117,7 @@ async fn bare_types_maybe_quotes_and_parallel_tools_work_on_each_dialect() {
             )])
             .await;
         let found = dialect
-            .client(&server)
-            .extract::<Maybe<UserDetails>>()
-            .mode(Mode::Tools)
+            .extract::<Maybe<UserDetails>>(&server, Mode::Tools)
             .user(USER)
             .await
             .unwrap();
@@ -133,9 +127,7 @@ async fn bare_types_maybe_quotes_and_parallel_tools_work_on_each_dialect() {
         let said = r#"{"name": "Jason", "quote": "Jason is 20"}"#;
         let server = dialect.serve(vec![json_ok(dialect.text_reply(said))]).await;
         let said = dialect
-            .client(&server)
-            .extract::<Said>()
-            .mode(Mode::JsonSchema)
+            .extract::<Said>(&server, Mode::JsonSchema)
             .user(USER)
             .await
             .unwrap();
@@ -169,9 +161,7 @@ async fn stream_partial_and_stream_iter_read_each_dialect_s_events() {
             .serve_streams(vec![sse_ok(dialect.text_stream(JASON))])
             .await;
         let stream = dialect
-            .client(&server)
-            .extract::<UserDetails>()
-            .mode(Mode::JsonSchema)
+            .extract::<UserDetails>(&server, Mode::JsonSchema)
             .user(USER)
             .stream_partial();
         // The body arrives at once: the snapshots coalesce (each dialect's own test splits
@@ -191,9 +181,7 @@ async fn stream_partial_and_stream_iter_read_each_dialect_s_events() {
             .serve_streams(vec![sse_ok(dialect.text_stream(&list))])
             .await;
         let items: Vec<UserDetails> = dialect
-            .client(&server)
-            .extract::<UserDetails>()
-            .mode(Mode::JsonSchema)
+            .extract::<UserDetails>(&server, Mode::JsonSchema)
             .user("Jason is 20, Ann is 30")
             .stream_iter()
             .map(Result::unwrap)
@@ -225,9 +213,7 @@ async fn images_and_pdfs_go_everywhere_and_audio_only_to_gemini() {
             .serve(vec![json_ok(dialect.text_reply(JASON))])
             .await;
         let user = dialect
-            .client(&server)
-            .extract::<UserDetails>()
-            .mode(Mode::JsonSchema)
+            .extract::<UserDetails>(&server, Mode::JsonSchema)
             .message(Message::user_parts((USER, image, pdf)))
             .await
             .unwrap();
@@ -241,9 +227,7 @@ async fn images_and_pdfs_go_everywhere_and_audio_only_to_gemini() {
         let audio = Audio::from_bytes(WAV, AudioFormat::Wav).unwrap();
         let ask = |server: &MockServer| {
             dialect
-                .client(server)
-                .extract::<UserDetails>()
-                .mode(Mode::JsonSchema)
+                .extract::<UserDetails>(server, Mode::JsonSchema)
                 .message(Message::user_parts((USER, audio.clone())))
         };
         if dialect == Dialect::Gemini {

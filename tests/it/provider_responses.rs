@@ -4,7 +4,7 @@
 //! its errors show. The re-ask round, the replies that end an extraction and a retried 429
 //! are rows of `providers`.
 
-use instructor::{Client, ClientBuilder, Error, Instructor, Mode};
+use instructor::{Client, ClientBuilder, Instructor, Mode};
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
 
@@ -13,8 +13,11 @@ use crate::support::providers::{
     assert_hides_key, bytewise, named_events, partials_then_final, serving_at,
 };
 use crate::support::servers::fault::{Fault, FaultServer, SseEnd};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok as ok};
-use crate::support::{assert_no_key, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY};
+use crate::support::{
+    assert_no_key, config_why, jason, kind, seeing_hooks, Endpoint, UserDetails, JASON, KEY,
+};
 
 const SYSTEM: &str = "You are a world class extractor";
 const USER: &str = r#"Extract the following entities: "Jason is 20""#;
@@ -42,17 +45,14 @@ async fn json_schema_strict_sends_exactly_the_responses_body_and_extracts() {
         .default_mode(Mode::JsonSchemaStrict)
         .build()
         .unwrap();
-    let (user, extraction) = client
+    let request = client
         .extract::<UserDetails>()
         .system(SYSTEM)
         .user(USER)
         .temperature(0.0)
         .max_tokens(256)
-        .seed(7)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .seed(7);
+    let extraction = jason_from(request).await;
     assert_eq!(extraction.usage.total_tokens, 15);
     let schema =
         instructor::mode::request_schema(UserDetails::json_schema(), Mode::JsonSchemaStrict);
@@ -82,15 +82,13 @@ async fn tools_mode_reads_the_function_call() {
         usage(12, 7),
     ))])
     .await;
-    let user = responses(&server)
+    let request = responses(&server)
         .build()
         .unwrap()
         .extract::<UserDetails>()
         .mode(Mode::Tools)
-        .user(USER)
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .user(USER);
+    jason_from(request).await;
     let sent = &bodies(&server).await[0];
     assert_eq!(
         sent["tool_choice"],
@@ -212,9 +210,7 @@ async fn the_key_is_not_in_the_client_or_its_errors() {
         .user(USER)
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::Config(ref why) if why.contains("Responses API")),
-        "{err}"
-    );
+    let why = config_why(&err);
+    assert!(why.contains("Responses API"), "{why}");
     assert_no_key(&err);
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::providers::{anthropic, named_events, responses, serving_at};
+use crate::support::servers::jason_from;
 use crate::support::servers::mock::{bodies, json_ok, sse_ok};
 use crate::support::{jason, UserDetails, KEY};
 
@@ -64,14 +65,11 @@ async fn anthropic_thinking_blocks_go_back_unchanged_before_the_tool_use() {
     );
     let second = anthropic::tool_reply("toolu_2", json!({ "name": "Jason", "age": 20 }), (5, 5));
     let server = serving_at(anthropic::PATH, &[], vec![raw_ok(first), json_ok(second)]).await;
-    let (user, extraction) = thinking_anthropic(&server)
+    let request = thinking_anthropic(&server)
         .extract::<UserDetails>()
         .user(USER)
-        .max_retries(1)
-        .send_with_extraction()
-        .await
-        .unwrap();
-    assert_eq!(user, jason());
+        .max_retries(1);
+    let extraction = jason_from(request).await;
     assert_eq!(extraction.attempts.len(), 2);
 
     let sent = bodies(&server).await;

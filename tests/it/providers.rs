@@ -373,9 +373,7 @@ async fn a_reask_sums_the_usage_and_answers_the_first_answer() {
         let server = row.dialect.serve(row.replies.map(json_ok).into()).await;
         let mut ask = row
             .dialect
-            .client(&server)
-            .extract::<UserDetails>()
-            .mode(row.mode)
+            .extract::<UserDetails>(&server, row.mode)
             .user(USER)
             .max_retries(1);
         if let Some(system) = row.system {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use instructor::{Extract, Instructor};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 pub use wiremock::MockServer;
@@ -68,6 +69,19 @@ pub async fn bodies(server: &MockServer) -> Vec<Value> {
         .iter()
         .map(|r| r.body_json::<Value>().unwrap())
         .collect()
+}
+
+/// Sends `request`, checks it is refused with an [`instructor::Error::Config`] before
+/// `server` saw any request, and returns why.
+pub async fn refused<T>(request: Extract<T>, server: &MockServer) -> String
+where
+    T: Instructor + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    T::Context: Default,
+{
+    let err = request.send().await.unwrap_err();
+    let why = crate::config_why(&err).to_owned();
+    assert_eq!(count(server).await, 0, "a request left: {why}");
+    why
 }
 
 /// How many requests the server received.

@@ -22,7 +22,9 @@ pub mod routes;
 
 use std::time::Duration;
 
-use instructor::{Client, ClientBuilder, Extract, Instructor, Prompting, RetryPolicy, ToolSet};
+use instructor::{
+    Client, ClientBuilder, Error, Extract, Extraction, Instructor, Prompting, RetryPolicy, ToolSet,
+};
 use wiremock::MockServer;
 
 use super::KEY;
@@ -105,4 +107,24 @@ pub fn ask_tools<E: ToolSet>(server: &impl Endpoint, text: &str, reasks: u32) ->
         .tool_calls::<E>()
         .user(text)
         .max_retries(reasks)
+}
+
+/// What `client` extracts as a `T` from the one user message `text`, with its extraction.
+pub async fn extracted<T>(client: &Client, text: &str) -> Result<(T, Extraction), Error>
+where
+    T: Instructor + serde::de::DeserializeOwned + Send + 'static,
+    T::Context: Default,
+{
+    client
+        .extract::<T>()
+        .user(text)
+        .send_with_extraction()
+        .await
+}
+
+/// Sends `request`, checks it extracts [`jason`](crate::jason), and returns its extraction.
+pub async fn jason_from(request: Extract<crate::UserDetails>) -> Extraction {
+    let (user, extraction) = request.send_with_extraction().await.unwrap();
+    assert_eq!(user, crate::jason());
+    extraction
 }
