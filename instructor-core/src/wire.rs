@@ -251,16 +251,13 @@ pub struct ChatCompletion {
     #[serde(default, deserialize_with = "null_default")]
     pub model: String,
     /// Unix time of creation.
-    #[serde(default)]
     pub created: Option<u64>,
     /// The answers; the SDK reads the first.
     #[serde(default, deserialize_with = "null_default")]
     pub choices: Vec<Choice>,
     /// Tokens used by this request.
-    #[serde(default)]
     pub usage: Option<Usage>,
     /// The backend configuration fingerprint, when the provider sends it.
-    #[serde(default)]
     pub system_fingerprint: Option<String>,
 }
 
@@ -275,7 +272,6 @@ pub struct Choice {
     #[serde(default, deserialize_with = "null_default")]
     pub message: ResponseMessage,
     /// Why generation stopped: `stop`, `length`, `tool_calls`, `content_filter`, ...
-    #[serde(default)]
     pub finish_reason: Option<String>,
 }
 
@@ -284,13 +280,10 @@ pub struct Choice {
 #[non_exhaustive]
 pub struct ResponseMessage {
     /// Normally `assistant`.
-    #[serde(default)]
     pub role: Option<String>,
     /// The text, if any.
-    #[serde(default)]
     pub content: Option<String>,
     /// Set when the model refused to answer (OpenAI structured outputs).
-    #[serde(default)]
     pub refusal: Option<String>,
     /// Tool calls, if any.
     #[serde(default, deserialize_with = "null_default")]
@@ -388,9 +381,7 @@ struct UsageWire {
     cache_creation_tokens: u32,
     #[serde(default, deserialize_with = "null_default")]
     reasoning_tokens: u32,
-    #[serde(default)]
     prompt_tokens_details: Option<TokenDetails>,
-    #[serde(default)]
     completion_tokens_details: Option<TokenDetails>,
 }
 

@@ -205,40 +205,37 @@ fn include_usage() -> &'static RawValue {
 /// do not copy the schema; the per-type pieces arrive already serialized.
 #[derive(Debug, Serialize)]
 struct ChatRequest<'a> {
-    pub model: &'a str,
-    pub messages: &'a [Message],
+    model: &'a str,
+    messages: &'a [Message],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
+    temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
+    max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<u32>,
+    max_completion_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
+    seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<&'a RawValue>,
+    response_format: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<&'a RawValue>,
+    tools: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<&'a RawValue>,
+    tool_choice: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
+    parallel_tool_calls: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
+    stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<&'a RawValue>,
+    stream_options: Option<&'a RawValue>,
 }
 
 /// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare
 /// `{"error": "text"}`, `{"message": ..}` or FastAPI's `{"detail": ..}`.
 #[derive(Debug, Default, Deserialize)]
 struct ApiErrorBody {
-    #[serde(default)]
-    pub error: Option<ApiErrorField>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub detail: Option<Value>,
+    error: Option<ApiErrorField>,
+    message: Option<String>,
+    detail: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,11 +243,9 @@ struct ApiErrorBody {
 enum ApiErrorField {
     Text(String),
     Detail {
-        #[serde(default)]
         message: Option<String>,
-        #[serde(default, rename = "type")]
+        #[serde(rename = "type")]
         kind: Option<String>,
-        #[serde(default)]
         code: Option<Value>,
     },
 }
@@ -287,33 +282,26 @@ fn parse_api_error(body: &str) -> (Option<String>, Option<String>, Option<String
 /// One chunk of a streamed chat completion.
 #[derive(Debug, Default, Deserialize)]
 struct StreamChunk {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub choices: Option<Vec<ChunkChoice>>,
-    #[serde(default)]
-    pub usage: Option<Usage>,
+    id: Option<String>,
+    model: Option<String>,
+    choices: Option<Vec<ChunkChoice>>,
+    usage: Option<Usage>,
     /// llama.cpp's timings, sent with the last chunk.
-    #[serde(default)]
-    pub timings: Option<Timings>,
-    #[serde(default)]
-    pub error: Option<Value>,
+    timings: Option<Timings>,
+    error: Option<Value>,
 }
 
 /// A body's llama.cpp `timings`, for its cached prompt tokens.
 #[derive(Debug, Deserialize)]
 struct WithTimings {
-    #[serde(default)]
     timings: Option<Timings>,
 }
 
 /// llama.cpp's `timings`: `cache_n` is the prompt tokens served from the slot's cache. Read
 /// leniently (any JSON value): a field the SDK only reports on never fails a reply.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Timings {
-    #[serde(default)]
     cache_n: Value,
 }
 
@@ -329,42 +317,30 @@ impl Timings {
 
 #[derive(Debug, Deserialize)]
 struct ChunkChoice {
-    #[serde(default)]
-    pub delta: Option<ChunkDelta>,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
+    delta: Option<ChunkDelta>,
+    finish_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct ChunkDelta {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
-    #[serde(default)]
-    pub reasoning: Option<String>,
-    #[serde(default)]
-    pub refusal: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    content: Option<String>,
+    reasoning_content: Option<String>,
+    reasoning: Option<String>,
+    refusal: Option<String>,
+    tool_calls: Option<Vec<ToolCallDelta>>,
 }
 
 #[derive(Debug, Deserialize)]
 struct ToolCallDelta {
-    #[serde(default)]
-    pub index: Option<u32>,
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub function: Option<FunctionDelta>,
+    index: Option<u32>,
+    id: Option<String>,
+    function: Option<FunctionDelta>,
 }
 
 #[derive(Debug, Deserialize)]
 struct FunctionDelta {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub arguments: Option<String>,
+    name: Option<String>,
+    arguments: Option<String>,
 }
 
 #[cfg(test)]

@@ -77,22 +77,15 @@ pub(super) fn refusal_text(details: Option<&Value>) -> String {
 /// A Messages reply (or an error body sent with a 200).
 #[derive(Debug, Deserialize)]
 struct Reply {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     model: Option<String>,
     /// Each block read, and kept as received (thinking blocks go back unchanged).
-    #[serde(default)]
     content: Option<Vec<WithRaw<Block>>>,
-    #[serde(default)]
     stop_reason: Option<String>,
-    #[serde(default)]
     stop_details: Option<Value>,
-    #[serde(default)]
     usage: Option<AnthropicUsage>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
@@ -111,7 +104,6 @@ pub(super) enum Block {
         id: String,
         #[serde(default)]
         name: String,
-        #[serde(default)]
         input: Option<Value>,
     },
     /// Extended thinking, shown apart from the answer, and sent back unchanged (with its

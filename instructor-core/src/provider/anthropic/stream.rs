@@ -129,22 +129,16 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
 /// `delta` change shape with the type, and are read once it is known.
 #[derive(Debug, Default, Deserialize)]
 struct Event {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<String>,
     /// `message_start`'s message (an object); llama.cpp's error events' text (a string).
-    #[serde(default)]
     message: Option<Value>,
-    #[serde(default)]
     index: Option<u32>,
     /// The block begun, read and kept as received.
-    #[serde(default)]
     content_block: Option<WithRaw<Block>>,
     /// A [`BlockDelta`] in `content_block_delta`, a [`StopDelta`] in `message_delta`.
-    #[serde(default)]
     delta: Option<Value>,
-    #[serde(default)]
     usage: Option<AnthropicUsage>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
@@ -156,11 +150,8 @@ fn read<T: serde::de::DeserializeOwned>(v: Option<Value>) -> Option<T> {
 /// `message_start`'s message: what the SDK reads of it.
 #[derive(Debug, Default, Deserialize)]
 struct StartMessage {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     usage: Option<AnthropicUsage>,
 }
 
@@ -196,8 +187,6 @@ enum BlockDelta {
 /// A `message_delta`'s delta.
 #[derive(Debug, Default, Deserialize)]
 struct StopDelta {
-    #[serde(default)]
     stop_reason: Option<String>,
-    #[serde(default)]
     stop_details: Option<Value>,
 }

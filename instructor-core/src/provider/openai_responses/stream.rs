@@ -16,33 +16,20 @@ use crate::provider::{Delta, KeptPiece, WithRaw};
 /// One stream event (the fields of every kind the SDK reads, all optional).
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Event {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub(super) kind: Option<String>,
-    #[serde(default)]
     response: Option<Response>,
-    #[serde(default)]
     item: Option<WithRaw<OutputItem>>,
-    #[serde(default)]
     part: Option<ContentPart>,
-    #[serde(default)]
     item_id: Option<String>,
-    #[serde(default)]
     output_index: Option<u32>,
-    #[serde(default)]
     content_index: Option<u32>,
-    #[serde(default)]
     delta: Option<String>,
-    #[serde(default)]
     text: Option<String>,
-    #[serde(default)]
     refusal: Option<String>,
-    #[serde(default)]
     arguments: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     code: Option<Value>,
-    #[serde(default)]
     pub(super) error: Option<Value>,
 }
 
