@@ -15,9 +15,7 @@ use serde_json::Value;
 
 use crate::input::Content;
 use crate::mode::Mode;
-use crate::provider::{
-    error_message, json_body, key_header, Delivery, Delta, Dialect, ErrorFields, Outgoing,
-};
+use crate::provider::{error_message, key_header, Delta, Dialect, ErrorFields, Outgoing};
 use crate::server::MaxTokensField;
 use crate::wire::{ChatCompletion, Message, Usage};
 
@@ -138,11 +136,10 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         options,
         spec,
         messages,
-        delivery,
         target,
+        ..
     } = *request;
-    let stream = delivery == Delivery::Stream;
-    let limit = options.max_tokens.or(target.max_tokens);
+    let limit = request.max_tokens();
     let (max_tokens, max_completion_tokens) = match target.server.max_tokens_field() {
         MaxTokensField::MaxTokens => (limit, None),
         MaxTokensField::MaxCompletionTokens => (None, limit),
@@ -151,7 +148,7 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         Some(_) if target.server.forces_tools_with_required() => Some(required()),
         other => other,
     };
-    let request = ChatRequest {
+    let body = ChatRequest {
         model,
         messages,
         temperature: options.temperature,
@@ -163,11 +160,13 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         tool_choice,
         // On by default at OpenAI, off by default in llama.cpp's server: said either way.
         parallel_tool_calls: (spec.mode == Mode::ParallelTools).then_some(true),
-        stream: stream.then_some(true),
-        stream_options: stream.then(include_usage),
+        stream: request.stream(),
+        stream_options: request.stream().map(|_| include_usage()),
     };
     if !target.extra.is_empty() || !options.extra.is_empty() {
-        return json_body(&request, target, options).expect("a chat request always serializes");
+        return request
+            .json(&body)
+            .expect("a chat request always serializes");
     }
     // Sized up front: the schema pieces and the messages are most of the body, and growing
     // the buffer by doubling would copy it several times.
@@ -182,9 +181,9 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
             .iter()
             .map(|m| 64 + m.content.as_ref().map_or(0, Content::size_hint))
             .sum::<usize>();
-    let mut body = Vec::with_capacity(size);
-    serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
-    body
+    let mut out = Vec::with_capacity(size);
+    serde_json::to_writer(&mut out, &body).expect("a chat request always serializes");
+    out
 }
 
 /// `tool_choice: "required"`: one tool call at least, and there is one tool.

@@ -27,6 +27,24 @@ pub(crate) struct Outgoing<'a> {
     pub target: Target<'a>,
 }
 
+impl Outgoing<'_> {
+    /// The token limit: the request's, else the client's (`None`: neither sets one).
+    pub(crate) fn max_tokens(&self) -> Option<u32> {
+        self.options.max_tokens.or(self.target.max_tokens)
+    }
+
+    /// `stream: true` for a streamed answer; `None` (the field left out) for a whole one.
+    pub(crate) fn stream(&self) -> Option<bool> {
+        (self.delivery == Delivery::Stream).then_some(true)
+    }
+
+    /// The JSON body of the dialect's `body` for this request, with the client's and the
+    /// request's extra fields ([`json_body`]); `Err` is serde's message.
+    pub(crate) fn json<T: Serialize>(&self, body: &T) -> Result<Vec<u8>, String> {
+        json_body(body, self.target, self.options).map_err(|e| e.to_string())
+    }
+}
+
 /// The sampling options of a request, each sent only when set.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Options {
@@ -74,7 +92,7 @@ pub(crate) enum Delivery {
 /// request's (`options.extra`), written over its top level. Every dialect's body ends here.
 /// The fields the extras do not replace keep their JSON text byte for byte (a thinking block
 /// sent back stays as the provider wrote it).
-pub(crate) fn json_body<T: Serialize>(
+fn json_body<T: Serialize>(
     request: &T,
     target: Target<'_>,
     options: &Options,

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use super::call_id::split_tag;
 use super::pieces::pieces;
 use crate::input::{Content, Part};
-use crate::provider::{json_body, Outgoing};
+use crate::provider::Outgoing;
 use crate::wire::{Message, Role, ToolCall};
 
 /// The body of a `generateContent` request (GEM-SDK `GenerateContentConfig`; skeleton in
@@ -128,29 +128,21 @@ struct ResponseBody<'a> {
 
 /// The JSON body of one request; `Err` names what in the conversation Gemini cannot take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let Outgoing {
-        options,
-        spec,
-        messages,
-        target,
-        ..
-    } = *request;
-    let pieces = pieces(spec);
-    let (system_instruction, contents) = conversation(messages)?;
-    let request = Request {
+    let pieces = pieces(request.spec);
+    let (system_instruction, contents) = conversation(request.messages)?;
+    request.json(&Request {
         system_instruction,
         contents,
         tools: pieces.tools.as_deref(),
         tool_config: pieces.tool_config.as_deref(),
         generation_config: GenerationConfig {
-            temperature: options.temperature,
-            max_output_tokens: options.max_tokens.or(target.max_tokens),
-            seed: options.seed,
+            temperature: request.options.temperature,
+            max_output_tokens: request.max_tokens(),
+            seed: request.options.seed,
             response_mime_type: pieces.mime,
             response_json_schema: pieces.schema.as_deref(),
         },
-    };
-    json_body(&request, target, options).map_err(|e| e.to_string())
+    })
 }
 
 /// The neutral messages as `systemInstruction` and `contents`.

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::input::{Content, Part};
 use crate::mode::{Mode, ModeSpec};
 use crate::provider::spec_cache::{parse, raw, SpecCache};
-use crate::provider::{json_body, Delivery, Outgoing};
+use crate::provider::Outgoing;
 use crate::server::Server;
 use crate::wire::{Echo, Message, Role};
 
@@ -176,40 +176,31 @@ enum InputPart<'a> {
 /// The JSON body of one request; `Err` names what the conversation holds that the API does
 /// not take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let Outgoing {
-        model,
-        options,
-        spec,
-        messages,
-        delivery,
-        target,
-    } = *request;
+    let Outgoing { spec, target, .. } = *request;
     let pieces = pieces(spec);
-    let (instructions, input) = conversation(messages)?;
-    let llama = target.server == Server::LlamaCpp;
+    let (instructions, input) = conversation(request.messages)?;
     let tool_choice = match &pieces.tool_choice {
         Some(_) if target.server.forces_tools_with_required() => pieces.required.as_deref(),
         other => other.as_deref(),
     };
-    let request = ResponsesRequest {
-        model,
+    request.json(&ResponsesRequest {
+        model: request.model,
         instructions,
         input,
         text: pieces.text.as_deref(),
         tools: pieces.tools.as_deref(),
         tool_choice,
         parallel_tool_calls: pieces.parallel,
-        temperature: options.temperature,
-        max_output_tokens: options.max_tokens.or(target.max_tokens),
+        temperature: request.options.temperature,
+        max_output_tokens: request.max_tokens(),
         store: false,
-        stream: (delivery == Delivery::Stream).then_some(true),
-        response_format: if llama {
+        stream: request.stream(),
+        response_format: if target.server == Server::LlamaCpp {
             spec.response_format.as_deref()
         } else {
             None
         },
-    };
-    json_body(&request, target, options).map_err(|e| e.to_string())
+    })
 }
 
 /// The conversation as `instructions` (the system and developer messages) and input items.
