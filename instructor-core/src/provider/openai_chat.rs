@@ -15,7 +15,9 @@ use serde_json::Value;
 
 use crate::input::Content;
 use crate::mode::Mode;
-use crate::provider::{error_message, key_header, Delta, Dialect, ErrorFields, Outgoing};
+use crate::provider::{
+    error_message, key_header, push_names, read_event, Delta, Dialect, ErrorFields, Outgoing,
+};
 use crate::server::MaxTokensField;
 use crate::wire::{ChatCompletion, Message, Usage};
 
@@ -66,17 +68,11 @@ impl Dialect for OpenAiChat {
                 .map(|v| error_message(v.get("error").unwrap_or(&v)))
                 .unwrap_or_else(|_| data.to_owned()));
         }
-        let chunk: StreamChunk = serde_json::from_str(data)
-            .map_err(|e| format!("an event is not a chat-completion chunk: {e}"))?;
+        let chunk: StreamChunk = read_event(data, "a chat-completion chunk")?;
         if let Some(error) = &chunk.error {
             return Err(error_message(error));
         }
-        if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
-            out.push(Delta::Id(id));
-        }
-        if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
-            out.push(Delta::Model(model));
-        }
+        push_names(out, chunk.id, chunk.model);
         if let Some(mut usage) = chunk.usage {
             if usage.cached_tokens == 0 {
                 usage.cached_tokens = chunk.timings.map_or(0, |t| t.cached());

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::decode::{finish_reason, refusal_text, AnthropicUsage, Block};
-use crate::provider::{error_message, Delta, KeptPiece, WithRaw};
+use crate::provider::{error_message, push_names, read_event, Delta, KeptPiece, WithRaw};
 
 /// The deltas of one event (`event` is the SSE event name, `data` its JSON); `Err` for an
 /// error event or data that is not an Anthropic stream event.
@@ -13,8 +13,7 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
     if data.is_empty() {
         return Ok(());
     }
-    let ev: Event = serde_json::from_str(data)
-        .map_err(|e| format!("an event is not an Anthropic stream event: {e}"))?;
+    let ev: Event = read_event(data, "an Anthropic stream event")?;
     // The SSE event name first: llama.cpp's error events carry another `type` in the data.
     let kind = match (event, ev.kind.as_deref()) {
         ("error", _) => "error",
@@ -24,12 +23,7 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
     match kind {
         "message_start" => {
             if let Some(m) = read::<StartMessage>(ev.message) {
-                if let Some(id) = m.id.filter(|i| !i.is_empty()) {
-                    out.push(Delta::Id(id));
-                }
-                if let Some(model) = m.model.filter(|m| !m.is_empty()) {
-                    out.push(Delta::Model(model));
-                }
+                push_names(out, m.id, m.model);
                 if let Some(u) = m.usage {
                     out.push(Delta::Usage(u.neutral()));
                 }
