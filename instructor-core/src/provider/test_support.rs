@@ -1,5 +1,7 @@
-//! Fixtures the dialects' unit tests share: a tool call, the check of the key's header, and
-//! [`by_hand!`], a type implemented by hand with a fixed schema.
+//! Fixtures the dialects' unit tests share: a tool call, a tool's variant, the check of the
+//! key's header, and [`by_hand!`], a type implemented by hand with a fixed schema.
+
+use serde_json::{json, Value};
 
 use crate::provider::Dialect;
 use crate::wire::{FunctionCall, ToolCall};
@@ -14,6 +16,17 @@ pub(crate) fn tool_call(id: &str, name: &str, arguments: &str) -> ToolCall {
             arguments: arguments.into(),
         },
     }
+}
+
+/// The `Weather` variant of a list of tools (a branch of its `oneOf`, as
+/// `#[instructor(tools)]` writes it): a described struct with a required string `city`.
+pub(crate) fn weather_variant() -> Value {
+    json!({ "type": "object", "properties": { "Weather": {
+        "description": "Look up the weather.",
+        "type": "object",
+        "properties": { "city": { "type": "string" } },
+        "required": ["city"]
+    } }, "required": ["Weather"], "additionalProperties": false })
 }
 
 /// Asserts that `dialect` sends `key` as the value of the header `header`, marked
