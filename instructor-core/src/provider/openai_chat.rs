@@ -341,6 +341,7 @@ struct FunctionDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::test_support::assert_not_an_event;
 
     #[test]
     fn error_bodies() {
@@ -418,8 +419,6 @@ mod tests {
             "overloaded"
         );
         assert_eq!(deltas("", r#"{"error":"gone"}"#).unwrap_err(), "gone");
-        assert!(deltas("", "not json")
-            .unwrap_err()
-            .starts_with("an event is not a chat-completion chunk"));
+        assert_not_an_event(&OpenAiChat, "a chat-completion chunk");
     }
 }

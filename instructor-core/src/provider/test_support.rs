@@ -1,5 +1,5 @@
-//! Fixtures the dialects' unit tests share: a tool call, a tool's variant, the check of the
-//! key's header, and [`by_hand!`], a type implemented by hand with a fixed schema.
+//! Fixtures the dialects' unit tests share: a tool call, a tool's variant, the checks of the
+//! key's header and of an event that is not JSON, and [`by_hand!`], a type implemented by hand with a fixed schema.
 
 use serde_json::{json, Value};
 
@@ -37,6 +37,14 @@ pub(crate) fn assert_key_header(dialect: &impl Dialect, key: &str, header: &str)
     assert!(value.is_sensitive());
     assert_eq!(value.to_str().unwrap(), key);
     assert!(dialect.auth("bad\nkey").is_err());
+}
+
+/// Asserts that `dialect` refuses an event whose data is not JSON, saying that it is not
+/// `what` (`a chat-completion chunk`, `an Anthropic stream event`).
+pub(crate) fn assert_not_an_event(dialect: &impl Dialect, what: &str) {
+    let mut out = Vec::new();
+    let e = dialect.decode_event("", "not json", &mut out).unwrap_err();
+    assert!(e.starts_with(&format!("an event is not {what}")), "{e}");
 }
 
 /// A unit struct implementing [`Instructor`](crate::Instructor) by hand: `Name` (its
