@@ -31,7 +31,7 @@ mod spec_cache;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub(crate) use outgoing::{add_extra, Delivery, Options, Outgoing, Target};
+pub(crate) use outgoing::{add_extra, skip_none, Delivery, Options, Outgoing, Target};
 
 use std::fmt;
 

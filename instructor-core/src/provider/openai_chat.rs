@@ -16,7 +16,8 @@ use serde_json::Value;
 use crate::input::Content;
 use crate::mode::Mode;
 use crate::provider::{
-    error_message, key_header, push_names, read_event, Delta, Dialect, ErrorFields, Outgoing,
+    error_message, key_header, push_names, read_event, skip_none, Delta, Dialect, ErrorFields,
+    Outgoing,
 };
 use crate::server::MaxTokensField;
 use crate::wire::{ChatCompletion, Message, Usage};
@@ -196,32 +197,24 @@ fn include_usage() -> &'static RawValue {
     })
 }
 
-/// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
-/// do not copy the schema; the per-type pieces arrive already serialized.
-#[derive(Debug, Serialize)]
-struct ChatRequest<'a> {
-    model: &'a str,
-    messages: &'a [Message],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_completion_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_format: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<&'a RawValue>,
+skip_none! {
+    /// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
+    /// do not copy the schema; the per-type pieces arrive already serialized.
+    #[derive(Debug, Serialize)]
+    struct ChatRequest<'a> {
+        model: &'a str,
+        messages: &'a [Message],
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
+        max_completion_tokens: Option<u32>,
+        seed: Option<u64>,
+        response_format: Option<&'a RawValue>,
+        tools: Option<&'a RawValue>,
+        tool_choice: Option<&'a RawValue>,
+        parallel_tool_calls: Option<bool>,
+        stream: Option<bool>,
+        stream_options: Option<&'a RawValue>,
+    }
 }
 
 /// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare

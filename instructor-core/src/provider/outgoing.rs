@@ -10,6 +10,31 @@ use crate::mode::ModeSpec;
 use crate::server::Server;
 use crate::wire::Message;
 
+/// Declares the struct of a request body (or of an object in one), with
+/// `#[serde(skip_serializing_if = "Option::is_none")]` on each of its `Option` fields, as
+/// `serde_with::skip_serializing_none` does: every dialect leaves an unset field out of the
+/// body rather than sending `null`. The other fields, and every attribute written, are kept
+/// as they are.
+macro_rules! skip_none {
+    ($(#[$attr:meta])* struct $name:ident $(<$lt:lifetime>)? { $($fields:tt)* }) => {
+        $crate::provider::skip_none!(@field [$(#[$attr])* struct $name $(<$lt>)?] [] $($fields)*);
+    };
+    (@field $head:tt [$($done:tt)*] $(#[$fattr:meta])* $field:ident: Option<$ty:ty>, $($rest:tt)*) => {
+        $crate::provider::skip_none!(@field $head [$($done)*
+            $(#[$fattr])*
+            #[serde(skip_serializing_if = "Option::is_none")]
+            $field: Option<$ty>,
+        ] $($rest)*);
+    };
+    (@field $head:tt [$($done:tt)*] $(#[$fattr:meta])* $field:ident: $ty:ty, $($rest:tt)*) => {
+        $crate::provider::skip_none!(@field $head [$($done)* $(#[$fattr])* $field: $ty,] $($rest)*);
+    };
+    (@field [$($head:tt)*] [$($done:tt)*]) => {
+        $($head)* { $($done)* }
+    };
+}
+pub(crate) use skip_none;
+
 /// Everything one request body is made of, whatever the dialect.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing<'a> {

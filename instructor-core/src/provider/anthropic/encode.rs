@@ -10,30 +10,26 @@ use serde_json::{Map, Value};
 use super::schema;
 use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{Content, Part};
-use crate::provider::Outgoing;
+use crate::provider::{skip_none, Outgoing};
 use crate::wire::{Echo, Message, Role, ToolCall};
 
-/// The body of one Messages request. The per-type pieces arrive serialized
-/// ([`schema::pieces`]); the conversation is borrowed from the neutral messages.
-#[derive(Debug, Serialize)]
-struct Request<'a> {
-    model: &'a str,
-    /// Required by Anthropic: the request's limit, else the client's, else
-    /// [`DEFAULT_MAX_TOKENS`].
-    max_tokens: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<System>,
-    messages: Vec<Turn<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_config: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream: Option<bool>,
+skip_none! {
+    /// The body of one Messages request. The per-type pieces arrive serialized
+    /// ([`schema::pieces`]); the conversation is borrowed from the neutral messages.
+    #[derive(Debug, Serialize)]
+    struct Request<'a> {
+        model: &'a str,
+        /// Required by Anthropic: the request's limit, else the client's, else
+        /// [`DEFAULT_MAX_TOKENS`].
+        max_tokens: u32,
+        system: Option<System>,
+        messages: Vec<Turn<'a>>,
+        temperature: Option<f64>,
+        tools: Option<&'a RawValue>,
+        tool_choice: Option<&'a RawValue>,
+        output_config: Option<&'a RawValue>,
+        stream: Option<bool>,
+    }
 }
 
 /// `system`: its text, or (prompt caching on) one text block marked for the cache.

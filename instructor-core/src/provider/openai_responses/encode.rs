@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::input::{Content, Part};
 use crate::mode::{Mode, ModeSpec};
 use crate::provider::spec_cache::{parse, raw, SpecCache};
-use crate::provider::Outgoing;
+use crate::provider::{skip_none, Outgoing};
 use crate::server::Server;
 use crate::wire::{Echo, Message, Role};
 
@@ -100,31 +100,24 @@ fn translate(spec: &ModeSpec) -> Pieces {
     }
 }
 
-/// The body of a Responses request. Borrowed: re-asks and retries copy no schema or text.
-#[derive(Debug, Serialize)]
-struct ResponsesRequest<'a> {
-    model: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions: Option<String>,
-    input: Vec<Item<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_output_tokens: Option<u32>,
-    store: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream: Option<bool>,
-    /// Chat's response format, for llama.cpp alone (see the module documentation).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_format: Option<&'a RawValue>,
+skip_none! {
+    /// The body of a Responses request. Borrowed: re-asks and retries copy no schema or text.
+    #[derive(Debug, Serialize)]
+    struct ResponsesRequest<'a> {
+        model: &'a str,
+        instructions: Option<String>,
+        input: Vec<Item<'a>>,
+        text: Option<&'a RawValue>,
+        tools: Option<&'a RawValue>,
+        tool_choice: Option<&'a RawValue>,
+        parallel_tool_calls: Option<bool>,
+        temperature: Option<f64>,
+        max_output_tokens: Option<u32>,
+        store: bool,
+        stream: Option<bool>,
+        /// Chat's response format, for llama.cpp alone (see the module documentation).
+        response_format: Option<&'a RawValue>,
+    }
 }
 
 /// One input item.
