@@ -137,7 +137,7 @@ impl<'a> Source<'a> {
 
 /// The JSON body of one request; `Err` names an input Anthropic does not take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let pieces = schema::pieces(request.spec);
+    let pieces = schema::PIECES.get(request.spec);
     if let Some(why) = &pieces.refused {
         return Err(why.clone());
     }

@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 use crate::dialect::describe::{move_into_description, DROPPED, FORMATS};
 use crate::dialect::one_of::one_of_as_any_of;
 use crate::mode::{Mode, ModeSpec};
-use crate::provider::spec_cache::{parse, raw, SpecCache};
+use crate::provider::spec_cache::{parse, piece, SpecCache};
 
 /// Keywords Anthropic's structured outputs reject, moved into the description.
 const MOVED: &[&str] = &[
@@ -76,18 +76,14 @@ pub(super) struct Pieces {
     pub refused: Option<String>,
 }
 
-/// The pieces of `spec`, built on first use and kept for the life of the process, keyed by
-/// the spec's address and mode: every spec the SDK sends is leaked by `spec_for` (built once
-/// per type, mode and prompting, never freed), so its address names it for good, and no
-/// request walks a schema again.
-pub(super) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    static CACHE: SpecCache<Pieces> = SpecCache::new();
-    CACHE.get(spec, build)
-}
+/// The pieces of each spec (`PIECES.get(spec)`), built on first use and kept for the life
+/// of the process, keyed by the spec's address and mode: every spec the SDK sends is leaked
+/// by `spec_for` (built once per type, mode and prompting, never freed), so its address
+/// names it for good, and no request walks a schema again.
+pub(super) static PIECES: SpecCache<Pieces> = SpecCache::new(build);
 
 /// Translates the spec's chat-completions pieces into Anthropic's.
 fn build(spec: &ModeSpec) -> Pieces {
-    let piece = |v: Value| Some(raw(v));
     let mut out = Pieces::default();
     match spec.mode {
         Mode::Tools | Mode::ParallelTools => {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::call_id::split_tag;
-use super::pieces::pieces;
+use super::pieces::PIECES;
 use crate::input::{Content, Part};
 use crate::provider::{skip_none, Outgoing};
 use crate::wire::{Message, Role, ToolCall};
@@ -122,7 +122,7 @@ skip_none! {
 
 /// The JSON body of one request; `Err` names what in the conversation Gemini cannot take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let pieces = pieces(request.spec);
+    let pieces = PIECES.get(request.spec);
     let (system_instruction, contents) = conversation(request.messages)?;
     request.json(&Request {
         system_instruction,

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::input::{Content, Part};
 use crate::mode::{Mode, ModeSpec};
-use crate::provider::spec_cache::{parse, raw, SpecCache};
+use crate::provider::spec_cache::{parse, piece, raw, SpecCache};
 use crate::provider::{skip_none, Outgoing};
 use crate::server::Server;
 use crate::wire::{Echo, Message, Role};
@@ -28,14 +28,11 @@ pub(super) struct Pieces {
     parallel: Option<bool>,
 }
 
-/// The pieces of `spec`, translated on first use. Specs are leaked ([`spec_for`] makes
+/// The pieces of each spec (`PIECES.get(spec)`), translated on first use. Specs are leaked ([`spec_for`] makes
 /// every one `'static`), so a spec's address names it for the life of the process.
 ///
 /// [`spec_for`]: crate::mode::spec_for
-pub(super) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    static CACHE: SpecCache<Pieces> = SpecCache::new();
-    CACHE.get(spec, translate)
-}
+pub(super) static PIECES: SpecCache<Pieces> = SpecCache::new(translate);
 
 /// The Responses pieces of a spec's chat-shaped ones.
 fn translate(spec: &ModeSpec) -> Pieces {
@@ -60,7 +57,7 @@ fn translate(spec: &ModeSpec) -> Pieces {
             "json_object" => json!({ "type": "json_object" }),
             _ => return None,
         };
-        Some(raw(json!({ "format": format })))
+        piece(json!({ "format": format }))
     });
     let tools = parse(&spec.tools).and_then(|tools| {
         let flat: Vec<Value> = tools
@@ -83,7 +80,7 @@ fn translate(spec: &ModeSpec) -> Pieces {
                 Some(Value::Object(tool))
             })
             .collect();
-        Some(raw(Value::Array(flat)))
+        piece(Value::Array(flat))
     });
     let tool_choice = parse(&spec.tool_choice).map(|choice| {
         raw(match choice.pointer("/function/name") {
@@ -170,7 +167,7 @@ enum InputPart<'a> {
 /// not take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
     let Outgoing { spec, target, .. } = *request;
-    let pieces = pieces(spec);
+    let pieces = PIECES.get(spec);
     let (instructions, input) = conversation(request.messages)?;
     let tool_choice = match &pieces.tool_choice {
         Some(_) if target.server.forces_tools_with_required() => pieces.required.as_deref(),
