@@ -243,6 +243,7 @@ pub struct FunctionCall {
 /// A chat-completions response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(default)]
 pub struct ChatCompletion {
     /// The provider's id for the response.
     #[serde(default, deserialize_with = "null_default")]
@@ -264,6 +265,7 @@ pub struct ChatCompletion {
 /// One answer in a [`ChatCompletion`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(default)]
 pub struct Choice {
     /// Position among the choices.
     #[serde(default, deserialize_with = "null_default")]
@@ -278,6 +280,7 @@ pub struct Choice {
 /// The message in a [`Choice`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(default)]
 pub struct ResponseMessage {
     /// Normally `assistant`.
     pub role: Option<String>,
@@ -367,7 +370,8 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// `Usage` as a body writes it: flat, or with OpenAI's details objects.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct UsageWire {
     #[serde(default, deserialize_with = "null_default")]
     prompt_tokens: u64,

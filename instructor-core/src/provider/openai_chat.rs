@@ -220,6 +220,7 @@ skip_none! {
 /// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare
 /// `{"error": "text"}`, `{"message": ..}` or FastAPI's `{"detail": ..}`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ApiErrorBody {
     error: Option<ApiErrorField>,
     message: Option<String>,
@@ -231,9 +232,11 @@ struct ApiErrorBody {
 enum ApiErrorField {
     Text(String),
     Detail {
+        #[serde(default)]
         message: Option<String>,
-        #[serde(rename = "type")]
+        #[serde(default, rename = "type")]
         kind: Option<String>,
+        #[serde(default)]
         code: Option<Value>,
     },
 }
@@ -269,6 +272,7 @@ fn parse_api_error(body: &str) -> (Option<String>, Option<String>, Option<String
 
 /// One chunk of a streamed chat completion.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct StreamChunk {
     id: Option<String>,
     model: Option<String>,
@@ -280,7 +284,8 @@ struct StreamChunk {
 }
 
 /// A body's llama.cpp `timings`, for its cached prompt tokens.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct WithTimings {
     timings: Option<Timings>,
 }
@@ -303,13 +308,15 @@ impl Timings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ChunkChoice {
     delta: Option<ChunkDelta>,
     finish_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ChunkDelta {
     content: Option<String>,
     reasoning_content: Option<String>,
@@ -318,14 +325,16 @@ struct ChunkDelta {
     tool_calls: Option<Vec<ToolCallDelta>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ToolCallDelta {
     index: Option<u32>,
     id: Option<String>,
     function: Option<FunctionDelta>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct FunctionDelta {
     name: Option<String>,
     arguments: Option<String>,

@@ -75,7 +75,8 @@ pub(super) fn refusal_text(details: Option<&Value>) -> String {
 }
 
 /// A Messages reply (or an error body sent with a 200).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Reply {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -104,6 +105,7 @@ pub(super) enum Block {
         id: String,
         #[serde(default)]
         name: String,
+        #[serde(default)]
         input: Option<Value>,
     },
     /// Extended thinking, shown apart from the answer, and sent back unchanged (with its

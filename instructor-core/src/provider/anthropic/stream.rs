@@ -122,6 +122,7 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
 /// One event of a streamed reply (its `type` repeats the SSE event name). `message` and
 /// `delta` change shape with the type, and are read once it is known.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Event {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -143,6 +144,7 @@ fn read<T: serde::de::DeserializeOwned>(v: Option<Value>) -> Option<T> {
 
 /// `message_start`'s message: what the SDK reads of it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct StartMessage {
     id: Option<String>,
     model: Option<String>,
@@ -180,6 +182,7 @@ enum BlockDelta {
 
 /// A `message_delta`'s delta.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct StopDelta {
     stop_reason: Option<String>,
     stop_details: Option<Value>,

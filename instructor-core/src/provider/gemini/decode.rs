@@ -10,7 +10,7 @@ use crate::wire::{ChatCompletion, Choice, FunctionCall, ResponseMessage, ToolCal
 
 /// A `GenerateContentResponse` (GEM-SDK types.py; examples in notes §3.5).
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct GenerateContentResponse {
     pub(super) candidates: Option<Vec<Candidate>>,
     pub(super) prompt_feedback: Option<PromptFeedback>,
@@ -22,7 +22,7 @@ pub(super) struct GenerateContentResponse {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct Candidate {
     content: Option<CandidateContent>,
     pub(super) finish_reason: Option<String>,
@@ -35,12 +35,13 @@ impl Candidate {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct CandidateContent {
     parts: Option<Vec<PartIn>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct PartIn {
     pub(super) text: Option<String>,
     pub(super) thought: Option<bool>,
@@ -57,7 +58,7 @@ pub(super) struct CallIn {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct PromptFeedback {
     block_reason: Option<String>,
     block_reason_message: Option<String>,

@@ -10,6 +10,7 @@ use crate::wire::{ChatCompletion, Choice, Echo, FunctionCall, ResponseMessage, T
 
 /// A response object (only what the SDK reads).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Response {
     pub(super) id: Option<String>,
     pub(super) model: Option<String>,
@@ -25,12 +26,14 @@ pub(super) struct Response {
 
 /// `incomplete_details`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Incomplete {
     reason: Option<String>,
 }
 
 /// One output item: a message, a function call, a reasoning item (others are skipped).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct OutputItem {
     #[serde(rename = "type")]
     pub(super) kind: Option<String>,
@@ -61,6 +64,7 @@ impl OutputItem {
 /// A part of a message (`output_text`, `refusal`) or of a reasoning item (`summary_text`,
 /// `reasoning_text`).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct ContentPart {
     #[serde(rename = "type")]
     pub(super) kind: Option<String>,
@@ -70,6 +74,7 @@ pub(super) struct ContentPart {
 
 /// `usage` as the Responses API writes it; every detail object optional.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct ResponseUsage {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
@@ -79,6 +84,7 @@ pub(super) struct ResponseUsage {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Details {
     cached_tokens: Option<u64>,
     reasoning_tokens: Option<u64>,

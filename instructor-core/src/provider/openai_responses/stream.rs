@@ -15,6 +15,7 @@ use crate::provider::{push_names, Delta, KeptPiece, WithRaw};
 
 /// One stream event (the fields of every kind the SDK reads, all optional).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Event {
     #[serde(rename = "type")]
     pub(super) kind: Option<String>,
