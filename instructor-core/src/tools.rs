@@ -245,7 +245,7 @@ pub fn tool_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::test_support::tool_call;
+    use crate::provider::test_support::{tool_call, weather_variant};
 
     fn list() -> Value {
         json!({
@@ -253,12 +253,7 @@ mod tests {
             "items": { "$ref": "#/$defs/Action" },
             "$defs": {
                 "Action": { "oneOf": [
-                    { "type": "object", "properties": { "Weather": {
-                        "description": "Look up the weather.",
-                        "type": "object",
-                        "properties": { "city": { "type": "string" } },
-                        "required": ["city"]
-                    } }, "required": ["Weather"], "additionalProperties": false },
+                    weather_variant(),
                     { "type": "object", "properties": { "Web search": { "$ref": "#/$defs/Q" } },
                       "required": ["Web search"], "additionalProperties": false }
                 ] },

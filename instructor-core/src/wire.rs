@@ -243,6 +243,7 @@ pub struct FunctionCall {
 /// A chat-completions response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(default)]
 pub struct ChatCompletion {
     /// The provider's id for the response.
     #[serde(default, deserialize_with = "null_default")]
@@ -251,22 +252,20 @@ pub struct ChatCompletion {
     #[serde(default, deserialize_with = "null_default")]
     pub model: String,
     /// Unix time of creation.
-    #[serde(default)]
     pub created: Option<u64>,
     /// The answers; the SDK reads the first.
     #[serde(default, deserialize_with = "null_default")]
     pub choices: Vec<Choice>,
     /// Tokens used by this request.
-    #[serde(default)]
     pub usage: Option<Usage>,
     /// The backend configuration fingerprint, when the provider sends it.
-    #[serde(default)]
     pub system_fingerprint: Option<String>,
 }
 
 /// One answer in a [`ChatCompletion`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(default)]
 pub struct Choice {
     /// Position among the choices.
     #[serde(default, deserialize_with = "null_default")]
@@ -275,22 +274,19 @@ pub struct Choice {
     #[serde(default, deserialize_with = "null_default")]
     pub message: ResponseMessage,
     /// Why generation stopped: `stop`, `length`, `tool_calls`, `content_filter`, ...
-    #[serde(default)]
     pub finish_reason: Option<String>,
 }
 
 /// The message in a [`Choice`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(default)]
 pub struct ResponseMessage {
     /// Normally `assistant`.
-    #[serde(default)]
     pub role: Option<String>,
     /// The text, if any.
-    #[serde(default)]
     pub content: Option<String>,
     /// Set when the model refused to answer (OpenAI structured outputs).
-    #[serde(default)]
     pub refusal: Option<String>,
     /// Tool calls, if any.
     #[serde(default, deserialize_with = "null_default")]
@@ -374,7 +370,8 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// `Usage` as a body writes it: flat, or with OpenAI's details objects.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct UsageWire {
     #[serde(default, deserialize_with = "null_default")]
     prompt_tokens: u64,
@@ -388,9 +385,7 @@ struct UsageWire {
     cache_creation_tokens: u32,
     #[serde(default, deserialize_with = "null_default")]
     reasoning_tokens: u32,
-    #[serde(default)]
     prompt_tokens_details: Option<TokenDetails>,
-    #[serde(default)]
     completion_tokens_details: Option<TokenDetails>,
 }
 

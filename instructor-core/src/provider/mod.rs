@@ -31,7 +31,7 @@ mod spec_cache;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub(crate) use outgoing::{add_extra, json_body, Delivery, Options, Outgoing, Target};
+pub(crate) use outgoing::{add_extra, skip_none, Delivery, Options, Outgoing, Target};
 
 use std::fmt;
 
@@ -117,6 +117,20 @@ pub(crate) fn error_message(error: &Value) -> String {
         .map(str::to_owned)
         .or_else(|| error.as_str().map(str::to_owned))
         .unwrap_or_else(|| error.to_string())
+}
+
+/// The data of one server-sent event read as `T`; `Err` says it is not `what` (`a
+/// chat-completion chunk`, `an Anthropic stream event`) and why. Every dialect's
+/// [`Dialect::decode_event`] reads its events this way.
+pub(crate) fn read_event<T: DeserializeOwned>(data: &str, what: &str) -> Result<T, String> {
+    serde_json::from_str(data).map_err(|e| format!("an event is not {what}: {e}"))
+}
+
+/// Appends the response's id and model as a stream event says them (each when it says one
+/// that is not empty).
+pub(crate) fn push_names(out: &mut Vec<Delta>, id: Option<String>, model: Option<String>) {
+    out.extend(id.filter(|i| !i.is_empty()).map(Delta::Id));
+    out.extend(model.filter(|m| !m.is_empty()).map(Delta::Model));
 }
 
 /// A value read from a reply together with its JSON text, byte for byte: a block the

@@ -16,7 +16,8 @@ use serde_json::Value;
 use crate::input::Content;
 use crate::mode::Mode;
 use crate::provider::{
-    error_message, json_body, key_header, Delivery, Delta, Dialect, ErrorFields, Outgoing,
+    error_message, key_header, push_names, read_event, skip_none, Delta, Dialect, ErrorFields,
+    Outgoing,
 };
 use crate::server::MaxTokensField;
 use crate::wire::{ChatCompletion, Message, Usage};
@@ -68,17 +69,11 @@ impl Dialect for OpenAiChat {
                 .map(|v| error_message(v.get("error").unwrap_or(&v)))
                 .unwrap_or_else(|_| data.to_owned()));
         }
-        let chunk: StreamChunk = serde_json::from_str(data)
-            .map_err(|e| format!("an event is not a chat-completion chunk: {e}"))?;
+        let chunk: StreamChunk = read_event(data, "a chat-completion chunk")?;
         if let Some(error) = &chunk.error {
             return Err(error_message(error));
         }
-        if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
-            out.push(Delta::Id(id));
-        }
-        if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
-            out.push(Delta::Model(model));
-        }
+        push_names(out, chunk.id, chunk.model);
         if let Some(mut usage) = chunk.usage {
             if usage.cached_tokens == 0 {
                 usage.cached_tokens = chunk.timings.map_or(0, |t| t.cached());
@@ -138,11 +133,10 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         options,
         spec,
         messages,
-        delivery,
         target,
+        ..
     } = *request;
-    let stream = delivery == Delivery::Stream;
-    let limit = options.max_tokens.or(target.max_tokens);
+    let limit = request.max_tokens();
     let (max_tokens, max_completion_tokens) = match target.server.max_tokens_field() {
         MaxTokensField::MaxTokens => (limit, None),
         MaxTokensField::MaxCompletionTokens => (None, limit),
@@ -151,7 +145,7 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         Some(_) if target.server.forces_tools_with_required() => Some(required()),
         other => other,
     };
-    let request = ChatRequest {
+    let body = ChatRequest {
         model,
         messages,
         temperature: options.temperature,
@@ -163,11 +157,13 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
         tool_choice,
         // On by default at OpenAI, off by default in llama.cpp's server: said either way.
         parallel_tool_calls: (spec.mode == Mode::ParallelTools).then_some(true),
-        stream: stream.then_some(true),
-        stream_options: stream.then(include_usage),
+        stream: request.stream(),
+        stream_options: request.stream().map(|_| include_usage()),
     };
     if !target.extra.is_empty() || !options.extra.is_empty() {
-        return json_body(&request, target, options).expect("a chat request always serializes");
+        return request
+            .json(&body)
+            .expect("a chat request always serializes");
     }
     // Sized up front: the schema pieces and the messages are most of the body, and growing
     // the buffer by doubling would copy it several times.
@@ -182,9 +178,9 @@ fn body(request: &Outgoing<'_>) -> Vec<u8> {
             .iter()
             .map(|m| 64 + m.content.as_ref().map_or(0, Content::size_hint))
             .sum::<usize>();
-    let mut body = Vec::with_capacity(size);
-    serde_json::to_writer(&mut body, &request).expect("a chat request always serializes");
-    body
+    let mut out = Vec::with_capacity(size);
+    serde_json::to_writer(&mut out, &body).expect("a chat request always serializes");
+    out
 }
 
 /// `tool_choice: "required"`: one tool call at least, and there is one tool.
@@ -201,44 +197,34 @@ fn include_usage() -> &'static RawValue {
     })
 }
 
-/// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
-/// do not copy the schema; the per-type pieces arrive already serialized.
-#[derive(Debug, Serialize)]
-struct ChatRequest<'a> {
-    pub model: &'a str,
-    pub messages: &'a [Message],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<&'a RawValue>,
+skip_none! {
+    /// The body of a chat-completions request. Borrowed, so that re-asks and transport retries
+    /// do not copy the schema; the per-type pieces arrive already serialized.
+    #[derive(Debug, Serialize)]
+    struct ChatRequest<'a> {
+        model: &'a str,
+        messages: &'a [Message],
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
+        max_completion_tokens: Option<u32>,
+        seed: Option<u64>,
+        response_format: Option<&'a RawValue>,
+        tools: Option<&'a RawValue>,
+        tool_choice: Option<&'a RawValue>,
+        parallel_tool_calls: Option<bool>,
+        stream: Option<bool>,
+        stream_options: Option<&'a RawValue>,
+    }
 }
 
 /// An error body: OpenAI's `{"error": {"message", "type", "code"}}`, a bare
 /// `{"error": "text"}`, `{"message": ..}` or FastAPI's `{"detail": ..}`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ApiErrorBody {
-    #[serde(default)]
-    pub error: Option<ApiErrorField>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub detail: Option<Value>,
+    error: Option<ApiErrorField>,
+    message: Option<String>,
+    detail: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,34 +272,29 @@ fn parse_api_error(body: &str) -> (Option<String>, Option<String>, Option<String
 
 /// One chunk of a streamed chat completion.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct StreamChunk {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub choices: Option<Vec<ChunkChoice>>,
-    #[serde(default)]
-    pub usage: Option<Usage>,
+    id: Option<String>,
+    model: Option<String>,
+    choices: Option<Vec<ChunkChoice>>,
+    usage: Option<Usage>,
     /// llama.cpp's timings, sent with the last chunk.
-    #[serde(default)]
-    pub timings: Option<Timings>,
-    #[serde(default)]
-    pub error: Option<Value>,
+    timings: Option<Timings>,
+    error: Option<Value>,
 }
 
 /// A body's llama.cpp `timings`, for its cached prompt tokens.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct WithTimings {
-    #[serde(default)]
     timings: Option<Timings>,
 }
 
 /// llama.cpp's `timings`: `cache_n` is the prompt tokens served from the slot's cache. Read
 /// leniently (any JSON value): a field the SDK only reports on never fails a reply.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Timings {
-    #[serde(default)]
     cache_n: Value,
 }
 
@@ -327,49 +308,42 @@ impl Timings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ChunkChoice {
-    #[serde(default)]
-    pub delta: Option<ChunkDelta>,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
+    delta: Option<ChunkDelta>,
+    finish_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ChunkDelta {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
-    #[serde(default)]
-    pub reasoning: Option<String>,
-    #[serde(default)]
-    pub refusal: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    content: Option<String>,
+    reasoning_content: Option<String>,
+    reasoning: Option<String>,
+    refusal: Option<String>,
+    tool_calls: Option<Vec<ToolCallDelta>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ToolCallDelta {
-    #[serde(default)]
-    pub index: Option<u32>,
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub function: Option<FunctionDelta>,
+    index: Option<u32>,
+    id: Option<String>,
+    function: Option<FunctionDelta>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct FunctionDelta {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub arguments: Option<String>,
+    name: Option<String>,
+    arguments: Option<String>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::test_support::assert_not_an_event;
 
     #[test]
     fn error_bodies() {
@@ -447,8 +421,6 @@ mod tests {
             "overloaded"
         );
         assert_eq!(deltas("", r#"{"error":"gone"}"#).unwrap_err(), "gone");
-        assert!(deltas("", "not json")
-            .unwrap_err()
-            .starts_with("an event is not a chat-completion chunk"));
+        assert_not_an_event(&OpenAiChat, "a chat-completion chunk");
     }
 }

@@ -10,6 +10,31 @@ use crate::mode::ModeSpec;
 use crate::server::Server;
 use crate::wire::Message;
 
+/// Declares the struct of a request body (or of an object in one), with
+/// `#[serde(skip_serializing_if = "Option::is_none")]` on each of its `Option` fields, as
+/// `serde_with::skip_serializing_none` does: every dialect leaves an unset field out of the
+/// body rather than sending `null`. The other fields, and every attribute written, are kept
+/// as they are.
+macro_rules! skip_none {
+    ($(#[$attr:meta])* struct $name:ident $(<$lt:lifetime>)? { $($fields:tt)* }) => {
+        $crate::provider::skip_none!(@field [$(#[$attr])* struct $name $(<$lt>)?] [] $($fields)*);
+    };
+    (@field $head:tt [$($done:tt)*] $(#[$fattr:meta])* $field:ident: Option<$ty:ty>, $($rest:tt)*) => {
+        $crate::provider::skip_none!(@field $head [$($done)*
+            $(#[$fattr])*
+            #[serde(skip_serializing_if = "Option::is_none")]
+            $field: Option<$ty>,
+        ] $($rest)*);
+    };
+    (@field $head:tt [$($done:tt)*] $(#[$fattr:meta])* $field:ident: $ty:ty, $($rest:tt)*) => {
+        $crate::provider::skip_none!(@field $head [$($done)* $(#[$fattr])* $field: $ty,] $($rest)*);
+    };
+    (@field [$($head:tt)*] [$($done:tt)*]) => {
+        $($head)* { $($done)* }
+    };
+}
+pub(crate) use skip_none;
+
 /// Everything one request body is made of, whatever the dialect.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing<'a> {
@@ -25,6 +50,24 @@ pub(crate) struct Outgoing<'a> {
     pub delivery: Delivery,
     /// What the client adds to every body.
     pub target: Target<'a>,
+}
+
+impl Outgoing<'_> {
+    /// The token limit: the request's, else the client's (`None`: neither sets one).
+    pub(crate) fn max_tokens(&self) -> Option<u32> {
+        self.options.max_tokens.or(self.target.max_tokens)
+    }
+
+    /// `stream: true` for a streamed answer; `None` (the field left out) for a whole one.
+    pub(crate) fn stream(&self) -> Option<bool> {
+        (self.delivery == Delivery::Stream).then_some(true)
+    }
+
+    /// The JSON body of the dialect's `body` for this request, with the client's and the
+    /// request's extra fields ([`json_body`]); `Err` is serde's message.
+    pub(crate) fn json<T: Serialize>(&self, body: &T) -> Result<Vec<u8>, String> {
+        json_body(body, self.target, self.options).map_err(|e| e.to_string())
+    }
 }
 
 /// The sampling options of a request, each sent only when set.
@@ -74,7 +117,7 @@ pub(crate) enum Delivery {
 /// request's (`options.extra`), written over its top level. Every dialect's body ends here.
 /// The fields the extras do not replace keep their JSON text byte for byte (a thinking block
 /// sent back stays as the provider wrote it).
-pub(crate) fn json_body<T: Serialize>(
+fn json_body<T: Serialize>(
     request: &T,
     target: Target<'_>,
     options: &Options,

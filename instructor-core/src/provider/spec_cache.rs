@@ -14,22 +14,25 @@ use crate::mode::{Mode, ModeSpec};
 /// by [`spec_for`](crate::mode::spec_for) (built once per type, mode and prompting, never
 /// freed), so its address names it for good, and no request walks a schema again.
 ///
-/// Each dialect declares one as a `static`.
+/// Each dialect declares one as a `static`, with the function that translates a spec.
 pub(crate) struct SpecCache<T: 'static> {
     /// The pieces made so far.
     map: OnceLock<RwLock<HashMap<(usize, Mode), &'static T>>>,
+    /// Makes the pieces of a spec.
+    build: fn(&ModeSpec) -> T,
 }
 
 impl<T: Sync + 'static> SpecCache<T> {
-    /// An empty cache.
-    pub(crate) const fn new() -> Self {
+    /// An empty cache of the pieces `build` makes.
+    pub(crate) const fn new(build: fn(&ModeSpec) -> T) -> Self {
         Self {
             map: OnceLock::new(),
+            build,
         }
     }
 
-    /// The pieces of `spec`, made by `build` the first time this spec is asked for.
-    pub(crate) fn get(&'static self, spec: &ModeSpec, build: fn(&ModeSpec) -> T) -> &'static T {
+    /// The pieces of `spec`, made the first time this spec is asked for.
+    pub(crate) fn get(&'static self, spec: &ModeSpec) -> &'static T {
         let cache = self.map.get_or_init(Default::default);
         let key = (std::ptr::from_ref(spec) as usize, spec.mode);
         if let Some(p) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -37,13 +40,18 @@ impl<T: Sync + 'static> SpecCache<T> {
         }
         let mut w = cache.write().unwrap_or_else(|e| e.into_inner());
         w.entry(key)
-            .or_insert_with(|| Box::leak(Box::new(build(spec))))
+            .or_insert_with(|| Box::leak(Box::new((self.build)(spec))))
     }
 }
 
 /// A JSON value serialized once, to be sent as it is.
 pub(crate) fn raw(value: Value) -> Box<RawValue> {
     serde_json::value::to_raw_value(&value).expect("a JSON value serializes")
+}
+
+/// A translated piece: `value` serialized once, to be sent as it is.
+pub(crate) fn piece(value: Value) -> Option<Box<RawValue>> {
+    Some(raw(value))
 }
 
 /// A spec's serialized piece read back as a value (`None` when absent or unreadable).

@@ -1,5 +1,7 @@
-//! Fixtures the dialects' unit tests share: a tool call, the check of the key's header, and
-//! [`by_hand!`], a type implemented by hand with a fixed schema.
+//! Fixtures the dialects' unit tests share: a tool call, a tool's variant, the checks of the
+//! key's header and of an event that is not JSON, and [`by_hand!`], a type implemented by hand with a fixed schema.
+
+use serde_json::{json, Value};
 
 use crate::provider::Dialect;
 use crate::wire::{FunctionCall, ToolCall};
@@ -16,6 +18,17 @@ pub(crate) fn tool_call(id: &str, name: &str, arguments: &str) -> ToolCall {
     }
 }
 
+/// The `Weather` variant of a list of tools (a branch of its `oneOf`, as
+/// `#[instructor(tools)]` writes it): a described struct with a required string `city`.
+pub(crate) fn weather_variant() -> Value {
+    json!({ "type": "object", "properties": { "Weather": {
+        "description": "Look up the weather.",
+        "type": "object",
+        "properties": { "city": { "type": "string" } },
+        "required": ["city"]
+    } }, "required": ["Weather"], "additionalProperties": false })
+}
+
 /// Asserts that `dialect` sends `key` as the value of the header `header`, marked
 /// sensitive, and refuses a key that cannot be a header's value.
 pub(crate) fn assert_key_header(dialect: &impl Dialect, key: &str, header: &str) {
@@ -24,6 +37,14 @@ pub(crate) fn assert_key_header(dialect: &impl Dialect, key: &str, header: &str)
     assert!(value.is_sensitive());
     assert_eq!(value.to_str().unwrap(), key);
     assert!(dialect.auth("bad\nkey").is_err());
+}
+
+/// Asserts that `dialect` refuses an event whose data is not JSON, saying that it is not
+/// `what` (`a chat-completion chunk`, `an Anthropic stream event`).
+pub(crate) fn assert_not_an_event(dialect: &impl Dialect, what: &str) {
+    let mut out = Vec::new();
+    let e = dialect.decode_event("", "not json", &mut out).unwrap_err();
+    assert!(e.starts_with(&format!("an event is not {what}")), "{e}");
 }
 
 /// A unit struct implementing [`Instructor`](crate::Instructor) by hand: `Name` (its

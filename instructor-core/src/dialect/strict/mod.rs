@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::dialect::describe::move_into_description;
+use crate::dialect::describe::{move_into_description, DROPPED, FORMATS};
 use crate::dialect::one_of::one_of_as_any_of;
 use crate::schema::resolve;
 
@@ -41,22 +41,6 @@ const STRICT_KEEP: &[&str] = &[
     "minItems",
     "maxItems",
 ];
-
-/// `format` values the strict dialect accepts.
-const STRICT_FORMATS: &[&str] = &[
-    "date-time",
-    "time",
-    "date",
-    "duration",
-    "email",
-    "hostname",
-    "ipv4",
-    "ipv6",
-    "uuid",
-];
-
-/// Keywords dropped without a trace (they say nothing about the value).
-const STRICT_DROP: &[&str] = &["$schema", "$id", "$comment"];
 
 /// Rewrites a JSON Schema into OpenAI's strict structured-outputs dialect:
 ///
@@ -120,12 +104,12 @@ fn rewrite(schema: &mut Value, defs: &Value) {
                 && map
                     .get("format")
                     .and_then(Value::as_str)
-                    .is_some_and(|f| STRICT_FORMATS.contains(&f)));
+                    .is_some_and(|f| FORMATS.contains(&f)));
         if keep {
             continue;
         }
         let value = map.remove(&key).unwrap_or(Value::Null);
-        if STRICT_DROP.contains(&key.as_str()) {
+        if DROPPED.contains(&key.as_str()) {
             continue;
         }
         moved.push(format!("{key}: {value}."));

@@ -75,24 +75,18 @@ pub(super) fn refusal_text(details: Option<&Value>) -> String {
 }
 
 /// A Messages reply (or an error body sent with a 200).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Reply {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     model: Option<String>,
     /// Each block read, and kept as received (thinking blocks go back unchanged).
-    #[serde(default)]
     content: Option<Vec<WithRaw<Block>>>,
-    #[serde(default)]
     stop_reason: Option<String>,
-    #[serde(default)]
     stop_details: Option<Value>,
-    #[serde(default)]
     usage: Option<AnthropicUsage>,
-    #[serde(default)]
     error: Option<Value>,
 }
 

@@ -10,30 +10,26 @@ use serde_json::{Map, Value};
 use super::schema;
 use crate::client::DEFAULT_MAX_TOKENS;
 use crate::input::{Content, Part};
-use crate::provider::{json_body, Delivery, Outgoing};
+use crate::provider::{skip_none, Outgoing};
 use crate::wire::{Echo, Message, Role, ToolCall};
 
-/// The body of one Messages request. The per-type pieces arrive serialized
-/// ([`schema::pieces`]); the conversation is borrowed from the neutral messages.
-#[derive(Debug, Serialize)]
-struct Request<'a> {
-    model: &'a str,
-    /// Required by Anthropic: the request's limit, else the client's, else
-    /// [`DEFAULT_MAX_TOKENS`].
-    max_tokens: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<System>,
-    messages: Vec<Turn<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_config: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream: Option<bool>,
+skip_none! {
+    /// The body of one Messages request. The per-type pieces arrive serialized
+    /// ([`schema::pieces`]); the conversation is borrowed from the neutral messages.
+    #[derive(Debug, Serialize)]
+    struct Request<'a> {
+        model: &'a str,
+        /// Required by Anthropic: the request's limit, else the client's, else
+        /// [`DEFAULT_MAX_TOKENS`].
+        max_tokens: u32,
+        system: Option<System>,
+        messages: Vec<Turn<'a>>,
+        temperature: Option<f64>,
+        tools: Option<&'a RawValue>,
+        tool_choice: Option<&'a RawValue>,
+        output_config: Option<&'a RawValue>,
+        stream: Option<bool>,
+    }
 }
 
 /// `system`: its text, or (prompt caching on) one text block marked for the cache.
@@ -141,38 +137,27 @@ impl<'a> Source<'a> {
 
 /// The JSON body of one request; `Err` names an input Anthropic does not take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let Outgoing {
-        model,
-        options,
-        spec,
-        messages,
-        delivery,
-        target,
-    } = *request;
-    let pieces = schema::pieces(spec);
+    let pieces = schema::PIECES.get(request.spec);
     if let Some(why) = &pieces.refused {
         return Err(why.clone());
     }
-    let (system, turns) = conversation(messages)?;
-    let request = Request {
-        model,
-        max_tokens: options
-            .max_tokens
-            .or(target.max_tokens)
-            .unwrap_or(DEFAULT_MAX_TOKENS),
-        system: system.map(|text| System::new(text, target.cache_prompt)),
+    let (system, turns) = conversation(request.messages)?;
+    let cache = request.target.cache_prompt;
+    request.json(&Request {
+        model: request.model,
+        max_tokens: request.max_tokens().unwrap_or(DEFAULT_MAX_TOKENS),
+        system: system.map(|text| System::new(text, cache)),
         messages: turns,
-        temperature: options.temperature,
-        tools: if target.cache_prompt {
+        temperature: request.options.temperature,
+        tools: if cache {
             pieces.tools_cached.as_deref()
         } else {
             pieces.tools.as_deref()
         },
         tool_choice: pieces.tool_choice.as_deref(),
         output_config: pieces.output_config.as_deref(),
-        stream: (delivery == Delivery::Stream).then_some(true),
-    };
-    json_body(&request, target, options).map_err(|e| e.to_string())
+        stream: request.stream(),
+    })
 }
 
 /// The neutral conversation as Anthropic's: every system and developer message joined into

@@ -90,7 +90,7 @@ impl Dialect for Anthropic {
     /// take (a recursive type; in [`Mode::JsonSchema`](crate::Mode::JsonSchema), a map or a tuple), naming the type
     /// and the mode to use instead.
     fn check(&self, spec: &ModeSpec) -> Result<(), String> {
-        match &schema::pieces(spec).refused {
+        match &schema::PIECES.get(spec).refused {
             Some(why) => Err(why.clone()),
             None => Ok(()),
         }

@@ -22,10 +22,10 @@ use std::collections::{HashMap, HashSet};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-use crate::dialect::describe::move_into_description;
+use crate::dialect::describe::{move_into_description, DROPPED, FORMATS};
 use crate::dialect::one_of::one_of_as_any_of;
 use crate::mode::{Mode, ModeSpec};
-use crate::provider::spec_cache::{parse, raw, SpecCache};
+use crate::provider::spec_cache::{parse, piece, SpecCache};
 
 /// Keywords Anthropic's structured outputs reject, moved into the description.
 const MOVED: &[&str] = &[
@@ -54,22 +54,11 @@ const MOVED: &[&str] = &[
     "examples",
 ];
 
-/// String `format`s structured outputs accept; others are moved into the description.
-const FORMATS: &[&str] = &[
-    "date-time",
-    "time",
-    "date",
-    "duration",
-    "email",
-    "hostname",
-    "uri",
-    "ipv4",
-    "ipv6",
-    "uuid",
-];
-
-/// Keywords dropped without a trace (they say nothing about the value).
-const DROPPED: &[&str] = &["$schema", "$id", "$comment"];
+/// Whether structured outputs accept the string `format` `f`: the strict dialect's
+/// [`FORMATS`] and `uri`; others are moved into the description.
+fn format_accepted(f: &str) -> bool {
+    f == "uri" || FORMATS.contains(&f)
+}
 
 /// The pieces of a request of one [`ModeSpec`] in Anthropic's shape, built once.
 #[derive(Debug, Default)]
@@ -87,18 +76,14 @@ pub(super) struct Pieces {
     pub refused: Option<String>,
 }
 
-/// The pieces of `spec`, built on first use and kept for the life of the process, keyed by
-/// the spec's address and mode: every spec the SDK sends is leaked by `spec_for` (built once
-/// per type, mode and prompting, never freed), so its address names it for good, and no
-/// request walks a schema again.
-pub(super) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    static CACHE: SpecCache<Pieces> = SpecCache::new();
-    CACHE.get(spec, build)
-}
+/// The pieces of each spec (`PIECES.get(spec)`), built on first use and kept for the life
+/// of the process, keyed by the spec's address and mode: every spec the SDK sends is leaked
+/// by `spec_for` (built once per type, mode and prompting, never freed), so its address
+/// names it for good, and no request walks a schema again.
+pub(super) static PIECES: SpecCache<Pieces> = SpecCache::new(build);
 
 /// Translates the spec's chat-completions pieces into Anthropic's.
 fn build(spec: &ModeSpec) -> Pieces {
-    let piece = |v: Value| Some(raw(v));
     let mut out = Pieces::default();
     match spec.mode {
         Mode::Tools | Mode::ParallelTools => {
@@ -260,7 +245,7 @@ fn rewrite(schema: &mut Value) -> Result<(), String> {
     for key in keys {
         let out = MOVED.contains(&key.as_str())
             || (key == "minItems" && map[&key].as_u64().is_none_or(|n| n > 1))
-            || (key == "format" && !map[&key].as_str().is_some_and(|f| FORMATS.contains(&f)));
+            || (key == "format" && !map[&key].as_str().is_some_and(format_accepted));
         if out {
             let v = map.remove(&key).unwrap_or(Value::Null);
             moved.push(format!("{key}: {v}."));

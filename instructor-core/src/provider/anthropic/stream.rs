@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::decode::{finish_reason, refusal_text, AnthropicUsage, Block};
-use crate::provider::{error_message, Delta, KeptPiece, WithRaw};
+use crate::provider::{error_message, push_names, read_event, Delta, KeptPiece, WithRaw};
 
 /// The deltas of one event (`event` is the SSE event name, `data` its JSON); `Err` for an
 /// error event or data that is not an Anthropic stream event.
@@ -13,8 +13,7 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
     if data.is_empty() {
         return Ok(());
     }
-    let ev: Event = serde_json::from_str(data)
-        .map_err(|e| format!("an event is not an Anthropic stream event: {e}"))?;
+    let ev: Event = read_event(data, "an Anthropic stream event")?;
     // The SSE event name first: llama.cpp's error events carry another `type` in the data.
     let kind = match (event, ev.kind.as_deref()) {
         ("error", _) => "error",
@@ -24,12 +23,7 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
     match kind {
         "message_start" => {
             if let Some(m) = read::<StartMessage>(ev.message) {
-                if let Some(id) = m.id.filter(|i| !i.is_empty()) {
-                    out.push(Delta::Id(id));
-                }
-                if let Some(model) = m.model.filter(|m| !m.is_empty()) {
-                    out.push(Delta::Model(model));
-                }
+                push_names(out, m.id, m.model);
                 if let Some(u) = m.usage {
                     out.push(Delta::Usage(u.neutral()));
                 }
@@ -128,23 +122,18 @@ pub(super) fn decode_event(event: &str, data: &str, out: &mut Vec<Delta>) -> Res
 /// One event of a streamed reply (its `type` repeats the SSE event name). `message` and
 /// `delta` change shape with the type, and are read once it is known.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Event {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<String>,
     /// `message_start`'s message (an object); llama.cpp's error events' text (a string).
-    #[serde(default)]
     message: Option<Value>,
-    #[serde(default)]
     index: Option<u32>,
     /// The block begun, read and kept as received.
-    #[serde(default)]
     content_block: Option<WithRaw<Block>>,
     /// A [`BlockDelta`] in `content_block_delta`, a [`StopDelta`] in `message_delta`.
-    #[serde(default)]
     delta: Option<Value>,
-    #[serde(default)]
     usage: Option<AnthropicUsage>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
@@ -155,12 +144,10 @@ fn read<T: serde::de::DeserializeOwned>(v: Option<Value>) -> Option<T> {
 
 /// `message_start`'s message: what the SDK reads of it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct StartMessage {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     usage: Option<AnthropicUsage>,
 }
 
@@ -195,9 +182,8 @@ enum BlockDelta {
 
 /// A `message_delta`'s delta.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct StopDelta {
-    #[serde(default)]
     stop_reason: Option<String>,
-    #[serde(default)]
     stop_details: Option<Value>,
 }

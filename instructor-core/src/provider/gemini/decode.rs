@@ -10,29 +10,21 @@ use crate::wire::{ChatCompletion, Choice, FunctionCall, ResponseMessage, ToolCal
 
 /// A `GenerateContentResponse` (GEM-SDK types.py; examples in notes §3.5).
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct GenerateContentResponse {
-    #[serde(default)]
     pub(super) candidates: Option<Vec<Candidate>>,
-    #[serde(default)]
     pub(super) prompt_feedback: Option<PromptFeedback>,
-    #[serde(default)]
     pub(super) usage_metadata: Option<UsageMetadata>,
-    #[serde(default)]
     pub(super) response_id: Option<String>,
-    #[serde(default)]
     pub(super) model_version: Option<String>,
     /// An error sent in place of a response (in a stream).
-    #[serde(default)]
     pub(super) error: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct Candidate {
-    #[serde(default)]
     content: Option<CandidateContent>,
-    #[serde(default)]
     pub(super) finish_reason: Option<String>,
 }
 
@@ -43,58 +35,44 @@ impl Candidate {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct CandidateContent {
-    #[serde(default)]
     parts: Option<Vec<PartIn>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct PartIn {
-    #[serde(default)]
     pub(super) text: Option<String>,
-    #[serde(default)]
     pub(super) thought: Option<bool>,
-    #[serde(default)]
     pub(super) function_call: Option<CallIn>,
-    #[serde(default)]
     pub(super) thought_signature: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct CallIn {
-    #[serde(default)]
     pub(super) id: Option<String>,
-    #[serde(default)]
     pub(super) name: String,
-    #[serde(default)]
     pub(super) args: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct PromptFeedback {
-    #[serde(default)]
     block_reason: Option<String>,
-    #[serde(default)]
     block_reason_message: Option<String>,
 }
 
 /// `usageMetadata` (GEM-SDK types.py:8407-8458); counts left out are zero.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct UsageMetadata {
-    #[serde(default)]
     prompt_token_count: u64,
-    #[serde(default)]
     candidates_token_count: u64,
-    #[serde(default)]
     thoughts_token_count: u64,
-    #[serde(default)]
     tool_use_prompt_token_count: u64,
-    #[serde(default)]
     cached_content_token_count: u64,
-    #[serde(default)]
     total_token_count: u64,
 }
 

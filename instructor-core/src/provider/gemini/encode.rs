@@ -8,41 +8,37 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::call_id::split_tag;
-use super::pieces::pieces;
+use super::pieces::PIECES;
 use crate::input::{Content, Part};
-use crate::provider::{json_body, Outgoing};
+use crate::provider::{skip_none, Outgoing};
 use crate::wire::{Message, Role, ToolCall};
 
-/// The body of a `generateContent` request (GEM-SDK `GenerateContentConfig`; skeleton in
-/// notes §3.2). Borrowed: the messages' text and images are not copied.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Request<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    system_instruction: Option<Turn<'a>>,
-    contents: Vec<Turn<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_config: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "GenerationConfig::is_empty")]
-    generation_config: GenerationConfig<'a>,
+skip_none! {
+    /// The body of a `generateContent` request (GEM-SDK `GenerateContentConfig`; skeleton in
+    /// notes §3.2). Borrowed: the messages' text and images are not copied.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Request<'a> {
+        system_instruction: Option<Turn<'a>>,
+        contents: Vec<Turn<'a>>,
+        tools: Option<&'a RawValue>,
+        tool_config: Option<&'a RawValue>,
+        #[serde(skip_serializing_if = "GenerationConfig::is_empty")]
+        generation_config: GenerationConfig<'a>,
+    }
 }
 
-/// `generationConfig`: sampling options and the response's form.
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GenerationConfig<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_output_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_mime_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_json_schema: Option<&'a RawValue>,
+skip_none! {
+    /// `generationConfig`: sampling options and the response's form.
+    #[derive(Debug, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct GenerationConfig<'a> {
+        temperature: Option<f64>,
+        max_output_tokens: Option<u32>,
+        seed: Option<u64>,
+        response_mime_type: Option<&'static str>,
+        response_json_schema: Option<&'a RawValue>,
+    }
 }
 
 impl GenerationConfig<'_> {
@@ -63,23 +59,19 @@ struct Turn<'a> {
     parts: Vec<PartOut<'a>>,
 }
 
-/// One part written: exactly one of its data fields is set, and `thoughtSignature` beside a
-/// function call that had one.
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PartOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    inline_data: Option<Blob<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file_data: Option<FileData<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    function_call: Option<CallOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    function_response: Option<ResponseOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thought_signature: Option<&'a str>,
+skip_none! {
+    /// One part written: exactly one of its data fields is set, and `thoughtSignature` beside a
+    /// function call that had one.
+    #[derive(Debug, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PartOut<'a> {
+        text: Option<Cow<'a, str>>,
+        inline_data: Option<Blob<'a>>,
+        file_data: Option<FileData<'a>>,
+        function_call: Option<CallOut<'a>>,
+        function_response: Option<ResponseOut<'a>>,
+        thought_signature: Option<&'a str>,
+    }
 }
 
 /// `inlineData`: base64 bytes and their type.
@@ -98,59 +90,53 @@ struct FileData<'a> {
     file_uri: &'a str,
 }
 
-/// `functionCall` as the model made it.
-#[derive(Debug, Serialize)]
-struct CallOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    name: &'a str,
-    args: Cow<'a, RawValue>,
+skip_none! {
+    /// `functionCall` as the model made it.
+    #[derive(Debug, Serialize)]
+    struct CallOut<'a> {
+        id: Option<&'a str>,
+        name: &'a str,
+        args: Cow<'a, RawValue>,
+    }
 }
 
-/// `functionResponse`: `response` holds `output`, or `error` for a failure ("Use "output"
-/// key to specify function output and "error" key to specify error details": GEM-SDK
-/// types.py:2001-2004).
-#[derive(Debug, Serialize)]
-struct ResponseOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    name: &'a str,
-    response: ResponseBody<'a>,
+skip_none! {
+    /// `functionResponse`: `response` holds `output`, or `error` for a failure ("Use "output"
+    /// key to specify function output and "error" key to specify error details": GEM-SDK
+    /// types.py:2001-2004).
+    #[derive(Debug, Serialize)]
+    struct ResponseOut<'a> {
+        id: Option<&'a str>,
+        name: &'a str,
+        response: ResponseBody<'a>,
+    }
 }
 
-#[derive(Debug, Serialize)]
-struct ResponseBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
+skip_none! {
+    #[derive(Debug, Serialize)]
+    struct ResponseBody<'a> {
+        output: Option<&'a str>,
+        error: Option<&'a str>,
+    }
 }
 
 /// The JSON body of one request; `Err` names what in the conversation Gemini cannot take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let Outgoing {
-        options,
-        spec,
-        messages,
-        target,
-        ..
-    } = *request;
-    let pieces = pieces(spec);
-    let (system_instruction, contents) = conversation(messages)?;
-    let request = Request {
+    let pieces = PIECES.get(request.spec);
+    let (system_instruction, contents) = conversation(request.messages)?;
+    request.json(&Request {
         system_instruction,
         contents,
         tools: pieces.tools.as_deref(),
         tool_config: pieces.tool_config.as_deref(),
         generation_config: GenerationConfig {
-            temperature: options.temperature,
-            max_output_tokens: options.max_tokens.or(target.max_tokens),
-            seed: options.seed,
+            temperature: request.options.temperature,
+            max_output_tokens: request.max_tokens(),
+            seed: request.options.seed,
             response_mime_type: pieces.mime,
             response_json_schema: pieces.schema.as_deref(),
         },
-    };
-    json_body(&request, target, options).map_err(|e| e.to_string())
+    })
 }
 
 /// The neutral messages as `systemInstruction` and `contents`.

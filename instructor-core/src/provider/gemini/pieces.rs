@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::gemini_schema;
 use crate::mode::{Mode, ModeSpec};
-use crate::provider::spec_cache::{parse, raw, SpecCache};
+use crate::provider::spec_cache::{parse, piece, SpecCache};
 
 /// A spec's pieces as Gemini takes them, serialized once.
 #[derive(Debug, Default)]
@@ -21,13 +21,10 @@ pub(crate) struct Pieces {
     pub(super) tool_config: Option<Box<RawValue>>,
 }
 
-/// The pieces of `spec`, translated on first use and kept for the life of the process
-/// (specs live as long: they are leaked, one per type, mode and prompting), keyed by the
-/// spec's address.
-pub(crate) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    static CACHE: SpecCache<Pieces> = SpecCache::new();
-    CACHE.get(spec, translate)
-}
+/// The pieces of each spec (`PIECES.get(spec)`), translated on first use and kept for the
+/// life of the process (specs live as long: they are leaked, one per type, mode and
+/// prompting), keyed by the spec's address.
+pub(crate) static PIECES: SpecCache<Pieces> = SpecCache::new(translate);
 
 /// The spec's chat-shaped pieces in Gemini's form:
 ///
@@ -43,7 +40,6 @@ pub(crate) fn pieces(spec: &ModeSpec) -> &'static Pieces {
 ///   `allowedFunctionNames: [name]` in `Tools` to force the one function. Never with a
 ///   response schema.
 fn translate(spec: &ModeSpec) -> Pieces {
-    let piece = |v: Value| Some(raw(v));
     let mut pieces = Pieces::default();
     match spec.mode {
         Mode::JsonSchema | Mode::JsonSchemaStrict => {

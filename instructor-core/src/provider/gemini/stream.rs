@@ -4,7 +4,7 @@ use super::call_id::call_tag;
 use super::decode::{
     arguments_text, blocked_prompt, error_message, finish_reason, GenerateContentResponse,
 };
-use crate::provider::Delta;
+use crate::provider::{push_names, read_event, Delta};
 
 /// One event's data (a whole `GenerateContentResponse`) as the deltas it carries.
 pub(super) fn frame(data: &str, out: &mut Vec<Delta>) -> Result<(), String> {
@@ -12,17 +12,11 @@ pub(super) fn frame(data: &str, out: &mut Vec<Delta>) -> Result<(), String> {
         out.push(Delta::Done);
         return Ok(());
     }
-    let frame: GenerateContentResponse = serde_json::from_str(data)
-        .map_err(|e| format!("an event is not a GenerateContentResponse: {e}"))?;
+    let frame: GenerateContentResponse = read_event(data, "a GenerateContentResponse")?;
     if let Some(error) = &frame.error {
         return Err(error_message(error));
     }
-    if let Some(id) = frame.response_id.filter(|i| !i.is_empty()) {
-        out.push(Delta::Id(id));
-    }
-    if let Some(model) = frame.model_version.filter(|m| !m.is_empty()) {
-        out.push(Delta::Model(model));
-    }
+    push_names(out, frame.response_id, frame.model_version);
     if let Some(usage) = frame.usage_metadata {
         out.push(Delta::Usage(usage.into()));
     }

@@ -10,54 +10,41 @@ use crate::wire::{ChatCompletion, Choice, Echo, FunctionCall, ResponseMessage, T
 
 /// A response object (only what the SDK reads).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Response {
-    #[serde(default)]
     pub(super) id: Option<String>,
-    #[serde(default)]
     pub(super) model: Option<String>,
-    #[serde(default)]
     created_at: Option<Value>,
-    #[serde(default)]
     status: Option<String>,
     /// The output items, each read and kept as received (a reasoning item goes back
     /// unchanged).
-    #[serde(default)]
     pub(super) output: Option<Vec<WithRaw<OutputItem>>>,
-    #[serde(default)]
     pub(super) usage: Option<ResponseUsage>,
-    #[serde(default)]
     incomplete_details: Option<Incomplete>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
 /// `incomplete_details`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Incomplete {
-    #[serde(default)]
     reason: Option<String>,
 }
 
 /// One output item: a message, a function call, a reasoning item (others are skipped).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct OutputItem {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub(super) kind: Option<String>,
-    #[serde(default)]
     pub(super) id: Option<String>,
-    #[serde(default)]
     pub(super) call_id: Option<String>,
-    #[serde(default)]
     pub(super) name: Option<String>,
-    #[serde(default)]
     pub(super) arguments: Option<String>,
-    #[serde(default)]
     pub(super) content: Option<Vec<ContentPart>>,
-    #[serde(default)]
     summary: Option<Vec<ContentPart>>,
     /// A reasoning item's encrypted reasoning (with `include: ["reasoning.encrypted_content"]`):
     /// what lets it be sent back without state kept on OpenAI's side.
-    #[serde(default)]
     encrypted_content: Option<String>,
 }
 
@@ -77,35 +64,29 @@ impl OutputItem {
 /// A part of a message (`output_text`, `refusal`) or of a reasoning item (`summary_text`,
 /// `reasoning_text`).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct ContentPart {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub(super) kind: Option<String>,
-    #[serde(default)]
     pub(super) text: Option<String>,
-    #[serde(default)]
     pub(super) refusal: Option<String>,
 }
 
 /// `usage` as the Responses API writes it; every detail object optional.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct ResponseUsage {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
-    #[serde(default)]
     total_tokens: Option<u64>,
-    #[serde(default)]
     input_tokens_details: Option<Details>,
-    #[serde(default)]
     output_tokens_details: Option<Details>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Details {
-    #[serde(default)]
     cached_tokens: Option<u64>,
-    #[serde(default)]
     reasoning_tokens: Option<u64>,
 }
 

@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 
 use crate::input::{Content, Part};
 use crate::mode::{Mode, ModeSpec};
-use crate::provider::spec_cache::{parse, raw, SpecCache};
-use crate::provider::{json_body, Delivery, Outgoing};
+use crate::provider::spec_cache::{parse, piece, raw, SpecCache};
+use crate::provider::{skip_none, Outgoing};
 use crate::server::Server;
 use crate::wire::{Echo, Message, Role};
 
@@ -28,14 +28,11 @@ pub(super) struct Pieces {
     parallel: Option<bool>,
 }
 
-/// The pieces of `spec`, translated on first use. Specs are leaked ([`spec_for`] makes
+/// The pieces of each spec (`PIECES.get(spec)`), translated on first use. Specs are leaked ([`spec_for`] makes
 /// every one `'static`), so a spec's address names it for the life of the process.
 ///
 /// [`spec_for`]: crate::mode::spec_for
-pub(super) fn pieces(spec: &ModeSpec) -> &'static Pieces {
-    static CACHE: SpecCache<Pieces> = SpecCache::new();
-    CACHE.get(spec, translate)
-}
+pub(super) static PIECES: SpecCache<Pieces> = SpecCache::new(translate);
 
 /// The Responses pieces of a spec's chat-shaped ones.
 fn translate(spec: &ModeSpec) -> Pieces {
@@ -60,7 +57,7 @@ fn translate(spec: &ModeSpec) -> Pieces {
             "json_object" => json!({ "type": "json_object" }),
             _ => return None,
         };
-        Some(raw(json!({ "format": format })))
+        piece(json!({ "format": format }))
     });
     let tools = parse(&spec.tools).and_then(|tools| {
         let flat: Vec<Value> = tools
@@ -83,7 +80,7 @@ fn translate(spec: &ModeSpec) -> Pieces {
                 Some(Value::Object(tool))
             })
             .collect();
-        Some(raw(Value::Array(flat)))
+        piece(Value::Array(flat))
     });
     let tool_choice = parse(&spec.tool_choice).map(|choice| {
         raw(match choice.pointer("/function/name") {
@@ -100,31 +97,24 @@ fn translate(spec: &ModeSpec) -> Pieces {
     }
 }
 
-/// The body of a Responses request. Borrowed: re-asks and retries copy no schema or text.
-#[derive(Debug, Serialize)]
-struct ResponsesRequest<'a> {
-    model: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions: Option<String>,
-    input: Vec<Item<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_output_tokens: Option<u32>,
-    store: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream: Option<bool>,
-    /// Chat's response format, for llama.cpp alone (see the module documentation).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_format: Option<&'a RawValue>,
+skip_none! {
+    /// The body of a Responses request. Borrowed: re-asks and retries copy no schema or text.
+    #[derive(Debug, Serialize)]
+    struct ResponsesRequest<'a> {
+        model: &'a str,
+        instructions: Option<String>,
+        input: Vec<Item<'a>>,
+        text: Option<&'a RawValue>,
+        tools: Option<&'a RawValue>,
+        tool_choice: Option<&'a RawValue>,
+        parallel_tool_calls: Option<bool>,
+        temperature: Option<f64>,
+        max_output_tokens: Option<u32>,
+        store: bool,
+        stream: Option<bool>,
+        /// Chat's response format, for llama.cpp alone (see the module documentation).
+        response_format: Option<&'a RawValue>,
+    }
 }
 
 /// One input item.
@@ -176,40 +166,31 @@ enum InputPart<'a> {
 /// The JSON body of one request; `Err` names what the conversation holds that the API does
 /// not take.
 pub(super) fn body(request: &Outgoing<'_>) -> Result<Vec<u8>, String> {
-    let Outgoing {
-        model,
-        options,
-        spec,
-        messages,
-        delivery,
-        target,
-    } = *request;
-    let pieces = pieces(spec);
-    let (instructions, input) = conversation(messages)?;
-    let llama = target.server == Server::LlamaCpp;
+    let Outgoing { spec, target, .. } = *request;
+    let pieces = PIECES.get(spec);
+    let (instructions, input) = conversation(request.messages)?;
     let tool_choice = match &pieces.tool_choice {
         Some(_) if target.server.forces_tools_with_required() => pieces.required.as_deref(),
         other => other.as_deref(),
     };
-    let request = ResponsesRequest {
-        model,
+    request.json(&ResponsesRequest {
+        model: request.model,
         instructions,
         input,
         text: pieces.text.as_deref(),
         tools: pieces.tools.as_deref(),
         tool_choice,
         parallel_tool_calls: pieces.parallel,
-        temperature: options.temperature,
-        max_output_tokens: options.max_tokens.or(target.max_tokens),
+        temperature: request.options.temperature,
+        max_output_tokens: request.max_tokens(),
         store: false,
-        stream: (delivery == Delivery::Stream).then_some(true),
-        response_format: if llama {
+        stream: request.stream(),
+        response_format: if target.server == Server::LlamaCpp {
             spec.response_format.as_deref()
         } else {
             None
         },
-    };
-    json_body(&request, target, options).map_err(|e| e.to_string())
+    })
 }
 
 /// The conversation as `instructions` (the system and developer messages) and input items.

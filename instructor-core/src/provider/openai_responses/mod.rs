@@ -92,7 +92,7 @@ mod stream;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::openai_chat::OpenAiChat;
-use super::{error_message, key_header, Delta, Dialect, ErrorFields, Outgoing};
+use super::{error_message, key_header, read_event, Delta, Dialect, ErrorFields, Outgoing};
 use crate::mode::{Mode, ModeSpec};
 use crate::wire::ChatCompletion;
 use decode::Response;
@@ -148,8 +148,7 @@ impl Dialect for OpenAiResponses {
             out.push(Delta::Done);
             return Ok(());
         }
-        let mut ev: Event = serde_json::from_str(data)
-            .map_err(|e| format!("an event is not a Responses stream event: {e}"))?;
+        let mut ev: Event = read_event(data, "a Responses stream event")?;
         // llama.cpp's error mid-stream: a bare `data: {"error": {..}}`.
         if let Some(error) = &ev.error {
             return Err(error_message(error));

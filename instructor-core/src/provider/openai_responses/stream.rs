@@ -11,38 +11,26 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::provider::openai_responses::decode::{ContentPart, OutputItem, Response};
-use crate::provider::{Delta, KeptPiece, WithRaw};
+use crate::provider::{push_names, Delta, KeptPiece, WithRaw};
 
 /// One stream event (the fields of every kind the SDK reads, all optional).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Event {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub(super) kind: Option<String>,
-    #[serde(default)]
     response: Option<Response>,
-    #[serde(default)]
     item: Option<WithRaw<OutputItem>>,
-    #[serde(default)]
     part: Option<ContentPart>,
-    #[serde(default)]
     item_id: Option<String>,
-    #[serde(default)]
     output_index: Option<u32>,
-    #[serde(default)]
     content_index: Option<u32>,
-    #[serde(default)]
     delta: Option<String>,
-    #[serde(default)]
     text: Option<String>,
-    #[serde(default)]
     refusal: Option<String>,
-    #[serde(default)]
     arguments: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     code: Option<Value>,
-    #[serde(default)]
     pub(super) error: Option<Value>,
 }
 
@@ -53,7 +41,7 @@ pub(super) fn stream_event(kind: &str, ev: Event, out: &mut Vec<Delta>) -> Resul
     match kind {
         "response.created" | "response.in_progress" => {
             if let Some(r) = ev.response {
-                push_names(r, out);
+                push_names(out, r.id, r.model);
             }
         }
         "response.output_text.delta" => {
@@ -154,7 +142,7 @@ pub(super) fn stream_event(kind: &str, ev: Event, out: &mut Vec<Delta>) -> Resul
             if let Some(u) = &r.usage {
                 out.push(Delta::Usage(u.neutral()));
             }
-            push_names(r, out);
+            push_names(out, r.id, r.model);
             out.push(Delta::Finish(finish));
             out.push(Delta::Done);
         }
@@ -171,16 +159,6 @@ pub(super) fn stream_event(kind: &str, ev: Event, out: &mut Vec<Delta>) -> Resul
         _ => {}
     }
     Ok(())
-}
-
-/// The response's id and model, when it says them.
-fn push_names(r: Response, out: &mut Vec<Delta>) {
-    if let Some(id) = r.id.filter(|i| !i.is_empty()) {
-        out.push(Delta::Id(id));
-    }
-    if let Some(model) = r.model.filter(|m| !m.is_empty()) {
-        out.push(Delta::Model(model));
-    }
 }
 
 /// Which call an event belongs to: its `output_index`, else (llama.cpp writes none) a

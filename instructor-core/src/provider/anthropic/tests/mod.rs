@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::*;
 use crate::mode::{spec_for, Mode};
-use crate::provider::test_support::{assert_key_header, by_hand};
+use crate::provider::test_support::{assert_key_header, by_hand, weather_variant};
 use crate::provider::{Delivery, Options, Target};
 use crate::server::Server;
 use crate::wire::Message;
@@ -46,12 +46,7 @@ by_hand!(@reads
     Actions => json!({
         "type": "array",
         "items": { "oneOf": [
-            { "type": "object", "properties": { "Weather": {
-                "description": "Look up the weather.",
-                "type": "object",
-                "properties": { "city": { "type": "string" } },
-                "required": ["city"]
-            } }, "required": ["Weather"], "additionalProperties": false },
+            weather_variant(),
             { "type": "object", "properties": { "Search": {
                 "type": "object",
                 "properties": { "q": { "type": "string" } },

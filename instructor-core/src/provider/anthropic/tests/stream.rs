@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::provider::anthropic::Anthropic;
+use crate::provider::test_support::assert_not_an_event;
 use crate::provider::{Delta, Dialect, KeptPiece};
 
 fn deltas(event: &str, data: &Value) -> Result<Vec<Delta>, String> {
@@ -10,6 +11,13 @@ fn deltas(event: &str, data: &Value) -> Result<Vec<Delta>, String> {
     Anthropic
         .decode_event(event, &data.to_string(), &mut out)
         .map(|()| out)
+}
+
+/// The deltas of a `kind` event of the block at index 1 that carries `value` as its `field`.
+fn block_event(kind: &str, field: &str, value: Value) -> Vec<Delta> {
+    let mut data = json!({ "type": kind, "index": 1 });
+    data[field] = value;
+    deltas(kind, &data).unwrap()
 }
 
 #[test]
@@ -25,13 +33,7 @@ fn every_stream_event_becomes_its_deltas() {
     assert_eq!(d[1], Delta::Model("claude-x".into()));
     assert!(matches!(d[2], Delta::Usage(u) if u.prompt_tokens == 30 && u.cached_tokens == 5));
 
-    let start = |block: Value| {
-        deltas(
-            "content_block_start",
-            &json!({ "type": "content_block_start", "index": 1, "content_block": block }),
-        )
-        .unwrap()
-    };
+    let start = |block| block_event("content_block_start", "content_block", block);
     assert_eq!(
         start(json!({ "type": "tool_use", "id": "toolu_1", "name": "Person", "input": {} })),
         [Delta::Call {
@@ -52,13 +54,7 @@ fn every_stream_event_becomes_its_deltas() {
         }]
     );
 
-    let delta = |delta: Value| {
-        deltas(
-            "content_block_delta",
-            &json!({ "type": "content_block_delta", "index": 1, "delta": delta }),
-        )
-        .unwrap()
-    };
+    let delta = |delta| block_event("content_block_delta", "delta", delta);
     assert_eq!(
         delta(json!({ "type": "text_delta", "text": "Okay" })),
         [Delta::Text("Okay".into())]
@@ -147,9 +143,5 @@ fn every_stream_event_becomes_its_deltas() {
         .unwrap_err(),
         "it broke"
     );
-    let mut out = Vec::new();
-    assert!(Anthropic
-        .decode_event("", "not json", &mut out)
-        .unwrap_err()
-        .starts_with("an event is not an Anthropic stream event"));
+    assert_not_an_event(&Anthropic, "an Anthropic stream event");
 }

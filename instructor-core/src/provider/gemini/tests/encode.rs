@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::input::{Audio, AudioFormat, Image, Part, Pdf};
 use crate::mode::{spec_for, Mode, ModeSpec};
-use crate::provider::gemini::pieces::pieces;
+use crate::provider::gemini::pieces::PIECES;
 use crate::provider::gemini::Gemini;
 use crate::provider::test_support::{assert_key_header, by_hand, tool_call};
 use crate::provider::{Delivery, Dialect, Options, Outgoing, Target};
@@ -171,8 +171,8 @@ fn parallel_spec() -> ModeSpec {
 #[test]
 fn parallel_tools_declares_every_tool_and_is_cached_per_spec() {
     let spec: &'static ModeSpec = Box::leak(Box::new(parallel_spec()));
-    let p = pieces(spec);
-    assert!(std::ptr::eq(p, pieces(spec)));
+    let p = PIECES.get(spec);
+    assert!(std::ptr::eq(p, PIECES.get(spec)));
     let tools: Value = serde_json::from_str(p.tools.as_ref().unwrap().get()).unwrap();
     assert_eq!(
         tools,

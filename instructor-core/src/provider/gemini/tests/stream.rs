@@ -2,6 +2,7 @@
 //! fields and retryable statuses.
 
 use crate::provider::gemini::Gemini;
+use crate::provider::test_support::assert_not_an_event;
 use crate::provider::{Delta, Dialect, ErrorFields};
 
 fn frames(data: &str) -> Result<Vec<Delta>, String> {
@@ -57,9 +58,7 @@ fn errors_in_a_stream_and_error_bodies() {
             .unwrap_err(),
         "UNAVAILABLE: overloaded"
     );
-    assert!(frames("not json")
-        .unwrap_err()
-        .starts_with("an event is not a GenerateContentResponse"));
+    assert_not_an_event(&Gemini, "a GenerateContentResponse");
     let fields = Gemini.error_fields(
         r#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
             "details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"19s"}]}}"#,

@@ -8,7 +8,7 @@ use crate::mode::request_schema;
 use crate::mode::spec_for;
 use crate::mode::{Mode, ModeSpec};
 use crate::prompt::Prompting;
-use crate::provider::openai_responses::encode::pieces;
+use crate::provider::openai_responses::encode::PIECES;
 use crate::provider::openai_responses::OpenAiResponses;
 use crate::provider::test_support::{by_hand, tool_call};
 use crate::provider::{Delivery, Dialect, Options, Outgoing, Target};
@@ -183,8 +183,11 @@ fn json_object_schema_is_refused_with_what_to_use() {
 #[test]
 fn pieces_are_translated_once_per_spec() {
     let s = spec(Mode::JsonSchemaStrict);
-    assert!(std::ptr::eq(pieces(s), pieces(s)));
-    assert!(!std::ptr::eq(pieces(s), pieces(spec(Mode::JsonSchema))));
+    assert!(std::ptr::eq(PIECES.get(s), PIECES.get(s)));
+    assert!(!std::ptr::eq(
+        PIECES.get(s),
+        PIECES.get(spec(Mode::JsonSchema))
+    ));
 }
 
 #[test]
