@@ -10,8 +10,8 @@
 //! in, `{"custom_id","result":{"type",..}}` out), Gemini batch mode (`{"key","request"}` in,
 //! `{"key","response"|"error"}` out). See docs/batch.md.
 
-use instructor::batch_file::{BatchJob, InputStatus, ProblemKind};
-use instructor::{Error, ErrorKind, Extract, Mode, Prompting};
+use instructor::batch_file::{BatchJob, InputStatus, ProblemKind, RoundReport};
+use instructor::{Client, Error, ErrorKind, Extract, Mode, Prompting};
 use serde_json::{json, Value};
 use wiremock::MockServer;
 
@@ -56,6 +56,18 @@ fn job_of(template: Extract<UserDetails>, texts: &[(&str, &str)]) -> BatchJob<Us
         job.add_user(*id, *text).unwrap();
     }
     job
+}
+
+/// A chat client of a port nothing listens on: a batch job's requests are written, not sent.
+fn offline_client() -> Client {
+    builder(&crate::support::servers::NothingListening::new())
+        .build()
+        .unwrap()
+}
+
+/// Reads the result `lines` (one file) into `job`.
+async fn read_lines(job: &mut BatchJob<UserDetails>, lines: &[String]) -> RoundReport<UserDetails> {
+    job.read_results(lines.join("\n").as_bytes()).await.unwrap()
 }
 
 fn written(job: &mut BatchJob<UserDetails>) -> String {
@@ -195,8 +207,7 @@ async fn gemini_lines_are_key_and_the_live_request() {
 
 #[test]
 fn duplicate_ids_and_other_modes_are_refused() {
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let mut job = job_of(client.extract::<UserDetails>(), &TEXTS[..1]);
     let e = job.add_user("row-1", "again").unwrap_err();
     assert!(e.to_string().contains("\"row-1\" is already"), "{e}");
@@ -209,8 +220,7 @@ fn duplicate_ids_and_other_modes_are_refused() {
 
 /// A job of the three texts on a chat client, its first request file written.
 fn chat_job(max_retries: u32) -> BatchJob<UserDetails> {
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let mut job = job_of(
         client.extract::<UserDetails>().max_retries(max_retries),
         &TEXTS,
@@ -221,8 +231,7 @@ fn chat_job(max_retries: u32) -> BatchJob<UserDetails> {
 
 #[tokio::test]
 async fn openai_results_of_every_kind_out_of_order_with_problems_lose_no_input() {
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let ids = [
         "ok",
         "bad-request",
@@ -453,8 +462,7 @@ async fn a_rejected_answer_is_re_asked_with_the_live_re_ask_body() {
 
 #[tokio::test]
 async fn a_spent_token_budget_ends_an_input_instead_of_a_re_ask_round_and_bills_the_answers() {
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let template = client
         .extract::<UserDetails>()
         .system(SYSTEM)
@@ -467,9 +475,8 @@ async fn a_spent_token_budget_ends_an_input_instead_of_a_re_ask_round_and_bills_
     let results = [
         openai_ok("row-1", completion(json!(INVALID), "stop", usage(10, 5))),
         openai_ok("row-2", completion(json!(INVALID), "stop", usage(20, 5))),
-    ]
-    .join("\n");
-    let report = job.read_results(results.as_bytes()).await.unwrap();
+    ];
+    let report = read_lines(&mut job, &results).await;
     assert_eq!(report.reasked, ["row-1"]);
     let (id, result) = &report.settled[0];
     assert_eq!(id, "row-2");
@@ -501,8 +508,7 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
     let dir = std::env::temp_dir().join(format!("instructor-batch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let state = dir.join("job.state.jsonl");
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let template = || {
         client
             .extract::<UserDetails>()
@@ -514,9 +520,8 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
     let results = [
         openai_ok("row-1", completion(json!(JASON), "stop", usage(10, 5))),
         openai_ok("row-2", completion(json!(INVALID), "stop", usage(10, 5))),
-    ]
-    .join("\n");
-    let report = job.read_results(results.as_bytes()).await.unwrap();
+    ];
+    let report = read_lines(&mut job, &results).await;
     assert_eq!(
         (report.done, report.reasked.len(), report.missing.len()),
         (1, 1, 1)
@@ -568,8 +573,7 @@ async fn a_job_resumes_from_its_saved_state_and_keeps_earlier_values() {
 
 #[tokio::test]
 async fn a_state_file_cut_mid_line_or_corrupted_is_an_error_naming_the_line() {
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let template = || client.extract::<UserDetails>().system(SYSTEM);
     let mut job = job_of(template(), &TEXTS);
     written(&mut job);
@@ -606,8 +610,7 @@ async fn a_failed_input_comes_back_from_the_state_with_its_error() {
     job.give_up("no answer after 1 round");
     let mut state = Vec::new();
     job.save(&mut state).unwrap();
-    let server = crate::support::servers::NothingListening::new();
-    let client = builder(&server).build().unwrap();
+    let client = offline_client();
     let resumed = BatchJob::load(client.extract::<UserDetails>(), &state[..]).unwrap();
     let all: Vec<(&str, Error)> = resumed
         .results()

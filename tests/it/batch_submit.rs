@@ -133,6 +133,32 @@ fn job(client: &Client) -> BatchJob<UserDetails> {
     job
 }
 
+/// A [`submitted`] job whose batch `id` goes through the polls `seen` to completion: the
+/// stand-in, the job, the directory, the submission and its last status. Neither the
+/// submission nor any status shows the key.
+async fn completed(
+    flavor: Flavor,
+    script: Vec<Poll>,
+    name: &str,
+    id: &str,
+    seen: &[&str],
+) -> (
+    BatchApi,
+    BatchJob<UserDetails>,
+    PathBuf,
+    Submission,
+    BatchStatus,
+) {
+    let (api, job, dir, sub) = submitted(flavor, script, name).await;
+    assert_eq!(sub.id(), id);
+    assert!(!format!("{sub:?}").contains(KEY));
+    let (polled, end) = wait(&sub).await;
+    assert_eq!(polled, seen);
+    let end = end.unwrap();
+    assert_eq!(end.state, BatchState::Completed);
+    (api, job, dir, sub, end)
+}
+
 /// Waits with no pause between polls; gives each poll's provider status and the outcome.
 async fn wait(sub: &Submission) -> (Vec<String>, Result<BatchStatus, Error>) {
     let mut seen = Vec::new();
@@ -170,18 +196,11 @@ async fn openai_upload_create_poll_download_and_read_back() {
         Poll::Is("finalizing"),
         Poll::Is("completed"),
     ];
-    let (api, mut job, dir, sub) = submitted(Flavor::OpenAi, script, "openai-round").await;
-    let requests = dir.join("requests.jsonl");
-    assert_eq!(sub.id(), "batch_0002");
-    assert!(!format!("{sub:?}").contains(KEY));
-    let (seen, end) = wait(&sub).await;
     // The 503 was retried by the client's policy: the poll it failed is seen once, answered.
-    assert_eq!(
-        seen,
-        ["validating", "in_progress", "finalizing", "completed"]
-    );
-    let end = end.unwrap();
-    assert_eq!(end.state, BatchState::Completed);
+    let seen = ["validating", "in_progress", "finalizing", "completed"];
+    let (api, mut job, dir, sub, end) =
+        completed(Flavor::OpenAi, script, "openai-round", "batch_0002", &seen).await;
+    let requests = dir.join("requests.jsonl");
     assert_eq!((end.counts.total, end.counts.succeeded), (4, 4));
     assert_eq!(end.output_file_id.as_deref(), Some("file-out-batch_0002"));
     assert_eq!(end.error_file_id, None);
@@ -253,13 +272,16 @@ async fn anthropic_create_poll_download_and_read_back() {
         Poll::Is("in_progress"),
         Poll::Is("ended"),
     ];
-    let (api, mut job, dir, sub) = submitted(Flavor::Anthropic, script, "anthropic-round").await;
+    let seen = ["in_progress", "in_progress", "ended"];
+    let (api, mut job, dir, sub, end) = completed(
+        Flavor::Anthropic,
+        script,
+        "anthropic-round",
+        "msgbatch_0001",
+        &seen,
+    )
+    .await;
     let requests = dir.join("requests.json");
-    assert_eq!(sub.id(), "msgbatch_0001");
-    let (seen, end) = wait(&sub).await;
-    assert_eq!(seen, ["in_progress", "in_progress", "ended"]);
-    let end = end.unwrap();
-    assert_eq!(end.state, BatchState::Completed);
     assert_eq!(
         (
             end.counts.total,
