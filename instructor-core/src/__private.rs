@@ -29,7 +29,8 @@ pub use crate::derived::manifest::{ManifestFormat, Table, MANIFEST_VERSION};
 pub use crate::derived::partial::{take_raw, unit_variant, whole, Reader};
 pub use crate::derived::path::{push_verbatim, PathSegment};
 pub use crate::derived::visit::{
-    garde_errors, garde_nested, validated, Garde, Nested, Phase, Translate, Validate, Visitor,
+    garde_errors, garde_nested, validated, Garde, Nested, Phase, Translate, Validate, Visited,
+    Visitor,
 };
 pub use crate::derived::{SchemaFn, ValueFn};
 pub use crate::parse::extract_json;

@@ -7,6 +7,18 @@
 
 #![warn(missing_docs)]
 
+/// `impl Display` for the enums named by one fixed string each: writes `as_str()`. Defined
+/// before the modules, which invoke it next to their `as_str`.
+macro_rules! display_as_str {
+    ($t:ty) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 // What a user reads beyond the root: each module's page lists its items.
 pub mod batch;
 pub mod batch_file;

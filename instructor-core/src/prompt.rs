@@ -69,11 +69,7 @@ impl Prompting {
     }
 }
 
-impl std::fmt::Display for Prompting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(Prompting);
 
 impl std::str::FromStr for Prompting {
     type Err = crate::Error;

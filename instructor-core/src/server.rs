@@ -2,8 +2,6 @@
 //! token limit, and how a tool call is forced. The schema forms each server enforces are in
 //! `docs/modes.md`.
 
-use std::fmt;
-
 use serde::Deserialize;
 
 use crate::prompt::Prompting;
@@ -124,11 +122,7 @@ impl Server {
     }
 }
 
-impl fmt::Display for Server {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(Server);
 
 /// The name a request's token limit is sent under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -81,11 +81,11 @@ impl State {
 }
 
 impl CacheStore for MemoryStore {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> StoreFuture<'a, Option<Vec<u8>>> {
+    fn get(&self, key: CacheKey) -> StoreFuture<'_, Option<Vec<u8>>> {
         let mut state = self.lock();
-        let found = match state.entries.get(key) {
+        let found = match state.entries.get(&key) {
             Some((_, Some(expires), _)) if *expires <= Instant::now() => {
-                state.remove(key);
+                state.remove(&key);
                 None
             }
             Some((value, _, _)) => Some(value.clone()),
@@ -94,19 +94,14 @@ impl CacheStore for MemoryStore {
         Box::pin(future::ready(Ok(found)))
     }
 
-    fn put<'a>(
-        &'a self,
-        key: &'a CacheKey,
-        value: Vec<u8>,
-        ttl: Option<Duration>,
-    ) -> StoreFuture<'a, ()> {
+    fn put(&self, key: CacheKey, value: Vec<u8>, ttl: Option<Duration>) -> StoreFuture<'_, ()> {
         let mut state = self.lock();
-        state.remove(key);
+        state.remove(&key);
         let seq = state.next;
         state.next += 1;
         let expires = ttl.map(|t| Instant::now() + t);
-        state.entries.insert(*key, (value, expires, seq));
-        state.order.insert(seq, *key);
+        state.entries.insert(key, (value, expires, seq));
+        state.order.insert(seq, key);
         while state.entries.len() > self.max_entries {
             let Some((_, oldest)) = state.order.pop_first() else {
                 break;
@@ -126,13 +121,13 @@ mod tests {
     }
 
     fn get(s: &MemoryStore, key: u8) -> Option<Vec<u8>> {
-        futures_util::FutureExt::now_or_never(s.get(&k(key)))
+        futures_util::FutureExt::now_or_never(s.get(k(key)))
             .unwrap()
             .unwrap()
     }
 
     fn put(s: &MemoryStore, key: u8, ttl: Option<Duration>) {
-        futures_util::FutureExt::now_or_never(s.put(&k(key), vec![key], ttl))
+        futures_util::FutureExt::now_or_never(s.put(k(key), vec![key], ttl))
             .unwrap()
             .unwrap()
     }

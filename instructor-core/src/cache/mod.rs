@@ -172,7 +172,7 @@ impl Cache {
     /// store that failed or an entry that is not one). `prior`: the usage of the extraction
     /// so far, for the error.
     pub(crate) async fn get(&self, key: &CacheKey, prior: Usage) -> Result<Option<Entry>, Error> {
-        let read = match self.store.get(key).await {
+        let read = match self.store.get(*key).await {
             Ok(None) => return Ok(None),
             Ok(Some(bytes)) => Entry::from_bytes(&bytes).map_err(StoreError::new),
             Err(e) => Err(e),
@@ -190,7 +190,7 @@ impl Cache {
         entry: &Entry,
         prior: Usage,
     ) -> Result<(), Error> {
-        match self.store.put(key, entry.to_bytes(), self.ttl).await {
+        match self.store.put(*key, entry.to_bytes(), self.ttl).await {
             Ok(()) => Ok(()),
             Err(e) => self.failed(&e, prior),
         }

@@ -111,20 +111,15 @@ fn error(e: redis::RedisError) -> StoreError {
 }
 
 impl CacheStore for RedisStore {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> StoreFuture<'a, Option<Vec<u8>>> {
+    fn get(&self, key: CacheKey) -> StoreFuture<'_, Option<Vec<u8>>> {
         let mut cmd = redis::cmd("GET");
-        cmd.arg(self.name(key));
+        cmd.arg(self.name(&key));
         Box::pin(self.query(cmd))
     }
 
-    fn put<'a>(
-        &'a self,
-        key: &'a CacheKey,
-        value: Vec<u8>,
-        ttl: Option<Duration>,
-    ) -> StoreFuture<'a, ()> {
+    fn put(&self, key: CacheKey, value: Vec<u8>, ttl: Option<Duration>) -> StoreFuture<'_, ()> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.name(key)).arg(value);
+        cmd.arg(self.name(&key)).arg(value);
         if let Some(ttl) = ttl {
             let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             cmd.arg("PX").arg(ms);

@@ -124,7 +124,7 @@ fn now_ms() -> i64 {
 }
 
 impl CacheStore for SqliteStore {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> StoreFuture<'a, Option<Vec<u8>>> {
+    fn get(&self, key: CacheKey) -> StoreFuture<'_, Option<Vec<u8>>> {
         let key = *key.as_bytes();
         Box::pin(self.with(move |conn, _| {
             let row: Option<(Vec<u8>, Option<i64>)> = conn
@@ -139,12 +139,7 @@ impl CacheStore for SqliteStore {
         }))
     }
 
-    fn put<'a>(
-        &'a self,
-        key: &'a CacheKey,
-        value: Vec<u8>,
-        ttl: Option<Duration>,
-    ) -> StoreFuture<'a, ()> {
+    fn put(&self, key: CacheKey, value: Vec<u8>, ttl: Option<Duration>) -> StoreFuture<'_, ()> {
         let key = *key.as_bytes();
         Box::pin(self.with(move |conn, shared| {
             let now = now_ms();

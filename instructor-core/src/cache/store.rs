@@ -13,7 +13,8 @@ pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 
 /// Where cached replies live: the in-memory store, SQLite, Redis, or one of your own.
 ///
-/// A store keeps opaque bytes under a [`CacheKey`]; it does not read them. It bounds its own
+/// A store keeps opaque bytes under a [`CacheKey`]; it does not read them. The key is `Copy`
+/// (32 bytes) and passed by value, so a call's future borrows only the store. It bounds its own
 /// size (each store's documentation says how) and forgets an entry once its time to live has
 /// passed. Errors are reported, never panicked: the cache's [`OnStoreError`] decides whether
 /// one ends the extraction or is read as a miss.
@@ -21,16 +22,11 @@ pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 /// [`OnStoreError`]: crate::cache::OnStoreError
 pub trait CacheStore: Send + Sync + fmt::Debug {
     /// The bytes stored under `key`, or `None` when there are none (or they expired).
-    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
+    fn get(&self, key: CacheKey) -> StoreFuture<'_, Option<Vec<u8>>>;
 
     /// Stores `value` under `key`, replacing what was there, to be forgotten after `ttl`
     /// (`None`: kept until the size bound evicts it).
-    fn put<'a>(
-        &'a self,
-        key: &'a CacheKey,
-        value: Vec<u8>,
-        ttl: Option<Duration>,
-    ) -> StoreFuture<'a, ()>;
+    fn put(&self, key: CacheKey, value: Vec<u8>, ttl: Option<Duration>) -> StoreFuture<'_, ()>;
 }
 
 /// Why a store could not read or write: the database file is corrupt or unreadable, the

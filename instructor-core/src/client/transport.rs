@@ -52,6 +52,62 @@ pub(crate) struct Opened {
     started: Instant,
 }
 
+/// A response, the client it came to and the try it answered: what a [`Reader`] is handed
+/// (a 2xx response), and what an error status's body is read from.
+pub(crate) struct Received<'a> {
+    /// The client the response came to.
+    pub client: &'a Client,
+    /// The response, unread.
+    pub response: reqwest::Response,
+    /// The try it answered.
+    pub tried: &'a Try<'a>,
+}
+
+impl Received<'_> {
+    /// Reads the whole body within the client's size limit as text with the API key scrubbed
+    /// out (so hooks, errors and `Extraction::raw` never see it), and shows it to the response
+    /// hooks (the client's, then the request's).
+    async fn text(self) -> Result<String, Error> {
+        let Received {
+            client,
+            response,
+            tried,
+        } = self;
+        let status = response.status().as_u16();
+        let bytes = read_limited(response, client.max_response_bytes()).await?;
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = scrub(text, client.api_key());
+        let event = ResponseEvent {
+            attempt: tried.attempt,
+            transport_try: tried.number,
+            status,
+            body: &text,
+            elapsed: tried.started.elapsed(),
+        };
+        client.inner.hooks.response(&event);
+        tried.hooks.response(&event);
+        Ok(text)
+    }
+
+    /// Reads the whole body with [`text`](Self::text) and parses it; a body `parse` refuses
+    /// is [`Error::Decode`] (not retried). Gives the value with the text.
+    async fn parsed<T>(
+        self,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<(T, String), Error> {
+        let text = self.text().await?;
+        match parse(&text) {
+            Ok(value) => Ok((value, text)),
+            Err(message) => Err(Error::Decode {
+                message,
+                body: text,
+                usage: Usage::default(),
+            }),
+        }
+    }
+}
+
 /// Turns a success response into what the caller wants.
 pub(crate) trait Reader {
     /// What a successful post gives.
@@ -61,12 +117,7 @@ pub(crate) trait Reader {
     const STREAM: bool;
     /// Reads a 2xx response. A [`Error::Transport`] or [`Error::Timeout`] is retried like a
     /// failed request; any other error ends the post.
-    fn read(
-        &self,
-        client: &Client,
-        response: reqwest::Response,
-        tried: &Try<'_>,
-    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+    fn read(&self, got: Received<'_>) -> impl Future<Output = Result<Self::Output, Error>> + Send;
 }
 
 /// Reads the whole body and parses it as a chat completion; gives it with the body text.
@@ -76,16 +127,9 @@ impl Reader for Whole {
     type Output = (ChatCompletion, String);
     const STREAM: bool = false;
 
-    async fn read(
-        &self,
-        client: &Client,
-        response: reqwest::Response,
-        tried: &Try<'_>,
-    ) -> Result<Self::Output, Error> {
-        read_parsed(client, response, tried, |text| {
-            client.dialect().decode(text)
-        })
-        .await
+    async fn read(&self, got: Received<'_>) -> Result<Self::Output, Error> {
+        let dialect = got.client.dialect();
+        got.parsed(|text| dialect.decode(text)).await
     }
 }
 
@@ -96,36 +140,11 @@ impl Reader for Json {
     type Output = serde_json::Value;
     const STREAM: bool = false;
 
-    async fn read(
-        &self,
-        client: &Client,
-        response: reqwest::Response,
-        tried: &Try<'_>,
-    ) -> Result<Self::Output, Error> {
+    async fn read(&self, got: Received<'_>) -> Result<Self::Output, Error> {
         let parse = |text: &str| {
             serde_json::from_str(text).map_err(|e| format!("the answer is not JSON: {e}"))
         };
-        Ok(read_parsed(client, response, tried, parse).await?.0)
-    }
-}
-
-/// Reads the whole body with [`read_text`] and parses it; a body `parse` refuses is
-/// [`Error::Decode`] (not retried). Gives the value with the text.
-async fn read_parsed<T>(
-    client: &Client,
-    response: reqwest::Response,
-    tried: &Try<'_>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<(T, String), Error> {
-    let status = response.status().as_u16();
-    let text = read_text(client, response, tried, status).await?;
-    match parse(&text) {
-        Ok(value) => Ok((value, text)),
-        Err(message) => Err(Error::Decode {
-            message,
-            body: text,
-            usage: Usage::default(),
-        }),
+        Ok(got.parsed(parse).await?.0)
     }
 }
 
@@ -136,12 +155,10 @@ impl Reader for EventStream {
     type Output = (reqwest::Response, Opened);
     const STREAM: bool = true;
 
-    async fn read(
-        &self,
-        _: &Client,
-        response: reqwest::Response,
-        tried: &Try<'_>,
-    ) -> Result<Self::Output, Error> {
+    async fn read(&self, got: Received<'_>) -> Result<Self::Output, Error> {
+        let Received {
+            response, tried, ..
+        } = got;
         let opened = Opened {
             attempt: tried.attempt,
             number: tried.number,
@@ -251,7 +268,12 @@ impl Client {
             let failure = match send(number).await {
                 Err(e) => Failure::of(e),
                 Ok(resp) if resp.status().is_success() => {
-                    match reader.read(self, resp, &tried).await {
+                    let got = Received {
+                        client: self,
+                        response: resp,
+                        tried: &tried,
+                    };
+                    match reader.read(got).await {
                         Ok(out) => return Ok(out),
                         Err(e) => Failure::of(e),
                     }
@@ -381,7 +403,12 @@ impl Client {
     async fn failure(&self, resp: reqwest::Response, tried: &Try<'_>, number: u32) -> Failure {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let text = match read_text(self, resp, tried, status).await {
+        let got = Received {
+            client: self,
+            response: resp,
+            tried,
+        };
+        let text = match got.text().await {
             Ok(text) => text,
             Err(e) => return Failure::of(e),
         };
@@ -420,30 +447,6 @@ impl Client {
         self.inner.hooks.response(&event);
         hooks.response(&event);
     }
-}
-
-/// Reads a body within the client's size limit as text with the API key scrubbed out (so
-/// hooks, errors and `Extraction::raw` never see it), and shows it to the response hook.
-async fn read_text(
-    client: &Client,
-    resp: reqwest::Response,
-    tried: &Try<'_>,
-    status: u16,
-) -> Result<String, Error> {
-    let bytes = read_limited(resp, client.max_response_bytes()).await?;
-    let text = String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let text = scrub(text, client.api_key());
-    let event = ResponseEvent {
-        attempt: tried.attempt,
-        transport_try: tried.number,
-        status,
-        body: &text,
-        elapsed: tried.started.elapsed(),
-    };
-    client.inner.hooks.response(&event);
-    tried.hooks.response(&event);
-    Ok(text)
 }
 
 /// The [`Error::Api`] of an error status and its body, with what the dialect reads in it:

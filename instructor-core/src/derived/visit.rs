@@ -15,16 +15,24 @@ use crate::validation::{JsonPath, ValidationErrors};
 /// What [`Instructor::__visit`](crate::Instructor::__visit) hands its value to: [`Instructor::validate_at`](crate::Instructor::validate_at)'s and
 /// [`Instructor::json_path`](crate::Instructor::json_path)'s defaults.
 pub trait Visitor {
-    /// A value of a derived type: the type's table, which of `paths` it is (0 for a struct),
-    /// its garde rules when they run with the default context, and the values of its fields
-    /// whose types may hold rules, in the order of the manifest's `nested` indices.
-    fn visit(
-        &mut self,
-        table: &'static Table,
-        variant: usize,
-        garde: Option<&dyn Garde>,
-        nested: &[&dyn Nested],
-    );
+    /// A value of a derived type, as [`Visited`] describes it.
+    fn visit(&mut self, value: Visited<'_>);
+}
+
+/// A value of a derived type as [`Instructor::__visit`](crate::Instructor::__visit) hands
+/// it to a [`Visitor`].
+#[derive(Clone, Copy)]
+pub struct Visited<'a> {
+    /// The type's table.
+    pub table: &'static Table,
+    /// Which of the manifest's `paths` the value is (0 for a struct; `usize::MAX` for an
+    /// enum variant without fields).
+    pub variant: usize,
+    /// Its garde rules, when they run with the default context.
+    pub garde: Option<&'a dyn Garde>,
+    /// The values of its fields whose types may hold rules, in the order of the manifest's
+    /// `nested` indices.
+    pub nested: &'a [&'a dyn Nested],
 }
 
 /// What [`validated`] and [`garde_errors`] ask of the value whose rules they report,
@@ -94,13 +102,13 @@ impl<'a> Validate<'a> {
 }
 
 impl Visitor for Validate<'_> {
-    fn visit(
-        &mut self,
-        table: &'static Table,
-        variant: usize,
-        garde: Option<&dyn Garde>,
-        nested: &[&dyn Nested],
-    ) {
+    fn visit(&mut self, value: Visited<'_>) {
+        let Visited {
+            table,
+            variant,
+            garde,
+            nested,
+        } = value;
         if self.run_garde && self.phase != Phase::Fields {
             if let Some(g) = garde {
                 garde_nested(g.report(), g.value(), self.path, self.errors);
@@ -165,13 +173,13 @@ impl<'a, 'r, 's> Translate<'a, 'r, 's> {
 }
 
 impl Visitor for Translate<'_, '_, '_> {
-    fn visit(
-        &mut self,
-        table: &'static Table,
-        variant: usize,
-        _: Option<&dyn Garde>,
-        nested: &[&dyn Nested],
-    ) {
+    fn visit(&mut self, value: Visited<'_>) {
+        let Visited {
+            table,
+            variant,
+            nested,
+            ..
+        } = value;
         self.done = true;
         let (rest, out) = (self.rest, &mut *self.out);
         let Some(p) = table.manifest().paths.get(variant) else {
@@ -290,10 +298,20 @@ mod tests {
         }
     }
 
+    /// A struct of `table` whose one nested value is an [`Address`], without garde rules.
+    fn visited(table: &'static Table) -> Visited<'static> {
+        Visited {
+            table,
+            variant: 0,
+            garde: None,
+            nested: &[&Address],
+        }
+    }
+
     fn translate(table: &'static Table, rest: &[PathSegment<'_>]) -> String {
         let mut out = JsonPath::root();
         let mut t = Translate::new(rest, &mut out);
-        t.visit(table, 0, None, &[&Address]);
+        t.visit(visited(table));
         t.finish();
         out.as_str().to_owned()
     }
@@ -326,7 +344,7 @@ mod tests {
         ] {
             let mut path = JsonPath::root();
             let mut errors = ValidationErrors::new();
-            Validate::new(&mut path, &mut errors, true, phase).visit(&USER, 0, None, &[&Address]);
+            Validate::new(&mut path, &mut errors, true, phase).visit(visited(&USER));
             let paths: Vec<&str> = errors.iter().map(|e| e.path()).collect();
             assert_eq!(paths, want);
             assert_eq!(path.as_str(), "", "the path is given back as it was");

@@ -24,7 +24,6 @@
 
 mod spec;
 
-use std::fmt;
 use std::str::FromStr;
 
 pub use crate::tools::tool_name;
@@ -95,11 +94,7 @@ impl Mode {
     ];
 }
 
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(Mode);
 
 impl FromStr for Mode {
     type Err = crate::Error;

@@ -123,7 +123,7 @@ pub(super) fn visit_fns(cx: &Cx, o: &mut Out) {
                     pattern(&mut body, "Self", fields);
                     body.s(" = self;");
                 }
-                visit_call(&mut body, "0", garde, fields);
+                visit_call(&mut body, "0", garde, Some(fields));
                 body.s(";");
             }
         }
@@ -136,17 +136,20 @@ pub(super) fn visit_fns(cx: &Cx, o: &mut Out) {
             if with_fields.is_empty() {
                 // Unit variants: nothing inside them for garde to name.
                 if c.garde.used {
-                    w!(body, "__v.visit(&__T, usize::MAX, {garde}, &[]);");
+                    visit_call(&mut body, "usize::MAX", garde, None);
+                    body.s(";");
                 }
             } else {
                 body.s("#[allow(unreachable_patterns, unused_variables)] match self {");
                 for (i, v) in with_fields {
                     pattern(&mut body, &format!("Self::{}", v.ident), &v.fields);
                     body.s(" => ");
-                    visit_call(&mut body, &i.to_string(), garde, &v.fields);
+                    visit_call(&mut body, &i.to_string(), garde, Some(&v.fields));
                     body.s(",");
                 }
-                w!(body, "_ => __v.visit(&__T, usize::MAX, {garde}, &[]), }}");
+                body.s("_ => ");
+                visit_call(&mut body, "usize::MAX", garde, None);
+                body.s(", }");
             }
         }
     }
@@ -212,14 +215,18 @@ fn pattern(o: &mut Out, path: &str, fields: &Fields) {
     }
 }
 
-/// `__v.visit(&__T, variant, garde, &[&__f3, ..])` with the bindings of the fields whose
-/// values are handed out.
-fn visit_call(o: &mut Out, variant: &str, garde: &str, fields: &Fields) {
-    w!(o, "__v.visit(&__T, {variant}, {garde}, &[");
-    for (i, f) in fields.wire().enumerate() {
+/// `__v.visit(__p::Visited { table: &__T, variant, garde, nested: &[&__f3, ..] })` with the
+/// bindings of the fields whose values are handed out (none without `fields`: an enum
+/// variant without fields, whose `variant` is `usize::MAX`).
+fn visit_call(o: &mut Out, variant: &str, garde: &str, fields: Option<&Fields>) {
+    w!(
+        o,
+        "__v.visit(__p::Visited {{ table: &__T, variant: {variant}, garde: {garde}, nested: &["
+    );
+    for (i, f) in fields.into_iter().flat_map(Fields::wire).enumerate() {
         if nested(f) {
             w!(o, "&{},", binding(i));
         }
     }
-    o.s("])");
+    o.s("] })");
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::batch_file::job::io_error;
 use crate::client::body::transport_error;
-use crate::client::transport::{Json, Reader, Try};
+use crate::client::transport::{Json, Reader, Received};
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::Usage;
@@ -219,12 +219,12 @@ impl Reader for ToFile<'_> {
     type Output = u64;
     const STREAM: bool = true;
 
-    async fn read(
-        &self,
-        client: &Client,
-        mut response: reqwest::Response,
-        _: &Try<'_>,
-    ) -> Result<u64, Error> {
+    async fn read(&self, got: Received<'_>) -> Result<u64, Error> {
+        let Received {
+            client,
+            mut response,
+            ..
+        } = got;
         let io = |e| io_error(&format!("writing {}", self.path.display()), e);
         let mut out = BufWriter::new(File::create(self.path).map_err(io)?);
         let mut written = 0u64;
