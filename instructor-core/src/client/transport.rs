@@ -42,6 +42,18 @@ pub(crate) struct Try<'a> {
     hooks: &'a Hooks,
 }
 
+impl Try<'_> {
+    /// What `response`, the answer to this try, is told to the response hooks with.
+    fn opened(&self, response: &reqwest::Response) -> Opened {
+        Opened {
+            attempt: self.attempt,
+            number: self.number,
+            status: response.status().as_u16(),
+            started: self.started,
+        }
+    }
+}
+
 /// The try a stream's response came from: told to the response hooks once its body is read
 /// ([`Client::body_read`]).
 #[derive(Debug, Clone, Copy)]
@@ -73,20 +85,12 @@ impl Received<'_> {
             response,
             tried,
         } = self;
-        let status = response.status().as_u16();
+        let opened = tried.opened(&response);
         let bytes = read_limited(response, client.max_response_bytes()).await?;
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let text = scrub(text, client.api_key());
-        let event = ResponseEvent {
-            attempt: tried.attempt,
-            transport_try: tried.number,
-            status,
-            body: &text,
-            elapsed: tried.started.elapsed(),
-        };
-        client.inner.hooks.response(&event);
-        tried.hooks.response(&event);
+        client.body_read(tried.hooks, opened, &text);
         Ok(text)
     }
 
@@ -156,16 +160,8 @@ impl Reader for EventStream {
     const STREAM: bool = true;
 
     async fn read(&self, got: Received<'_>) -> Result<Self::Output, Error> {
-        let Received {
-            response, tried, ..
-        } = got;
-        let opened = Opened {
-            attempt: tried.attempt,
-            number: tried.number,
-            status: response.status().as_u16(),
-            started: tried.started,
-        };
-        Ok((response, opened))
+        let opened = got.tried.opened(&got.response);
+        Ok((got.response, opened))
     }
 }
 
@@ -434,8 +430,9 @@ impl Client {
         }
     }
 
-    /// Tells the response hooks (the client's, then the request's) that the body of a
-    /// stream opened as `opened` was read: `body` is its events' data, one line each.
+    /// Tells the response hooks (the client's, then the request's) that the body of the
+    /// response `opened` describes was read: the whole body, or a stream's events' data, one
+    /// line each.
     pub(crate) fn body_read(&self, hooks: &Hooks, opened: Opened, body: &str) {
         let event = ResponseEvent {
             attempt: opened.attempt,
