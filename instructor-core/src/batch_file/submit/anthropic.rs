@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use crate::batch_file::submit::http::{self, call, checked_id, str_field, FileBody, Payload};
+use crate::batch_file::submit::http::{
+    self, call, checked_id, str_field, unreadable, FileBody, Payload,
+};
 use crate::batch_file::submit::status::{BatchState, BatchStatus, RequestCounts};
 use crate::client::Client;
 use crate::error::Error;
@@ -58,11 +60,10 @@ pub(crate) fn parse(batch: &Value) -> Result<BatchStatus, Error> {
         "ended" if cancelled => BatchState::Cancelled,
         "ended" => BatchState::Completed,
         other => {
-            return Err(Error::Decode {
-                message: format!("message batch {id}: unknown processing_status {other:?}"),
-                body: batch.to_string(),
-                usage: Default::default(),
-            })
+            return Err(unreadable(
+                batch,
+                format!("message batch {id}: unknown processing_status {other:?}"),
+            ))
         }
     };
     let n = |name: &str| batch["request_counts"][name].as_u64().unwrap_or(0);

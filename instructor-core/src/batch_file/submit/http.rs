@@ -284,12 +284,19 @@ pub(crate) async fn download(client: &Client, url: &Url, path: &Path) -> Result<
 
 /// The string field `name` of a batch API answer.
 pub(crate) fn str_field(answer: &Value, name: &str) -> Result<String, Error> {
-    answer[name]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Decode {
-            message: format!("the batch API's answer has no string `{name}`"),
-            body: answer.to_string(),
-            usage: Usage::default(),
-        })
+    answer[name].as_str().map(str::to_owned).ok_or_else(|| {
+        unreadable(
+            answer,
+            format!("the batch API's answer has no string `{name}`"),
+        )
+    })
+}
+
+/// [`Error::Decode`] for a batch API answer the SDK cannot read: why, and the answer.
+pub(crate) fn unreadable(answer: &Value, message: String) -> Error {
+    Error::Decode {
+        message,
+        body: answer.to_string(),
+        usage: Usage::default(),
+    }
 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::batch_file::submit::http::{self, call, checked_id, str_field, FileBody, Payload};
+use crate::batch_file::submit::http::{
+    self, call, checked_id, str_field, unreadable, FileBody, Payload,
+};
 use crate::batch_file::submit::status::{BatchState, BatchStatus, RequestCounts};
 use crate::client::Client;
 use crate::error::Error;
@@ -75,11 +77,10 @@ pub(crate) fn parse(batch: &Value) -> Result<BatchStatus, Error> {
         "expired" => BatchState::Expired,
         "cancelled" => BatchState::Cancelled,
         other => {
-            return Err(Error::Decode {
-                message: format!("batch {id}: unknown status {other:?}"),
-                body: batch.to_string(),
-                usage: Default::default(),
-            })
+            return Err(unreadable(
+                batch,
+                format!("batch {id}: unknown status {other:?}"),
+            ))
         }
     };
     let n = |name: &str| batch["request_counts"][name].as_u64().unwrap_or(0);
