@@ -24,9 +24,7 @@ pub(crate) struct Writer {
 impl Writer {
     /// Starts the file at `path` afresh (and the folders it is in).
     pub(crate) fn create(path: &Path) -> Result<Self, Error> {
-        let cannot = |e: std::io::Error| {
-            Error::Cassette(format!("cannot record to `{}`: {e}", path.display()))
-        };
+        let cannot = |e| cannot_record(path, e);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(cannot)?;
         }
@@ -43,10 +41,14 @@ impl Writer {
             .map_err(|e| Error::Cassette(format!("cannot write an exchange as JSON: {e}")))?;
         line.push('\n');
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(line.as_bytes()).map_err(|e| {
-            Error::Cassette(format!("cannot record to `{}`: {e}", self.path.display()))
-        })
+        file.write_all(line.as_bytes())
+            .map_err(|e| cannot_record(&self.path, e))
     }
+}
+
+/// [`Error::Cassette`] for a recording that cannot be written to `path`.
+fn cannot_record(path: &Path, e: std::io::Error) -> Error {
+    Error::Cassette(format!("cannot record to `{}`: {e}", path.display()))
 }
 
 /// Sends `call` with `send`, and records what the server answered. A whole body is read
