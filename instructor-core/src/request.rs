@@ -72,6 +72,16 @@ impl Request {
         extraction
     }
 
+    /// This request as the fallback client `next` sends it: the same conversation and
+    /// options, and `next`'s own default model (the request's names the first client's).
+    pub(crate) fn on_fallback(&self, next: Client) -> Request {
+        Request {
+            client: next,
+            model: None,
+            ..self.clone()
+        }
+    }
+
     /// The mode asked for, else the client's.
     pub(crate) fn mode(&self) -> Mode {
         self.mode.unwrap_or(self.client.default_mode())

@@ -53,12 +53,7 @@ where
             Err(error) if error.is_transient() => {
                 tracing::warn!(provider = provider.name(), error = %error, "falling back to the next client");
                 failed.push(Fallback::new(provider, model.unwrap_or_default(), error));
-                // A fallback asks its own default model: the request's names the first client's.
-                current = Request {
-                    client: next,
-                    model: None,
-                    ..request.clone()
-                };
+                current = request.on_fallback(next);
             }
             Err(error) => return Err(error),
         }

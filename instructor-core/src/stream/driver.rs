@@ -173,14 +173,8 @@ where
             std::mem::take(&mut self.model),
             error,
         ));
-        // A fallback asks its own default model: the request's names the first client's.
-        let request = Request {
-            client: next,
-            model: None,
-            ..original.clone()
-        };
         let (request, model, spec, item_spec, run) =
-            Self::prepare(request, &self.judge, self.shape)?;
+            Self::prepare(original.on_fallback(next), &self.judge, self.shape)?;
         (
             self.request,
             self.model,
