@@ -43,12 +43,13 @@ pub(crate) struct Try<'a> {
 }
 
 impl Try<'_> {
-    /// What `response`, the answer to this try, is told to the response hooks with.
-    fn opened(&self, response: &reqwest::Response) -> Opened {
+    /// What a response with `status`, the answer to this try, is told to the response hooks
+    /// with.
+    fn opened(&self, status: u16) -> Opened {
         Opened {
             attempt: self.attempt,
             number: self.number,
-            status: response.status().as_u16(),
+            status,
             started: self.started,
         }
     }
@@ -85,12 +86,12 @@ impl Received<'_> {
             response,
             tried,
         } = self;
-        let opened = tried.opened(&response);
+        let status = response.status().as_u16();
         let bytes = read_limited(response, client.max_response_bytes()).await?;
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let text = scrub(text, client.api_key());
-        client.body_read(tried.hooks, opened, &text);
+        client.body_read(tried.hooks, tried.opened(status), &text);
         Ok(text)
     }
 
@@ -160,7 +161,7 @@ impl Reader for EventStream {
     const STREAM: bool = true;
 
     async fn read(&self, got: Received<'_>) -> Result<Self::Output, Error> {
-        let opened = got.tried.opened(&got.response);
+        let opened = got.tried.opened(got.response.status().as_u16());
         Ok((got.response, opened))
     }
 }
